@@ -1,0 +1,65 @@
+"""A small closed-loop HTTP load generator (httpx, asyncio) for loopback benchmarks.
+
+It shares the machine with the server under test, so figures are a floor, not a ceiling.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import statistics
+import time
+from typing import Any
+
+import httpx
+
+
+def percentile(values: list[float], pct: float) -> float:
+    if not values:
+        return float("nan")
+    ordered = sorted(values)
+    index = min(len(ordered) - 1, max(0, round(pct / 100 * (len(ordered) - 1))))
+    return ordered[index]
+
+
+async def closed_loop(
+    url: str,
+    *,
+    method: str = "GET",
+    headers: dict[str, str] | None = None,
+    json_body: Any = None,
+    concurrency: int = 16,
+    duration: float = 5.0,
+    warmup: float = 1.0,
+    expect_status: int = 200,
+) -> dict[str, float]:
+    limits = httpx.Limits(max_connections=concurrency, max_keepalive_connections=concurrency)
+    latencies: list[float] = []
+    errors = 0
+    async with httpx.AsyncClient(limits=limits, headers=headers, timeout=30) as client:
+        stop_warm = time.perf_counter() + warmup
+        stop = stop_warm + duration
+
+        async def worker() -> None:
+            nonlocal errors
+            while True:
+                t0 = time.perf_counter()
+                if t0 >= stop:
+                    return
+                r = await client.request(method, url, json=json_body)
+                t1 = time.perf_counter()
+                if t0 >= stop_warm:
+                    if r.status_code != expect_status:
+                        errors += 1
+                    latencies.append(t1 - t0)
+
+        await asyncio.gather(*(worker() for _ in range(concurrency)))
+    return {
+        "requests": len(latencies),
+        "errors": errors,
+        "rps": round(len(latencies) / duration, 1),
+        "p50_ms": round(percentile(latencies, 50) * 1000, 2),
+        "p99_ms": round(percentile(latencies, 99) * 1000, 2),
+        "mean_ms": round(statistics.fmean(latencies) * 1000, 2) if latencies else float("nan"),
+        "concurrency": concurrency,
+        "duration_s": duration,
+    }

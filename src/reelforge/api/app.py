@@ -1,0 +1,44 @@
+"""The FastAPI app factory. Routers are added here, one line per area."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator, Callable
+from contextlib import asynccontextmanager
+
+from fastapi import APIRouter, FastAPI
+
+from reelforge import __version__
+from reelforge.api.errors import install_error_handlers
+from reelforge.api.middleware import RequestContextMiddleware
+from reelforge.api.routes import health, me
+from reelforge.container import Container
+
+ROUTERS: list[APIRouter] = [health.router, me.router]
+
+
+def create_app(
+    container: Container,
+    *,
+    extra_routers: list[APIRouter] | None = None,
+    on_shutdown: Callable[[], object] | None = None,
+) -> FastAPI:
+    @asynccontextmanager
+    async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
+        yield
+        if on_shutdown is not None:
+            result = on_shutdown()
+            if hasattr(result, "__await__"):
+                await result
+
+    app = FastAPI(
+        title="ReelForge",
+        version=__version__,
+        description="One API over every image, video and audio generation provider.",
+        lifespan=lifespan,
+    )
+    app.state.container = container
+    install_error_handlers(app)
+    for router in [*ROUTERS, *(extra_routers or [])]:
+        app.include_router(router)
+    app.add_middleware(RequestContextMiddleware)
+    return app

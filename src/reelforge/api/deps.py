@@ -1,0 +1,61 @@
+"""Dependencies as ``Annotated`` aliases: the container, a session, the caller."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from typing import Annotated
+
+from fastapi import Depends, Request
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from reelforge.container import Container
+from reelforge.domain.errors import ErrorCode, ReelForgeError
+from reelforge.domain.identity import Principal
+from reelforge.storage.identity import authenticate
+
+
+def get_container(request: Request) -> Container:
+    container: Container = request.app.state.container
+    return container
+
+
+ContainerDep = Annotated[Container, Depends(get_container)]
+
+
+async def get_session(container: ContainerDep) -> AsyncIterator[AsyncSession]:
+    async with container.db.session() as session:
+        yield session
+
+
+SessionDep = Annotated[AsyncSession, Depends(get_session)]
+
+
+def bearer_key(request: Request) -> str:
+    header = request.headers.get("authorization", "")
+    scheme, _, key = header.partition(" ")
+    if scheme.lower() != "bearer" or not key.strip():
+        raise ReelForgeError(
+            ErrorCode.AUTH_FAILED,
+            "Missing API key: send `Authorization: Bearer <key>`.",
+        )
+    return key.strip()
+
+
+async def get_principal(request: Request, container: ContainerDep) -> Principal:
+    key = bearer_key(request)
+    async with container.db.session() as session:
+        principal = await authenticate(session, key)
+    request.state.principal = principal
+    return principal
+
+
+CurrentPrincipal = Annotated[Principal, Depends(get_principal)]
+
+
+async def require_admin(principal: CurrentPrincipal) -> Principal:
+    if not principal.role.is_admin:
+        raise ReelForgeError(ErrorCode.FORBIDDEN, "This needs the owner or admin role.")
+    return principal
+
+
+AdminPrincipal = Annotated[Principal, Depends(require_admin)]

@@ -1,0 +1,107 @@
+"""Every error leaves the API in one envelope:
+``{"error": {"code", "message", "remediation", "detail", "request_id"}}``."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse
+from starlette.exceptions import HTTPException as StarletteHTTPException
+
+from reelforge.api.context import request_id_var
+from reelforge.domain.errors import ErrorCode, ReelForgeError
+from reelforge.logs import get_logger, redact
+
+log = get_logger("reelforge.api")
+
+_STATUS_CODES = {
+    400: ErrorCode.VALIDATION_ERROR,
+    401: ErrorCode.AUTH_FAILED,
+    403: ErrorCode.FORBIDDEN,
+    404: ErrorCode.NOT_FOUND,
+    405: ErrorCode.NOT_FOUND,
+    409: ErrorCode.CONFLICT,
+    413: ErrorCode.PAYLOAD_TOO_LARGE,
+    415: ErrorCode.UNSUPPORTED_MEDIA,
+    429: ErrorCode.RATE_LIMITED,
+}
+
+
+def envelope(error: ReelForgeError, status: int | None = None) -> JSONResponse:
+    body = error.to_dict()
+    body.pop("retryable", None)
+    body["retryable"] = error.retryable
+    body["detail"] = redact(body["detail"])
+    body["request_id"] = request_id_var.get()
+    headers: dict[str, str] = {}
+    if error.retry_after is not None:
+        headers["Retry-After"] = str(max(1, round(error.retry_after)))
+    if error.code is ErrorCode.AUTH_FAILED:
+        headers["WWW-Authenticate"] = "Bearer"
+    return JSONResponse({"error": body}, status_code=status or error.http_status, headers=headers)
+
+
+def _field(loc: tuple[Any, ...] | list[Any]) -> str:
+    parts = [str(p) for p in loc if p not in ("body", "query", "path", "header")]
+    return ".".join(parts) or "body"
+
+
+def validation_to_error(exc: RequestValidationError) -> ReelForgeError:
+    unknown: list[str] = []
+    missing: list[str] = []
+    invalid: list[dict[str, Any]] = []
+    for err in exc.errors():
+        kind = err.get("type", "")
+        name = _field(err.get("loc", ()))
+        if kind == "extra_forbidden":
+            unknown.append(name)
+        elif kind == "missing":
+            missing.append(name)
+        else:
+            invalid.append({"field": name, "problem": err.get("msg", "invalid")})
+    if unknown or missing:
+        parts = []
+        if unknown:
+            parts.append("unknown field(s): " + ", ".join(unknown))
+        if missing:
+            parts.append("missing required field(s): " + ", ".join(missing))
+        return ReelForgeError(
+            ErrorCode.CONTRACT_MISMATCH,
+            "The request does not match the contract: " + "; ".join(parts) + ".",
+            detail={
+                "unknown_fields": unknown,
+                "missing_fields": missing,
+                "invalid_fields": invalid,
+            },
+        )
+    return ReelForgeError(
+        ErrorCode.VALIDATION_ERROR,
+        "Invalid value(s): " + ", ".join(f"{i['field']} ({i['problem']})" for i in invalid) + ".",
+        detail={"invalid_fields": invalid},
+    )
+
+
+def install_error_handlers(app: FastAPI) -> None:
+    @app.exception_handler(ReelForgeError)
+    async def _reelforge(_request: Request, exc: ReelForgeError) -> JSONResponse:
+        return envelope(exc)
+
+    @app.exception_handler(RequestValidationError)
+    async def _validation(_request: Request, exc: RequestValidationError) -> JSONResponse:
+        return envelope(validation_to_error(exc))
+
+    @app.exception_handler(StarletteHTTPException)
+    async def _http(_request: Request, exc: StarletteHTTPException) -> JSONResponse:
+        code = _STATUS_CODES.get(exc.status_code, ErrorCode.INTERNAL_ERROR)
+        message = exc.detail if isinstance(exc.detail, str) else None
+        if exc.status_code == 404 and message == "Not Found":
+            message = "No such endpoint."
+        return envelope(ReelForgeError(code, message), status=exc.status_code)
+
+    @app.exception_handler(Exception)
+    async def _unexpected(_request: Request, exc: Exception) -> JSONResponse:
+        # The stack goes to the log (redacted); the caller gets no internals.
+        log.error("unhandled_exception", exc_info=exc, error_type=type(exc).__name__)
+        return envelope(ReelForgeError(ErrorCode.INTERNAL_ERROR), status=500)

@@ -1,0 +1,137 @@
+"""The composition root: settings → database → artifact store → providers → runner.
+
+The one place that builds services. Interfaces (API, CLI) call ``open_container`` and
+hand the result on; nothing below reads settings or environment variables itself
+(provider credential lookup at call time is the one exception, by design).
+"""
+
+from __future__ import annotations
+
+import os
+import secrets
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from pathlib import Path
+
+from fastapi import FastAPI
+
+from reelforge.api.app import create_app
+from reelforge.container import Container
+from reelforge.domain.identity import Role
+from reelforge.logs import configure_logging, get_logger, register_secret
+from reelforge.settings import Settings
+from reelforge.storage import identity, migrate
+from reelforge.storage.artifacts import ArtifactStore
+from reelforge.storage.blobs import open_blob_store
+from reelforge.storage.db import Database
+from reelforge.storage.fetcher import SafeFetcher
+
+log = get_logger("reelforge.app")
+
+
+def write_private_file(path: Path, content: str) -> None:
+    """Create or replace a file readable by its owner only (0600), atomically."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_name(f".{path.name}.{secrets.token_hex(4)}.tmp")
+    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    try:
+        with os.fdopen(fd, "w") as fh:
+            fh.write(content)
+        os.replace(tmp, path)
+    except BaseException:
+        tmp.unlink(missing_ok=True)
+        raise
+    os.chmod(path, 0o600)
+
+
+def ensure_secret(settings: Settings) -> str:
+    """The credential-encryption secret: from settings, else ``<home>/secret``, made once."""
+    if settings.secret is not None:
+        value = settings.secret.get_secret_value()
+    elif settings.secret_path.exists():
+        value = settings.secret_path.read_text().strip()
+    else:
+        value = secrets.token_urlsafe(32)
+        write_private_file(settings.secret_path, value + "\n")
+        log.info("secret_created", path=str(settings.secret_path))
+    register_secret(value)
+    return value
+
+
+def build_container(settings: Settings) -> Container:
+    settings.home.mkdir(parents=True, exist_ok=True)
+    secret = ensure_secret(settings)
+    db = Database(settings.resolved_database_url)
+    blobs = open_blob_store(
+        settings.resolved_artifact_store_url,
+        endpoint_url=settings.s3_endpoint_url,
+        region=settings.s3_region,
+        work_dir=settings.home,
+    )
+    fetcher = SafeFetcher(
+        max_bytes=settings.fetch_max_bytes,
+        timeout_seconds=settings.fetch_timeout_seconds,
+        allow_hosts=settings.fetch_allow_hosts,
+    )
+    container = Container(
+        settings=settings,
+        db=db,
+        blobs=blobs,
+        artifacts=ArtifactStore(db, blobs),
+        fetcher=fetcher,
+    )
+    container.extras["secret"] = secret
+    return container
+
+
+async def ensure_owner(container: Container) -> str | None:
+    """Create the local owner and its key on first start; write the key to ``owner.key``.
+
+    Returns the new key when one was made (it is only ever shown this once).
+    """
+    key_path = container.settings.owner_key_path
+    async with container.db.transaction() as session:
+        owner = await identity.find_owner(session)
+        if owner is not None and key_path.exists():
+            existing = key_path.read_text().strip()
+            try:
+                await identity.authenticate(session, existing)
+            except Exception:
+                log.warning("owner_key_invalid_replacing", path=str(key_path))
+            else:
+                register_secret(existing)
+                return None
+        if owner is None:
+            owner = await identity.create_user(session, "owner", Role.OWNER)
+        _row, plain = await identity.create_api_key(session, owner.id, label="owner.key")
+    write_private_file(key_path, plain + "\n")
+    register_secret(plain)
+    log.info("owner_key_written", path=str(key_path))
+    return plain
+
+
+async def prepare(container: Container, *, upgrade_db: bool) -> None:
+    """Start-up work: migrate (SQLite by default; others when asked) and make the owner."""
+    if upgrade_db:
+        await migrate.upgrade(container.db.url)
+    await ensure_owner(container)
+
+
+@asynccontextmanager
+async def open_container(
+    settings: Settings | None = None, *, upgrade_db: bool | None = None
+) -> AsyncIterator[Container]:
+    settings = settings or Settings()
+    configure_logging(settings.log_level, json=settings.log_json)
+    container = build_container(settings)
+    try:
+        await prepare(
+            container, upgrade_db=container.db.is_sqlite if upgrade_db is None else upgrade_db
+        )
+        yield container
+    finally:
+        await container.aclose()
+
+
+def api_app(container: Container) -> FastAPI:
+    return create_app(container)

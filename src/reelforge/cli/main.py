@@ -1,0 +1,107 @@
+"""``reelforge``: serve, db, version (and the commands later areas add)."""
+
+from __future__ import annotations
+
+import asyncio
+from typing import Annotated
+
+import typer
+
+from reelforge import __version__
+from reelforge.cli.output import console, emit_json, show_error
+from reelforge.domain.errors import ReelForgeError
+
+app = typer.Typer(
+    name="reelforge",
+    help="ReelForge: one API, CLI and studio over every generative-media provider.",
+    no_args_is_help=True,
+    pretty_exceptions_enable=False,
+)
+db_app = typer.Typer(help="Database migrations.", no_args_is_help=True)
+app.add_typer(db_app, name="db")
+
+JsonOpt = Annotated[bool, typer.Option("--json", help="Machine-readable output.")]
+
+
+@app.command()
+def version(as_json: JsonOpt = False) -> None:
+    """Show the version."""
+    if as_json:
+        emit_json({"version": __version__})
+    else:
+        console.print(f"reelforge {__version__}")
+
+
+@app.command()
+def serve(
+    host: Annotated[str | None, typer.Option(help="Bind address (default 127.0.0.1).")] = None,
+    port: Annotated[int | None, typer.Option(help="Port (default 8000).")] = None,
+) -> None:
+    """Run the API server (and, by default, the embedded runner) in this process."""
+    import uvicorn
+
+    from reelforge.app import api_app, open_container
+    from reelforge.settings import Settings
+
+    overrides = {k: v for k, v in {"host": host, "port": port}.items() if v is not None}
+    settings = Settings(**overrides)  # type: ignore[arg-type]
+
+    async def _serve() -> None:
+        async with open_container(settings) as container:
+            console.print(
+                f"[bold]ReelForge[/] {__version__} on http://{settings.host}:{settings.port}"
+                f"  (data: {settings.home}, sandbox: {'on' if settings.sandbox else 'off'})"
+            )
+            console.print(f"Owner API key: {settings.owner_key_path}")
+            config = uvicorn.Config(
+                api_app(container),
+                host=settings.host,
+                port=settings.port,
+                log_config=None,
+                access_log=False,
+                lifespan="on",
+            )
+            await uvicorn.Server(config).serve()
+
+    asyncio.run(_serve())
+
+
+@db_app.command("upgrade")
+def db_upgrade(
+    revision: Annotated[str, typer.Argument(help="Target revision.")] = "head",
+    as_json: JsonOpt = False,
+) -> None:
+    """Apply database migrations (SQLite or PostgreSQL, from the settings)."""
+    from reelforge.settings import Settings
+    from reelforge.storage import migrate
+    from reelforge.storage.db import Database
+
+    settings = Settings()
+    settings.home.mkdir(parents=True, exist_ok=True)
+    url = settings.resolved_database_url
+
+    async def _run() -> str | None:
+        await migrate.upgrade(url, revision)
+        db = Database(url)
+        try:
+            return await migrate.current_revision(db.engine)
+        finally:
+            await db.dispose()
+
+    current = asyncio.run(_run())
+    if as_json:
+        emit_json({"revision": current})
+    else:
+        console.print(f"database at revision [bold]{current}[/]")
+
+
+def main() -> None:
+    try:
+        app()
+    except ReelForgeError as exc:
+        show_error(exc)
+        raise SystemExit(1) from exc
+
+
+if __name__ == "__main__":
+    main()

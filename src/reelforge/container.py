@@ -1,0 +1,36 @@
+"""The services one process uses, built by the composition root (``reelforge.app``).
+
+Interfaces (API, CLI) receive a Container; nothing else builds services or reads settings.
+Later areas add their service here as one more field.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from reelforge.settings import Settings
+    from reelforge.storage.artifacts import ArtifactStore
+    from reelforge.storage.blobs import BlobStore
+    from reelforge.storage.db import Database
+    from reelforge.storage.fetcher import SafeFetcher
+
+
+@dataclass
+class Container:
+    settings: Settings
+    db: Database
+    blobs: BlobStore
+    artifacts: ArtifactStore
+    fetcher: SafeFetcher
+    # Services added by later areas (provider registry, catalog, runner, ledger, ...).
+    extras: dict[str, Any] = field(default_factory=dict)
+    _closers: list[Any] = field(default_factory=list)
+
+    async def aclose(self) -> None:
+        for closer in reversed(self._closers):
+            await closer()
+        await self.fetcher.aclose()
+        await self.blobs.close()
+        await self.db.dispose()

@@ -1,0 +1,1 @@
+"""Pure domain types: modes, media, money, ids, errors. No I/O lives here."""

@@ -1,0 +1,294 @@
+"""The one error taxonomy: every failure a user can see has a code, a message,
+remediation steps, an HTTP status and whether retrying can help.
+
+Adapters translate outside failures into ``ReelForgeError`` once, at the boundary
+(as httpx does with its transports), so callers branch on ``code`` alone.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from enum import StrEnum
+from typing import Any
+
+
+class ErrorCode(StrEnum):
+    VALIDATION_ERROR = "VALIDATION_ERROR"
+    CONTRACT_MISMATCH = "CONTRACT_MISMATCH"
+    NOT_FOUND = "NOT_FOUND"
+    CONFLICT = "CONFLICT"
+    AUTH_FAILED = "AUTH_FAILED"
+    FORBIDDEN = "FORBIDDEN"
+    RATE_LIMITED = "RATE_LIMITED"
+    INSUFFICIENT_FUNDS = "INSUFFICIENT_FUNDS"
+    ENGINE_OFFLINE = "ENGINE_OFFLINE"
+    ENGINE_TIMEOUT = "ENGINE_TIMEOUT"
+    DEPENDENCY_MISSING = "DEPENDENCY_MISSING"
+    PROVIDER_ERROR = "PROVIDER_ERROR"
+    SAFETY_FILTER = "SAFETY_FILTER"
+    CONSENT_MISSING = "CONSENT_MISSING"
+    FILE_NOT_FOUND = "FILE_NOT_FOUND"
+    UNSUPPORTED_MEDIA = "UNSUPPORTED_MEDIA"
+    PAYLOAD_TOO_LARGE = "PAYLOAD_TOO_LARGE"
+    LICENSE_UNKNOWN = "LICENSE_UNKNOWN"
+    CHECKSUM_MISSING = "CHECKSUM_MISSING"
+    CHECKSUM_MISMATCH = "CHECKSUM_MISMATCH"
+    UNSAFE_URL = "UNSAFE_URL"
+    CATALOG_UNAVAILABLE = "CATALOG_UNAVAILABLE"
+    CANCELED = "CANCELED"
+    INTERNAL_ERROR = "INTERNAL_ERROR"
+
+    @property
+    def info(self) -> ErrorInfo:
+        return ERROR_INFO[self]
+
+
+@dataclass(frozen=True, slots=True)
+class ErrorInfo:
+    message: str
+    remediation: tuple[str, ...]
+    http_status: int
+    retryable: bool
+
+
+ERROR_INFO: dict[ErrorCode, ErrorInfo] = {
+    ErrorCode.VALIDATION_ERROR: ErrorInfo(
+        "The request has invalid values.",
+        ("Check the fields named in `detail` and send the request again.",),
+        422,
+        False,
+    ),
+    ErrorCode.CONTRACT_MISMATCH: ErrorInfo(
+        "The request has fields this endpoint does not accept, or lacks required ones.",
+        (
+            "Remove the unknown fields listed in `detail`.",
+            "See /openapi.json (or the model's schema) for the fields that are allowed.",
+        ),
+        422,
+        False,
+    ),
+    ErrorCode.NOT_FOUND: ErrorInfo(
+        "Not found.",
+        ("Check the id or path; it may have been deleted or belong to another owner.",),
+        404,
+        False,
+    ),
+    ErrorCode.CONFLICT: ErrorInfo(
+        "The request conflicts with the current state.",
+        ("Reload the resource and try again with its current state.",),
+        409,
+        False,
+    ),
+    ErrorCode.AUTH_FAILED: ErrorInfo(
+        "Authentication failed.",
+        (
+            "Send `Authorization: Bearer <key>` with a valid ReelForge API key.",
+            "For a provider: check the key stored in Setup or its environment variable.",
+        ),
+        401,
+        False,
+    ),
+    ErrorCode.FORBIDDEN: ErrorInfo(
+        "You are not allowed to do this.",
+        ("Ask an owner or admin for the needed role.",),
+        403,
+        False,
+    ),
+    ErrorCode.RATE_LIMITED: ErrorInfo(
+        "Too many requests.",
+        ("Wait for the time given in `retry_after` (seconds) and try again.",),
+        429,
+        True,
+    ),
+    ErrorCode.INSUFFICIENT_FUNDS: ErrorInfo(
+        "Not enough credits.",
+        (
+            "Top up credits or upgrade the plan.",
+            "Or choose a cheaper model, or a local engine (free).",
+        ),
+        402,
+        False,
+    ),
+    ErrorCode.ENGINE_OFFLINE: ErrorInfo(
+        "The engine is not available.",
+        (
+            "Check that the provider is connected in Setup (API key present and valid).",
+            "For a local engine, check that it is running and reachable.",
+        ),
+        503,
+        True,
+    ),
+    ErrorCode.ENGINE_TIMEOUT: ErrorInfo(
+        "The engine did not finish in time.",
+        (
+            "The task may still finish: resume polling with the task id in `detail`.",
+            "Or try again later, or with a shorter duration.",
+        ),
+        504,
+        True,
+    ),
+    ErrorCode.DEPENDENCY_MISSING: ErrorInfo(
+        "Something this needs is not installed.",
+        ("Install what `detail` names (see the Setup page), then try again.",),
+        424,
+        False,
+    ),
+    ErrorCode.PROVIDER_ERROR: ErrorInfo(
+        "The provider failed to process the request.",
+        ("Try again; if it keeps failing, try another model or provider.",),
+        502,
+        True,
+    ),
+    ErrorCode.SAFETY_FILTER: ErrorInfo(
+        "The provider's safety filter refused this content.",
+        ("Rephrase the prompt or change the input media; retrying as-is will not help.",),
+        422,
+        False,
+    ),
+    ErrorCode.CONSENT_MISSING: ErrorInfo(
+        "Identity-based work needs consent.",
+        (
+            "Identity-based workflows require consent.",
+            "Set the consent flag ('I have permission to use this face') and try again.",
+        ),
+        422,
+        False,
+    ),
+    ErrorCode.FILE_NOT_FOUND: ErrorInfo(
+        "An input file was not found.",
+        ("Upload the file again and use the new artifact id.",),
+        404,
+        False,
+    ),
+    ErrorCode.UNSUPPORTED_MEDIA: ErrorInfo(
+        "The media is not supported.",
+        ("Use a supported format (PNG/JPEG/WebP images, MP4/WebM video, WAV/MP3 audio).",),
+        415,
+        False,
+    ),
+    ErrorCode.PAYLOAD_TOO_LARGE: ErrorInfo(
+        "The file is too large.",
+        ("Send a smaller file (the limit is in `detail`).",),
+        413,
+        False,
+    ),
+    ErrorCode.LICENSE_UNKNOWN: ErrorInfo(
+        "The model's license is unknown.",
+        (
+            "Model has unknown license. Verify license before using.",
+            "If unsure, contact the model creator or use a different model.",
+        ),
+        422,
+        False,
+    ),
+    ErrorCode.CHECKSUM_MISSING: ErrorInfo(
+        "The file has no checksum to verify it against.",
+        ("Add a SHA-256 checksum, or acknowledge that you download at your own risk.",),
+        422,
+        False,
+    ),
+    ErrorCode.CHECKSUM_MISMATCH: ErrorInfo(
+        "The file does not match its checksum.",
+        ("The download is corrupt or was tampered with; download it again from its source.",),
+        422,
+        False,
+    ),
+    ErrorCode.UNSAFE_URL: ErrorInfo(
+        "The URL is not allowed.",
+        ("Use a public http(s) URL; private, loopback and metadata addresses are refused.",),
+        400,
+        False,
+    ),
+    ErrorCode.CATALOG_UNAVAILABLE: ErrorInfo(
+        "The model catalog could not be loaded.",
+        ("Try again in a minute; the provider's catalog endpoint is not answering.",),
+        502,
+        True,
+    ),
+    ErrorCode.CANCELED: ErrorInfo(
+        "The work was canceled.",
+        ("Start it again if this was not intended.",),
+        409,
+        False,
+    ),
+    ErrorCode.INTERNAL_ERROR: ErrorInfo(
+        "Something went wrong on our side.",
+        ("Try again; if it persists, report it with the request id.",),
+        500,
+        True,
+    ),
+}
+
+
+class ReelForgeError(Exception):
+    """A failure with a code from the taxonomy.
+
+    ``detail`` carries structured facts (field names, a task id to resume, limits);
+    it must never carry secrets. ``retryable`` defaults to the code's own.
+    """
+
+    def __init__(
+        self,
+        code: ErrorCode,
+        message: str | None = None,
+        *,
+        detail: dict[str, Any] | None = None,
+        retryable: bool | None = None,
+        retry_after: float | None = None,
+        remediation: tuple[str, ...] | None = None,
+    ) -> None:
+        self.code = ErrorCode(code)
+        self.message = message or self.code.info.message
+        self.detail = dict(detail or {})
+        self.retryable = self.code.info.retryable if retryable is None else retryable
+        self.retry_after = retry_after
+        self.remediation = remediation or self.code.info.remediation
+        super().__init__(f"{self.code}: {self.message}")
+
+    @property
+    def http_status(self) -> int:
+        return self.code.info.http_status
+
+    def to_dict(self) -> dict[str, Any]:
+        detail = dict(self.detail)
+        if self.retry_after is not None:
+            detail.setdefault("retry_after", self.retry_after)
+        return {
+            "code": str(self.code),
+            "message": self.message,
+            "remediation": list(self.remediation),
+            "detail": detail,
+            "retryable": self.retryable,
+        }
+
+    def __reduce__(self) -> tuple[Any, ...]:
+        # Keeps the error intact across processes (workers, durable execution).
+        return (
+            _rebuild,
+            (
+                self.code,
+                self.message,
+                self.detail,
+                self.retryable,
+                self.retry_after,
+                self.remediation,
+            ),
+        )
+
+
+def _rebuild(
+    code: ErrorCode,
+    message: str,
+    detail: dict[str, Any],
+    retryable: bool,
+    retry_after: float | None,
+    remediation: tuple[str, ...],
+) -> ReelForgeError:
+    return ReelForgeError(
+        code,
+        message,
+        detail=detail,
+        retryable=retryable,
+        retry_after=retry_after,
+        remediation=remediation,
+    )

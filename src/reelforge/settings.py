@@ -1,0 +1,86 @@
+"""Settings: environment (prefix ``REELFORGE_``) and ``.env``; read once by the composition root."""
+
+from __future__ import annotations
+
+from enum import StrEnum
+from pathlib import Path
+
+from pydantic import Field, SecretStr, field_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+
+class RunnerKind(StrEnum):
+    EMBEDDED = "embedded"
+    DRAMATIQ = "dramatiq"
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(
+        env_prefix="REELFORGE_",
+        env_file=".env",
+        env_file_encoding="utf-8",
+        extra="ignore",
+    )
+
+    home: Path = Field(
+        default_factory=lambda: Path.home() / ".reelforge",
+        description="Data directory: database, artifacts, secret, owner key.",
+    )
+    database_url: str | None = Field(
+        default=None,
+        description="SQLAlchemy async URL; default sqlite+aiosqlite:///<home>/reelforge.db",
+    )
+    artifact_store_url: str | None = Field(
+        default=None,
+        description="A folder path or file:// URL (default <home>/artifacts), or s3://bucket/prefix.",
+    )
+    s3_endpoint_url: str | None = Field(default=None, description="For S3-compatible stores.")
+    s3_region: str = "us-east-1"
+    runner: RunnerKind = RunnerKind.EMBEDDED
+    broker_url: str = "redis://127.0.0.1:6379/0"
+    sandbox: bool = Field(default=True, description="Route providers without keys to emulators.")
+    host: str = "127.0.0.1"
+    port: int = Field(default=8000, ge=1, le=65535)
+    public_base_url: str | None = Field(
+        default=None, description="Where providers can reach us for completion callbacks."
+    )
+    secret: SecretStr | None = Field(
+        default=None,
+        description="Key material for encrypting stored credentials; generated into <home>/secret.",
+    )
+    log_level: str = "INFO"
+    log_json: bool = False
+    # Safe fetcher
+    fetch_max_bytes: int = 2 * 1024**3
+    fetch_timeout_seconds: float = 120.0
+    fetch_allow_hosts: list[str] = Field(
+        default_factory=list,
+        description="host or host:port entries the fetcher may reach despite being private "
+        "(tests and sandbox emulators on 127.0.0.1).",
+    )
+    upload_max_bytes: int = 512 * 1024**2
+
+    @field_validator("home", mode="before")
+    @classmethod
+    def _expand_home(cls, value: object) -> object:
+        if isinstance(value, str):
+            return Path(value).expanduser()
+        if isinstance(value, Path):
+            return value.expanduser()
+        return value
+
+    @property
+    def resolved_database_url(self) -> str:
+        return self.database_url or f"sqlite+aiosqlite:///{self.home / 'reelforge.db'}"
+
+    @property
+    def resolved_artifact_store_url(self) -> str:
+        return self.artifact_store_url or str(self.home / "artifacts")
+
+    @property
+    def secret_path(self) -> Path:
+        return self.home / "secret"
+
+    @property
+    def owner_key_path(self) -> Path:
+        return self.home / "owner.key"

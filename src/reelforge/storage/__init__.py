@@ -1,0 +1,1 @@
+"""Storage adapters: the database, the artifact store and the safe fetcher."""

@@ -1,0 +1,292 @@
+"""Content-addressed blob storage (sha256): a local folder or an S3-compatible bucket.
+
+Writes spool to a local temporary file while hashing, then commit: the filesystem backend
+renames it into place (atomic), the S3 backend uploads it (multipart for large files).
+A writer that is aborted, or dropped on an error path, leaves nothing behind.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import hashlib
+import os
+import tempfile
+from collections.abc import AsyncIterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Protocol
+
+CHUNK = 1024 * 1024
+
+
+@dataclass(frozen=True, slots=True)
+class BlobInfo:
+    sha256: str
+    size: int
+
+
+def _check_sha(sha256: str) -> str:
+    if len(sha256) != 64 or any(c not in "0123456789abcdef" for c in sha256):
+        raise ValueError(f"not a sha256 hex digest: {sha256!r}")
+    return sha256
+
+
+class BlobWriter:
+    """Spools chunks to a temp file while hashing; ``commit`` hands it to the store."""
+
+    def __init__(self, store: BlobStore, tmp_dir: Path) -> None:
+        tmp_dir.mkdir(parents=True, exist_ok=True)
+        fd, name = tempfile.mkstemp(prefix="blob-", dir=tmp_dir)
+        self._file = os.fdopen(fd, "wb")
+        self.path = Path(name)
+        self._hash = hashlib.sha256()
+        self.size = 0
+        self.head = b""
+        self._store = store
+        self._done = False
+
+    def write(self, chunk: bytes) -> None:
+        if len(self.head) < 64:
+            self.head += chunk[: 64 - len(self.head)]
+        self._hash.update(chunk)
+        self._file.write(chunk)
+        self.size += len(chunk)
+
+    async def commit(self) -> BlobInfo:
+        self._file.close()
+        info = BlobInfo(self._hash.hexdigest(), self.size)
+        try:
+            await self._store._adopt(self.path, info)
+        finally:
+            self._done = True
+            with contextlib.suppress(FileNotFoundError):
+                self.path.unlink()
+        return info
+
+    def abort(self) -> None:
+        if not self._done:
+            self._done = True
+            self._file.close()
+            with contextlib.suppress(FileNotFoundError):
+                self.path.unlink()
+
+    async def __aenter__(self) -> BlobWriter:
+        return self
+
+    async def __aexit__(self, exc_type: object, exc: object, tb: object) -> None:
+        self.abort()  # a committed writer ignores this
+
+
+class BlobStore(Protocol):
+    tmp_dir: Path
+
+    def writer(self) -> BlobWriter: ...
+    async def _adopt(self, path: Path, info: BlobInfo) -> None: ...
+    async def put_bytes(self, data: bytes) -> BlobInfo: ...
+    async def put_file(self, path: Path) -> BlobInfo: ...
+    async def stat(self, sha256: str) -> BlobInfo | None: ...
+    def open(self, sha256: str, start: int = 0, end: int | None = None) -> AsyncIterator[bytes]: ...
+    async def delete(self, sha256: str) -> bool: ...
+    async def url(self, sha256: str, expires_seconds: int = 3600) -> str: ...
+    async def local_path(self, sha256: str) -> Path: ...
+    async def close(self) -> None: ...
+
+
+class _BaseStore:
+    tmp_dir: Path
+
+    def writer(self) -> BlobWriter:
+        return BlobWriter(self, self.tmp_dir)  # type: ignore[arg-type]
+
+    async def put_bytes(self, data: bytes) -> BlobInfo:
+        async with self.writer() as w:
+            for i in range(0, len(data), CHUNK):
+                w.write(data[i : i + CHUNK])
+            return await w.commit()
+
+    async def put_file(self, path: Path) -> BlobInfo:
+        async with self.writer() as w:
+            with path.open("rb") as fh:
+                while chunk := await asyncio.to_thread(fh.read, CHUNK):
+                    w.write(chunk)
+            return await w.commit()
+
+
+class FileBlobStore(_BaseStore):
+    """Blobs under ``root/ab/cdef...``; temporary files under ``root/.tmp`` (same device)."""
+
+    def __init__(self, root: Path) -> None:
+        self.root = root
+        self.tmp_dir = root / ".tmp"
+        root.mkdir(parents=True, exist_ok=True)
+
+    def _path(self, sha256: str) -> Path:
+        _check_sha(sha256)
+        return self.root / sha256[:2] / sha256[2:]
+
+    async def _adopt(self, path: Path, info: BlobInfo) -> None:
+        dest = self._path(info.sha256)
+        dest.parent.mkdir(parents=True, exist_ok=True)
+        if dest.exists():
+            return  # same content already stored
+        os.replace(path, dest)
+
+    async def stat(self, sha256: str) -> BlobInfo | None:
+        path = self._path(sha256)
+        try:
+            return BlobInfo(sha256, path.stat().st_size)
+        except FileNotFoundError:
+            return None
+
+    async def open(
+        self, sha256: str, start: int = 0, end: int | None = None
+    ) -> AsyncIterator[bytes]:
+        path = self._path(sha256)
+        if not path.exists():
+            raise FileNotFoundError(sha256)
+        remaining = None if end is None else end - start + 1
+        with path.open("rb") as fh:
+            fh.seek(start)
+            while remaining is None or remaining > 0:
+                size = CHUNK if remaining is None else min(CHUNK, remaining)
+                chunk = await asyncio.to_thread(fh.read, size)
+                if not chunk:
+                    break
+                if remaining is not None:
+                    remaining -= len(chunk)
+                yield chunk
+
+    async def delete(self, sha256: str) -> bool:
+        try:
+            self._path(sha256).unlink()
+            return True
+        except FileNotFoundError:
+            return False
+
+    async def url(self, sha256: str, expires_seconds: int = 3600) -> str:
+        return self._path(sha256).resolve().as_uri()
+
+    async def local_path(self, sha256: str) -> Path:
+        path = self._path(sha256)
+        if not path.exists():
+            raise FileNotFoundError(sha256)
+        return path
+
+    async def close(self) -> None:
+        return None
+
+
+class S3BlobStore(_BaseStore):
+    """Blobs at ``s3://bucket/prefix/ab/cdef...`` through boto3 (run in threads).
+
+    ``local_path`` downloads into a local cache, for tools such as ffmpeg that need a file.
+    """
+
+    def __init__(
+        self,
+        bucket: str,
+        prefix: str,
+        *,
+        endpoint_url: str | None,
+        region: str,
+        tmp_dir: Path,
+    ) -> None:
+        import boto3  # imported here so the filesystem default never pays for it
+
+        self.bucket = bucket
+        self.prefix = prefix.strip("/")
+        self.tmp_dir = tmp_dir
+        self.cache_dir = tmp_dir.parent / "cache"
+        self.client = boto3.client("s3", endpoint_url=endpoint_url, region_name=region)
+
+    def _key(self, sha256: str) -> str:
+        _check_sha(sha256)
+        name = f"{sha256[:2]}/{sha256[2:]}"
+        return f"{self.prefix}/{name}" if self.prefix else name
+
+    async def _adopt(self, path: Path, info: BlobInfo) -> None:
+        if await self.stat(info.sha256) is not None:
+            return
+        await asyncio.to_thread(
+            self.client.upload_file, str(path), self.bucket, self._key(info.sha256)
+        )
+
+    async def stat(self, sha256: str) -> BlobInfo | None:
+        from botocore.exceptions import ClientError
+
+        try:
+            head = await asyncio.to_thread(
+                self.client.head_object, Bucket=self.bucket, Key=self._key(sha256)
+            )
+        except ClientError as exc:
+            if exc.response.get("Error", {}).get("Code") in ("404", "NoSuchKey", "NotFound"):
+                return None
+            raise
+        return BlobInfo(sha256, int(head["ContentLength"]))
+
+    async def open(
+        self, sha256: str, start: int = 0, end: int | None = None
+    ) -> AsyncIterator[bytes]:
+        from botocore.exceptions import ClientError
+
+        kwargs: dict[str, Any] = {"Bucket": self.bucket, "Key": self._key(sha256)}
+        if start or end is not None:
+            kwargs["Range"] = f"bytes={start}-{'' if end is None else end}"
+        try:
+            obj = await asyncio.to_thread(self.client.get_object, **kwargs)
+        except ClientError as exc:
+            if exc.response.get("Error", {}).get("Code") in ("404", "NoSuchKey"):
+                raise FileNotFoundError(sha256) from exc
+            raise
+        body = obj["Body"]
+        try:
+            while chunk := await asyncio.to_thread(body.read, CHUNK):
+                yield chunk
+        finally:
+            body.close()
+
+    async def delete(self, sha256: str) -> bool:
+        existed = await self.stat(sha256) is not None
+        await asyncio.to_thread(
+            self.client.delete_object, Bucket=self.bucket, Key=self._key(sha256)
+        )
+        return existed
+
+    async def url(self, sha256: str, expires_seconds: int = 3600) -> str:
+        return await asyncio.to_thread(
+            self.client.generate_presigned_url,
+            "get_object",
+            Params={"Bucket": self.bucket, "Key": self._key(sha256)},
+            ExpiresIn=expires_seconds,
+        )
+
+    async def local_path(self, sha256: str) -> Path:
+        path = self.cache_dir / sha256[:2] / sha256[2:]
+        if path.exists():
+            return path
+        path.parent.mkdir(parents=True, exist_ok=True)
+        tmp = path.with_suffix(".part")
+        await asyncio.to_thread(self.client.download_file, self.bucket, self._key(sha256), str(tmp))
+        os.replace(tmp, path)
+        return path
+
+    async def close(self) -> None:
+        await asyncio.to_thread(self.client.close)
+
+
+def open_blob_store(
+    url: str, *, endpoint_url: str | None, region: str, work_dir: Path
+) -> FileBlobStore | S3BlobStore:
+    """``s3://bucket/prefix`` → S3; a path or ``file://`` URL → the filesystem."""
+    if url.startswith("s3://"):
+        rest = url[len("s3://") :]
+        bucket, _, prefix = rest.partition("/")
+        if not bucket:
+            raise ValueError(f"no bucket in {url!r}")
+        return S3BlobStore(
+            bucket, prefix, endpoint_url=endpoint_url, region=region, tmp_dir=work_dir / "tmp"
+        )
+    if url.startswith("file://"):
+        url = url[len("file://") :]
+    return FileBlobStore(Path(url).expanduser())

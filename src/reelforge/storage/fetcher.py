@@ -1,0 +1,275 @@
+"""The safe fetcher: every URL ReelForge downloads goes through here.
+
+Guards against SSRF: only http(s); the host is resolved and every address must be public
+(loopback, private, link-local, shared, multicast, reserved and cloud-metadata addresses are
+refused, IPv4 and IPv6, including IPv4-mapped and NAT64/6to4 forms); the connection goes to
+the address that was checked (so DNS cannot rebind between check and connect); redirects are
+followed by hand and every hop is checked again. Downloads are streamed into the blob store
+with a size cap, a deadline, and a type check on the bytes themselves.
+
+An allowlist (settings ``fetch_allow_hosts``) lets tests and sandbox mode reach emulators on
+127.0.0.1; in-process transports (sandbox emulators mounted by the composition root) are
+reached without any network at all.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import ipaddress
+import socket
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+from urllib.parse import urljoin, urlsplit
+
+import httpx
+
+from reelforge.domain.errors import ErrorCode, ReelForgeError
+from reelforge.domain.media import kind_of_content_type, sniff_content_type
+from reelforge.domain.modes import MediaKind
+from reelforge.storage.blobs import BlobInfo, BlobWriter
+
+IPAddress = ipaddress.IPv4Address | ipaddress.IPv6Address
+
+MAX_REDIRECTS = 5
+# Metadata endpoints that are not caught by range checks on every platform.
+_METADATA = {ipaddress.ip_address("169.254.169.254"), ipaddress.ip_address("fd00:ec2::254")}
+_NAT64 = ipaddress.ip_network("64:ff9b::/96")
+
+
+def _unsafe(msg: str, url: str, **detail: object) -> ReelForgeError:
+    return ReelForgeError(ErrorCode.UNSAFE_URL, msg, detail={"url": _redact_url(url), **detail})
+
+
+def _redact_url(url: str) -> str:
+    """Drop userinfo and query from a URL before it goes into an error or a log."""
+    try:
+        parts = urlsplit(url)
+    except ValueError:
+        return "<unparseable url>"
+    host = parts.hostname or ""
+    if parts.port:
+        host = f"{host}:{parts.port}"
+    return f"{parts.scheme}://{host}{parts.path}"
+
+
+def blocked_reason(ip: IPAddress) -> str | None:
+    """Why an address must not be reached, or None when it is a public address."""
+    if isinstance(ip, ipaddress.IPv6Address):
+        if ip.ipv4_mapped is not None:
+            return blocked_reason(ip.ipv4_mapped)
+        if ip in _NAT64:
+            return blocked_reason(ipaddress.IPv4Address(int(ip) & 0xFFFFFFFF))
+        if ip.sixtofour is not None:
+            return blocked_reason(ip.sixtofour)
+        if ip.teredo is not None:
+            return "teredo tunnel address"
+    if ip in _METADATA:
+        return "cloud metadata address"
+    if ip.is_loopback:
+        return "loopback address"
+    if ip.is_link_local:
+        return "link-local address"
+    if ip.is_multicast:
+        return "multicast address"
+    if ip.is_unspecified:
+        return "unspecified address"
+    if ip.is_private:
+        return "private address"
+    if ip.is_reserved or not ip.is_global:
+        return "reserved or non-global address"
+    return None
+
+
+@dataclass(frozen=True, slots=True)
+class FetchResult:
+    blob: BlobInfo
+    content_type: str
+    kind: MediaKind
+    head: bytes
+    final_url: str
+
+
+class SafeFetcher:
+    def __init__(
+        self,
+        *,
+        max_bytes: int,
+        timeout_seconds: float,
+        allow_hosts: Iterable[str] = (),
+        internal_transports: Mapping[str, httpx.AsyncBaseTransport] | None = None,
+    ) -> None:
+        self.max_bytes = max_bytes
+        self.timeout_seconds = timeout_seconds
+        self.allow_hosts = {h.lower() for h in allow_hosts}
+        self.internal = dict(internal_transports or {})
+        self._client = httpx.AsyncClient(
+            follow_redirects=False, timeout=httpx.Timeout(30.0, connect=10.0), trust_env=False
+        )
+        self._internal_clients = {
+            host: httpx.AsyncClient(transport=t, follow_redirects=False, trust_env=False)
+            for host, t in self.internal.items()
+        }
+
+    async def aclose(self) -> None:
+        await self._client.aclose()
+        for client in self._internal_clients.values():
+            await client.aclose()
+
+    def _allowed(self, host: str, port: int) -> bool:
+        host = host.lower()
+        return host in self.allow_hosts or f"{host}:{port}" in self.allow_hosts
+
+    async def check_url(self, url: str) -> list[IPAddress]:
+        """Validate a URL and return the addresses it may be reached at.
+
+        Raises UNSAFE_URL with the reason. Used for downloads and for outgoing webhooks.
+        """
+        try:
+            parts = urlsplit(url)
+            port = parts.port
+        except ValueError as exc:
+            raise _unsafe("The URL cannot be parsed.", url, reason="unparseable") from exc
+        if parts.scheme not in ("http", "https"):
+            raise _unsafe(
+                f"Only http and https URLs are allowed, not {parts.scheme or 'none'!r}.",
+                url,
+                reason="scheme",
+            )
+        host = parts.hostname
+        if not host:
+            raise _unsafe("The URL has no host.", url, reason="no host")
+        port = port or (443 if parts.scheme == "https" else 80)
+        if parts.netloc.lower() in self.internal:
+            return []
+        try:
+            literal: IPAddress | None = ipaddress.ip_address(host)
+        except ValueError:
+            literal = None
+        if literal is not None:
+            addresses = [literal]
+        else:
+            try:
+                infos = await asyncio.get_running_loop().getaddrinfo(
+                    host, port, type=socket.SOCK_STREAM
+                )
+            except socket.gaierror as exc:
+                raise _unsafe(f"The host {host!r} does not resolve.", url, reason="dns") from exc
+            addresses = list(dict.fromkeys(ipaddress.ip_address(i[4][0]) for i in infos))
+        if self._allowed(host, port):
+            return addresses
+        for ip in addresses:
+            reason = blocked_reason(ip)
+            if reason:
+                raise _unsafe(
+                    f"The URL points at a {reason}, which is not allowed.",
+                    url,
+                    reason=reason,
+                    address=str(ip),
+                )
+        return addresses
+
+    async def fetch_to(
+        self,
+        url: str,
+        writer: BlobWriter,
+        *,
+        kinds: Iterable[MediaKind] | None = None,
+        max_bytes: int | None = None,
+    ) -> FetchResult:
+        """Stream ``url`` into ``writer`` and commit it. On any failure the writer is aborted."""
+        limit = max_bytes or self.max_bytes
+        wanted = set(kinds) if kinds is not None else None
+        try:
+            async with asyncio.timeout(self.timeout_seconds):
+                return await self._fetch(url, writer, wanted, limit)
+        except TimeoutError as exc:
+            writer.abort()
+            raise ReelForgeError(
+                ErrorCode.ENGINE_TIMEOUT,
+                f"The download did not finish within {self.timeout_seconds:g} s.",
+                detail={"url": _redact_url(url)},
+            ) from exc
+        except BaseException:
+            writer.abort()
+            raise
+
+    async def _fetch(
+        self, url: str, writer: BlobWriter, wanted: set[MediaKind] | None, limit: int
+    ) -> FetchResult:
+        current = url
+        for _ in range(MAX_REDIRECTS + 1):
+            addresses = await self.check_url(current)
+            request = self._build_request(current, addresses)
+            client = self._internal_clients.get(urlsplit(current).netloc.lower(), self._client)
+            response = await client.send(request, stream=True)
+            try:
+                if response.is_redirect:
+                    location = response.headers.get("location")
+                    if not location:
+                        raise _unsafe("A redirect without a Location header.", current)
+                    current = urljoin(current, location)
+                    continue
+                if response.status_code in (404, 410, 403):
+                    raise ReelForgeError(
+                        ErrorCode.FILE_NOT_FOUND,
+                        f"The media URL answered {response.status_code}; it may have expired.",
+                        detail={"url": _redact_url(current), "status": response.status_code},
+                    )
+                if response.status_code >= 400:
+                    raise ReelForgeError(
+                        ErrorCode.PROVIDER_ERROR,
+                        f"The media URL answered {response.status_code}.",
+                        detail={"url": _redact_url(current), "status": response.status_code},
+                        retryable=response.status_code >= 500 or response.status_code == 429,
+                    )
+                declared = response.headers.get("content-length")
+                if declared and declared.isdigit() and int(declared) > limit:
+                    raise ReelForgeError(
+                        ErrorCode.PAYLOAD_TOO_LARGE,
+                        "The file is larger than allowed.",
+                        detail={"limit_bytes": limit, "size_bytes": int(declared)},
+                    )
+                async for chunk in response.aiter_bytes():
+                    writer.write(chunk)
+                    if writer.size > limit:
+                        raise ReelForgeError(
+                            ErrorCode.PAYLOAD_TOO_LARGE,
+                            "The file is larger than allowed.",
+                            detail={"limit_bytes": limit},
+                        )
+                content_type = sniff_content_type(writer.head)
+                kind = kind_of_content_type(content_type)
+                if content_type is None or kind is None:
+                    raise ReelForgeError(
+                        ErrorCode.UNSUPPORTED_MEDIA,
+                        "The downloaded file is not a known image, video or audio format.",
+                        detail={
+                            "url": _redact_url(current),
+                            "declared_type": response.headers.get("content-type"),
+                        },
+                    )
+                if wanted is not None and kind not in wanted:
+                    raise ReelForgeError(
+                        ErrorCode.UNSUPPORTED_MEDIA,
+                        f"Expected {'/'.join(sorted(wanted))} but the file is {kind.value}.",
+                        detail={"url": _redact_url(current), "content_type": content_type},
+                    )
+                head = writer.head
+                blob = await writer.commit()
+                return FetchResult(blob, content_type, kind, head, current)
+            finally:
+                await response.aclose()
+        raise _unsafe(f"More than {MAX_REDIRECTS} redirects.", url, reason="redirects")
+
+    def _build_request(self, url: str, addresses: list[IPAddress]) -> httpx.Request:
+        parts = urlsplit(url)
+        if not addresses:  # in-process transport
+            return httpx.Request("GET", url)
+        host = parts.hostname or ""
+        ip = addresses[0]
+        ip_host = f"[{ip}]" if isinstance(ip, ipaddress.IPv6Address) else str(ip)
+        netloc = ip_host if parts.port is None else f"{ip_host}:{parts.port}"
+        pinned = parts._replace(netloc=netloc).geturl()
+        extensions = {"sni_hostname": host} if parts.scheme == "https" else {}
+        host_header = host if parts.port is None else f"{host}:{parts.port}"
+        return httpx.Request("GET", pinned, headers={"Host": host_header}, extensions=extensions)

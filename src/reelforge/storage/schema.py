@@ -1,0 +1,10 @@
+"""Every table module, imported once so ``Base.metadata`` is complete (Alembic, tests)."""
+
+from __future__ import annotations
+
+from reelforge.storage import artifact_tables, identity_tables
+from reelforge.storage.tables import Base
+
+TABLE_MODULES = (identity_tables, artifact_tables)
+
+metadata = Base.metadata
