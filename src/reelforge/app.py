@@ -17,12 +17,16 @@ import httpx
 from fastapi import FastAPI
 
 from reelforge.api.app import create_app
+from reelforge.catalog.atlas_discovery import AtlasDiscovery
+from reelforge.catalog.catalog import Catalog
+from reelforge.catalog.loader import load_curated
 from reelforge.container import Container
 from reelforge.domain.identity import Role
 from reelforge.emulators import registry as emulator_registry
 from reelforge.emulators.base import EmulatorConfig
 from reelforge.logs import configure_logging, get_logger, register_secret
-from reelforge.providers.credentials import CredentialVault
+from reelforge.providers.atlas import AtlasProvider
+from reelforge.providers.credentials import CredentialVault, env_credential
 from reelforge.providers.hub import ProviderHub, SandboxEndpoint
 from reelforge.providers.plugins import load_registry
 from reelforge.settings import Settings
@@ -103,7 +107,26 @@ def build_container(settings: Settings) -> Container:
         hub=hub,
     )
     container._closers.extend([provider_client.aclose, *sandbox_closers])
+    container.extras["catalog"] = build_catalog(settings, hub)
     return container
+
+
+def build_catalog(settings: Settings, hub: ProviderHub) -> Catalog:
+    """Curated data files plus Atlas Cloud's live list.
+
+    The list is public (no key needed), so the only question is where it comes from: an
+    explicit base URL, else the sandbox emulator when sandbox mode is on and no Atlas key
+    is in the environment, else the real API.
+    """
+    base_url = settings.provider_base_urls.get("atlas")
+    endpoint = hub.sandbox_endpoints.get("atlas")
+    if base_url:
+        atlas = AtlasDiscovery(hub.client, base_url)
+    elif endpoint is not None and hub.sandbox and env_credential(AtlasProvider) is None:
+        atlas = AtlasDiscovery(endpoint.client, endpoint.base_url)
+    else:
+        atlas = AtlasDiscovery(hub.client)
+    return Catalog(load_curated(), [atlas])
 
 
 SANDBOX_DOMAIN = "sandbox.reelforge.internal"

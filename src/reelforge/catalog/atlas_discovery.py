@@ -251,7 +251,7 @@ class AtlasDiscovery:
         ]
         left_out = len(kept) - len(entries)
         if left_out:
-            log.info("atlas_models_unclassified", count=left_out)
+            log.debug("atlas_models_unclassified", count=left_out)
         self._raw = {str(raw["model"]): raw for raw in kept}
         return entries
 

@@ -85,7 +85,7 @@ class Listing:
     version: int  # changes whenever the merged catalog does (for response caches)
 
 
-def sort_key(entry: ModelEntry, mode: Mode | None = None) -> tuple[int, int, int, str]:
+def sort_key(entry: ModelEntry, mode: Mode | None = None) -> tuple[int, bool, int, str]:
     """Mode, then known prices before unknown ones, then price ascending, then id."""
     micros = typical_micros(entry)
     group = _MODE_ORDER[mode or entry.primary_mode]
@@ -112,7 +112,11 @@ class Catalog:
         self._clock = clock
         self.retry_seconds = retry_seconds
         self.version = 0
+        # Interfaces may keep renderings of the current catalog here (the API keeps listing
+        # bodies); it is emptied whenever the catalog changes.
+        self.view_cache: dict[Any, Any] = {}
         self._merged: list[ModelEntry] = []
+        self._by_mode: dict[Mode, list[ModelEntry]] = {}
         self._by_id: dict[str, ModelEntry] = {}
         self._rebuild()
 
@@ -163,8 +167,15 @@ class Catalog:
         for state in self._states.values():
             merged.update(state.entries or {})
         self._by_id = merged
-        self._merged = sorted(merged.values(), key=sort_key)
+        keys = {e.id: sort_key(e) for e in merged.values()}
+        self._merged = sorted(merged.values(), key=lambda e: keys[e.id])
+        # Per mode, price ascending (an entry with several modes is listed under each).
+        self._by_mode = {
+            mode: sorted((e for e in self._merged if mode in e.modes), key=lambda e: keys[e.id][1:])
+            for mode in Mode
+        }
         self.version += 1
+        self.view_cache = {}
 
     def _unavailable_error(self, provider: str) -> ReelForgeError:
         state = self._states[provider]
@@ -206,9 +217,7 @@ class Catalog:
         wanted = Mode(mode) if mode else None
         entries: Iterable[ModelEntry] = self._merged
         if wanted is not None:
-            entries = sorted(
-                (e for e in entries if wanted in e.modes), key=lambda e: sort_key(e, wanted)
-            )
+            entries = self._by_mode[wanted]
         if provider:
             entries = [e for e in entries if e.provider == provider]
         if q:

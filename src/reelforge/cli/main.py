@@ -8,6 +8,7 @@ from typing import Annotated
 import typer
 
 from reelforge import __version__
+from reelforge.cli.models import models_app
 from reelforge.cli.output import console, emit_json, show_error
 from reelforge.domain.errors import ReelForgeError
 
@@ -19,6 +20,7 @@ app = typer.Typer(
 )
 db_app = typer.Typer(help="Database migrations.", no_args_is_help=True)
 app.add_typer(db_app, name="db")
+app.add_typer(models_app, name="models")
 
 JsonOpt = Annotated[bool, typer.Option("--json", help="Machine-readable output.")]
 

@@ -22,12 +22,11 @@ from reelforge.domain.media import kind_of_content_type
 from reelforge.domain.modes import MediaKind
 from reelforge.providers.atlas_api import (
     INTERNAL_FIELDS,
-    SAFETY_PATTERN,
     fetch_input_schema,
     fetch_models,
+    is_moderation,
+    request,
     schema_urls,
-    transport_error,
-    unwrap,
 )
 from reelforge.providers.base import (
     Balance,
@@ -83,16 +82,11 @@ class AtlasProvider(Provider):
     def _headers(self, credential: Credential) -> dict[str, str]:
         return {"Authorization": f"Bearer {credential.get('api_key')}"}
 
-    async def _call(
-        self, method: str, path: str, credential: Credential, what: str, **kwargs: Any
-    ) -> Any:
-        try:
-            response = await self.client.request(
-                method, f"{self.base_url}{path}", headers=self._headers(credential), **kwargs
-            )
-        except httpx.HTTPError as exc:
-            raise transport_error(exc, what) from exc
-        return unwrap(response)
+    async def _call(self, method: str, path: str, credential: Credential, **kwargs: Any) -> Any:
+        headers = self._headers(credential)
+        return await request(
+            self.client, method, f"{self.base_url}{path}", headers=headers, **kwargs
+        )
 
     async def input_schema(self, model: str) -> dict[str, Any] | None:
         """The model's cleaned Input schema, or None when Atlas publishes none."""
@@ -151,9 +145,7 @@ class AtlasProvider(Provider):
             )
         body = await self.build_body(request)
         # Never retried here: a second POST is a second paid generation.
-        data = await self._call(
-            "POST", f"/api/v1/model/{endpoint}", credential, "submit", json=body
-        )
+        data = await self._call("POST", f"/api/v1/model/{endpoint}", credential, json=body)
         task_id = data.get("id") if isinstance(data, dict) else None
         if not task_id:
             raise ReelForgeError(
@@ -171,9 +163,7 @@ class AtlasProvider(Provider):
         )
 
     async def poll(self, task: ProviderTask, credential: Credential) -> TaskUpdate:
-        data = await self._call(
-            "GET", f"/api/v1/model/prediction/{task.task_id}", credential, "poll"
-        )
+        data = await self._call("GET", f"/api/v1/model/prediction/{task.task_id}", credential)
         if not isinstance(data, dict):
             raise ReelForgeError(
                 ErrorCode.PROVIDER_ERROR,
@@ -190,9 +180,7 @@ class AtlasProvider(Provider):
             )
         if status is TaskStatus.FAILED:
             text = str(data.get("error") or "The generation failed.")
-            code = (
-                ErrorCode.SAFETY_FILTER if SAFETY_PATTERN.search(text) else ErrorCode.PROVIDER_ERROR
-            )
+            code = ErrorCode.SAFETY_FILTER if is_moderation(text) else ErrorCode.PROVIDER_ERROR
             error = ReelForgeError(
                 code,
                 f"Atlas Cloud: {text}",
@@ -218,7 +206,6 @@ class AtlasProvider(Provider):
             "POST",
             "/api/v1/model/uploadMedia",
             credential,
-            "upload",
             files={"file": (filename, content, content_type)},
         )
         url = data.get("download_url") if isinstance(data, dict) else None
@@ -233,13 +220,7 @@ class AtlasProvider(Provider):
     async def balance(self, credential: Credential) -> Balance | None:
         # /public/v1/balance is listed by the vendor's MCP server, its body shape is not
         # documented [L]: read ``balance`` (or ``amount``) from ``data`` and show it as USD.
-        try:
-            response = await self.client.get(
-                f"{self.base_url}/public/v1/balance", headers=self._headers(credential)
-            )
-        except httpx.HTTPError as exc:
-            raise transport_error(exc, "balance") from exc
-        data = unwrap(response)
+        data = await self._call("GET", "/public/v1/balance", credential)
         amount = data.get("balance", data.get("amount")) if isinstance(data, dict) else None
         try:
             value = float(amount) if amount is not None else None

@@ -7,25 +7,23 @@ Shared by the adapter (``providers.atlas``) and live discovery
 
 from __future__ import annotations
 
-import re
 from typing import Any
 from urllib.parse import urljoin
 
 import httpx
 
 from reelforge.domain.errors import ErrorCode, ReelForgeError
+from reelforge.providers import http
 
 # Request fields that are ours to set, never the user's: the model id goes in the body
 # anyway, base64 output would bloat every poll, sync mode would block the submit call.
 INTERNAL_FIELDS: frozenset[str] = frozenset({"model", "enable_base64_output", "enable_sync_mode"})
 
-SAFETY_PATTERN = re.compile(
-    r"nsfw|sensitive|moderat|content polic|safety|inappropriate", re.IGNORECASE
-)
-FUNDS_PATTERN = re.compile(r"insufficient|balance|credit|quota|top.?up", re.IGNORECASE)
+PROVIDER = "atlas"
 
 
 def _message(body: Any, fallback: str) -> str:
+    """The error text where the official client looks: ``msg``, ``message``, ``error``."""
     if isinstance(body, dict):
         for key in ("msg", "message", "error"):
             value = body.get(key)
@@ -37,71 +35,30 @@ def _message(body: Any, fallback: str) -> str:
 
 
 def error_from_response(response: httpx.Response) -> ReelForgeError:
-    """Translate a non-2xx Atlas answer into our taxonomy, once, at the boundary."""
+    """Translate a failed Atlas answer into our taxonomy, once, at the boundary."""
     try:
         body: Any = response.json()
     except ValueError:
         body = None
-    status = response.status_code
-    text = _message(body, response.reason_phrase or f"HTTP {status}")
-    detail: dict[str, Any] = {"provider": "atlas", "status": status, "provider_message": text}
-    if status in (401, 403):
-        return ReelForgeError(
-            ErrorCode.AUTH_FAILED, f"Atlas Cloud refused the key: {text}", detail=detail
-        )
-    if status == 402 or (status in (400, 403, 429) and FUNDS_PATTERN.search(text)):
-        return ReelForgeError(ErrorCode.INSUFFICIENT_FUNDS, f"Atlas Cloud: {text}", detail=detail)
-    if status == 429:
-        retry_after = _retry_after(response.headers.get("retry-after"))
-        return ReelForgeError(
-            ErrorCode.RATE_LIMITED, f"Atlas Cloud: {text}", detail=detail, retry_after=retry_after
-        )
-    if status == 404:
-        return ReelForgeError(ErrorCode.NOT_FOUND, f"Atlas Cloud: {text}", detail=detail)
-    if status in (400, 422):
-        if SAFETY_PATTERN.search(text):
-            return ReelForgeError(ErrorCode.SAFETY_FILTER, f"Atlas Cloud: {text}", detail=detail)
-        return ReelForgeError(ErrorCode.VALIDATION_ERROR, f"Atlas Cloud: {text}", detail=detail)
-    return ReelForgeError(
-        ErrorCode.PROVIDER_ERROR,
-        f"Atlas Cloud: {text}",
-        detail=detail,
-        retryable=status >= 500 or status == 408,
-    )
+    text = _message(body, http.body_message(response) or f"HTTP {response.status_code}")
+    return http.error_for_status(PROVIDER, response, message=text)
 
 
-def _retry_after(value: str | None) -> float | None:
-    try:
-        return max(0.0, float(value)) if value else None
-    except ValueError:
-        return None
+def is_moderation(text: str) -> bool:
+    lowered = text.lower()
+    return any(word in lowered for word in (*http.MODERATION_WORDS, "sensitive"))
 
 
-def transport_error(exc: httpx.HTTPError, what: str) -> ReelForgeError:
-    code = (
-        ErrorCode.ENGINE_OFFLINE
-        if isinstance(exc, httpx.ConnectError)
-        else ErrorCode.PROVIDER_ERROR
-    )
-    return ReelForgeError(
-        code,
-        f"Atlas Cloud could not be reached ({what}): {type(exc).__name__}",
-        detail={"provider": "atlas"},
-        retryable=True,
-    )
+async def request(client: httpx.AsyncClient, method: str, url: str, **kwargs: Any) -> Any:
+    """Send, then ``unwrap``: the ``data`` of a successful answer, or a ReelForgeError."""
+    return unwrap(await http.send(client, PROVIDER, method, url, **kwargs))
 
 
 def unwrap(response: httpx.Response) -> Any:
+    """The ``data`` of an answer ``{code, data}``; an error code inside HTTP 200 is an error."""
     if response.is_error:
         raise error_from_response(response)
-    try:
-        body = response.json()
-    except ValueError as exc:
-        raise ReelForgeError(
-            ErrorCode.PROVIDER_ERROR,
-            "Atlas Cloud answered with a body that is not JSON.",
-            detail={"provider": "atlas", "status": response.status_code},
-        ) from exc
+    body = http.json_body(PROVIDER, response)
     if not isinstance(body, dict):
         raise ReelForgeError(
             ErrorCode.PROVIDER_ERROR,
@@ -109,8 +66,7 @@ def unwrap(response: httpx.Response) -> Any:
             detail={"provider": "atlas"},
         )
     code = body.get("code")
-    # ``code`` is a string on the model list and a number elsewhere; an error code inside
-    # an HTTP 200 is still an error.
+    # ``code`` is a string on the model list and a number elsewhere.
     if code is not None and str(code) not in ("200", "0"):
         fake = httpx.Response(
             int(code) if str(code).isdigit() and 400 <= int(code) < 600 else 502, json=body
@@ -158,11 +114,7 @@ async def fetch_models(
 ) -> list[dict[str, Any]]:
     """Every model Atlas lists (all types, hidden ones included; callers filter)."""
     url = f"{base_url.rstrip('/')}/api/v1/models"
-    try:
-        response = await client.get(url, timeout=timeout)
-    except httpx.HTTPError as exc:
-        raise transport_error(exc, "model list") from exc
-    models = models_from_body(unwrap(response))
+    models = models_from_body(await request(client, "GET", url, timeout=timeout))
     schema_urls[base_url.rstrip("/")] = {
         str(m["model"]): urljoin(url, str(m["schema"]))
         for m in models
@@ -201,20 +153,9 @@ async def fetch_input_schema(
     cached = schema_cache.get(schema_url)
     if cached is not None:
         return cached
-    try:
-        response = await client.get(schema_url, timeout=timeout)
-    except httpx.HTTPError as exc:
-        raise transport_error(exc, "model schema") from exc
+    response = await http.send(client, PROVIDER, "GET", schema_url, timeout=timeout)
     if response.is_error:
         raise error_from_response(response)
-    try:
-        document = response.json()
-    except ValueError as exc:
-        raise ReelForgeError(
-            ErrorCode.PROVIDER_ERROR,
-            "The model's schema is not JSON.",
-            detail={"provider": "atlas"},
-        ) from exc
-    schema = clean_input_schema(document)
+    schema = clean_input_schema(http.json_body(PROVIDER, response))
     schema_cache[schema_url] = schema
     return schema
