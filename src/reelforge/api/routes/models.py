@@ -20,7 +20,7 @@ from reelforge.api.deps import ContainerDep, CurrentPrincipal
 from reelforge.api.schemas import RequestModel, ResponseModel
 from reelforge.catalog.catalog import Catalog, Listing
 from reelforge.catalog.quotes import NodeQuote, quote_pipeline
-from reelforge.catalog.schema import ParamSpec, entry_params, validate_params
+from reelforge.catalog.schema import ParamSpec, check_value, entry_params, validate_params
 from reelforge.catalog.views import detail_view, summary_view
 from reelforge.domain.catalog import ModelEntry
 from reelforge.domain.errors import ErrorCode, ReelForgeError
@@ -147,7 +147,8 @@ async def get_model(
 class QuoteOptionIn(RequestModel):
     model: str = Field(min_length=1, max_length=300)
     params: dict[str, Any] | None = Field(
-        default=None, description="Omitted: the node's params that this model accepts."
+        default=None,
+        description="Omitted: the node's params that this model accepts with their values.",
     )
 
 
@@ -177,9 +178,11 @@ class QuotesOut(ResponseModel):
     total: TotalOut
 
 
-def _accepted(entry: ModelEntry, params: Mapping[str, Any]) -> dict[str, Any]:
-    names = {spec.name for spec in entry_params(entry)}
-    return {k: v for k, v in params.items() if k in names}
+def _inherited(entry: ModelEntry, params: Mapping[str, Any]) -> dict[str, Any]:
+    """The node's params a fallback takes as they are; the rest fall back to its defaults
+    (a duration of 10 s carries over to a model that offers 10 s, not to one that does not)."""
+    specs = {spec.name: spec for spec in entry_params(entry)}
+    return {k: v for k, v in params.items() if k in specs and check_value(specs[k], v)[1] is None}
 
 
 @router.post("/quotes", response_model=QuotesOut)
@@ -197,7 +200,7 @@ async def quotes(body: QuotesIn, catalog: CatalogDep, _principal: CurrentPrincip
             try:
                 entry = await catalog.get(choice.model)
                 params = (
-                    choice.params if choice.params is not None else _accepted(entry, node.params)
+                    choice.params if choice.params is not None else _inherited(entry, node.params)
                 )
                 options.append((entry, validate_params(entry, params, partial=True)))
             except ReelForgeError as exc:
