@@ -7,6 +7,7 @@ from collections.abc import AsyncIterator, Iterator
 import httpx
 import pytest
 
+from reelforge.container import Container
 from reelforge.domain.errors import ErrorCode, ReelForgeError
 from reelforge.domain.modes import MediaKind, Mode
 from reelforge.emulators.atlas import create_app
@@ -219,3 +220,20 @@ def test_registered_as_a_built_in_plugin(monkeypatch: pytest.MonkeyPatch) -> Non
     monkeypatch.setenv("ATLASCLOUD_API_KEY", "from-env")
     credential = env_credential(AtlasProvider)
     assert credential is not None and credential.get("api_key") == "from-env"
+
+
+async def test_sandbox_serves_atlas_in_process(
+    container: Container, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.delenv("ATLASCLOUD_API_KEY", raising=False)
+    resolved = await container.hub.resolve("atlas", None)
+    assert resolved.sandbox and resolved.credential.source == "sandbox"
+    catalog = container.extras["catalog"]
+    entry = await catalog.get("atlas/google/nano-banana/text-to-image")
+    result = await generate(
+        resolved.provider,
+        request(entry.provider_model, entry.primary_mode),
+        resolved.credential,
+        interval=0.05,
+    )
+    assert result.sandbox and result.media_type is MediaKind.IMAGE
