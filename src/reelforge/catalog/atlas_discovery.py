@@ -246,12 +246,16 @@ class AtlasDiscovery:
                 seen.add(str(raw["model"]))
                 kept.append(raw)
         modes = await asyncio.gather(*(classify(raw, self._load_schema) for raw in kept))
-        entries = [
-            base_entry(raw, mode, as_of=now) for raw, mode in zip(kept, modes, strict=True) if mode
-        ]
-        left_out = len(kept) - len(entries)
-        if left_out:
-            log.debug("atlas_models_unclassified", count=left_out)
+        entries = []
+        for raw, mode in zip(kept, modes, strict=True):
+            if mode is None:
+                log.debug("atlas_model_unclassified", model=raw.get("model"))
+                continue
+            try:
+                entries.append(base_entry(raw, mode, as_of=now))
+            except (ValueError, TypeError) as exc:
+                # One odd list object leaves one model out, never the whole catalog.
+                log.warning("atlas_model_unusable", model=raw.get("model"), error=str(exc)[:200])
         self._raw = {str(raw["model"]): raw for raw in kept}
         return entries
 
