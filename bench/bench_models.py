@@ -31,6 +31,9 @@ def run(duration: float = 5.0, concurrency: int = 8) -> dict[str, Any]:
         return {
             "models_in_catalog": count,
             "response_bytes": len(warm.content),
+            # Baselines on the same server: no auth, no catalog / auth only, no catalog.
+            "healthz_serial": measure("/healthz", 1),
+            "v1_me_serial": measure("/v1/me", 1),
             "v1_models_serial": measure("/v1/models", 1),
             "v1_models": measure("/v1/models", concurrency),
             "v1_models_mode_i2v": measure("/v1/models?mode=i2v", concurrency),
