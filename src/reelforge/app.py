@@ -19,6 +19,9 @@ from starlette.applications import Starlette
 from starlette.routing import Mount
 
 from reelforge.api.app import create_app
+from reelforge.catalog.atlas_discovery import AtlasDiscovery
+from reelforge.catalog.catalog import Catalog
+from reelforge.catalog.loader import load_curated
 from reelforge.container import Container
 from reelforge.domain.identity import Role
 from reelforge.emulators import registry as emulator_registry
@@ -31,7 +34,8 @@ from reelforge.engine.service import RunService
 from reelforge.engine.webhooks import deliver, owner_webhook_secret
 from reelforge.jobs.embedded import EmbeddedRunner
 from reelforge.logs import configure_logging, get_logger, register_secret
-from reelforge.providers.credentials import CredentialVault
+from reelforge.providers.atlas import AtlasProvider
+from reelforge.providers.credentials import CredentialVault, env_credential
 from reelforge.providers.hub import ProviderHub, SandboxEndpoint
 from reelforge.providers.plugins import load_registry
 from reelforge.settings import Settings
@@ -112,7 +116,26 @@ def build_container(settings: Settings) -> Container:
         hub=hub,
     )
     container._closers.extend([provider_client.aclose, *sandbox_closers])
+    container.catalog = build_catalog(settings, hub)
     return container
+
+
+def build_catalog(settings: Settings, hub: ProviderHub) -> Catalog:
+    """Curated data files plus Atlas Cloud's live list.
+
+    The list is public (no key needed), so the only question is where it comes from: an
+    explicit base URL, else the sandbox emulator when sandbox mode is on and no Atlas key
+    is in the environment, else the real API.
+    """
+    base_url = settings.provider_base_urls.get("atlas")
+    endpoint = hub.sandbox_endpoints.get("atlas")
+    if base_url:
+        atlas = AtlasDiscovery(hub.client, base_url)
+    elif endpoint is not None and hub.sandbox and env_credential(AtlasProvider) is None:
+        atlas = AtlasDiscovery(endpoint.client, endpoint.base_url)
+    else:
+        atlas = AtlasDiscovery(hub.client)
+    return Catalog(load_curated(), [atlas])
 
 
 SANDBOX_DOMAIN = "sandbox.reelforge.internal"
@@ -211,7 +234,9 @@ async def send_run_webhook(container: Container, run_id: str) -> None:
     secret = owner_webhook_secret(container.extras["secret"], run.owner_id)
     status = await deliver(container.fetcher, run.callback_url, run_view(_run, steps), secret)
     async with container.db.transaction() as session:
-        await session.execute(update(RunRow).where(RunRow.id == run_id).values(webhook_status=status))
+        await session.execute(
+            update(RunRow).where(RunRow.id == run_id).values(webhook_status=status)
+        )
 
 
 @asynccontextmanager
@@ -243,7 +268,12 @@ def emulators_app(public_base: str) -> tuple[Starlette, list[str]]:
     mounts = []
     for name in names:
         spec = emulator_registry.load(name)
-        mounts.append(Mount(f"/{name}", app=spec.create_app(EmulatorConfig(public_base_url=f"{public_base}/{name}"))))
+        mounts.append(
+            Mount(
+                f"/{name}",
+                app=spec.create_app(EmulatorConfig(public_base_url=f"{public_base}/{name}")),
+            )
+        )
     return Starlette(routes=mounts), names
 
 

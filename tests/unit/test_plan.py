@@ -14,7 +14,9 @@ from reelforge.engine.pipeline import Pipeline
 from reelforge.engine.plan import ArtifactFacts, plan_pipeline
 
 
-def entry(id_: str, modes: list[Mode], out: MediaKind, micros: int | None = 1000, **kw: Any) -> ModelEntry:
+def entry(
+    id_: str, modes: list[Mode], out: MediaKind, micros: int | None = 1000, **kw: Any
+) -> ModelEntry:
     return ModelEntry(
         id=id_,
         provider=id_.split("/")[0],
@@ -54,7 +56,16 @@ ENTRIES = {
             0,
             inputs=[MediaSlot(name="video", kind=MediaKind.VIDEO)],
         ),
-        entry("local/upscale", [Mode.UPSCALE], MediaKind.IMAGE, 0),
+        entry(
+            "local/upscale",
+            [Mode.UPSCALE, Mode.V2V, Mode.I2I],
+            MediaKind.VIDEO,
+            0,
+            inputs=[
+                MediaSlot(name="video", kind=MediaKind.VIDEO, required=False),
+                MediaSlot(name="image", kind=MediaKind.IMAGE, required=False),
+            ],
+        ),
     ]
 }
 
@@ -75,7 +86,9 @@ def plan(doc: dict[str, Any], artifacts: dict[str, ArtifactFacts] | None = None)
     return plan_pipeline(Pipeline.model_validate(doc), view(), artifacts or {})
 
 
-def problems(doc: dict[str, Any], artifacts: dict[str, ArtifactFacts] | None = None) -> ReelForgeError:
+def problems(
+    doc: dict[str, Any], artifacts: dict[str, ArtifactFacts] | None = None
+) -> ReelForgeError:
     with pytest.raises(ReelForgeError) as info:
         plan(doc, artifacts)
     return info.value
@@ -169,7 +182,9 @@ def test_uploaded_inputs_and_consent() -> None:
     doc["nodes"][0]["consent"] = True
     p = plan(doc, arts)
     assert {i.slot for i in p.steps[0].inputs} == {"face", "audio"}
-    gone = problems({"nodes": [{"id": "x", "model": "p/i2v", "inputs": [{"artifact_id": "art_x"}]}]}, arts)
+    gone = problems(
+        {"nodes": [{"id": "x", "model": "p/i2v", "inputs": [{"artifact_id": "art_x"}]}]}, arts
+    )
     assert gone.code in (ErrorCode.FILE_NOT_FOUND, ErrorCode.VALIDATION_ERROR)
 
 
@@ -178,6 +193,13 @@ def test_unknown_price_is_flagged_not_invented() -> None:
     assert p.price_unknown and p.total_micros == 0 and not p.steps[0].price_known
 
 
+def test_optional_slots_still_need_some_media() -> None:
+    err = problems({"nodes": [{"id": "u", "model": "local/upscale", "mode": "upscale"}]})
+    assert err.detail["problems"][0]["node"] == "u" and "needs" in err.message
+
+
 def test_duplicate_node_ids_rejected() -> None:
     with pytest.raises(ValueError, match="duplicate"):
-        Pipeline.model_validate({"nodes": [{"id": "a", "model": "p/t2i"}, {"id": "a", "model": "p/t2i"}]})
+        Pipeline.model_validate(
+            {"nodes": [{"id": "a", "model": "p/t2i"}, {"id": "a", "model": "p/t2i"}]}
+        )

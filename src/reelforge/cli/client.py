@@ -15,7 +15,9 @@ from reelforge.settings import Settings
 
 
 def server_url(settings: Settings, override: str | None = None) -> str:
-    return (override or os.environ.get("REELFORGE_SERVER") or f"http://{settings.host}:{settings.port}").rstrip("/")
+    return (
+        override or os.environ.get("REELFORGE_SERVER") or f"http://{settings.host}:{settings.port}"
+    ).rstrip("/")
 
 
 def api_key(settings: Settings) -> str:
@@ -90,5 +92,7 @@ class Api:
 @contextmanager
 def connect(settings: Settings, server: str | None = None) -> Iterator[Api]:
     headers = {"Authorization": f"Bearer {api_key(settings)}"}
-    with httpx.Client(base_url=server_url(settings, server), headers=headers, timeout=120) as client:
+    with httpx.Client(
+        base_url=server_url(settings, server), headers=headers, timeout=120
+    ) as client:
         yield Api(client)

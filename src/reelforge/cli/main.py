@@ -8,6 +8,7 @@ from typing import Annotated
 import typer
 
 from reelforge import __version__
+from reelforge.cli.models import models_app
 from reelforge.cli.output import console, emit_json, show_error
 from reelforge.cli.providers import providers_app
 from reelforge.cli.runs import generate, run_pipeline
@@ -24,6 +25,7 @@ app.add_typer(db_app, name="db")
 app.add_typer(providers_app, name="providers")
 app.command("generate")(generate)
 app.command("run")(run_pipeline)
+app.add_typer(models_app, name="models")
 
 JsonOpt = Annotated[bool, typer.Option("--json", help="Machine-readable output.")]
 

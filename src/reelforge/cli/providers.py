@@ -11,7 +11,9 @@ from reelforge.cli.client import connect
 from reelforge.cli.output import console, emit_json
 from reelforge.settings import Settings
 
-providers_app = typer.Typer(help="Providers: which are live, sandbox or offline.", no_args_is_help=True)
+providers_app = typer.Typer(
+    help="Providers: which are live, sandbox or offline.", no_args_is_help=True
+)
 ServerOpt = Annotated[str | None, typer.Option("--server", help="ReelForge URL.")]
 JsonOpt = Annotated[bool, typer.Option("--json", help="Machine-readable output.")]
 
@@ -31,7 +33,9 @@ def list_providers(server: ServerOpt = None, as_json: JsonOpt = False) -> None:
     for p in data["providers"]:
         env = ", ".join(v for f in p["credential_fields"] for v in f["env_vars"][:1])
         conn = p["connection"]
-        table.add_row(p["name"], p["display_name"], f"[{colors[conn]}]{conn}[/]", p["credential_source"], env)
+        table.add_row(
+            p["name"], p["display_name"], f"[{colors[conn]}]{conn}[/]", p["credential_source"], env
+        )
     console.print(table)
 
 

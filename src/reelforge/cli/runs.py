@@ -18,7 +18,9 @@ from reelforge.domain.errors import ErrorCode, ReelForgeError
 from reelforge.domain.money import format_usd
 from reelforge.settings import Settings
 
-ServerOpt = Annotated[str | None, typer.Option("--server", help="ReelForge URL (default from settings).")]
+ServerOpt = Annotated[
+    str | None, typer.Option("--server", help="ReelForge URL (default from settings).")
+]
 JsonOpt = Annotated[bool, typer.Option("--json", help="Machine-readable output.")]
 _TERMINAL = {"succeeded", "failed", "canceled"}
 
@@ -118,13 +120,25 @@ def _outputs(api: Api, run: dict[str, Any]) -> list[dict[str, Any]]:
 def _finish(run: dict[str, Any], outputs: list[dict[str, Any]], as_json: bool) -> None:
     if as_json:
         first = outputs[0] if outputs else {}
-        emit_json({**first, "run_id": run["id"], "status": run["status"], "cost_micros": run["cost_micros"],
-                   "outputs": outputs, "error": run.get("error")})
+        emit_json(
+            {
+                **first,
+                "run_id": run["id"],
+                "status": run["status"],
+                "cost_micros": run["cost_micros"],
+                "outputs": outputs,
+                "error": run.get("error"),
+            }
+        )
     else:
         for out in outputs:
             label = " (sandbox)" if out["sandbox"] else ""
-            console.print(f"[green]✓[/] {out['node_id']}: {out['path'] or out['artifact_id']}{label}")
-        console.print(f"cost {format_usd(run['cost_micros'])} · quote {format_usd(run['quote_micros'])}")
+            console.print(
+                f"[green]✓[/] {out['node_id']}: {out['path'] or out['artifact_id']}{label}"
+            )
+        console.print(
+            f"cost {format_usd(run['cost_micros'])} · quote {format_usd(run['quote_micros'])}"
+        )
         if run.get("error"):
             console.print(f"[red]{run['error'].get('code')}[/]: {run['error'].get('message')}")
     if run["status"] != "succeeded":
@@ -134,11 +148,15 @@ def _finish(run: dict[str, Any], outputs: list[dict[str, Any]], as_json: bool) -
 def generate(
     model: Annotated[str, typer.Option(help="Catalog id, e.g. kling/t2v_5s.")],
     prompt: Annotated[str, typer.Option(help="What to make.")] = "",
-    inputs: Annotated[list[str] | None, typer.Option("--input", help="A file or URL; repeat.")] = None,
+    inputs: Annotated[
+        list[str] | None, typer.Option("--input", help="A file or URL; repeat.")
+    ] = None,
     params: Annotated[list[str] | None, typer.Option("--param", help="key=value; repeat.")] = None,
     negative_prompt: Annotated[str | None, typer.Option(help="What to avoid.")] = None,
     seed: Annotated[int | None, typer.Option(help="Seed, where the model takes one.")] = None,
-    consent: Annotated[bool, typer.Option(help="I have permission to use this face/voice.")] = False,
+    consent: Annotated[
+        bool, typer.Option(help="I have permission to use this face/voice.")
+    ] = False,
     server: ServerOpt = None,
     as_json: JsonOpt = False,
 ) -> None:
@@ -170,7 +188,9 @@ def run_pipeline(
     except FileNotFoundError as exc:
         raise ReelForgeError(ErrorCode.FILE_NOT_FOUND, f"No such file: {pipeline_file}") from exc
     except ValueError as exc:
-        raise ReelForgeError(ErrorCode.VALIDATION_ERROR, f"{pipeline_file} is not JSON: {exc}") from exc
+        raise ReelForgeError(
+            ErrorCode.VALIDATION_ERROR, f"{pipeline_file} is not JSON: {exc}"
+        ) from exc
     body = document if "pipeline" in document or "preset" in document else {"pipeline": document}
     with connect(Settings(), server) as api:
         run = api.request("POST", "/v1/runs", json=body)

@@ -16,7 +16,9 @@ from starlette.applications import Starlette
 from reelforge.emulators.base import EmulatorConfig
 
 # provider name → module path of its emulator package
-EMULATOR_MODULES: dict[str, str] = {}
+EMULATOR_MODULES: dict[str, str] = {
+    "atlas": "reelforge.emulators.atlas",
+}
 
 
 @dataclass(frozen=True)

@@ -28,7 +28,13 @@ from reelforge.engine.media_io import MediaIO
 from reelforge.engine.ports import RunBilling
 from reelforge.engine.states import StepStatus
 from reelforge.logs import get_logger
-from reelforge.providers.base import GenerationRequest, InputMedia, ProviderTask, TaskStatus, TaskUpdate
+from reelforge.providers.base import (
+    GenerationRequest,
+    InputMedia,
+    ProviderTask,
+    TaskStatus,
+    TaskUpdate,
+)
 from reelforge.providers.hub import ProviderHub
 from reelforge.storage.artifacts import ArtifactStore
 from reelforge.storage.db import Database
@@ -100,14 +106,20 @@ class Engine:
             return Advance(next_at=step.next_at)  # a retry that is not due yet
         async with self.db.session() as session:
             run = await repo.get_run(session, step.run_id)
-            parents = [s for s in await repo.run_steps(session, step.run_id) if s.node_id in step.depends_on]
+            parents = [
+                s
+                for s in await repo.run_steps(session, step.run_id)
+                if s.node_id in step.depends_on
+            ]
         if run is None:
             return Advance()
         if run.status in ("canceled", "canceling"):
             return await self.finisher.cancel_step(step)
         bad = [p for p in parents if p.status in ("failed", "skipped", "canceled")]
         if bad:
-            return await self.finisher.skip(step, f"upstream step {bad[0].node_id!r} {bad[0].status}")
+            return await self.finisher.skip(
+                step, f"upstream step {bad[0].node_id!r} {bad[0].status}"
+            )
         if any(p.status != StepStatus.SUCCEEDED.value for p in parents):
             return Advance()  # a parent's completion wakes this step
         if run.allow_cache and step.cache_key and not step.implicit:
@@ -157,7 +169,12 @@ class Engine:
                             session,
                             step.run_id,
                             "step.retry",
-                            {"node": step.node_id, "attempt": attempt, "delay": delay, "error": exc.to_dict()},
+                            {
+                                "node": step.node_id,
+                                "attempt": attempt,
+                                "delay": delay,
+                                "error": exc.to_dict(),
+                            },
                             step.id,
                         )
                 self.events.notify(step.run_id)
@@ -251,7 +268,9 @@ class Engine:
                     url = await self._ingest_url_input(session, step, item)
                 else:
                     continue
-                inputs.append(InputMedia(kind=MediaKind(item["kind"]), url=url, slot=item.get("slot")))
+                inputs.append(
+                    InputMedia(kind=MediaKind(item["kind"]), url=url, slot=item.get("slot"))
+                )
         return GenerationRequest(
             model=entry.provider_model,
             mode=Mode(step.mode),
@@ -263,9 +282,13 @@ class Engine:
             idempotency_key=step.idempotency_key,
         )
 
-    async def _ingest_url_input(self, session: AsyncSession, step: StepRow, item: dict[str, Any]) -> str:
+    async def _ingest_url_input(
+        self, session: AsyncSession, step: StepRow, item: dict[str, Any]
+    ) -> str:
         writer = self.artifacts.writer()
-        result = await self.media.fetcher.fetch_to(item["url"], writer, kinds=[MediaKind(item["kind"])])
+        result = await self.media.fetcher.fetch_to(
+            item["url"], writer, kinds=[MediaKind(item["kind"])]
+        )
         async with self.db.transaction() as tx:
             row = await self.artifacts.record(
                 tx,
@@ -380,7 +403,11 @@ class Engine:
                 detail={"task_id": task.task_id},
             )
         async with self.db.session() as session:
-            parents = [s for s in await repo.run_steps(session, step.run_id) if s.node_id in step.depends_on]
+            parents = [
+                s
+                for s in await repo.run_steps(session, step.run_id)
+                if s.node_id in step.depends_on
+            ]
         if sandbox:
             cost = 0  # emulated work is free
         else:
@@ -429,7 +456,11 @@ class Engine:
             if not moved:
                 raise _LostRace()
             captured = await self.billing.capture(
-                session, owner_id=step.owner_id, run_id=step.run_id, step_id=step.id, amount_micros=cost
+                session,
+                owner_id=step.owner_id,
+                run_id=step.run_id,
+                step_id=step.id,
+                amount_micros=cost,
             )
             await self.events.emit(
                 session,
@@ -465,7 +496,12 @@ class Engine:
                 session,
                 step.run_id,
                 "step.succeeded",
-                {"node": step.node_id, "outputs": hit.outputs, "cost_micros": 0, "cached_from": hit.id},
+                {
+                    "node": step.node_id,
+                    "outputs": hit.outputs,
+                    "cost_micros": 0,
+                    "cached_from": hit.id,
+                },
                 step.id,
             )
         self.events.notify(step.run_id)

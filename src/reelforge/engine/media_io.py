@@ -63,7 +63,9 @@ class MediaIO:
         if self.public_base_url:
             expires = int(time.time()) + 6 * 3600
             sig = sign_artifact_link(self.link_secret, row.id, expires)
-            return f"{self.public_base_url}/v1/artifacts/{row.id}/content?expires={expires}&sig={sig}"
+            return (
+                f"{self.public_base_url}/v1/artifacts/{row.id}/content?expires={expires}&sig={sig}"
+            )
         if row.size > DATA_URI_LIMIT:
             raise ReelForgeError(
                 ErrorCode.PAYLOAD_TOO_LARGE,
@@ -90,7 +92,9 @@ class MediaIO:
         try:
             if url.startswith("data:"):
                 header, _, payload = url.partition(",")
-                data = base64.b64decode(payload) if ";base64" in header else unquote(payload).encode()
+                data = (
+                    base64.b64decode(payload) if ";base64" in header else unquote(payload).encode()
+                )
                 writer.write(data)
                 head, blob = writer.head, await writer.commit()
             elif url.startswith("file://"):

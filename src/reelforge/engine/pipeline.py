@@ -74,7 +74,8 @@ class Pipeline(BaseModel):
     nodes: list[Node] = Field(min_length=1, max_length=5000)
     edges: list[Edge] = Field(default_factory=list)
     allow_cache: bool = Field(
-        default=False, description="Reuse stored results of identical steps instead of paying again."
+        default=False,
+        description="Reuse stored results of identical steps instead of paying again.",
     )
 
     @field_validator("nodes")

@@ -88,7 +88,9 @@ class _Problems:
     def __init__(self) -> None:
         self.items: list[dict[str, Any]] = []
 
-    def add(self, code: ErrorCode, message: str, node: str | None = None, field: str | None = None) -> None:
+    def add(
+        self, code: ErrorCode, message: str, node: str | None = None, field: str | None = None
+    ) -> None:
         self.items.append({"code": code.value, "message": message, "node": node, "field": field})
 
     def raise_if_any(self) -> None:
@@ -97,7 +99,9 @@ class _Problems:
         codes = {p["code"] for p in self.items}
         code = ErrorCode(codes.pop()) if len(codes) == 1 else ErrorCode.VALIDATION_ERROR
         first = self.items[0]
-        where = f"node {first['node']!r}" + (f", field {first['field']!r}" if first["field"] else "")
+        where = f"node {first['node']!r}" + (
+            f", field {first['field']!r}" if first["field"] else ""
+        )
         more = f" (and {len(self.items) - 1} more problem(s))" if len(self.items) > 1 else ""
         raise ReelForgeError(
             code,
@@ -110,11 +114,7 @@ def default_slots(entry: ModelEntry, mode: Mode) -> list[MediaSlot]:
     if entry.inputs:
         return list(entry.inputs)
     names = {MediaKind.IMAGE: "image", MediaKind.VIDEO: "video", MediaKind.AUDIO: "audio"}
-    return [
-        MediaSlot(name=names[kind], kind=kind)
-        for kind in mode.input_kinds
-        if kind in names
-    ]
+    return [MediaSlot(name=names[kind], kind=kind) for kind in mode.input_kinds if kind in names]
 
 
 def _cache_key(step: PlannedStep, parent_keys: Mapping[str, str], shas: Mapping[str, str]) -> str:
@@ -174,7 +174,9 @@ def plan_pipeline(
         src, dst = edge.source_node, edge.target_node
         bad = [n for n in (src, dst) if n not in nodes]
         if bad:
-            problems.add(ErrorCode.VALIDATION_ERROR, f"edge names unknown node(s) {bad}", dst, "edges")
+            problems.add(
+                ErrorCode.VALIDATION_ERROR, f"edge names unknown node(s) {bad}", dst, "edges"
+            )
             continue
         if src == dst:
             problems.add(ErrorCode.VALIDATION_ERROR, "a node cannot feed itself", dst, "edges")
@@ -203,117 +205,16 @@ def plan_pipeline(
     unknown = False
     for node_id in order:
         node, entry, mode = nodes[node_id], entries[node_id], modes[node_id]
-        slots = default_slots(entry, mode)
-        filled: dict[str, PlannedInput] = {}
-        extra_steps: list[PlannedStep] = []
-
-        def fill(kind: MediaKind, slot_name: str | None, make: Any, source: str, node: Node = node) -> None:
-            candidates = [s for s in slots if s.name not in filled]
-            if slot_name is not None:
-                slot = next((s for s in slots if s.name == slot_name), None)
-                if slot is None:
-                    problems.add(
-                        ErrorCode.VALIDATION_ERROR,
-                        f"no input slot {slot_name!r}; slots: {[s.name for s in slots]}",
-                        node.id,
-                        "inputs",
-                    )
-                    return
-            else:
-                slot = next((s for s in candidates if s.kind is kind), None)
-                if slot is None and kind is MediaKind.VIDEO:
-                    slot = next((s for s in candidates if s.kind is MediaKind.IMAGE), None)
-                if slot is None:
-                    if mode in (Mode.T2I, Mode.T2V):
-                        warnings.append(f"{node.id}: {mode.label} ignores incoming media ({source})")
-                        return
-                    wanted = "/".join(sorted({s.kind.value for s in slots})) or "no media"
-                    problems.add(
-                        ErrorCode.VALIDATION_ERROR,
-                        f"{mode.label} needs {wanted} input, not {kind.value} ({source})",
-                        node.id,
-                        "inputs",
-                    )
-                    return
-            if slot.kind is kind:
-                filled[slot.name] = make(slot)
-            elif slot.kind is MediaKind.IMAGE and kind is MediaKind.VIDEO:
-                filled[slot.name] = make(slot, True)
-            else:
-                label = "Video→Video" if mode is Mode.V2V else mode.label
-                problems.add(
-                    ErrorCode.VALIDATION_ERROR,
-                    f"{label} needs a {slot.kind.value} input; {source} gives {kind.value}",
-                    node.id,
-                    slot.name,
-                )
-
+        slots = _SlotFiller(
+            node, mode, default_slots(entry, mode), catalog, keys, problems, warnings
+        )
         for src, slot_name in incoming[node_id]:
-            if src not in out_kind:
-                continue
-
-            def from_edge(slot: MediaSlot, last_frame: bool = False, src: str = src) -> PlannedInput:
-                if not last_frame:
-                    return PlannedInput(slot.name, slot.kind, from_node=src)
-                helper = _last_frame_step(catalog, node_id, slot.name, src, keys, problems)
-                if helper is None:
-                    return PlannedInput(slot.name, slot.kind, from_node=src)
-                extra_steps.append(helper)
-                return PlannedInput(slot.name, MediaKind.IMAGE, from_node=helper.node_id)
-
-            fill(out_kind[src], slot_name, from_edge, f"edge from {src!r}")
-
+            if src in out_kind:
+                slots.from_edge(src, out_kind[src], slot_name)
         for given in node.inputs:
-            if given.artifact_id:
-                facts = artifacts.get(given.artifact_id)
-                if facts is None:
-                    problems.add(
-                        ErrorCode.FILE_NOT_FOUND,
-                        f"no artifact {given.artifact_id!r}",
-                        node_id,
-                        "inputs",
-                    )
-                    continue
-                kind = facts.kind
-            elif given.url and given.kind:
-                kind = given.kind
-            else:
-                problems.add(
-                    ErrorCode.VALIDATION_ERROR,
-                    "an input needs an artifact_id, or a url with its kind",
-                    node_id,
-                    "inputs",
-                )
-                continue
-
-            def direct(slot: MediaSlot, last_frame: bool = False, given: Any = given) -> PlannedInput:
-                if last_frame:
-                    problems.add(
-                        ErrorCode.VALIDATION_ERROR,
-                        f"slot {slot.name!r} takes an image; upload an image (or wire the video "
-                        "from a node to use its last frame)",
-                        node_id,
-                        "inputs",
-                    )
-                return PlannedInput(slot.name, slot.kind, artifact_id=given.artifact_id, url=given.url)
-
-            fill(kind, given.slot, direct, "an uploaded input")
-
-        for slot in slots:
-            if slot.required and slot.name not in filled:
-                problems.add(
-                    ErrorCode.VALIDATION_ERROR,
-                    f"missing required {slot.kind.value} input {slot.name!r} for {mode.label}",
-                    node_id,
-                    slot.name,
-                )
-            if slot.identity and slot.name in filled and not node.consent:
-                problems.add(
-                    ErrorCode.CONSENT_MISSING,
-                    f"input {slot.name!r} is an identity reference; set consent: true",
-                    node_id,
-                    "consent",
-                )
+            slots.from_upload(given, artifacts)
+        slots.check_required()
+        filled, extra_steps = slots.filled, slots.extra_steps
 
         try:
             params = catalog.validate_params(entry, dict(node.params))
@@ -331,7 +232,10 @@ def plan_pipeline(
                 continue
             if mode not in alt_entry.modes:
                 problems.add(
-                    ErrorCode.VALIDATION_ERROR, f"fallback {alt} cannot do {mode.value}", node_id, "fallbacks"
+                    ErrorCode.VALIDATION_ERROR,
+                    f"fallback {alt} cannot do {mode.value}",
+                    node_id,
+                    "fallbacks",
                 )
                 continue
             fallbacks.append(alt)
@@ -373,6 +277,142 @@ def plan_pipeline(
         unknown = unknown or not step.price_known
     problems.raise_if_any()
     return Plan(steps=steps, total_micros=total, price_unknown=unknown, warnings=warnings)
+
+
+class _SlotFiller:
+    """Matches a node's incoming edges and uploads to its media slots."""
+
+    def __init__(
+        self,
+        node: Node,
+        mode: Mode,
+        slots: list[MediaSlot],
+        catalog: CatalogView,
+        keys: dict[str, str],
+        problems: _Problems,
+        warnings: list[str],
+    ) -> None:
+        self.node, self.mode, self.slots = node, mode, slots
+        self.catalog, self.keys, self.problems, self.warnings = catalog, keys, problems, warnings
+        self.filled: dict[str, PlannedInput] = {}
+        self.extra_steps: list[PlannedStep] = []
+
+    def _slot_for(self, kind: MediaKind, slot_name: str | None, source: str) -> MediaSlot | None:
+        if slot_name is not None:
+            slot = next((s for s in self.slots if s.name == slot_name), None)
+            if slot is None:
+                self.problems.add(
+                    ErrorCode.VALIDATION_ERROR,
+                    f"no input slot {slot_name!r}; slots: {[s.name for s in self.slots]}",
+                    self.node.id,
+                    "inputs",
+                )
+            return slot
+        free = [s for s in self.slots if s.name not in self.filled]
+        slot = next((s for s in free if s.kind is kind), None)
+        if slot is None and kind is MediaKind.VIDEO:
+            slot = next((s for s in free if s.kind is MediaKind.IMAGE), None)
+        if slot is None:
+            if self.mode in (Mode.T2I, Mode.T2V):
+                self.warnings.append(
+                    f"{self.node.id}: {self.mode.label} ignores incoming media ({source})"
+                )
+                return None
+            wanted = "/".join(sorted({s.kind.value for s in self.slots})) or "no media"
+            label = "Video→Video" if self.mode is Mode.V2V else self.mode.label
+            self.problems.add(
+                ErrorCode.VALIDATION_ERROR,
+                f"{label} needs a {wanted} input; {source} gives {kind.value}",
+                self.node.id,
+                "inputs",
+            )
+        return slot
+
+    def _kind_mismatch(self, slot: MediaSlot, kind: MediaKind, source: str) -> None:
+        label = "Video→Video" if self.mode is Mode.V2V else self.mode.label
+        self.problems.add(
+            ErrorCode.VALIDATION_ERROR,
+            f"{label} needs a {slot.kind.value} input; {source} gives {kind.value}",
+            self.node.id,
+            slot.name,
+        )
+
+    def from_edge(self, src: str, kind: MediaKind, slot_name: str | None) -> None:
+        source = f"edge from {src!r}"
+        slot = self._slot_for(kind, slot_name, source)
+        if slot is None:
+            return
+        if slot.kind is kind:
+            self.filled[slot.name] = PlannedInput(slot.name, slot.kind, from_node=src)
+        elif slot.kind is MediaKind.IMAGE and kind is MediaKind.VIDEO:
+            helper = _last_frame_step(
+                self.catalog, self.node.id, slot.name, src, self.keys, self.problems
+            )
+            if helper is not None:
+                self.extra_steps.append(helper)
+                self.filled[slot.name] = PlannedInput(
+                    slot.name, MediaKind.IMAGE, from_node=helper.node_id
+                )
+        else:
+            self._kind_mismatch(slot, kind, source)
+
+    def from_upload(self, given: Any, artifacts: Mapping[str, ArtifactFacts]) -> None:
+        if given.artifact_id:
+            facts = artifacts.get(given.artifact_id)
+            if facts is None:
+                self.problems.add(
+                    ErrorCode.FILE_NOT_FOUND,
+                    f"no artifact {given.artifact_id!r}",
+                    self.node.id,
+                    "inputs",
+                )
+                return
+            kind = facts.kind
+        elif given.url and given.kind:
+            kind = given.kind
+        else:
+            self.problems.add(
+                ErrorCode.VALIDATION_ERROR,
+                "an input needs an artifact_id, or a url with its kind",
+                self.node.id,
+                "inputs",
+            )
+            return
+        slot = self._slot_for(kind, given.slot, "an uploaded input")
+        if slot is None:
+            return
+        if slot.kind is not kind:
+            self._kind_mismatch(slot, kind, "the uploaded input")
+            return
+        self.filled[slot.name] = PlannedInput(
+            slot.name, slot.kind, artifact_id=given.artifact_id, url=given.url
+        )
+
+    def check_required(self) -> None:
+        if self.mode.input_kinds and self.slots and not self.filled:
+            if all(not s.required for s in self.slots):
+                kinds = " or ".join(sorted({s.kind.value for s in self.slots}))
+                self.problems.add(
+                    ErrorCode.VALIDATION_ERROR,
+                    f"{self.mode.label} needs a media input ({kinds})",
+                    self.node.id,
+                    "inputs",
+                )
+        for slot in self.slots:
+            if slot.required and slot.name not in self.filled:
+                self.problems.add(
+                    ErrorCode.VALIDATION_ERROR,
+                    f"missing required {slot.kind.value} input {slot.name!r} for {self.mode.label}",
+                    self.node.id,
+                    slot.name,
+                )
+            if slot.identity and slot.name in self.filled and not self.node.consent:
+                self.problems.add(
+                    ErrorCode.CONSENT_MISSING,
+                    f"input {slot.name!r} is an identity reference; set consent: true",
+                    self.node.id,
+                    "consent",
+                )
 
 
 def _last_frame_step(

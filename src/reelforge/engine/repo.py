@@ -48,7 +48,9 @@ async def run_steps(session: AsyncSession, run_id: str) -> list[StepRow]:
     return list((await session.execute(stmt)).scalars())
 
 
-async def unfinished_step_ids(session: AsyncSession, limit: int = 100_000) -> list[tuple[str, float | None]]:
+async def unfinished_step_ids(
+    session: AsyncSession, limit: int = 100_000
+) -> list[tuple[str, float | None]]:
     """Every step that is not terminal (for a runner's rescan on start)."""
     stmt = (
         select(StepRow.id, StepRow.next_at)

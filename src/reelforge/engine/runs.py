@@ -73,7 +73,11 @@ class RunFinisher:
             if not moved:
                 return Advance()
             await self.events.emit(
-                session, step.run_id, "step.skipped", {"node": step.node_id, "reason": reason}, step.id
+                session,
+                step.run_id,
+                "step.skipped",
+                {"node": step.node_id, "reason": reason},
+                step.id,
             )
             await self._skip_descendants(session, step.run_id, step.node_id)
             finished = await self._settle_run(session, step.run_id)
@@ -146,10 +150,17 @@ class RunFinisher:
                     StepStatus.SKIPPED,
                     finished_at=utcnow(),
                     next_at=None,
-                    error={"code": "SKIPPED", "message": f"upstream step {node_id!r} did not succeed"},
+                    error={
+                        "code": "SKIPPED",
+                        "message": f"upstream step {node_id!r} did not succeed",
+                    },
                 ):
                     await self.events.emit(
-                        session, run_id, "step.skipped", {"node": s.node_id, "because": node_id}, s.id
+                        session,
+                        run_id,
+                        "step.skipped",
+                        {"node": s.node_id, "because": node_id},
+                        s.id,
                     )
 
     async def _settle_run(

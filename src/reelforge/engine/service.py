@@ -36,7 +36,9 @@ class CreatedRun:
 
 def step_idempotency_key(run_id: str, node_id: str) -> str:
     """Stable per step across retries and restarts; a UUID because some providers want one."""
-    return str(uuid.UUID(bytes=hashlib.sha256(f"{run_id}/{node_id}".encode()).digest()[:16], version=4))
+    return str(
+        uuid.UUID(bytes=hashlib.sha256(f"{run_id}/{node_id}".encode()).digest()[:16], version=4)
+    )
 
 
 class RunService:
@@ -85,7 +87,9 @@ class RunService:
         if callback_url:
             await self.engine.media.fetcher.check_url(callback_url)
         # Sandbox steps are emulated: they are shown at list price but hold and cost nothing.
-        sandboxed = await self._sandboxed_providers(owner_id, {s.entry.provider for s in plan.steps})
+        sandboxed = await self._sandboxed_providers(
+            owner_id, {s.entry.provider for s in plan.steps}
+        )
         hold_micros = sum(s.quote_micros for s in plan.steps if s.entry.provider not in sandboxed)
         run_id = new_id("run")
         now = utcnow()
@@ -181,7 +185,9 @@ class RunService:
         async with self.db.session() as session:
             return (
                 await session.execute(
-                    select(RunRow.id).where(RunRow.owner_id == owner_id, RunRow.idempotency_key == key)
+                    select(RunRow.id).where(
+                        RunRow.owner_id == owner_id, RunRow.idempotency_key == key
+                    )
                 )
             ).scalar_one_or_none()
 
@@ -189,7 +195,9 @@ class RunService:
         async with self.db.session() as session:
             run = await repo.get_run(session, run_id)
             if run is None or run.owner_id != owner_id:
-                raise ReelForgeError(ErrorCode.NOT_FOUND, f"No run {run_id!r}.", detail={"run_id": run_id})
+                raise ReelForgeError(
+                    ErrorCode.NOT_FOUND, f"No run {run_id!r}.", detail={"run_id": run_id}
+                )
             return run, await repo.run_steps(session, run_id)
 
     async def cancel_run(self, run_id: str, owner_id: str) -> list[str]:
@@ -200,7 +208,9 @@ class RunService:
         run, steps = await self.get_run(run_id, owner_id)
         if RunStatus(run.status).terminal:
             raise ReelForgeError(
-                ErrorCode.CONFLICT, f"The run is already {run.status}.", detail={"status": run.status}
+                ErrorCode.CONFLICT,
+                f"The run is already {run.status}.",
+                detail={"status": run.status},
             )
         async with self.db.transaction() as session:
             from sqlalchemy import update
@@ -214,7 +224,12 @@ class RunService:
         to_stop: list[StepRow] = []
         for step in steps:
             status = StepStatus(step.status)
-            if status in (StepStatus.PENDING, StepStatus.QUOTED, StepStatus.HELD, StepStatus.SUBMITTING):
+            if status in (
+                StepStatus.PENDING,
+                StepStatus.QUOTED,
+                StepStatus.HELD,
+                StepStatus.SUBMITTING,
+            ):
                 await self.engine.finisher.cancel_step(step)
             elif status is StepStatus.SUBMITTED:
                 to_stop.append(step)
@@ -237,7 +252,9 @@ class RunService:
         except ReelForgeError as exc:
             log.warning("provider_cancel_failed", step_id=step.id, code=str(exc.code))
 
-    async def list_runs(self, owner_id: str, *, limit: int = 50, before: str | None = None) -> list[RunRow]:
+    async def list_runs(
+        self, owner_id: str, *, limit: int = 50, before: str | None = None
+    ) -> list[RunRow]:
         async with self.db.session() as session:
             stmt = select(RunRow).where(RunRow.owner_id == owner_id)
             if before:

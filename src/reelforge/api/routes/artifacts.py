@@ -36,7 +36,9 @@ def artifact_view(row: ArtifactRow) -> dict[str, Any]:
 
 
 @router.post("/v1/uploads", status_code=201)
-async def upload(file: UploadFile, container: ContainerDep, principal: CurrentPrincipal) -> dict[str, Any]:
+async def upload(
+    file: UploadFile, container: ContainerDep, principal: CurrentPrincipal
+) -> dict[str, Any]:
     """Upload an image, video or audio file (multipart field ``file``). The type is read
     from the bytes; the size limit is the setting ``upload_max_bytes``."""
     limit = container.settings.upload_max_bytes
@@ -72,7 +74,9 @@ async def upload(file: UploadFile, container: ContainerDep, principal: CurrentPr
 
 
 @router.get("/v1/artifacts/{artifact_id}")
-async def get_artifact(artifact_id: str, container: ContainerDep, principal: CurrentPrincipal) -> dict[str, Any]:
+async def get_artifact(
+    artifact_id: str, container: ContainerDep, principal: CurrentPrincipal
+) -> dict[str, Any]:
     return artifact_view(await container.artifacts.get(artifact_id, owner_id=principal.user_id))
 
 
@@ -121,8 +125,12 @@ async def artifact_content(
         async for chunk in container.artifacts.open(row, start, end):
             yield chunk
 
-    return StreamingResponse(body(), status_code=status, media_type=row.content_type, headers=headers)
+    return StreamingResponse(
+        body(), status_code=status, media_type=row.content_type, headers=headers
+    )
 
 
 def _unsatisfiable(size: int) -> HTTPException:
-    return HTTPException(416, "The requested range is not satisfiable.", headers={"Content-Range": f"bytes */{size}"})
+    return HTTPException(
+        416, "The requested range is not satisfiable.", headers={"Content-Range": f"bytes */{size}"}
+    )

@@ -13,10 +13,10 @@ from pydantic import Field
 from reelforge.api.deps import ContainerDep, CurrentPrincipal
 from reelforge.api.schemas import RequestModel
 from reelforge.container import Container
+from reelforge.domain.errors import ErrorCode, ReelForgeError
 from reelforge.engine.events import EventBus
 from reelforge.engine.pipeline import Pipeline
 from reelforge.engine.service import run_view
-from reelforge.domain.errors import ErrorCode, ReelForgeError
 from reelforge.engine.states import RunStatus
 
 router = APIRouter(prefix="/v1/runs", tags=["runs"])
@@ -29,7 +29,8 @@ class RunIn(RequestModel):
     preset: str | None = None
     inputs: dict[str, Any] = Field(default_factory=dict)
     callback_url: str | None = Field(
-        default=None, description="Receives the final run, signed with HMAC (X-ReelForge-Signature)."
+        default=None,
+        description="Receives the final run, signed with HMAC (X-ReelForge-Signature).",
     )
 
 
@@ -143,12 +144,16 @@ async def list_runs(
 
 
 @router.get("/{run_id}")
-async def get_run(run_id: str, container: ContainerDep, principal: CurrentPrincipal) -> dict[str, Any]:
+async def get_run(
+    run_id: str, container: ContainerDep, principal: CurrentPrincipal
+) -> dict[str, Any]:
     return await view(container, run_id, principal.user_id)
 
 
 @router.post("/{run_id}/cancel")
-async def cancel_run(run_id: str, container: ContainerDep, principal: CurrentPrincipal) -> dict[str, Any]:
+async def cancel_run(
+    run_id: str, container: ContainerDep, principal: CurrentPrincipal
+) -> dict[str, Any]:
     finishing = await container.runs.cancel_run(run_id, principal.user_id)
     if finishing:
         await container.runner.enqueue(finishing)
