@@ -16,7 +16,12 @@ from starlette.applications import Starlette
 from reelforge.emulators.base import EmulatorConfig
 
 # provider name → module path of its emulator package
-EMULATOR_MODULES: dict[str, str] = {}
+EMULATOR_MODULES: dict[str, str] = {
+    "fal": "reelforge.emulators.fal",
+    "replicate": "reelforge.emulators.replicate",
+    "runware": "reelforge.emulators.runware",
+    "sync": "reelforge.emulators.sync",
+}
 
 
 @dataclass(frozen=True)

@@ -14,7 +14,12 @@ from reelforge.providers.hookspecs import ProviderHooks
 ENTRY_POINT_GROUP = "reelforge.providers"
 
 # Built-in provider modules; each defines a ``register_providers`` hookimpl.
-DEFAULT_PLUGINS: tuple[str, ...] = ()
+DEFAULT_PLUGINS: tuple[str, ...] = (
+    "reelforge.providers.fal",
+    "reelforge.providers.replicate",
+    "reelforge.providers.runware",
+    "reelforge.providers.sync",
+)
 
 
 class ProviderRegistry:
