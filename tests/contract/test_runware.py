@@ -56,10 +56,10 @@ def _image(key: str | None = None, **params: object) -> GenerationRequest:
 
 def _video(key: str | None = None, **params: object) -> GenerationRequest:
     return GenerationRequest(
-        model="klingai:5@3",
+        model="minimax:3@1",
         mode=Mode.T2V,
         prompt="waves at dusk",
-        params={"duration": 5, "width": 1920, "height": 1088, **params},
+        params={"duration": 6, "width": 1366, "height": 768, **params},
         idempotency_key=key,
     )
 
@@ -94,14 +94,14 @@ async def test_resubmission_with_the_same_key_is_the_same_task(
     assert emulator[0].tasks.submissions["total"] == 1
     assert result.cost_micros == 140_000
     with av.open(io.BytesIO((await rw.client.get(result.url)).content)) as container:
-        assert abs(float(container.duration) / 1e6 - 5.0) < 0.3
+        assert abs(float(container.duration) / 1e6 - 6.0) < 0.3
         assert container.streams.video[0].width > container.streams.video[0].height
 
 
 async def test_image_to_video_and_upscale(rw: RunwareProvider) -> None:
     still = (await generate(rw, _image(), KEY, interval=0.05)).url
     request = GenerationRequest(
-        model="klingai:5@3",
+        model="minimax:3@1",
         mode=Mode.I2V,
         prompt="the fox runs",
         params={"duration": 2},
@@ -113,7 +113,7 @@ async def test_image_to_video_and_upscale(rw: RunwareProvider) -> None:
     assert len(frames) > 10 and (frames[0] != frames[-1]).any()
     data_uri = "data:image/png;base64," + base64.b64encode(png_bytes(50, 40)).decode()
     up = GenerationRequest(
-        model="runware:upscale",
+        model="imageUpscale",
         mode=Mode.UPSCALE,
         params={"upscaleFactor": 3},
         inputs=[InputMedia(kind=MediaKind.IMAGE, url=data_uri)],

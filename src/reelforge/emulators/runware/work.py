@@ -51,9 +51,15 @@ def check_uuid(task: dict[str, Any]) -> str:
 
 
 def _dimension(task: dict[str, Any], name: str, default: int | None) -> int | None:
+    """Image sizes are multiples of 64 in 128..2048; video sizes are model-specific
+    (Hailuo 02 is 1366x768), so for video any positive size up to 4096 passes."""
     value = task.get(name, default)
     if value is None:
         return None
+    if task.get("taskType") == "videoInference":
+        if not isinstance(value, int) or not 1 <= value <= 4096:
+            raise _invalid(name, "It must be a positive integer.")
+        return value
     if not isinstance(value, int) or not 128 <= value <= 2048 or value % 64:
         raise _invalid(name, "It must be an integer multiple of 64 between 128 and 2048.")
     return value
