@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import base64
 import io
 from collections.abc import AsyncIterator, Iterator
@@ -10,6 +11,10 @@ import av
 import httpx
 import pytest
 from PIL import Image
+from starlette.applications import Starlette
+from starlette.requests import Request
+from starlette.responses import Response
+from starlette.routing import Route
 
 from reelforge.domain.errors import ErrorCode, ReelForgeError
 from reelforge.domain.modes import MediaKind, Mode
@@ -244,3 +249,23 @@ async def test_official_fal_client_drives_the_emulator(
     with pytest.raises(fal_client.client.FalClientHTTPError) as denied:
         await fal_client.AsyncClient(key="wrong").submit("fal-ai/flux/dev", {"prompt": "x"})
     assert denied.value.status_code == 401
+
+
+async def test_webhook_receives_the_result(fal: FalProvider) -> None:
+    received: list[dict[str, object]] = []
+
+    async def hook(request: Request) -> Response:
+        received.append(await request.json())
+        return Response(status_code=200)
+
+    with serve_asgi(Starlette(routes=[Route("/hook", hook, methods=["POST"])])) as hook_url:
+        request = _t2i().model_copy(update={"callback_url": f"{hook_url}/hook"})
+        task = await fal.submit(request, KEY)
+        for _ in range(100):
+            if received:
+                break
+            await asyncio.sleep(0.05)
+    assert received and received[0]["request_id"] == task.task_id
+    assert received[0]["status"] == "OK"
+    payload = received[0]["payload"]
+    assert isinstance(payload, dict) and payload["images"]
