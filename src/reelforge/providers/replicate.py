@@ -117,7 +117,8 @@ def failure(message: str, task_id: str) -> ReelForgeError:
 def update_from(prediction: dict[str, Any], mode: Mode) -> TaskUpdate:
     status = prediction.get("status")
     task_id = str(prediction.get("id"))
-    logs = prediction.get("logs") if isinstance(prediction.get("logs"), str) else ""
+    raw_logs = prediction.get("logs")
+    logs = raw_logs if isinstance(raw_logs, str) else ""
     last_line = next((ln for ln in reversed(logs.splitlines()) if ln.strip()), None)
     if status == "starting":
         return TaskUpdate(status=TaskStatus.QUEUED, progress=0.0, message=last_line)

@@ -180,7 +180,8 @@ def create_app(config: EmulatorConfig) -> Starlette:
         if task.failure is None:
             return None
         if "error" in task.extra:
-            return task.extra["error"]  # type: ignore[no-any-return]
+            error: tuple[int, str, str | None, str] = task.extra["error"]
+            return error
         kind, message = task.failure
         if kind == "moderation" and MODELS[task.model].kind == "image":
             return None  # FLUX flags outputs (has_nsfw_concepts) rather than failing

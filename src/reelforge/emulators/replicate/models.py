@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -79,16 +80,13 @@ def render_output(state: EmulatorState, request: Request, task: EmuTask) -> Any:
         ext = "jpg" if fmt in ("jpg", "jpeg") else fmt
         source = next((task.inputs[m] for m in model.media if m in task.inputs), None)
         count = max(1, min(4, int(p.get("num_outputs") or 1))) if model.list_output else 1
-        urls = [
-            state.file_url(
-                request,
-                ext,
-                lambda i=i: render_image(
-                    task.prompt, seed + i, aspect_ratio=aspect or "1:1", fmt=ext, source=source
-                ),
+
+        def render(i: int) -> Callable[[], bytes]:
+            return lambda: render_image(
+                task.prompt, seed + i, aspect_ratio=aspect or "1:1", fmt=ext, source=source
             )
-            for i in range(count)
-        ]
+
+        urls = [state.file_url(request, ext, render(i)) for i in range(count)]
         output = urls if model.list_output else urls[0]
     elif model.kind == "video":
         try:

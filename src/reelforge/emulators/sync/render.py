@@ -21,7 +21,7 @@ MAX_SIDE = 480  # emulated outputs stay small whatever the input's size
 
 def decode_frames(data: bytes) -> tuple[list[np.ndarray], float]:
     """Frames (scaled down to MAX_SIDE, at most MAX_SECONDS) and the frame rate."""
-    with av.open(io.BytesIO(data)) as container:
+    with av.open(io.BytesIO(data), mode="r") as container:
         stream = container.streams.video[0]
         fps = float(stream.average_rate or 12)
         scale = min(1.0, MAX_SIDE / max(stream.width, stream.height))
