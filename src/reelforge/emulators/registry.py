@@ -18,6 +18,10 @@ from reelforge.emulators.base import EmulatorConfig
 # provider name → module path of its emulator package
 EMULATOR_MODULES: dict[str, str] = {
     "atlas": "reelforge.emulators.atlas",
+    "fal": "reelforge.emulators.fal",
+    "replicate": "reelforge.emulators.replicate",
+    "runware": "reelforge.emulators.runware",
+    "sync": "reelforge.emulators.sync",
 }
 
 

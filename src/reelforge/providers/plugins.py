@@ -14,7 +14,13 @@ from reelforge.providers.hookspecs import ProviderHooks
 ENTRY_POINT_GROUP = "reelforge.providers"
 
 # Built-in provider modules; each defines a ``register_providers`` hookimpl.
-DEFAULT_PLUGINS: tuple[str, ...] = ("reelforge.providers.atlas",)
+DEFAULT_PLUGINS: tuple[str, ...] = (
+    "reelforge.providers.atlas",
+    "reelforge.providers.fal",
+    "reelforge.providers.replicate",
+    "reelforge.providers.runware",
+    "reelforge.providers.sync",
+)
 
 
 class ProviderRegistry:
