@@ -16,7 +16,12 @@ from starlette.applications import Starlette
 from reelforge.emulators.base import EmulatorConfig
 
 # provider name → module path of its emulator package
-EMULATOR_MODULES: dict[str, str] = {}
+EMULATOR_MODULES: dict[str, str] = {
+    "together": "reelforge.emulators.together",
+    "pollinations": "reelforge.emulators.pollinations",
+    "huggingface": "reelforge.emulators.huggingface",
+    "comfyui": "reelforge.emulators.comfyui",
+}
 
 
 @dataclass(frozen=True)

@@ -14,7 +14,12 @@ from reelforge.providers.hookspecs import ProviderHooks
 ENTRY_POINT_GROUP = "reelforge.providers"
 
 # Built-in provider modules; each defines a ``register_providers`` hookimpl.
-DEFAULT_PLUGINS: tuple[str, ...] = ()
+DEFAULT_PLUGINS: tuple[str, ...] = (
+    "reelforge.providers.together",
+    "reelforge.providers.pollinations",
+    "reelforge.providers.huggingface",
+    "reelforge.providers.comfyui",
+)
 
 
 class ProviderRegistry:
