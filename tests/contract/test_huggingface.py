@@ -160,7 +160,9 @@ async def test_the_official_client_drives_the_emulator(emulator: tuple[str, Emul
     # The router host is fixed in huggingface_hub: a custom endpoint is a full model URL.
     model_url = f"{url}/hf-inference/models/{FLUX}"
     client = AsyncInferenceClient(model=model_url, token=SANDBOX_CREDENTIAL["api_key"])
-    image = await client.text_to_image("a castle", negative_prompt="ruins", width=320, height=240, seed=5)
+    image = await client.text_to_image(
+        "a castle", negative_prompt="ruins", width=320, height=240, seed=5
+    )
     assert image.size == (320, 240)
     task = next(iter(state.tasks.tasks.values()))
     assert task.params["negative_prompt"] == "ruins" and task.seed == 5

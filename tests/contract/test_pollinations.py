@@ -17,8 +17,8 @@ from reelforge.emulators.base import EmulatorConfig, EmulatorState
 from reelforge.emulators.pollinations import SANDBOX_CREDENTIAL, create_app
 from reelforge.emulators.pollinations.app import TEST_KEY
 from reelforge.providers.base import Credential, GenerationRequest, ProviderTask, TaskStatus
-from reelforge.providers.polling import generate, poll_until_complete
 from reelforge.providers.pollinations import PollinationsProvider
+from reelforge.providers.polling import generate, poll_until_complete
 from tests.helpers import serve_asgi
 
 ANONYMOUS = Credential("pollinations", SANDBOX_CREDENTIAL, "none")
@@ -41,7 +41,11 @@ async def provider(emulator: tuple[str, EmulatorState]) -> AsyncIterator[Pollina
 
 
 def _request(**kw: object) -> GenerationRequest:
-    values: dict[object, object] = {"model": "flux", "mode": Mode.T2I, "prompt": "a cat / on a mat?"}
+    values: dict[object, object] = {
+        "model": "flux",
+        "mode": Mode.T2I,
+        "prompt": "a cat / on a mat?",
+    }
     values.update(kw)
     return GenerationRequest(**values)  # type: ignore[arg-type]
 
@@ -149,7 +153,9 @@ async def test_a_hung_call_times_out_retryably(
 ) -> None:
     emulator[1].faults.add("latency", on="submit", seconds=1.0)
     async with httpx.AsyncClient(timeout=0.3) as client:
-        err = await _error(PollinationsProvider(client, provider.base_url).submit(_request(), ANONYMOUS))
+        err = await _error(
+            PollinationsProvider(client, provider.base_url).submit(_request(), ANONYMOUS)
+        )
     assert err.code is ErrorCode.PROVIDER_ERROR and err.retryable
 
 

@@ -193,7 +193,9 @@ async def test_expired_result_url_answers_403(
 async def test_the_official_sdk_drives_the_emulator(emulator: tuple[str, EmulatorState]) -> None:
     url, state = emulator
     state.reset()
-    client = together.AsyncTogether(api_key=SANDBOX_CREDENTIAL["api_key"], base_url=url, max_retries=0)
+    client = together.AsyncTogether(
+        api_key=SANDBOX_CREDENTIAL["api_key"], base_url=url, max_retries=0
+    )
     answer = await client.images.generate(
         model=SCHNELL,
         prompt="a lighthouse",
@@ -206,7 +208,9 @@ async def test_the_official_sdk_drives_the_emulator(emulator: tuple[str, Emulato
     assert answer.object == "list" and answer.data[0].type == "b64_json"
     image = Image.open(io.BytesIO(base64.b64decode(answer.data[0].b64_json)))
     assert image.format == "PNG"
-    by_url = await client.images.generate(model=SCHNELL, prompt="a lighthouse", response_format="url")
+    by_url = await client.images.generate(
+        model=SCHNELL, prompt="a lighthouse", response_format="url"
+    )
     assert by_url.data[0].type == "url" and by_url.data[0].url.startswith(url)
     bad = together.AsyncTogether(api_key="wrong", base_url=url, max_retries=0)
     with pytest.raises(together.AuthenticationError):

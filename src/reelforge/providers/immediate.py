@@ -145,6 +145,10 @@ def check_params(provider: str, params: dict[str, Any], allowed: frozenset[str])
         raise ReelForgeError(
             ErrorCode.VALIDATION_ERROR,
             f"{provider}: unknown parameter(s) {', '.join(unknown)}.",
-            detail={"provider": provider, "field": unknown[0], "unknown": unknown,
-                    "allowed": sorted(allowed)},
+            detail={
+                "provider": provider,
+                "field": unknown[0],
+                "unknown": unknown,
+                "allowed": sorted(allowed),
+            },
         )

@@ -53,9 +53,21 @@ def render_error(kind: str, fault: Fault | None, message: str | None) -> Respons
     return PlainTextResponse(f"{status}: {message or reason or 'Internal Server Error'}", status)
 
 
+class _ComfyState(EmulatorState):
+    """Resetting the emulator (``/__emulator/reset``) also empties the server's queue,
+    history, uploads and files."""
+
+    server: ComfyServer | None = None
+
+    def reset(self) -> None:
+        super().reset()
+        if self.server is not None:
+            self.server.reset()
+
+
 def create_app(config: EmulatorConfig) -> Starlette:
-    state = EmulatorState("comfyui", config, render_error)
-    server = ComfyServer(state)
+    state = _ComfyState("comfyui", config, render_error)
+    server = state.server = ComfyServer(state)
     routes = _routes(state, server)
     app = create_emulator_app(state, [*routes, *_api_prefixed(routes)])
     app.state.comfy = server
@@ -67,7 +79,9 @@ def _api_prefixed(routes: list[BaseRoute]) -> list[BaseRoute]:
     prefixed: list[BaseRoute] = []
     for route in routes:
         if isinstance(route, Route):
-            prefixed.append(Route("/api" + route.path, route.endpoint, methods=list(route.methods or ())))
+            prefixed.append(
+                Route("/api" + route.path, route.endpoint, methods=list(route.methods or ()))
+            )
         elif isinstance(route, WebSocketRoute):
             prefixed.append(WebSocketRoute("/api" + route.path, route.endpoint))
     return prefixed
@@ -91,7 +105,10 @@ def _routes(state: EmulatorState, server: ComfyServer) -> list[BaseRoute]:
         except ValueError:
             return JSONResponse(prompt_error("invalid_prompt", "Invalid JSON"), status_code=400)
         if not isinstance(body, dict) or "prompt" not in body:
-            return JSONResponse(prompt_error("no_prompt", "No prompt provided", "No prompt provided"), status_code=400)
+            return JSONResponse(
+                prompt_error("no_prompt", "No prompt provided", "No prompt provided"),
+                status_code=400,
+            )
         problem = check_prompt_id(body.get("prompt_id"))
         if problem is not None:
             return JSONResponse(problem, status_code=400)
@@ -262,7 +279,10 @@ async def _websocket(socket: WebSocket, server: ComfyServer) -> None:
             except ValueError:
                 continue
             if isinstance(message, dict) and message.get("type") == "feature_flags":
-                await send("feature_flags", {"supports_preview_metadata": True, "max_upload_size": 104857600})
+                await send(
+                    "feature_flags",
+                    {"supports_preview_metadata": True, "max_upload_size": 104857600},
+                )
 
     reader = asyncio.create_task(read())
     try:

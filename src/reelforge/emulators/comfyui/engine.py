@@ -51,9 +51,19 @@ class ComfyServer:
         self.removed_nodes: set[str] = set()
         self.prompts: dict[str, Prompt] = {}
         self.inputs: dict[tuple[str, str], bytes] = {}  # (subfolder, name) → uploaded bytes
-        self.files: dict[tuple[str, str, str], tuple[str, str]] = {}  # (type, sub, name) → (prompt, token)
+        self.files: dict[
+            tuple[str, str, str], tuple[str, str]
+        ] = {}  # (type, sub, name) → (prompt, token)
         self.counters: dict[str, int] = {}
         self.number = 0
+
+    def reset(self) -> None:
+        self.models = {k: list(v) for k, v in DEFAULT_MODELS.items()}
+        self.removed_nodes.clear()
+        self.prompts.clear()
+        self.inputs.clear()
+        self.files.clear()
+        self.counters.clear()
 
     def object_info(self) -> dict[str, dict[str, Any]]:
         names = [f"{sub}/{name}" if sub else name for sub, name in self.inputs]
@@ -61,7 +71,9 @@ class ComfyServer:
         return {k: v for k, v in info.items() if k not in self.removed_nodes}
 
     # -- prompts ------------------------------------------------------------------------
-    def add(self, prompt_id: str, graph: dict[str, Any], outputs: list[str], client_id: str | None) -> Prompt:
+    def add(
+        self, prompt_id: str, graph: dict[str, Any], outputs: list[str], client_id: str | None
+    ) -> Prompt:
         self.number += 1
         task, _ = self.state.tasks.create(
             "prompt", model="workflow", prompt=_positive_text(graph), task_id=prompt_id
@@ -120,19 +132,34 @@ class ComfyServer:
         at = start
         for node_id, weight in zip(order, weights, strict=True):
             span = weight * unit
-            events.append((at, "executing", {"node": node_id, "display_node": node_id, "prompt_id": pid}))
+            events.append(
+                (at, "executing", {"node": node_id, "display_node": node_id, "prompt_id": pid})
+            )
             if prompt.graph[node_id]["class_type"] in SAMPLER_NODES:
                 steps = int(prompt.graph[node_id]["inputs"].get("steps", 20))
                 marks = min(steps, 10)
                 for i in range(1, marks + 1):
                     value = round(i * steps / marks)
                     events.append(
-                        (at + span * i / (marks + 1), "progress", {"value": value, "max": steps, "prompt_id": pid, "node": node_id})
+                        (
+                            at + span * i / (marks + 1),
+                            "progress",
+                            {"value": value, "max": steps, "prompt_id": pid, "node": node_id},
+                        )
                     )
             at += span
             if node_id in prompt.ui:
                 events.append(
-                    (at, "executed", {"node": node_id, "display_node": node_id, "output": prompt.ui[node_id], "prompt_id": pid})
+                    (
+                        at,
+                        "executed",
+                        {
+                            "node": node_id,
+                            "display_node": node_id,
+                            "output": prompt.ui[node_id],
+                            "prompt_id": pid,
+                        },
+                    )
                 )
         return events
 
@@ -156,7 +183,9 @@ class ComfyServer:
                 tail = [(end, "execution_error", self._error(prompt, cut))]
         elif elapsed >= end:
             tail = [(end, "execution_success", {"prompt_id": prompt.id})]
-        happened = [e for e in prompt.timeline if e[0] <= cut] + [e for e in tail if e[0] <= elapsed]
+        happened = [e for e in prompt.timeline if e[0] <= cut] + [
+            e for e in tail if e[0] <= elapsed
+        ]
         if tail and tail[0][0] <= elapsed:
             happened.append((tail[0][0], "executing", {"node": None, "prompt_id": prompt.id}))
         stamped = []
@@ -208,7 +237,11 @@ class ComfyServer:
         return {
             "prompt": prompt.queue_item(),
             "outputs": dict(prompt.ui) if ok else {},
-            "status": {"status_str": "success" if ok else "error", "completed": ok, "messages": messages},
+            "status": {
+                "status_str": "success" if ok else "error",
+                "completed": ok,
+                "messages": messages,
+            },
             "meta": {
                 n: {"node_id": n, "display_node": n, "parent_node": None, "real_node_id": n}
                 for n in (prompt.ui if ok else {})
@@ -220,7 +253,10 @@ class ComfyServer:
         node = prompt.graph[node_id]
         video = node["class_type"] == "SaveVideo"
         folder = "temp" if node["class_type"] == "PreviewImage" else "output"
-        prefix = str(node["inputs"].get("filename_prefix") or ("ComfyUI_temp" if folder == "temp" else "ComfyUI"))
+        prefix = str(
+            node["inputs"].get("filename_prefix")
+            or ("ComfyUI_temp" if folder == "temp" else "ComfyUI")
+        )
         subfolder, base = posixpath.split(prefix)
         count = 1 if video else _batch_size(prompt.graph)
         items = []
@@ -242,8 +278,11 @@ class ComfyServer:
         def render() -> bytes:
             if video:
                 return render_video(
-                    facts["text"], seed, duration=facts["frames"] / facts["fps"],
-                    width=facts["width"], height=facts["height"],
+                    facts["text"],
+                    seed,
+                    duration=facts["frames"] / facts["fps"],
+                    width=facts["width"],
+                    height=facts["height"],
                 )
             if facts["upscale"] and source is not None:
                 return _upscaled(source)
@@ -282,8 +321,14 @@ def _positive_text(graph: dict[str, Any]) -> str:
 def _facts(graph: dict[str, Any]) -> dict[str, Any]:
     """What the renderer needs: the positive prompt, seed, size, frames, input image."""
     facts: dict[str, Any] = {
-        "text": "", "seed": None, "width": None, "height": None, "frames": 33, "fps": 16.0,
-        "image": None, "upscale": False,
+        "text": "",
+        "seed": None,
+        "width": None,
+        "height": None,
+        "frames": 33,
+        "fps": 16.0,
+        "image": None,
+        "upscale": False,
     }
     for node in graph.values():
         kind, inputs = node["class_type"], node["inputs"]

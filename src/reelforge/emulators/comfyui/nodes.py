@@ -53,7 +53,9 @@ def _node(
         "name": name,
         "display_name": display or name,
         "description": "",
-        "python_module": "nodes" if not name.startswith(("Create", "SaveVideo")) else "comfy_extras.nodes_video",
+        "python_module": "nodes"
+        if not name.startswith(("Create", "SaveVideo"))
+        else "comfy_extras.nodes_video",
         "category": category,
         "output_node": output_node,
         "deprecated": False,
@@ -72,10 +74,19 @@ def object_info(models: dict[str, list[str]], input_files: list[str]) -> dict[st
             category="loaders",
             display="Load Checkpoint",
         ),
-        _node("CLIPTextEncode", {"text": text, "clip": ["CLIP"]}, ("CONDITIONING",), category="conditioning"),
+        _node(
+            "CLIPTextEncode",
+            {"text": text, "clip": ["CLIP"]},
+            ("CONDITIONING",),
+            category="conditioning",
+        ),
         _node(
             "EmptyLatentImage",
-            {"width": _int(512, 16, 16384, 8), "height": _int(512, 16, 16384, 8), "batch_size": _int(1, 1, 4096)},
+            {
+                "width": _int(512, 16, 16384, 8),
+                "height": _int(512, 16, 16384, 8),
+                "batch_size": _int(1, 1, 4096),
+            },
             ("LATENT",),
             category="latent",
         ),
@@ -83,7 +94,10 @@ def object_info(models: dict[str, list[str]], input_files: list[str]) -> dict[st
             "KSampler",
             {
                 "model": ["MODEL"],
-                "seed": ["INT", {"default": 0, "min": 0, "max": MAX_SEED, "control_after_generate": True}],
+                "seed": [
+                    "INT",
+                    {"default": 0, "min": 0, "max": MAX_SEED, "control_after_generate": True},
+                ],
                 "steps": _int(20, 1, 10000),
                 "cfg": _float(8.0, 0.0, 100.0, 0.1),
                 "sampler_name": [list(SAMPLERS), {}],

@@ -30,7 +30,9 @@ def check_prompt_id(value: Any) -> dict[str, Any] | None:
     )
 
 
-def validate(graph: Any, info: dict[str, dict[str, Any]]) -> tuple[dict[str, Any] | None, list[str]]:
+def validate(
+    graph: Any, info: dict[str, dict[str, Any]]
+) -> tuple[dict[str, Any] | None, list[str]]:
     """(error body or None, output node ids)."""
     if not isinstance(graph, dict):
         return prompt_error("invalid_prompt", "Invalid prompt", "prompt must be an object"), []
@@ -66,7 +68,11 @@ def validate(graph: Any, info: dict[str, dict[str, Any]]) -> tuple[dict[str, Any
             if errors:
                 entry = node_errors.setdefault(
                     node_id,
-                    {"errors": errors, "dependent_outputs": [], "class_type": graph[node_id]["class_type"]},
+                    {
+                        "errors": errors,
+                        "dependent_outputs": [],
+                        "class_type": graph[node_id]["class_type"],
+                    },
                 )
                 entry["dependent_outputs"].append(output)
     if node_errors:
@@ -108,7 +114,12 @@ def _node_errors(graph: dict[str, Any], node_id: str, info: dict[str, dict[str, 
             if name not in inputs:
                 if group == "required":
                     errors.append(
-                        _err("required_input_missing", "Required input is missing", name, input_name=name)
+                        _err(
+                            "required_input_missing",
+                            "Required input is missing",
+                            name,
+                            input_name=name,
+                        )
                     )
                 continue
             problem = _check_value(graph, node["class_type"], name, inputs[name], config, info)
@@ -152,7 +163,12 @@ def _check_value(
     if isinstance(kind, list):
         if value not in kind:
             shown = kind if len(kind) < 20 else [*kind[:20], "..."]
-            return _err("value_not_in_list", "Value not in list", f"{name}: '{value}' not in {shown}", **extra)
+            return _err(
+                "value_not_in_list",
+                "Value not in list",
+                f"{name}: '{value}' not in {shown}",
+                **extra,
+            )
         return None
     if kind in ("INT", "FLOAT"):
         number_ok = isinstance(value, int | float) and not isinstance(value, bool)
@@ -178,5 +194,10 @@ def _check_value(
                 **extra,
             )
     if kind == "STRING" and not isinstance(value, str):
-        return _err("invalid_input_type", "Failed to convert an input value to a STRING value", name, **extra)
+        return _err(
+            "invalid_input_type",
+            "Failed to convert an input value to a STRING value",
+            name,
+            **extra,
+        )
     return None

@@ -37,7 +37,7 @@ MODELS = (
     "stabilityai/stable-diffusion-xl-base-1.0",
     "stabilityai/stable-diffusion-3.5-large",
 )
-PARAMETERS = {
+PARAMETERS: dict[str, type | tuple[type, ...]] = {
     "negative_prompt": str,
     "height": int,
     "width": int,

@@ -33,7 +33,9 @@ TEST_KEY = "sk_reelforge_sandbox"
 MODELS = ("flux", "turbo", "gptimage")
 
 
-def _error(status: int, error: str, message: str, headers: dict[str, str] | None = None) -> Response:
+def _error(
+    status: int, error: str, message: str, headers: dict[str, str] | None = None
+) -> Response:
     return JSONResponse({"error": error, "message": message}, status_code=status, headers=headers)
 
 

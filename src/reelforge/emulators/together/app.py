@@ -64,7 +64,8 @@ def render_error(kind: str, fault: Fault | None, message: str | None) -> Respons
     if kind == "auth":
         return _error(
             401,
-            message or "Invalid API key provided. You can find your API key at "
+            message
+            or "Invalid API key provided. You can find your API key at "
             "https://api.together.ai/settings/api-keys.",
             code="invalid_api_key",
         )

@@ -124,7 +124,9 @@ class ComfyUIProvider(Provider):
         # Older servers ignore a client prompt_id and mint their own: use what they say.
         return self._task(request, str(data.get("prompt_id") or prompt_id), meta)
 
-    def _task(self, request: GenerationRequest, prompt_id: str, meta: dict[str, Any]) -> ProviderTask:
+    def _task(
+        self, request: GenerationRequest, prompt_id: str, meta: dict[str, Any]
+    ) -> ProviderTask:
         return ProviderTask(
             provider=self.name,
             task_id=prompt_id,
@@ -161,7 +163,9 @@ class ComfyUIProvider(Provider):
         if item is None:
             return {}  # Template.fill reports the missing required image
         content, content_type = await self._read_input(item.url)
-        ext = {"image/png": "png", "image/jpeg": "jpg", "image/webp": "webp"}.get(content_type, "png")
+        ext = {"image/png": "png", "image/jpeg": "jpg", "image/webp": "webp"}.get(
+            content_type, "png"
+        )
         # Content-addressed name: re-uploading the same image is harmless.
         name = f"reelforge_{hashlib.sha256(content).hexdigest()[:20]}.{ext}"
         response = await self._call(
@@ -266,7 +270,11 @@ class ComfyUIProvider(Provider):
             raise ReelForgeError(
                 ErrorCode.PROVIDER_ERROR,
                 f"comfyui: output {ref.filename} cannot be fetched ({response.status_code}).",
-                detail={"provider": self.name, "file": ref.filename, "status": response.status_code},
+                detail={
+                    "provider": self.name,
+                    "file": ref.filename,
+                    "status": response.status_code,
+                },
                 retryable=response.status_code >= 500,
             )
         content = response.content

@@ -74,7 +74,12 @@ def check_graph(template: str, graph: dict[str, Any], infos: dict[str, dict[str,
             options = combo_options(input_spec(info, name))
             if options is None or value in options:
                 continue
-            fact = {"node": node_id, "class_type": node["class_type"], "input": name, "value": value}
+            fact = {
+                "node": node_id,
+                "class_type": node["class_type"],
+                "input": name,
+                "value": value,
+            }
             if name in MODEL_FILE_INPUTS:
                 models.append({**fact, "available": options[:25]})
             else:
@@ -179,7 +184,9 @@ def read_history(prompt_id: str, entry: dict[str, Any]) -> Finished:
     if "execution_interrupted" in events:
         return Finished(TaskStatus.CANCELED, [])
     if status.get("status_str") == "error" or "execution_error" in events:
-        return Finished(TaskStatus.FAILED, [], execution_error(prompt_id, events.get("execution_error", {})))
+        return Finished(
+            TaskStatus.FAILED, [], execution_error(prompt_id, events.get("execution_error", {}))
+        )
     files: list[FileRef] = []
     for output in (entry.get("outputs") or {}).values():
         for key in OUTPUT_KEYS:
