@@ -65,3 +65,15 @@ def test_every_comfyui_template_has_an_entry_with_its_slots() -> None:
             if "default" in prop:
                 assert prop["default"] == template.default(slot), (name, slot)
         assert entry.features.negative_prompt == ("negative" in template.slots)
+
+
+def test_providers_and_emulators_are_registered() -> None:
+    from reelforge.emulators import registry
+    from reelforge.providers.plugins import load_registry, plugin_manager
+
+    names = {"together", "pollinations", "huggingface", "comfyui"}
+    assert names <= set(load_registry(plugin_manager(load_entry_points=False)).names())
+    for name in names:
+        spec = registry.load(name)
+        assert spec.create_app is not None
+        assert isinstance(spec.sandbox_credential, dict)

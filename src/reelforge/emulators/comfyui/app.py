@@ -197,7 +197,12 @@ def _routes(state: EmulatorState, server: ComfyServer) -> list[BaseRoute]:
         if subfolder.startswith("/") or ".." in subfolder.split("/"):
             return PlainTextResponse("403: Forbidden", 403)
         expired = state.faults.take("files", frozenset({"expired_output"})) is not None
-        content = None if expired else server.view(q.get("type", "output"), subfolder, filename)
+        # Rendering is CPU work: keep it off the event loop (other requests share it).
+        content = (
+            None
+            if expired
+            else await asyncio.to_thread(server.view, q.get("type", "output"), subfolder, filename)
+        )
         if content is None:
             return PlainTextResponse("404: Not Found", 404)
         ext = filename.rsplit(".", 1)[-1].lower()
