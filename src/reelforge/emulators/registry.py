@@ -22,6 +22,10 @@ EMULATOR_MODULES: dict[str, str] = {
     "replicate": "reelforge.emulators.replicate",
     "runware": "reelforge.emulators.runware",
     "sync": "reelforge.emulators.sync",
+    "together": "reelforge.emulators.together",
+    "pollinations": "reelforge.emulators.pollinations",
+    "huggingface": "reelforge.emulators.huggingface",
+    "comfyui": "reelforge.emulators.comfyui",
 }
 
 

@@ -20,6 +20,10 @@ DEFAULT_PLUGINS: tuple[str, ...] = (
     "reelforge.providers.replicate",
     "reelforge.providers.runware",
     "reelforge.providers.sync",
+    "reelforge.providers.together",
+    "reelforge.providers.pollinations",
+    "reelforge.providers.huggingface",
+    "reelforge.providers.comfyui",
 )
 
 
