@@ -26,6 +26,7 @@ from reelforge.container import Container
 from reelforge.domain.identity import Role
 from reelforge.emulators import registry as emulator_registry
 from reelforge.emulators.base import EmulatorConfig
+from reelforge.billing.run_billing import LedgerRunBilling
 from reelforge.engine.advance import Engine
 from reelforge.engine.catalog_access import CatalogAccess
 from reelforge.engine.events import EventBus
