@@ -106,9 +106,7 @@ class EntryRow(Base):
     __table_args__ = (CheckConstraint("amount_micros <> 0", name="nonzero"),)
 
     id: Mapped[int] = mapped_column(EntryId, primary_key=True, autoincrement=True)
-    transaction_id: Mapped[str] = mapped_column(
-        ForeignKey("ledger_transactions.id"), index=True
-    )
+    transaction_id: Mapped[str] = mapped_column(ForeignKey("ledger_transactions.id"), index=True)
     account_id: Mapped[str] = mapped_column(ForeignKey("ledger_accounts.id"), index=True)
     amount_micros: Mapped[int] = mapped_column(BigInteger)
     balance_after_micros: Mapped[int] = mapped_column(BigInteger)
