@@ -15,6 +15,7 @@ from pathlib import Path
 
 from fastapi import FastAPI
 
+from reelforge import billing
 from reelforge.api.app import create_app
 from reelforge.container import Container
 from reelforge.domain.identity import Role
@@ -115,6 +116,11 @@ async def prepare(container: Container, *, upgrade_db: bool) -> None:
     if upgrade_db:
         await migrate.upgrade(container.db.url)
     await ensure_owner(container)
+    async with container.db.transaction() as session:
+        settings = container.settings
+        await billing.sync_plans(
+            session, billing.load_plans(settings.plans_file), settings.default_plan
+        )
 
 
 @asynccontextmanager

@@ -382,6 +382,14 @@ async def record_provider_failure_charge(
         meta={"charged_micros": 0, "absorbed_micros": amount_micros},
         now=now,
     )
+    if posted.replayed:
+        ledger.check_replay(
+            posted,
+            kind="failure_absorbed",
+            owner_id=row.owner_id if row is not None else None,
+            amount_micros=amount_micros,
+            run_id=run_id,
+        )
     return Charge(run_id, step_id, 0, amount_micros, posted.id, posted.replayed)
 
 
@@ -412,6 +420,10 @@ async def release(
     key = idempotency_key or f"release:{run_id}:{row.generation}"
     existing = await ledger.find_transaction(session, key)
     if existing is not None:
+        if existing.kind != "release" or existing.run_id != run_id:
+            ledger.check_replay(
+                existing, kind="release", owner_id=row.owner_id, amount_micros=0, run_id=run_id
+            )
         return Hold.from_row(row, existing)
     state = await ensure_period(session, row.owner_id, now)
     remaining = row.alloc_remaining_micros + row.topup_remaining_micros

@@ -170,7 +170,15 @@ async def set_plan(
     now = now or utcnow()
     plan = await get_plan(session, plan_id)
     await ensure_period(session, owner_id, now)
-    if await ledger.find_transaction(session, idempotency_key) is not None:
+    existing = await ledger.find_transaction(session, idempotency_key)
+    if existing is not None:
+        ledger.check_replay(
+            existing,
+            kind="plan_change",
+            owner_id=owner_id,
+            amount_micros=plan.monthly_allocation_micros,
+            run_id=None,
+        )
         return await wallet_state(session, owner_id)
     allocation = await ledger.user_account(session, owner_id, ALLOCATION)
     current = await ledger.balance_of(session, allocation.id)
