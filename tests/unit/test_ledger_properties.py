@@ -203,7 +203,7 @@ async def _scenario(ops: list[tuple[Any, ...]], url: str) -> None:
 
 
 @settings(
-    max_examples=40,
+    max_examples=30,
     deadline=None,
     suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large],
 )

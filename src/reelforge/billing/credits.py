@@ -7,8 +7,9 @@ rather than rounded, so a top-up is never silently worth a little more or less.
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
-from decimal import Decimal
+from decimal import ROUND_HALF_UP, Decimal
 
 from reelforge.domain.errors import ErrorCode, ReelForgeError
 from reelforge.domain.money import Micros, format_usd
@@ -31,8 +32,20 @@ class CreditUnit:
         return Decimal(micros) / Decimal(self.micros_per_credit)
 
     def credits_text(self, micros: Micros) -> str:
-        """``96000`` → ``"9.6"`` at the default unit: exact, no exponent, no trailing zeros."""
-        text = format(self.to_credits(micros), "f")
+        """``96000`` → ``"9.6"`` at the default unit: no exponent, no trailing zeros.
+
+        Exact whenever the quotient has a finite decimal form (always for units made of
+        2s and 5s: 10,000, 1,000,000, 250 ...); otherwise (1 credit = 3 micros) rounded
+        half-up to 6 decimals. Display only: the ledger never stores credits.
+        """
+        credits = self.to_credits(micros)
+        denominator = self.micros_per_credit // math.gcd(micros, self.micros_per_credit)
+        for factor in (2, 5):
+            while denominator % factor == 0:
+                denominator //= factor
+        if denominator != 1:
+            credits = credits.quantize(Decimal("1e-6"), rounding=ROUND_HALF_UP)
+        text = format(credits, "f")
         if "." in text:
             text = text.rstrip("0").rstrip(".")
         return text or "0"
