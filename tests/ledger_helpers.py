@@ -10,6 +10,7 @@ from datetime import UTC, datetime
 from sqlalchemy import select
 
 from reelforge import billing
+from reelforge.billing import ledger
 from reelforge.domain.identity import Role
 from reelforge.storage import identity, migrate
 from reelforge.storage.db import Database
@@ -52,11 +53,18 @@ async def snapshot(db: Database, user_id: str) -> Snapshot:
 
 
 async def account_balance(db: Database, code: str) -> int:
+    """Any account's balance, cached or summed (platform accounts keep none)."""
     async with db.session() as s:
-        value = (
-            await s.execute(select(AccountRow.balance_micros).where(AccountRow.code == code))
-        ).scalar_one_or_none()
-    return int(value or 0)
+        row = (
+            await s.execute(
+                select(AccountRow.id, AccountRow.code, AccountRow.kind, AccountRow.cached).where(
+                    AccountRow.code == code
+                )
+            )
+        ).first()
+        if row is None:
+            return 0
+        return await ledger.balance_of(s, ledger.Account(row.id, row.code, row.kind, row.cached))
 
 
 async def assert_ledger_ok(db: Database) -> billing.LedgerReport:

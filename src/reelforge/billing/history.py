@@ -20,7 +20,7 @@ class EntryView:
     kind: str
     account: str  # "allocation" | "topup" | "hold"
     amount_micros: int
-    balance_after_micros: int
+    balance_after_micros: int | None
     run_id: str | None
     step_id: str | None
     reason: str | None

@@ -31,7 +31,7 @@ from reelforge.billing.ledger import (
     Account,
     Posted,
 )
-from reelforge.billing.wallets import ACTIVE, RELEASED, ensure_period, lock_wallet
+from reelforge.billing.wallets import ACTIVE, RELEASED, ensure_period, lock_wallet_of_run
 from reelforge.domain.errors import ErrorCode, ReelForgeError
 from reelforge.domain.money import format_usd
 from reelforge.storage.ledger_tables import HoldRow
@@ -95,16 +95,21 @@ async def get_hold(session: AsyncSession, run_id: str) -> HoldRow | None:
     return (await session.execute(stmt)).scalar_one_or_none()
 
 
-async def _set_hold(session: AsyncSession, run_id: str, **values: object) -> HoldRow:
+async def _set_hold(session: AsyncSession, run_id: str, **values: object) -> None:
     await session.execute(
         update(HoldRow)
         .where(HoldRow.run_id == run_id)
         .values(updated_at=utcnow(), **values)
         .execution_options(synchronize_session=False)
     )
-    row = await get_hold(session, run_id)
-    assert row is not None
-    return row
+
+
+async def _user(session: AsyncSession, owner_id: str, kind: str) -> Account:
+    return await ledger.user_account(session, owner_id, kind)
+
+
+def _hold_account(row: HoldRow) -> Account:
+    return Account(row.account_id, ledger.hold_code(row.run_id), HOLD, cached=True)
 
 
 async def place_hold(
@@ -164,8 +169,11 @@ async def place_hold(
         kind="hold",
         idempotency_key=idempotency_key,
         legs=[
-            (await ledger.user_account(session, owner_id, ALLOCATION), -from_alloc),
-            (await ledger.user_account(session, owner_id, TOPUP), -from_topup),
+            (
+                state.accounts.get(ALLOCATION) or await _user(session, owner_id, ALLOCATION),
+                -from_alloc,
+            ),
+            (state.accounts.get(TOPUP) or await _user(session, owner_id, TOPUP), -from_topup),
             (hold_acc, amount_micros),
         ],
         amount_micros=amount_micros,
@@ -173,6 +181,7 @@ async def place_hold(
         run_id=run_id,
         meta={"from_allocation_micros": from_alloc, "from_topup_micros": from_topup},
         now=now,
+        replay_checked=True,
     )
     values = {
         "status": ACTIVE,
@@ -182,41 +191,39 @@ async def place_hold(
         "released_at": None,
     }
     if row is None:
-        session.add(
-            HoldRow(
-                run_id=run_id,
-                owner_id=owner_id,
-                account_id=hold_acc.id,
-                generation=1,
-                held_micros=amount_micros,
-                captured_micros=0,
-                overage_micros=0,
-                released_micros=0,
-                created_at=posted.created_at,
-                updated_at=posted.created_at,
-                **values,
-            )
+        row = HoldRow(
+            run_id=run_id,
+            owner_id=owner_id,
+            account_id=hold_acc.id,
+            generation=1,
+            held_micros=amount_micros,
+            captured_micros=0,
+            overage_micros=0,
+            released_micros=0,
+            created_at=posted.created_at,
+            updated_at=posted.created_at,
+            **values,
         )
+        session.add(row)
         await session.flush()
-        row = await get_hold(session, run_id)
-        assert row is not None
     else:
-        row = await _set_hold(
+        await _set_hold(
             session,
             run_id,
             generation=row.generation + 1,
             held_micros=row.held_micros + amount_micros,
             **values,
         )
+        row = await get_hold(session, run_id)
+        assert row is not None
     return Hold.from_row(row, posted)
 
 
 async def _locked_hold(session: AsyncSession, run_id: str) -> HoldRow | None:
-    row = await get_hold(session, run_id)
-    if row is None:
+    """The run's hold, read under its owner's wallet lock; None if the run has none."""
+    if not await lock_wallet_of_run(session, run_id):
         return None
-    await lock_wallet(session, row.owner_id)
-    return await get_hold(session, run_id)  # re-read under the lock
+    return await get_hold(session, run_id)
 
 
 async def _charge(
@@ -267,7 +274,7 @@ async def _charge(
     from_alloc = min(charged, row.alloc_remaining_micros)
     from_topup = charged - from_alloc
     legs: list[tuple[Account, int]] = [
-        (await ledger.get_account(session, ledger.hold_code(run_id), HOLD), -charged),
+        (_hold_account(row), -charged),
         (await ledger.platform_account(session, PROVIDER_SPEND), cost),
     ]
     margin = charged - cost
@@ -294,6 +301,7 @@ async def _charge(
             "from_topup_micros": from_topup,
         },
         now=now,
+        replay_checked=True,
     )
     await _set_hold(
         session,
@@ -435,11 +443,15 @@ async def release(
     # Allocation held across a period boundary expires: it would have, unheld.
     expired = to_alloc if row.period_start != state.period_start else 0
     legs: list[tuple[Account, int]] = [
-        (await ledger.get_account(session, ledger.hold_code(run_id), HOLD), -amount),
-        (await ledger.user_account(session, row.owner_id, TOPUP), to_topup),
-        (await ledger.user_account(session, row.owner_id, ALLOCATION), to_alloc - expired),
-        (await ledger.platform_account(session, GRANTS), expired),
+        (_hold_account(row), -amount),
+        (state.accounts.get(TOPUP) or await _user(session, row.owner_id, TOPUP), to_topup),
+        (
+            state.accounts.get(ALLOCATION) or await _user(session, row.owner_id, ALLOCATION),
+            to_alloc - expired,
+        ),
     ]
+    if expired:
+        legs.append((await ledger.platform_account(session, GRANTS), expired))
     posted = await ledger.post(
         session,
         kind="release",
@@ -450,9 +462,10 @@ async def release(
         run_id=run_id,
         meta={"released_micros": amount, "to_topup_micros": to_topup, "expired_micros": expired},
         now=now,
+        replay_checked=True,
     )
     closing = amount_micros is None and row.status == ACTIVE
-    row = await _set_hold(
+    await _set_hold(
         session,
         run_id,
         alloc_remaining_micros=row.alloc_remaining_micros - to_alloc,
@@ -461,4 +474,6 @@ async def release(
         status=RELEASED if closing else row.status,
         released_at=posted.created_at if closing else row.released_at,
     )
+    row = await get_hold(session, run_id)
+    assert row is not None
     return Hold.from_row(row, posted)

@@ -17,9 +17,13 @@ Accounts (``ledger_accounts``, one row each, named by a stable ``code``)::
 Every transaction is a set of entries that sums to zero, so the sum of all balances is
 always zero: sources go negative by what they put in, the others hold what they got.
 Amounts are integer micro-USD. Each transaction has a unique idempotency key; posting a
-key again returns the original transaction and changes nothing. Each account caches its
-balance (updated in the same statement that checks it may not go negative);
+key again returns the original transaction and changes nothing. User and payee accounts
+cache their balance (updated in the same statement that checks it may not go negative);
 ``billing.verify.verify_balances`` rebuilds every balance from the entries and compares.
+Platform and external accounts keep no cached balance: every user's runs post to them,
+and a cached balance would be one row that all of them queue on (and a deadlock risk
+between transactions that touch two of them in different orders). Their balance is
+summed from the entries when asked (``balance_of``).
 
 The flow of a run (``billing.holds``; the engine calls these inside its own database
 transaction, and nothing in billing ever commits)::
@@ -50,7 +54,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import insert, or_, select, update
+from sqlalchemy import func, insert, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from reelforge.billing.sql import insert_ignore
@@ -71,6 +75,8 @@ GRANTS = "grants"
 ADJUSTMENTS = "adjustments"
 EXTERNAL = "external"
 NEGATIVE_OK = frozenset({PLATFORM_COST, GRANTS, ADJUSTMENTS, EXTERNAL})
+# Shared by all users: balance summed on demand instead of a hot cached row.
+UNCACHED = frozenset({PROVIDER_SPEND, REVENUE, PLATFORM_COST, GRANTS, ADJUSTMENTS, EXTERNAL})
 
 PLATFORM_CODES = {
     PROVIDER_SPEND: "platform:provider_spend",
@@ -86,13 +92,14 @@ class Account:
     id: str
     code: str
     kind: str
+    cached: bool
 
 
 @dataclass(frozen=True, slots=True)
 class PostedEntry:
     account_code: str
     amount_micros: int
-    balance_after_micros: int
+    balance_after_micros: int | None  # None on accounts that keep no balance
 
 
 @dataclass(frozen=True, slots=True)
@@ -133,28 +140,34 @@ async def get_account(
     run_id: str | None = None,
 ) -> Account:
     """The account named ``code``, created on first use."""
-    stmt = select(AccountRow.id, AccountRow.code, AccountRow.kind).where(AccountRow.code == code)
+    stmt = select(AccountRow.id, AccountRow.code, AccountRow.kind, AccountRow.cached).where(
+        AccountRow.code == code
+    )
     row = (await session.execute(stmt)).first()
     if row is None:
         now = utcnow()
-        await insert_ignore(
+        account = Account(new_id("acc"), code, kind, kind not in UNCACHED)
+        inserted = await insert_ignore(
             session,
             AccountRow,
             {
-                "id": new_id("acc"),
+                "id": account.id,
                 "code": code,
                 "kind": kind,
                 "owner_id": owner_id,
                 "run_id": run_id,
                 "allow_negative": kind in NEGATIVE_OK,
+                "cached": account.cached,
                 "balance_micros": 0,
                 "created_at": now,
                 "updated_at": now,
             },
             ["code"],
         )
+        if inserted:
+            return account
         row = (await session.execute(stmt)).one()
-    return Account(id=row.id, code=row.code, kind=row.kind)
+    return Account(id=row.id, code=row.code, kind=row.kind, cached=row.cached)
 
 
 async def platform_account(session: AsyncSession, kind: str) -> Account:
@@ -165,8 +178,13 @@ async def user_account(session: AsyncSession, owner_id: str, kind: str) -> Accou
     return await get_account(session, user_code(owner_id, kind), kind, owner_id=owner_id)
 
 
-async def balance_of(session: AsyncSession, account_id: str) -> int:
-    stmt = select(AccountRow.balance_micros).where(AccountRow.id == account_id)
+async def balance_of(session: AsyncSession, account: Account) -> int:
+    if not account.cached:
+        total = select(func.coalesce(func.sum(EntryRow.amount_micros), 0)).where(
+            EntryRow.account_id == account.id
+        )
+        return int((await session.execute(total)).scalar_one())
+    stmt = select(AccountRow.balance_micros).where(AccountRow.id == account.id)
     return int((await session.execute(stmt)).scalar_one())
 
 
@@ -247,7 +265,9 @@ def _merge(legs: Sequence[tuple[Account, int]]) -> dict[str, tuple[Account, int]
     return merged
 
 
-async def _apply(session: AsyncSession, account: Account, delta: int, now: datetime) -> int:
+async def _apply(session: AsyncSession, account: Account, delta: int, now: datetime) -> int | None:
+    if not account.cached:
+        return None
     stmt = (
         update(AccountRow)
         .where(
@@ -286,20 +306,24 @@ async def post(
     external_id: str | None = None,
     meta: dict[str, Any] | None = None,
     now: datetime | None = None,
+    replay_checked: bool = False,
 ) -> Posted:
     """Write one balanced transaction, or return the one already under ``idempotency_key``.
 
     Never commits. Legs on the same account are merged and zero legs dropped; balances
     are updated in account-id order so concurrent transactions never deadlock.
+    ``replay_checked``: the caller looked the key up already (under its lock), so the
+    lookup is skipped; the insert still refuses a duplicate key.
     """
     if not idempotency_key or len(idempotency_key) > 200:
         raise ReelForgeError(
             ErrorCode.VALIDATION_ERROR, "An idempotency key of 1 to 200 characters is required."
         )
     merged = _merge(legs)
-    existing = await find_transaction(session, idempotency_key)
-    if existing is not None:
-        return existing
+    if not replay_checked:
+        existing = await find_transaction(session, idempotency_key)
+        if existing is not None:
+            return existing
     now = now or utcnow()
     txn_id = new_id("txn")
     claimed = await insert_ignore(

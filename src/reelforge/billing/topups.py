@@ -114,7 +114,7 @@ async def adjust(
             existing, kind="adjustment", owner_id=owner_id, amount_micros=amount_micros, run_id=None
         )
     target = await ledger.user_account(session, owner_id, account)
-    balance = await ledger.balance_of(session, target.id)
+    balance = await ledger.balance_of(session, target)
     if balance + amount_micros < 0:
         raise ReelForgeError(
             ErrorCode.CONFLICT,

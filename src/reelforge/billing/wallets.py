@@ -8,7 +8,7 @@ credits are never touched by a reset.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 
 from sqlalchemy import func, select, update
@@ -20,7 +20,7 @@ from reelforge.billing.plans import Plan, default_plan, get_plan, period_contain
 from reelforge.billing.sql import insert_ignore
 from reelforge.domain.errors import ErrorCode, ReelForgeError
 from reelforge.storage.identity_tables import UserRow
-from reelforge.storage.ledger_tables import AccountRow, HoldRow, WalletRow
+from reelforge.storage.ledger_tables import AccountRow, HoldRow, PlanRow, WalletRow
 from reelforge.storage.tables import utcnow
 
 ACTIVE = "active"
@@ -36,11 +36,26 @@ class WalletState:
     allocation_micros: int
     topup_micros: int
     held_micros: int
+    anchor_at: datetime = field(repr=False, compare=False)
+    # The user's allocation and topup accounts, so callers need not look them up again.
+    accounts: dict[str, ledger.Account] = field(default_factory=dict, repr=False, compare=False)
 
     @property
     def available_micros(self) -> int:
         """What a new hold can take: allocation left plus top-up credits."""
         return self.allocation_micros + self.topup_micros
+
+
+async def lock_wallet_of_run(session: AsyncSession, run_id: str) -> bool:
+    """``lock_wallet`` for the owner of a run's hold, in one statement; False: no hold."""
+    owner = select(HoldRow.owner_id).where(HoldRow.run_id == run_id).scalar_subquery()
+    result = await session.execute(
+        update(WalletRow)
+        .where(WalletRow.owner_id == owner)
+        .values(revision=WalletRow.revision + 1)
+        .execution_options(synchronize_session=False)
+    )
+    return bool(getattr(result, "rowcount", 0))
 
 
 async def lock_wallet(session: AsyncSession, owner_id: str) -> bool:
@@ -56,15 +71,6 @@ async def lock_wallet(session: AsyncSession, owner_id: str) -> bool:
         .execution_options(synchronize_session=False)
     )
     return bool(getattr(result, "rowcount", 0))
-
-
-async def _wallet_row(session: AsyncSession, owner_id: str) -> WalletRow:
-    stmt = (
-        select(WalletRow)
-        .where(WalletRow.owner_id == owner_id)
-        .execution_options(populate_existing=True)
-    )
-    return (await session.execute(stmt)).scalar_one()
 
 
 async def _create_wallet(session: AsyncSession, owner_id: str, now: datetime) -> None:
@@ -139,19 +145,25 @@ async def ensure_period(
     if not await lock_wallet(session, owner_id):
         await _create_wallet(session, owner_id, now)
         await lock_wallet(session, owner_id)
-    wallet = await _wallet_row(session, owner_id)
-    if now >= wallet.period_end:
-        plan = await get_plan(session, wallet.plan_id)
-        start, end = period_containing(wallet.anchor_at, now)
-        allocation = await ledger.user_account(session, owner_id, ALLOCATION)
-        current = await ledger.balance_of(session, allocation.id)
-        await _grant(session, owner_id, plan, start, now, kind="period_reset", current=current)
-        await session.execute(
-            update(WalletRow)
-            .where(WalletRow.owner_id == owner_id)
-            .values(period_start=start, period_end=end, updated_at=now)
-            .execution_options(synchronize_session=False)
-        )
+    state = await wallet_state(session, owner_id)
+    if now < state.period_end:
+        return state
+    start, end = period_containing(state.anchor_at, now)
+    await _grant(
+        session,
+        owner_id,
+        state.plan,
+        start,
+        now,
+        kind="period_reset",
+        current=state.allocation_micros,
+    )
+    await session.execute(
+        update(WalletRow)
+        .where(WalletRow.owner_id == owner_id)
+        .values(period_start=start, period_end=end, updated_at=now)
+        .execution_options(synchronize_session=False)
+    )
     return await wallet_state(session, owner_id)
 
 
@@ -181,7 +193,7 @@ async def set_plan(
         )
         return await wallet_state(session, owner_id)
     allocation = await ledger.user_account(session, owner_id, ALLOCATION)
-    current = await ledger.balance_of(session, allocation.id)
+    current = await ledger.balance_of(session, allocation)
     start, end = period_containing(now, now)
     await _grant(
         session,
@@ -206,17 +218,31 @@ async def set_plan(
 
 async def wallet_state(session: AsyncSession, owner_id: str) -> WalletState:
     """The wallet as it is (no lock, no period roll): for reading after ``ensure_period``."""
-    wallet = await _wallet_row(session, owner_id)
-    plan = await get_plan(session, wallet.plan_id)
+    wallet, plan_row = (
+        await session.execute(
+            select(WalletRow, PlanRow)
+            .join(PlanRow, PlanRow.id == WalletRow.plan_id)
+            .where(WalletRow.owner_id == owner_id)
+            .execution_options(populate_existing=True)
+        )
+    ).one()
     codes = {
         ledger.user_code(owner_id, ALLOCATION): ALLOCATION,
         ledger.user_code(owner_id, TOPUP): TOPUP,
     }
     balances = dict.fromkeys((ALLOCATION, TOPUP), 0)
-    for code, balance in await session.execute(
-        select(AccountRow.code, AccountRow.balance_micros).where(AccountRow.code.in_(codes))
+    accounts: dict[str, ledger.Account] = {}
+    for acc_id, code, kind, cached, balance in await session.execute(
+        select(
+            AccountRow.id,
+            AccountRow.code,
+            AccountRow.kind,
+            AccountRow.cached,
+            AccountRow.balance_micros,
+        ).where(AccountRow.code.in_(codes))
     ):
         balances[codes[code]] = int(balance)
+        accounts[kind] = ledger.Account(acc_id, code, kind, cached)
     held = await session.execute(
         select(
             func.coalesce(
@@ -226,10 +252,12 @@ async def wallet_state(session: AsyncSession, owner_id: str) -> WalletState:
     )
     return WalletState(
         owner_id=owner_id,
-        plan=plan,
+        plan=Plan.from_row(plan_row),
         period_start=wallet.period_start,
         period_end=wallet.period_end,
         allocation_micros=balances[ALLOCATION],
         topup_micros=balances[TOPUP],
         held_micros=int(held.scalar_one()),
+        anchor_at=wallet.anchor_at,
+        accounts=accounts,
     )

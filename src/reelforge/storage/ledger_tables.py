@@ -74,6 +74,10 @@ class AccountRow(Base):
     owner_id: Mapped[str | None] = mapped_column(String(40), index=True, nullable=True)
     run_id: Mapped[str | None] = mapped_column(String(64), nullable=True)
     allow_negative: Mapped[bool] = mapped_column(Boolean)
+    # Whether balance_micros is kept. Platform and external accounts are touched by every
+    # user's transactions; caching them would make one row every run waits on, so their
+    # balance is summed from the entries when asked (and balance_micros stays 0).
+    cached: Mapped[bool] = mapped_column(Boolean)
     # A cache of SUM(entries.amount_micros); billing.verify rebuilds and compares it.
     balance_micros: Mapped[int] = mapped_column(BigInteger, default=0)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
@@ -109,7 +113,8 @@ class EntryRow(Base):
     transaction_id: Mapped[str] = mapped_column(ForeignKey("ledger_transactions.id"), index=True)
     account_id: Mapped[str] = mapped_column(ForeignKey("ledger_accounts.id"), index=True)
     amount_micros: Mapped[int] = mapped_column(BigInteger)
-    balance_after_micros: Mapped[int] = mapped_column(BigInteger)
+    # The account's balance after this entry; None on accounts that keep no balance.
+    balance_after_micros: Mapped[int | None] = mapped_column(BigInteger, nullable=True)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
 
 

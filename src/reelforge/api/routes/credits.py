@@ -93,7 +93,9 @@ async def get_ledger(
                 kind=v.kind,
                 account=v.account,
                 amount=amount_out(unit, v.amount_micros),
-                balance_after=amount_out(unit, v.balance_after_micros),
+                balance_after=None
+                if v.balance_after_micros is None
+                else amount_out(unit, v.balance_after_micros),
                 run_id=v.run_id,
                 step_id=v.step_id,
                 reason=v.reason,

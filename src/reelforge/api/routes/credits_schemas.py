@@ -112,7 +112,7 @@ class EntryOut(ResponseModel):
     kind: str = Field(description="hold, capture, release, topup, adjustment, period_reset ...")
     account: str = Field(description="allocation, topup or hold")
     amount: AmountOut
-    balance_after: AmountOut
+    balance_after: AmountOut | None
     run_id: str | None
     step_id: str | None
     reason: str | None

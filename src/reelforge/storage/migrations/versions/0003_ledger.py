@@ -61,6 +61,7 @@ def upgrade() -> None:
         sa.Column("owner_id", sa.String(40), nullable=True),
         sa.Column("run_id", sa.String(64), nullable=True),
         sa.Column("allow_negative", sa.Boolean(), nullable=False),
+        sa.Column("cached", sa.Boolean(), nullable=False),
         sa.Column("balance_micros", sa.BigInteger(), nullable=False),
         sa.Column("created_at", UTCDateTime(), nullable=False),
         sa.Column("updated_at", UTCDateTime(), nullable=False),
@@ -97,7 +98,7 @@ def upgrade() -> None:
         sa.Column("transaction_id", sa.String(40), nullable=False),
         sa.Column("account_id", sa.String(40), nullable=False),
         sa.Column("amount_micros", sa.BigInteger(), nullable=False),
-        sa.Column("balance_after_micros", sa.BigInteger(), nullable=False),
+        sa.Column("balance_after_micros", sa.BigInteger(), nullable=True),
         sa.Column("created_at", UTCDateTime(), nullable=False),
         sa.CheckConstraint("amount_micros <> 0", name="ck_ledger_entries_nonzero"),
         sa.ForeignKeyConstraint(
