@@ -46,15 +46,19 @@ async def _cycles(db: Database, users: list[str], workers: int, duration: float)
                 await billing.release(s, run_id)
             done += 1
 
-    started = time.perf_counter()
+    started, cpu = time.perf_counter(), time.process_time()
     await asyncio.gather(*(worker(w) for w in range(workers)))
-    elapsed = time.perf_counter() - started
+    elapsed, cpu = time.perf_counter() - started, time.process_time() - cpu
     hold_ms.sort()
     return {
         "run_cycles_per_s": round(done / elapsed, 1),
         "place_hold_p50_ms": round(statistics.median(hold_ms), 2),
         "place_hold_p99_ms": round(hold_ms[int(len(hold_ms) * 0.99) - 1], 2),
         "cycles": done,
+        # Client-side CPU (SQLAlchemy, drivers): when it nears elapsed/cycles the
+        # benchmark process, not the database, is the bottleneck.
+        "client_cpu_ms_per_cycle": round(cpu * 1000 / max(done, 1), 1),
+        "elapsed_ms_per_cycle": round(elapsed * 1000 / max(done, 1), 1),
     }
 
 

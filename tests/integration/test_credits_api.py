@@ -175,6 +175,13 @@ async def test_ledger_pages_and_run_filter(client: httpx.AsyncClient, container:
     )
     credits = (await client.get("/v1/credits")).json()
     assert total == credits["balance"]["micros"] + credits["held"]["micros"]
+    newest_topup = next(
+        e
+        for e in (await client.get("/v1/credits/ledger")).json()["entries"]
+        if e["kind"] == "topup"
+    )
+    assert newest_topup["account"] == "topup" and newest_topup["amount"]["micros"] == 3_000_000
+    assert newest_topup["balance_after"]["micros"] == 3_000_000
     verify = (await client.get("/v1/credits/verify")).json()
     assert verify["ok"] and verify["total_micros"] == 0
 
