@@ -4,16 +4,9 @@ Everything here takes an ``AsyncSession`` and never commits: the caller's transa
 decides. See ``billing.ledger`` for the accounts and the flow of money.
 """
 
+from reelforge.billing.charges import Charge, capture, record_provider_failure_charge
 from reelforge.billing.credits import CreditUnit
-from reelforge.billing.holds import (
-    Charge,
-    Hold,
-    capture,
-    get_hold,
-    place_hold,
-    record_provider_failure_charge,
-    release,
-)
+from reelforge.billing.holds import Hold, get_hold, place_hold, release
 from reelforge.billing.ledger import Posted, find_transaction
 from reelforge.billing.plans import Plan, get_plan, list_plans, load_plans, sync_plans
 from reelforge.billing.splits import Split, split_amount, split_payment

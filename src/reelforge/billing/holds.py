@@ -1,4 +1,5 @@
-"""Runs pay through holds: hold the quote, capture each step's cost, release the rest.
+"""Runs pay through holds: hold the quote, capture each step's cost (``billing.charges``),
+release the rest.
 
 The engine calls these inside its own database transaction (they never commit), so a
 step's state change and its money move together or not at all. Each takes the user's
@@ -24,9 +25,6 @@ from reelforge.billing.ledger import (
     ALLOCATION,
     GRANTS,
     HOLD,
-    PLATFORM_COST,
-    PROVIDER_SPEND,
-    REVENUE,
     TOPUP,
     Account,
     Posted,
@@ -67,20 +65,7 @@ class Hold:
         )
 
 
-@dataclass(frozen=True, slots=True)
-class Charge:
-    """What one capture (or failure charge) did: ``charged`` to the user's hold, and
-    ``absorbed`` by the platform (cost above what was left of the hold, or above the price)."""
-
-    run_id: str
-    step_id: str
-    charged_micros: int
-    absorbed_micros: int
-    transaction_id: str | None
-    replayed: bool = False
-
-
-def _amount(value: int, name: str = "amount_micros") -> int:
+def amount_arg(value: int, name: str = "amount_micros") -> int:
     if isinstance(value, bool) or not isinstance(value, int) or value < 0:
         raise ReelForgeError(
             ErrorCode.VALIDATION_ERROR,
@@ -95,7 +80,7 @@ async def get_hold(session: AsyncSession, run_id: str) -> HoldRow | None:
     return (await session.execute(stmt)).scalar_one_or_none()
 
 
-async def _set_hold(session: AsyncSession, run_id: str, **values: object) -> None:
+async def update_hold(session: AsyncSession, run_id: str, **values: object) -> None:
     await session.execute(
         update(HoldRow)
         .where(HoldRow.run_id == run_id)
@@ -104,11 +89,11 @@ async def _set_hold(session: AsyncSession, run_id: str, **values: object) -> Non
     )
 
 
-async def _user(session: AsyncSession, owner_id: str, kind: str) -> Account:
+async def user_account(session: AsyncSession, owner_id: str, kind: str) -> Account:
     return await ledger.user_account(session, owner_id, kind)
 
 
-def _hold_account(row: HoldRow) -> Account:
+def hold_account(row: HoldRow) -> Account:
     return Account(row.account_id, ledger.hold_code(row.run_id), HOLD, cached=True)
 
 
@@ -128,7 +113,7 @@ async def place_hold(
     be committed. A run has one active hold; a released hold may be placed again
     (a resumed run) under a new key. Replaying a key returns the hold as it is now.
     """
-    _amount(amount_micros)
+    amount_arg(amount_micros)
     state = await ensure_period(session, owner_id, now)  # takes the wallet lock
     existing = await ledger.find_transaction(session, idempotency_key)
     if existing is not None:
@@ -170,10 +155,13 @@ async def place_hold(
         idempotency_key=idempotency_key,
         legs=[
             (
-                state.accounts.get(ALLOCATION) or await _user(session, owner_id, ALLOCATION),
+                state.accounts.get(ALLOCATION) or await user_account(session, owner_id, ALLOCATION),
                 -from_alloc,
             ),
-            (state.accounts.get(TOPUP) or await _user(session, owner_id, TOPUP), -from_topup),
+            (
+                state.accounts.get(TOPUP) or await user_account(session, owner_id, TOPUP),
+                -from_topup,
+            ),
             (hold_acc, amount_micros),
         ],
         amount_micros=amount_micros,
@@ -207,7 +195,7 @@ async def place_hold(
         session.add(row)
         await session.flush()
     else:
-        await _set_hold(
+        await update_hold(
             session,
             run_id,
             generation=row.generation + 1,
@@ -219,186 +207,11 @@ async def place_hold(
     return Hold.from_row(row, posted)
 
 
-async def _locked_hold(session: AsyncSession, run_id: str) -> HoldRow | None:
+async def locked_hold(session: AsyncSession, run_id: str) -> HoldRow | None:
     """The run's hold, read under its owner's wallet lock; None if the run has none."""
     if not await lock_wallet_of_run(session, run_id):
         return None
     return await get_hold(session, run_id)
-
-
-async def _charge(
-    session: AsyncSession,
-    *,
-    kind: str,
-    run_id: str,
-    step_id: str,
-    amount_micros: int,
-    provider_cost_micros: int | None,
-    idempotency_key: str | None,
-    now: datetime | None,
-) -> Charge:
-    _amount(amount_micros)
-    cost = amount_micros if provider_cost_micros is None else _amount(provider_cost_micros)
-    row = await _locked_hold(session, run_id)
-    if row is None:
-        if amount_micros == 0 and cost == 0:
-            return Charge(run_id, step_id, 0, 0, None)  # a free step of a run with no hold
-        raise ReelForgeError(
-            ErrorCode.CONFLICT,
-            f"Run {run_id} has no hold: place one before any paid step.",
-            detail={"run_id": run_id, "step_id": step_id},
-        )
-    key = idempotency_key or f"{kind}:{run_id}:{row.generation}:{step_id}"
-    existing = await ledger.find_transaction(session, key)
-    if existing is not None:
-        ledger.check_replay(
-            existing, kind=kind, owner_id=row.owner_id, amount_micros=amount_micros, run_id=run_id
-        )
-        meta = existing.meta
-        return Charge(
-            run_id,
-            step_id,
-            int(meta["charged_micros"]),
-            int(meta["absorbed_micros"]),
-            existing.id,
-            True,
-        )
-    remaining = row.alloc_remaining_micros + row.topup_remaining_micros
-    if row.status != ACTIVE:
-        remaining = 0
-    # Capped: a run never spends more than its hold. What the provider charged above
-    # the quote has been spent already and cannot be refused, so the platform books it
-    # as its cost (a quote is a promise to the user; a wrong quote is ours to absorb).
-    charged = min(amount_micros, remaining)
-    overage = amount_micros - charged
-    from_alloc = min(charged, row.alloc_remaining_micros)
-    from_topup = charged - from_alloc
-    legs: list[tuple[Account, int]] = [
-        (_hold_account(row), -charged),
-        (await ledger.platform_account(session, PROVIDER_SPEND), cost),
-    ]
-    margin = charged - cost
-    if margin > 0:
-        legs.append((await ledger.platform_account(session, REVENUE), margin))
-    elif margin < 0:
-        legs.append((await ledger.platform_account(session, PLATFORM_COST), margin))
-    absorbed = max(0, -margin)
-    posted = await ledger.post(
-        session,
-        kind=kind,
-        idempotency_key=key,
-        legs=legs,
-        amount_micros=amount_micros,
-        owner_id=row.owner_id,
-        run_id=run_id,
-        step_id=step_id,
-        meta={
-            "charged_micros": charged,
-            "absorbed_micros": absorbed,
-            "overage_micros": overage,
-            "provider_cost_micros": cost,
-            "from_allocation_micros": from_alloc,
-            "from_topup_micros": from_topup,
-        },
-        now=now,
-        replay_checked=True,
-    )
-    await _set_hold(
-        session,
-        run_id,
-        alloc_remaining_micros=row.alloc_remaining_micros - from_alloc,
-        topup_remaining_micros=row.topup_remaining_micros - from_topup,
-        captured_micros=row.captured_micros + charged,
-        overage_micros=row.overage_micros + overage,
-    )
-    return Charge(run_id, step_id, charged, absorbed, posted.id)
-
-
-async def capture(
-    session: AsyncSession,
-    run_id: str,
-    step_id: str,
-    amount_micros: int,
-    *,
-    provider_cost_micros: int | None = None,
-    idempotency_key: str | None = None,
-    now: datetime | None = None,
-) -> Charge:
-    """Charge a finished step's real cost to the run's hold.
-
-    ``amount_micros`` is the price to the user; ``provider_cost_micros`` (default: the
-    same) what the provider charged, the difference being platform revenue or cost.
-    Capped at what is left of the hold; the rest is booked as platform cost. The default
-    key makes a second capture of the same step a no-op. A free step (0) of a run with no
-    hold is fine; a paid step without a hold is a CONFLICT.
-    """
-    return await _charge(
-        session,
-        kind="capture",
-        run_id=run_id,
-        step_id=step_id,
-        amount_micros=amount_micros,
-        provider_cost_micros=provider_cost_micros,
-        idempotency_key=idempotency_key,
-        now=now,
-    )
-
-
-async def record_provider_failure_charge(
-    session: AsyncSession,
-    run_id: str,
-    step_id: str,
-    amount_micros: int,
-    *,
-    bill_user: bool = False,
-    idempotency_key: str | None = None,
-    now: datetime | None = None,
-) -> Charge:
-    """Book what a provider charged for a task that failed.
-
-    By default the platform pays (platform:cost → provider_spend); with ``bill_user``
-    (the engine passes ``settings.bill_failed_provider_charges``) it is charged to the
-    run's hold like a capture, still capped at the hold.
-    """
-    _amount(amount_micros)
-    if bill_user:
-        return await _charge(
-            session,
-            kind="failure_charge",
-            run_id=run_id,
-            step_id=step_id,
-            amount_micros=amount_micros,
-            provider_cost_micros=None,
-            idempotency_key=idempotency_key,
-            now=now,
-        )
-    row = await get_hold(session, run_id)
-    generation = row.generation if row is not None else 0
-    key = idempotency_key or f"failure_absorbed:{run_id}:{generation}:{step_id}"
-    posted = await ledger.post(
-        session,
-        kind="failure_absorbed",
-        idempotency_key=key,
-        legs=[
-            (await ledger.platform_account(session, PLATFORM_COST), -amount_micros),
-            (await ledger.platform_account(session, PROVIDER_SPEND), amount_micros),
-        ],
-        amount_micros=amount_micros,
-        owner_id=row.owner_id if row is not None else None,
-        run_id=run_id,
-        step_id=step_id,
-        meta={"charged_micros": 0, "absorbed_micros": amount_micros},
-        now=now,
-    )
-    if posted.replayed:
-        ledger.check_replay(
-            posted,
-            kind="failure_absorbed",
-            owner_id=row.owner_id if row is not None else None,
-            amount_micros=amount_micros,
-            run_id=run_id,
-        )
-    return Charge(run_id, step_id, 0, amount_micros, posted.id, posted.replayed)
 
 
 async def release(
@@ -417,12 +230,12 @@ async def release(
     Returns None for a run that never held anything (a free run).
     """
     if amount_micros is not None:
-        _amount(amount_micros)
+        amount_arg(amount_micros)
         if not idempotency_key:
             raise ReelForgeError(
                 ErrorCode.VALIDATION_ERROR, "A partial release needs its own idempotency key."
             )
-    row = await _locked_hold(session, run_id)
+    row = await locked_hold(session, run_id)
     if row is None:
         return None
     key = idempotency_key or f"release:{run_id}:{row.generation}"
@@ -443,10 +256,10 @@ async def release(
     # Allocation held across a period boundary expires: it would have, unheld.
     expired = to_alloc if row.period_start != state.period_start else 0
     legs: list[tuple[Account, int]] = [
-        (_hold_account(row), -amount),
-        (state.accounts.get(TOPUP) or await _user(session, row.owner_id, TOPUP), to_topup),
+        (hold_account(row), -amount),
+        (state.accounts.get(TOPUP) or await user_account(session, row.owner_id, TOPUP), to_topup),
         (
-            state.accounts.get(ALLOCATION) or await _user(session, row.owner_id, ALLOCATION),
+            state.accounts.get(ALLOCATION) or await user_account(session, row.owner_id, ALLOCATION),
             to_alloc - expired,
         ),
     ]
@@ -465,7 +278,7 @@ async def release(
         replay_checked=True,
     )
     closing = amount_micros is None and row.status == ACTIVE
-    await _set_hold(
+    await update_hold(
         session,
         run_id,
         alloc_remaining_micros=row.alloc_remaining_micros - to_alloc,
