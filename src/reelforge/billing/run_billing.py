@@ -31,7 +31,7 @@ class LedgerRunBilling:
         if amount_micros <= 0 or await holds.get_hold(session, run_id) is None:
             return 0
         charge = await charges.capture(
-            session, run_id, step_id, amount_micros, idempotency_key=f"capture:{step_id}"
+            session, run_id, step_id, amount_micros
         )
         return int(charge.charged_micros)
 
