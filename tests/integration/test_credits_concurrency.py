@@ -72,12 +72,35 @@ async def _race(db: Database) -> None:
     await assert_ledger_ok(db)
 
 
+async def _first_use_race(db: Database) -> None:
+    """100 runs of a user nobody has seen yet: the wallet is created once, by one of them,
+    with one Free allocation ($1.00 covers 7 quotes of $0.13)."""
+    user = await new_user(db)
+
+    async def run(i: int) -> bool:
+        try:
+            async with db.transaction() as s:
+                await billing.place_hold(s, user, f"new_{i:03d}", QUOTE, f"hold:new_{i}", now=T0)
+        except ReelForgeError as exc:
+            assert exc.code is ErrorCode.INSUFFICIENT_FUNDS, exc
+            return False
+        return True
+
+    results = await asyncio.gather(*(run(i) for i in range(RUNS)))
+    assert sum(results) == FREE_ALLOCATION // QUOTE == 7
+    snap = await snapshot(db, user)
+    assert (snap.allocation, snap.topup, snap.held) == (FREE_ALLOCATION - 7 * QUOTE, 0, 7 * QUOTE)
+    await assert_ledger_ok(db)
+
+
 async def test_concurrent_runs_never_overdraw_sqlite(tmp_path: Path) -> None:
     async with ledger_db(f"sqlite+aiosqlite:///{tmp_path / 'race.db'}") as db:
         await _race(db)
+        await _first_use_race(db)
 
 
 @pytest.mark.postgres
 async def test_concurrent_runs_never_overdraw_postgres(pg_url: str) -> None:
     async with ledger_db(pg_url) as db:
         await _race(db)
+        await _first_use_race(db)

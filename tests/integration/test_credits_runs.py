@@ -375,3 +375,25 @@ async def test_plan_change_starts_a_period_with_the_new_allocation(db: Database)
             await billing.set_plan(s, user, "gold", idempotency_key="plan:2", now=later)
     assert exc.value.code is ErrorCode.NOT_FOUND
     await assert_ledger_ok(db)
+
+
+async def test_money_moves_with_the_callers_transaction(db: Database) -> None:
+    """Nothing in billing commits: if the engine's state change rolls back, so does the hold."""
+    user = await _funded(db)
+    before, count = await snapshot(db, user), await _txn_count(db)
+
+    class StepStateConflict(Exception):
+        pass
+
+    with pytest.raises(StepStateConflict):
+        async with db.transaction() as s:
+            await billing.place_hold(s, user, "run_rb", 300_000, "hold:run_rb", now=T0)
+            await billing.capture(s, "run_rb", "s1", 100_000)
+            raise StepStateConflict  # e.g. the step's compare-and-set lost
+    assert (await snapshot(db, user), await _txn_count(db)) == (before, count)
+    async with db.session() as s:
+        assert await billing.get_hold(s, "run_rb") is None
+    async with db.transaction() as s:  # and the same keys work afterwards
+        hold = await billing.place_hold(s, user, "run_rb", 300_000, "hold:run_rb", now=T0)
+    assert not hold.replayed
+    await assert_ledger_ok(db)
