@@ -42,12 +42,12 @@ async def test_filters_and_price_order(client: httpx.AsyncClient) -> None:
     assert i2v and all("i2v" in m["modes"] for m in i2v)
     # Sorted by the price of one generation at default settings (per-second prices times
     # the default duration), unknown prices last.
-    prices = [m["typical_micros"] for m in i2v if m["typical_micros"] is not None]
+    prices = [m["price"]["typical_micros"] for m in i2v if m["price"]["typical_micros"] is not None]
     assert prices == sorted(prices)
     unknown_seen = False
     for m in i2v:
-        unknown_seen = unknown_seen or m["typical_micros"] is None
-        assert m["typical_micros"] is None or not unknown_seen, "unknown prices come last"
+        unknown_seen = unknown_seen or m["price"]["typical_micros"] is None
+        assert m["price"]["typical_micros"] is None or not unknown_seen, "unknown prices come last"
     found = (await client.get("/v1/models", params={"q": "veo3.1", "mode": "t2v"})).json()
     assert [m["id"] for m in found["models"]] == [
         m["id"] for m in found["models"] if "veo3.1" in m["id"] and "t2v" in m["modes"]
