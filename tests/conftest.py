@@ -79,3 +79,23 @@ async def pg_url() -> AsyncIterator[str]:
         async with admin.connect() as conn:
             await conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
         await admin.dispose()
+
+
+@pytest.fixture
+async def running(settings: Settings) -> AsyncIterator[Container]:
+    """A container whose embedded runner is started (runs really execute)."""
+    async with open_container(settings, start_runner=True) as c:
+        yield c
+
+
+@pytest.fixture
+async def run_client(running: Container) -> AsyncIterator[httpx.AsyncClient]:
+    key = running.settings.owner_key_path.read_text().strip()
+    transport = httpx.ASGITransport(app=api_app(running), raise_app_exceptions=False)
+    async with httpx.AsyncClient(
+        transport=transport,
+        base_url="http://testserver",
+        headers={"Authorization": f"Bearer {key}"},
+        timeout=120,
+    ) as c:
+        yield c

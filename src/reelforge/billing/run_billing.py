@@ -30,9 +30,7 @@ class LedgerRunBilling:
     ) -> int:
         if amount_micros <= 0 or await holds.get_hold(session, run_id) is None:
             return 0
-        charge = await charges.capture(
-            session, run_id, step_id, amount_micros
-        )
+        charge = await charges.capture(session, run_id, step_id, amount_micros)
         return int(charge.charged_micros)
 
     async def release(self, session: AsyncSession, *, owner_id: str, run_id: str) -> int:
