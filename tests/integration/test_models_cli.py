@@ -24,8 +24,10 @@ def test_list_by_mode_json() -> None:
     assert result.exit_code == 0, result.output
     body = json.loads(result.output)
     assert body["count"] > 50 and all("i2v" in m["modes"] for m in body["models"])
-    known = [m["price"]["micros"] for m in body["models"] if m["price"]["known"]]
+    typical = [m["price"]["typical_micros"] for m in body["models"]]
+    known = [t for t in typical if t is not None]
     assert known == sorted(known)
+    assert typical[: len(known)] == known, "unknown prices come last"
 
 
 def test_list_table() -> None:

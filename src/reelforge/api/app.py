@@ -12,6 +12,7 @@ from reelforge.api.errors import install_error_handlers
 from reelforge.api.middleware import RequestContextMiddleware
 from reelforge.api.routes import (
     artifacts,
+    callbacks,
     credits,
     generations,
     health,
@@ -31,6 +32,7 @@ ROUTERS: list[APIRouter] = [
     runs.router,
     generations.router,
     artifacts.router,
+    callbacks.router,
 ]
 
 

@@ -46,6 +46,7 @@ log = get_logger("reelforge.engine")
 SUBMIT_LEASE_SECONDS = 90.0  # longer than a submit call's HTTP timeout
 MAX_SUBMIT_ATTEMPTS = 4
 STEP_DEADLINE_SECONDS = 3 * 3600.0
+CALLBACK_POLL_FACTOR = 6.0
 
 
 @dataclass
@@ -150,6 +151,10 @@ class Engine:
         entry = await self.catalog.get(step.model)
         resolved = await self.hub.resolve(entry.provider, step.owner_id)
         request = await self._build_request(step, entry, parents, resolved.provider.name)
+        if resolved.provider.supports_callbacks and not resolved.sandbox:
+            request.callback_url = self.media.callback_url(
+                task_provider=entry.provider, step_id=step.id
+            )
         try:
             task = await resolved.provider.submit(request, resolved.credential)
         except ReelForgeError as exc:
@@ -181,6 +186,10 @@ class Engine:
                 return Advance(next_at=time.time() + delay)
             raise
         interval = task.poll_interval_seconds or resolved.provider.default_poll_interval
+        if request.callback_url:
+            # The provider calls back when done; polling is only a slow safety net.
+            task.meta["callback"] = True
+            interval = max(interval * CALLBACK_POLL_FACTOR, 30.0)
         async with self.db.transaction() as session:
             moved = await repo.transition(
                 session,
@@ -309,6 +318,8 @@ class Engine:
         task = ProviderTask.model_validate(step.task)
         resolved = await self.hub.resolve(task.provider, step.owner_id)
         interval = task.poll_interval_seconds or resolved.provider.default_poll_interval
+        if task.meta.get("callback"):
+            interval = max(interval * CALLBACK_POLL_FACTOR, 30.0)
         try:
             update = await resolved.provider.poll(task, resolved.credential)
         except ReelForgeError as exc:

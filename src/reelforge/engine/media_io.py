@@ -41,6 +41,10 @@ def verify_artifact_link(secret: str, artifact_id: str, expires: int, signature:
     return hmac.compare_digest(sign_artifact_link(secret, artifact_id, expires), signature)
 
 
+def callback_token(secret: str, step_id: str) -> str:
+    return hmac.new(secret.encode(), f"callback:{step_id}".encode(), hashlib.sha256).hexdigest()
+
+
 class MediaIO:
     def __init__(
         self,
@@ -54,6 +58,13 @@ class MediaIO:
         self.fetcher = fetcher
         self.public_base_url = public_base_url.rstrip("/") if public_base_url else None
         self.link_secret = link_secret
+
+    def callback_url(self, *, task_provider: str, step_id: str) -> str | None:
+        """Where a provider reports completion, or None without a public base URL."""
+        if not self.public_base_url:
+            return None
+        token = callback_token(self.link_secret, step_id)
+        return f"{self.public_base_url}/v1/callbacks/{task_provider}/{step_id}?token={token}"
 
     async def input_url(self, row: ArtifactRow, provider: str) -> str:
         if provider == LOCAL_PROVIDER:
