@@ -16,7 +16,11 @@ from starlette.applications import Starlette
 from reelforge.emulators.base import EmulatorConfig
 
 # provider name → module path of its emulator package
-EMULATOR_MODULES: dict[str, str] = {}
+EMULATOR_MODULES: dict[str, str] = {
+    "grok": "reelforge.emulators.grok",
+    "kling": "reelforge.emulators.kling",
+    "runway": "reelforge.emulators.runway",
+}
 
 
 @dataclass(frozen=True)
