@@ -209,6 +209,9 @@ class GrokProvider(Provider):
                 detail={"provider": NAME, "status": status},
                 remediation=("Check the xAI key in Setup or XAI_API_KEY.",),
             )
+        if status == 404 and "model" in lowered:
+            # An unknown model id is a bad field of the request, not a missing resource.
+            return validation_error(NAME, message, field="model", status=status)
         if status in (400, 422) and not any(w in lowered for w in MODERATION_WORDS):
             if not any(w in lowered for w in ("credit", "spending limit")):
                 candidates = [*sent, *_FIELD_NAMES]

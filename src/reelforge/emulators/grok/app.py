@@ -5,10 +5,12 @@ from __future__ import annotations
 
 import asyncio
 import base64
+import io
 import re
 import time
 from typing import Any
 
+import av
 from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
@@ -189,6 +191,8 @@ class GrokEmulator:
             if not isinstance(video, dict) or not isinstance(video.get("url"), str):
                 raise _missing("video")
             inputs["video"] = await _load(self.state, video["url"], "video")
+            # An edit keeps the source's length (at most 15 s, as for generation).
+            params["duration"] = min(15, max(1, round(_seconds(inputs["video"]))))
         else:
             duration = body.get("duration", DEFAULT_VIDEO_SECONDS)
             if (
@@ -328,6 +332,14 @@ def _aspect(value: Any, *, allow_auto: bool = False) -> str | None:
     if isinstance(value, str) and (value in ASPECT_RATIOS or _RATIO.match(value)):
         return value
     raise _invalid(f"aspect_ratio must be one of: {', '.join(ASPECT_RATIOS)}")
+
+
+def _seconds(video: bytes) -> float:
+    try:
+        with av.open(io.BytesIO(video)) as container:
+            return float(container.duration or 0) / 1_000_000
+    except av.FFmpegError as exc:
+        raise _invalid("video could not be decoded as a video") from exc
 
 
 async def _load(state: EmulatorState, ref: str, field: str) -> bytes:

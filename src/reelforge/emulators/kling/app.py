@@ -26,7 +26,7 @@ from reelforge.emulators.kling.auth import verify_token
 from reelforge.emulators.kling.errors import RISK_CONTROL_MESSAGE, kling_fault, render_error
 
 SANDBOX_ACCESS_KEY = "kling-sandbox-access-key"
-SANDBOX_SECRET_KEY = "kling-sandbox-secret-key"  # noqa: S105 (a public sandbox value)
+SANDBOX_SECRET_KEY = "kling-sandbox-secret-key-0123456789abcdef"  # noqa: S105 (a public sandbox value)
 PACK_UNITS = 1000.0
 
 # submit path → (operation name, validator)
