@@ -73,7 +73,6 @@ class RunwayEmulator:
     def __init__(self, config: EmulatorConfig) -> None:
         self.state = EmulatorState("runway", config, render_error)
         self.keys = {SANDBOX_KEY, *config.keys}
-        self.spent: dict[str, int] = {}
 
     def owner(self, request: Request) -> str:
         scheme, _, key = request.headers.get("authorization", "").partition(" ")
@@ -150,6 +149,10 @@ class RunwayEmulator:
 
         return draw
 
+    @staticmethod
+    def _estimate(task: EmuTask) -> int:
+        return validate.credits(task.model, task.extra["seconds"], bool(task.params.get("audio")))
+
     def task_object(self, request: Request, task: EmuTask) -> dict[str, Any]:
         state, progress = task.state()
         created: datetime = task.extra["created_at"]
@@ -176,7 +179,7 @@ class RunwayEmulator:
                 url = self.state.file_url(request, "mp4", self._render(task))
                 # CloudFront-style signed URL; the token is decorative.
                 task.outputs = [{"url": f"{url}?_jwt={secrets.token_urlsafe(24)}"}]
-                self.spent[task.owner] = self.spent.get(task.owner, 0) + estimate
+                task.extra["charged"] = estimate  # stays charged if later deleted
             data.update(status="SUCCEEDED", output=[o["url"] for o in task.outputs],
                         cost={"credits": estimate})  # fmt: skip
         elif state == "failed":
@@ -220,12 +223,17 @@ class RunwayEmulator:
         owner = self.owner(request)
         models = sorted(validate.CREDITS_PER_SECOND)
         daily: dict[str, int] = {}
+        spent = 0
         for task in self.state.tasks.tasks.values():
             if task.owner == owner:
                 daily[task.model] = daily.get(task.model, 0) + 1
+                if task.state()[0] == "succeeded" and not task.outputs:
+                    # Charged on success even if nobody has polled since.
+                    task.extra.setdefault("charged", self._estimate(task))
+                spent += int(task.extra.get("charged", 0))
         return JSONResponse(
             {
-                "creditBalance": max(0, START_CREDITS - self.spent.get(owner, 0)),
+                "creditBalance": max(0, START_CREDITS - spent),
                 "tier": {
                     "maxMonthlyCreditSpend": 1_000_000,
                     "models": {
