@@ -49,7 +49,9 @@ def emu(served: tuple[Starlette, str]) -> EmulatorState:
 
 
 @pytest.fixture
-async def provider(served: tuple[Starlette, str], emu: EmulatorState) -> AsyncIterator[RunwayProvider]:
+async def provider(
+    served: tuple[Starlette, str], emu: EmulatorState
+) -> AsyncIterator[RunwayProvider]:
     async with httpx.AsyncClient(timeout=10) as client:
         yield RunwayProvider(client, base_url=served[1])
 
@@ -142,7 +144,9 @@ async def test_text_to_video(provider: RunwayProvider) -> None:
     assert info["size"] == (288, 512) and abs(info["seconds"] - 3) < 0.3
 
 
-async def test_video_to_video_both_aleph_schemas(provider: RunwayProvider, emu: EmulatorState) -> None:
+async def test_video_to_video_both_aleph_schemas(
+    provider: RunwayProvider, emu: EmulatorState
+) -> None:
     source = await _generate(provider, t2v(duration=2))
     for model in ("gen4_aleph", "aleph2"):
         request = GenerationRequest(
@@ -161,7 +165,9 @@ async def test_video_to_video_both_aleph_schemas(provider: RunwayProvider, emu: 
     assert emu.tasks.submissions["video_to_video"] == 2
 
 
-async def test_cancel_running_and_delete_finished(provider: RunwayProvider, emu: EmulatorState) -> None:
+async def test_cancel_running_and_delete_finished(
+    provider: RunwayProvider, emu: EmulatorState
+) -> None:
     emu.faults.add("stuck", on="submit")
     running = await provider.submit(t2v(), CRED)
     assert await provider.cancel(running, CRED)
@@ -273,8 +279,13 @@ def test_status_vocabulary() -> None:
     )
     assert throttled.status is TaskStatus.QUEUED and throttled.cost_micros == 125_000
     retry = task_update(
-        {"id": "t", "status": "FAILED", "failure": "x", "failureCode": "THIRD_PARTY.UNAVAILABLE",
-         "cost": {"credits": 0}}  # fmt: skip
+        {
+            "id": "t",
+            "status": "FAILED",
+            "failure": "x",
+            "failureCode": "THIRD_PARTY.UNAVAILABLE",
+            "cost": {"credits": 0},
+        }
     )
     assert retry.error is not None and retry.error["retryable"] is True
 
@@ -323,4 +334,6 @@ async def test_the_runwayml_sdk_drives_the_emulator(
 
 
 def client_with_key(url: str) -> runwayml.AsyncRunwayML:
-    return runwayml.AsyncRunwayML(api_key=SANDBOX_CREDENTIAL["api_key"], base_url=url, max_retries=0)
+    return runwayml.AsyncRunwayML(
+        api_key=SANDBOX_CREDENTIAL["api_key"], base_url=url, max_retries=0
+    )

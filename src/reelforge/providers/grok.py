@@ -11,6 +11,8 @@ from __future__ import annotations
 import uuid
 from typing import Any, ClassVar
 
+import httpx
+
 from reelforge.domain.errors import ErrorCode, ReelForgeError
 from reelforge.domain.modes import MediaKind, Mode
 from reelforge.providers.base import (
@@ -54,7 +56,7 @@ class GrokProvider(Provider):
     # Vercel's xAI provider polls every 5 s; the docs say "every few seconds".
     default_poll_interval: ClassVar[float] = 5.0
 
-    def __init__(self, client: Any, base_url: str | None = None) -> None:
+    def __init__(self, client: httpx.AsyncClient, base_url: str | None = None) -> None:
         super().__init__(client, base_url)
         # The docs name https://api.x.ai/v1 as the base; we keep the host and add /v1 per
         # path so the emulator (served at a root) and the real API use the same paths.
@@ -197,7 +199,7 @@ class GrokProvider(Provider):
             raise self._error(response, body)
         return json_body(NAME, response)
 
-    def _error(self, response: Any, sent: dict[str, Any]) -> ReelForgeError:
+    def _error(self, response: httpx.Response, sent: dict[str, Any]) -> ReelForgeError:
         """xAI answers a bad key with HTTP 400 (not 401) and an empty account with 429."""
         message = body_message(response)
         lowered = message.lower()
@@ -254,7 +256,8 @@ def _video_update(data: dict[str, Any], http_status: int) -> TaskUpdate:
             cost_micros=_cost_micros(data),
         )
     if status in ("failed", "expired"):
-        error = data.get("error") if isinstance(data.get("error"), dict) else {}
+        raw_error = data.get("error")
+        error: dict[str, Any] = raw_error if isinstance(raw_error, dict) else {}
         message = str(error.get("message") or f"the video request {status}")
         code = ErrorCode.PROVIDER_ERROR
         if any(w in message.lower() for w in MODERATION_WORDS):

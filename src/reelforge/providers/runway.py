@@ -255,9 +255,8 @@ def task_update(data: dict[str, Any]) -> TaskUpdate:
 def _error(response: httpx.Response) -> ReelForgeError:
     message = body_message(response)
     if response.status_code == 400 and "credit" not in message.lower():
-        issue_field = _issue_field(response)
-        if issue_field is not None or "validation" in message.lower():
-            wire = issue_field or field_in_message(message, _OUR_FIELD)
+        wire = _issue_field(response) or field_in_message(message, [*_OUR_FIELD, *_PARAMS])
+        if wire is not None or "validation" in message.lower():
             issue = _first_issue_message(response)
             return validation_error(
                 NAME,

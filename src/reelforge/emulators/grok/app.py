@@ -28,6 +28,7 @@ from reelforge.emulators.base import (
     retry_after_headers,
 )
 from reelforge.emulators.base.render import render_image, render_video
+from reelforge.emulators.inputcheck import decodable
 
 SANDBOX_KEY = "xai-sandbox-emulator-key"
 IMAGE_MODELS = frozenset(
@@ -336,7 +337,7 @@ def _aspect(value: Any, *, allow_auto: bool = False) -> str | None:
 
 def _seconds(video: bytes) -> float:
     try:
-        with av.open(io.BytesIO(video)) as container:
+        with av.open(io.BytesIO(video), mode="r") as container:
             return float(container.duration or 0) / 1_000_000
     except av.FFmpegError as exc:
         raise _invalid("video could not be decoded as a video") from exc
@@ -344,11 +345,14 @@ def _seconds(video: bytes) -> float:
 
 async def _load(state: EmulatorState, ref: str, field: str) -> bytes:
     try:
-        return await state.load_media(ref)
+        data = await state.load_media(ref)
     except FaultRaised:
         raise
     except Exception as exc:
         raise _invalid(f"Could not fetch {field} from the given url") from exc
+    if not decodable(data, "video" if field == "video" else "image"):
+        raise _invalid(f"The {field} could not be decoded")
+    return data
 
 
 def build_app(config: EmulatorConfig) -> Starlette:

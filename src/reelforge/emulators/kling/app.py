@@ -21,6 +21,7 @@ from reelforge.emulators.base import (
     read_json,
 )
 from reelforge.emulators.base.render import render_audio, render_image, render_video
+from reelforge.emulators.inputcheck import decodable
 from reelforge.emulators.kling import validate
 from reelforge.emulators.kling.auth import verify_token
 from reelforge.emulators.kling.errors import RISK_CONTROL_MESSAGE, kling_fault, render_error
@@ -108,11 +109,15 @@ class KlingEmulator:
 
     async def _load(self, ref: str, slot: str) -> bytes:
         try:
-            return await self.state.load_media(ref)
+            data = await self.state.load_media(ref)
         except FaultRaised:
             raise validate.bad(f"{slot} is not a valid URL or Base64 string") from None
         except Exception as exc:
             raise validate.bad(f"{slot} could not be downloaded") from exc
+        kind = {"sound_file": "audio", "audio": "audio", "video_url": "video"}.get(slot, "image")
+        if not decodable(data, kind):
+            raise validate.bad(f"{slot} is not a readable {kind} file")
+        return data
 
     def _video_by_id(self, owner: str, video_id: str) -> bytes:
         for task in self.state.tasks.tasks.values():

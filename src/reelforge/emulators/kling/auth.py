@@ -32,7 +32,7 @@ def verify_token(
         raise kling_fault(1002, "Authorization is invalid: the token must be signed with HS256")
     access_key = claims.get("iss")
     secret = secrets.get(access_key) if isinstance(access_key, str) else None
-    if secret is None:
+    if secret is None or not isinstance(access_key, str):
         raise kling_fault(1000, "Authentication failed: unknown access key")
     try:
         # Time claims are checked below so each failure gets its own Kling code.

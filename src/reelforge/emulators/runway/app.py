@@ -26,6 +26,7 @@ from reelforge.emulators.base import (
     retry_after_headers,
 )
 from reelforge.emulators.base.render import render_video, size_for
+from reelforge.emulators.inputcheck import decodable
 from reelforge.emulators.runway import validate
 
 API_VERSION = "2024-11-06"
@@ -100,13 +101,19 @@ class RunwayEmulator:
             )
         inputs: dict[str, Any] = {}
         for slot, uri in checked.media.items():
+            field = {"video": "videoUri", "reference": "references"}.get(slot, "promptImage")
             try:
                 inputs[slot] = await self.state.load_media(uri)
             except Exception:
-                field = "videoUri" if slot == "video" else "promptImage"
                 return _error(
                     400, f"Failed to fetch asset from {field}: the URI is unreachable or invalid."
                 )
+            if not decodable(inputs[slot], "video" if slot == "video" else "image"):
+                return _error(400, f"Invalid asset at {field}: the file could not be decoded.")
+        try:
+            seconds = _seconds(inputs.get("video"), checked.params.get("duration"))
+        except av.FFmpegError:
+            return _error(400, "Failed to decode the video at videoUri.")
         task, _ = self.state.tasks.create(
             op,
             model=checked.model,
@@ -117,16 +124,9 @@ class RunwayEmulator:
             owner=owner,
         )
         self.state.apply_task_fault(task, fault)
-        task.extra["seconds"] = self._seconds(task)
+        task.extra["seconds"] = seconds
         task.extra["created_at"] = datetime.now(UTC)
         return JSONResponse({"id": task.id})
-
-    @staticmethod
-    def _seconds(task: EmuTask) -> float:
-        if "video" in task.inputs:
-            with av.open(io.BytesIO(task.inputs["video"])) as container:
-                return min(10.0, float(container.duration or 5_000_000) / 1_000_000)
-        return float(task.params.get("duration") or 5)
 
     def _render(self, task: EmuTask) -> Callable[[], bytes]:
         p, media = task.params, task.inputs
@@ -160,9 +160,7 @@ class RunwayEmulator:
             "id": task.id,
             "createdAt": created.isoformat(timespec="milliseconds").replace("+00:00", "Z"),
         }
-        estimate = validate.credits(
-            task.model, task.extra["seconds"], bool(task.params.get("audio"))
-        )
+        estimate = self._estimate(task)
         if state == "queued":
             running = sum(
                 1
@@ -244,6 +242,14 @@ class RunwayEmulator:
                 "usage": {"models": {m: {"dailyGenerations": n} for m, n in daily.items()}},
             }
         )
+
+
+def _seconds(video: bytes | None, duration: Any) -> float:
+    """Output length: a remix follows its source video (up to 10 s), others the request."""
+    if video is not None:
+        with av.open(io.BytesIO(video), mode="r") as container:
+            return min(10.0, float(container.duration or 5_000_000) / 1_000_000)
+    return float(duration or 5)
 
 
 def build_app(config: EmulatorConfig) -> Starlette:

@@ -70,7 +70,8 @@ class KlingProvider(Provider):
     default_poll_interval: ClassVar[float] = 10.0
     supports_callbacks: ClassVar[bool] = True
     # The idempotency key travels as external_task_id (unique per account); a repeat is
-    # answered with the task that already has it (see submit).
+    # answered with the task that already has it (see submit). The legacy lip-sync
+    # endpoint documents no external_task_id, so lip-sync submissions are not covered.
     idempotent_submit: ClassVar[bool] = True
 
     def __init__(
@@ -112,14 +113,14 @@ class KlingProvider(Provider):
                     detail={"provider": NAME, "status": response.status_code},
                     retryable=True,
                 )
-            code = envelope.get("code")
+            code = int(envelope["code"])  # _envelope checked it is an int
             if code == 0:
                 return envelope.get("data")
             # An expired token (1004) can be our clock's fault: mint a fresh one, once.
             if code == 1004 and attempt == 1:
                 self.tokens.invalidate(access_key, secret_key)
                 continue
-            raise KlingError(int(code), str(envelope.get("message") or ""), response)
+            raise KlingError(code, str(envelope.get("message") or ""), response)
         raise AssertionError("unreachable")
 
     # -- submit -------------------------------------------------------------------------
