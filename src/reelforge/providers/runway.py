@@ -206,7 +206,11 @@ def _body(request: GenerationRequest) -> dict[str, Any]:
 
 
 def task_update(data: dict[str, Any]) -> TaskUpdate:
-    """A Runway task object in our vocabulary."""
+    """A Runway task object in our vocabulary.
+
+    ``cost_micros`` of a pending/running update is Runway's ``estimatedCost``; a terminal
+    update carries ``cost``, what was really charged (0 for refunded failures).
+    """
     raw = str(data.get("status"))
     status = _STATUS.get(raw)
     if status is None:
