@@ -20,6 +20,15 @@ EMULATOR_MODULES: dict[str, str] = {
     "grok": "reelforge.emulators.grok",
     "kling": "reelforge.emulators.kling",
     "runway": "reelforge.emulators.runway",
+    "atlas": "reelforge.emulators.atlas",
+    "fal": "reelforge.emulators.fal",
+    "replicate": "reelforge.emulators.replicate",
+    "runware": "reelforge.emulators.runware",
+    "sync": "reelforge.emulators.sync",
+    "together": "reelforge.emulators.together",
+    "pollinations": "reelforge.emulators.pollinations",
+    "huggingface": "reelforge.emulators.huggingface",
+    "comfyui": "reelforge.emulators.comfyui",
 }
 
 

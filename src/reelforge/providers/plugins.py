@@ -18,6 +18,15 @@ DEFAULT_PLUGINS: tuple[str, ...] = (
     "reelforge.providers.grok",
     "reelforge.providers.kling",
     "reelforge.providers.runway",
+    "reelforge.providers.atlas",
+    "reelforge.providers.fal",
+    "reelforge.providers.replicate",
+    "reelforge.providers.runware",
+    "reelforge.providers.sync",
+    "reelforge.providers.together",
+    "reelforge.providers.pollinations",
+    "reelforge.providers.huggingface",
+    "reelforge.providers.comfyui",
 )
 
 
