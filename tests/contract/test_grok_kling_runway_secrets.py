@@ -35,14 +35,18 @@ def raw_logs() -> Iterator[io.StringIO]:
     buf = io.StringIO()
     handler = logging.StreamHandler(buf)
     handler.setFormatter(logging.Formatter("%(name)s %(levelname)s %(message)s"))
-    old = root.level
+    # configure_logging quietens the HTTP libraries; here everything must speak.
+    loggers = [root, *(logging.getLogger(n) for n in ("httpx", "httpcore", "reelforge"))]
+    old = [logger.level for logger in loggers]
     root.addHandler(handler)
-    root.setLevel(logging.DEBUG)
+    for logger in loggers:
+        logger.setLevel(logging.DEBUG)
     try:
         yield buf
     finally:
         root.removeHandler(handler)
-        root.setLevel(old)
+        for logger, level in zip(loggers, old, strict=True):
+            logger.setLevel(level)
 
 
 @pytest.mark.parametrize("name", sorted(REQUESTS))
