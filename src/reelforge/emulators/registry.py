@@ -17,6 +17,9 @@ from reelforge.emulators.base import EmulatorConfig
 
 # provider name → module path of its emulator package
 EMULATOR_MODULES: dict[str, str] = {
+    "grok": "reelforge.emulators.grok",
+    "kling": "reelforge.emulators.kling",
+    "runway": "reelforge.emulators.runway",
     "atlas": "reelforge.emulators.atlas",
     "fal": "reelforge.emulators.fal",
     "replicate": "reelforge.emulators.replicate",

@@ -15,6 +15,9 @@ ENTRY_POINT_GROUP = "reelforge.providers"
 
 # Built-in provider modules; each defines a ``register_providers`` hookimpl.
 DEFAULT_PLUGINS: tuple[str, ...] = (
+    "reelforge.providers.grok",
+    "reelforge.providers.kling",
+    "reelforge.providers.runway",
     "reelforge.providers.atlas",
     "reelforge.providers.fal",
     "reelforge.providers.replicate",
