@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import asyncio
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
@@ -13,6 +13,10 @@ from reelforge.cli.output import console, emit_json, show_error
 from reelforge.cli.providers import providers_app
 from reelforge.cli.runs import generate, run_pipeline
 from reelforge.domain.errors import ReelForgeError
+
+if TYPE_CHECKING:
+    from reelforge.container import Container
+    from reelforge.settings import Settings
 
 app = typer.Typer(
     name="reelforge",
@@ -79,7 +83,7 @@ def worker() -> None:
     import signal
 
     from reelforge.app import open_container
-    from reelforge.settings import Settings
+    from reelforge.settings import RunnerKind, Settings
 
     settings = Settings()
 
@@ -88,11 +92,37 @@ def worker() -> None:
         loop = asyncio.get_running_loop()
         for sig in (signal.SIGINT, signal.SIGTERM):
             loop.add_signal_handler(sig, stop.set)
-        async with open_container(settings, start_runner=True):
-            console.print(f"[bold]ReelForge worker[/] ({settings.runner.value} runner) started")
+        # The container is built inside this loop: the Dramatiq threads hand their work to it.
+        async with open_container(settings, start_runner=True, worker=True) as container:
+            detail = ""
+            if settings.runner is RunnerKind.DRAMATIQ:
+                detail = f", {settings.worker_threads} threads"
+                metrics_url = serve_worker_metrics(container, settings)
+                if metrics_url:
+                    detail += f", metrics at {metrics_url}"
+            console.print(
+                f"[bold]ReelForge worker[/] ({settings.runner.value} runner{detail}) started"
+            )
             await stop.wait()
 
     asyncio.run(_work())
+
+
+def serve_worker_metrics(container: Container, settings: Settings) -> str | None:
+    """Dramatiq's Prometheus metrics (plus this process's) on ``worker_metrics_port``."""
+    from prometheus_client import REGISTRY, start_http_server
+
+    from reelforge.jobs.dramatiq_runner import DramatiqRunner
+
+    runner = container.runner
+    port, host = settings.worker_metrics_port, settings.worker_metrics_host
+    if not isinstance(runner, DramatiqRunner) or not port:
+        return None
+    bridge = runner.metrics_collector()
+    if bridge is not None:
+        REGISTRY.register(bridge)
+    start_http_server(port, addr=host)
+    return f"http://{host}:{port}/metrics"
 
 
 @app.command()
