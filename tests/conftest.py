@@ -84,10 +84,13 @@ async def pg_url() -> AsyncIterator[str]:
 @pytest.fixture(scope="session")
 def moto_endpoint() -> Iterator[str]:
     """A local S3-compatible server (moto) on 127.0.0.1 for the whole session."""
+    import logging
+
     from moto.server import ThreadedMotoServer
 
     from tests.helpers import free_port
 
+    logging.getLogger("werkzeug").setLevel(logging.WARNING)  # one line per S3 request
     port = free_port()
     server = ThreadedMotoServer(ip_address="127.0.0.1", port=port, verbose=False)
     server.start()

@@ -104,6 +104,8 @@ def worker() -> None:
                 f"[bold]ReelForge worker[/] ({settings.runner.value} runner{detail}) started"
             )
             await stop.wait()
+        advances = getattr(container.runner, "advances", 0)
+        console.print(f"[bold]ReelForge worker[/] stopped after {advances} step advances")
 
     asyncio.run(_work())
 
