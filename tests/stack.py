@@ -31,6 +31,7 @@ from reelforge.settings import Settings
 from tests.conftest import PG_ADMIN, make_settings
 
 REDIS_URL = "redis://127.0.0.1:6379/0"
+AMQP_URL = "amqp://guest:guest@127.0.0.1:5672/%2F"
 AWS_ENV = {"AWS_ACCESS_KEY_ID": "testing", "AWS_SECRET_ACCESS_KEY": "testing"}
 # Test-friendly redelivery: a worker silent for 5 s is dead, and about one broker command
 # in ten runs the maintenance that requeues its messages (production: 60 s, 1 in 1000).
@@ -93,6 +94,27 @@ def s3_bucket(endpoint: str) -> Iterator[str]:
             for item in page.get("Contents", []):
                 client.delete_object(Bucket=bucket, Key=item["Key"])
         client.delete_bucket(Bucket=bucket)
+
+
+@contextmanager
+def rabbitmq_queue(url: str = AMQP_URL) -> Iterator[str]:
+    """A queue name private to this test; Dramatiq's queues for it are deleted afterwards."""
+    import pika
+
+    try:
+        connection = pika.BlockingConnection(pika.URLParameters(url))
+    except Exception as exc:
+        pytest.fail(f"RabbitMQ at 127.0.0.1:5672 is not usable ({exc!r}); run scripts/services.sh")
+    connection.close()
+    name = f"rf-test-{uuid.uuid4().hex[:10]}"
+    try:
+        yield name
+    finally:
+        connection = pika.BlockingConnection(pika.URLParameters(url))
+        channel = connection.channel()
+        for queue in (name, f"{name}.DQ", f"{name}.XQ"):
+            channel.queue_delete(queue=queue)
+        connection.close()
 
 
 def settings_env(settings: Settings) -> dict[str, str]:
@@ -179,6 +201,21 @@ async def open_stack(
             yield c
         return
     assert moto_endpoint is not None
+    if kind == "scaleout-rabbitmq":
+        with rabbitmq_queue() as queue:
+            async with _scaleout(
+                home, moto_endpoint, workers, broker_url=AMQP_URL, queue_name=queue, **overrides
+            ) as container:
+                yield container
+        return
+    async with _scaleout(home, moto_endpoint, workers, **overrides) as container:
+        yield container
+
+
+@asynccontextmanager
+async def _scaleout(
+    home: Path, moto_endpoint: str, workers: int, **overrides: Any
+) -> AsyncIterator[Container]:
     async with scaleout_settings(home, moto_endpoint, **overrides) as settings:
         async with open_container(settings, upgrade_db=True, start_runner=True) as container:
             procs = [

@@ -21,12 +21,14 @@ from tests.stack import open_stack
     params=[
         "embedded",
         pytest.param("scaleout", marks=[pytest.mark.postgres, pytest.mark.redis, pytest.mark.s3]),
+        pytest.param("scaleout-rabbitmq", marks=[pytest.mark.postgres, pytest.mark.s3]),
     ]
 )
 async def running(request: pytest.FixtureRequest, tmp_path: Path) -> AsyncIterator[Container]:
-    """Both deployments: (SQLite, embedded runner, files) and (PostgreSQL, Dramatiq workers
-    on Redis, S3 on moto)."""
-    endpoint = request.getfixturevalue("moto_endpoint") if request.param == "scaleout" else None
+    """The deployments: (SQLite, embedded runner, files) and (PostgreSQL, Dramatiq workers
+    on Redis, S3 on moto), and the same on RabbitMQ (without Redis: no schedule book)."""
+    scaleout = request.param.startswith("scaleout")
+    endpoint = request.getfixturevalue("moto_endpoint") if scaleout else None
     async with open_stack(request.param, tmp_path / "home", endpoint) as container:
         yield container
 
