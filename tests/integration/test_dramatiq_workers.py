@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+import httpx
 import pytest
 import redis
 from sqlalchemy import func, select
@@ -23,13 +24,14 @@ from reelforge.container import Container
 from reelforge.emulators.base import EmulatorConfig
 from reelforge.emulators.fal import SANDBOX_CREDENTIAL, create_app
 from reelforge.engine.pipeline import Pipeline
+from reelforge.jobs.dramatiq_runner import DramatiqRunner
 from reelforge.settings import Settings
 from reelforge.storage import identity
 from reelforge.storage.ledger_tables import TransactionRow
 from reelforge.storage.run_tables import RunRow, StepRow
-from tests.helpers import serve_asgi
+from tests.helpers import free_port, serve_asgi
 from tests.ledger_helpers import assert_ledger_ok
-from tests.stack import REDIS_URL, WorkerProcess, scaleout_settings
+from tests.stack import REDIS_URL, WorkerProcess, open_stack, scaleout_settings
 
 pytestmark = [pytest.mark.slow, pytest.mark.postgres, pytest.mark.redis, pytest.mark.s3]
 
@@ -52,7 +54,9 @@ async def live_stack(
     """The API in this process, ``workers`` worker processes; every node has the fal key
     (the API node decides what to hold, so it must know the provider is live too)."""
     emulator = create_app(
-        EmulatorConfig(queue_seconds=0.1, run_seconds=image_seconds, image_run_seconds=image_seconds)
+        EmulatorConfig(
+            queue_seconds=0.1, run_seconds=image_seconds, image_run_seconds=image_seconds
+        )
     )
     with serve_asgi(emulator) as fal_url, pytest.MonkeyPatch.context() as env:
         env.setenv("FAL_KEY", FAL_ENV["FAL_KEY"])
@@ -224,3 +228,31 @@ async def test_sigkill_one_worker_mid_run_loses_nothing_and_pays_once(
         await check_exactly_once(live, run_ids)
         live.workers[1].stop()
         assert advances_in(live.workers[1]) > 0
+
+
+async def test_worker_serves_dramatiq_metrics_and_the_api_node_only_enqueues(
+    tmp_path: Path, moto_endpoint: str
+) -> None:
+    port = free_port()
+    async with open_stack(
+        "scaleout", tmp_path / "home", moto_endpoint, worker_metrics_port=port
+    ) as container:
+        async with container.db.session() as session:
+            owner = await identity.find_owner(session)
+        assert owner is not None
+        created = await container.runs.create_run(owner.id, chain(0))
+        await container.runner.enqueue(created.ready)
+        assert await container.runner.wait_run(created.run_id, 60)
+        async with httpx.AsyncClient() as client:
+            text = (await client.get(f"http://127.0.0.1:{port}/metrics")).text
+        runner = container.runner
+        assert isinstance(runner, DramatiqRunner) and not runner.consume
+        assert runner.advances == 0  # every advance happened in the worker process
+    done = [
+        line
+        for line in text.splitlines()
+        if line.startswith("dramatiq_messages_total{")
+        and 'actor_name="reelforge.advance_step"' in line
+    ]
+    assert done and float(done[0].rsplit(" ", 1)[1]) >= 4  # submit, poll, … for two steps
+    assert "dramatiq_message_duration_milliseconds_bucket" in text

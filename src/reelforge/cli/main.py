@@ -48,7 +48,8 @@ def serve(
     host: Annotated[str | None, typer.Option(help="Bind address (default 127.0.0.1).")] = None,
     port: Annotated[int | None, typer.Option(help="Port (default 8000).")] = None,
 ) -> None:
-    """Run the API server (and, by default, the embedded runner) in this process."""
+    """Run the API server (with the embedded runner, steps run here too; with
+    runner=dramatiq this process only enqueues them for `reelforge worker`)."""
     import uvicorn
 
     from reelforge.app import api_app, open_container

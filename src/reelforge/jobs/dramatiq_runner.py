@@ -32,7 +32,7 @@ from __future__ import annotations
 import asyncio
 import threading
 import time
-from collections.abc import Awaitable, Callable, Iterable
+from collections.abc import Callable, Coroutine, Iterable
 from dataclasses import dataclass
 from typing import Any
 
@@ -63,7 +63,7 @@ MAX_DELAY_MS = 6 * 24 * 3600 * 1000  # brokers refuse delays of 7 days or more
 # is retried by Dramatiq with backoff instead of failing the step.
 INFRA_ERRORS = (OperationalError, InterfaceError, OSError)
 
-RunFinished = Callable[[str], Awaitable[None]]
+RunFinished = Callable[[str], Coroutine[Any, Any, None]]
 
 
 @dataclass(frozen=True)
