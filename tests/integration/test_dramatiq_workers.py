@@ -17,6 +17,10 @@ import httpx
 import pytest
 import redis
 from sqlalchemy import func, select
+from starlette.applications import Starlette
+from starlette.requests import Request
+from starlette.responses import Response
+from starlette.routing import Route
 
 from reelforge import billing
 from reelforge.app import open_container
@@ -230,24 +234,41 @@ async def test_sigkill_one_worker_mid_run_loses_nothing_and_pays_once(
         assert advances_in(live.workers[1]) > 0
 
 
-async def test_worker_serves_dramatiq_metrics_and_the_api_node_only_enqueues(
+async def test_worker_serves_metrics_sends_the_webhook_and_the_api_node_only_enqueues(
     tmp_path: Path, moto_endpoint: str
 ) -> None:
+    received: list[bytes] = []
+
+    async def hook(request: Request) -> Response:
+        received.append(await request.body())
+        return Response(status_code=200)
+
     port = free_port()
-    async with open_stack(
-        "scaleout", tmp_path / "home", moto_endpoint, worker_metrics_port=port
-    ) as container:
-        async with container.db.session() as session:
-            owner = await identity.find_owner(session)
-        assert owner is not None
-        created = await container.runs.create_run(owner.id, chain(0))
-        await container.runner.enqueue(created.ready)
-        assert await container.runner.wait_run(created.run_id, 60)
-        async with httpx.AsyncClient() as client:
-            text = (await client.get(f"http://127.0.0.1:{port}/metrics")).text
-        runner = container.runner
-        assert isinstance(runner, DramatiqRunner) and not runner.consume
-        assert runner.advances == 0  # every advance happened in the worker process
+    with serve_asgi(Starlette(routes=[Route("/hook", hook, methods=["POST"])])) as hook_url:
+        async with open_stack(
+            "scaleout",
+            tmp_path / "home",
+            moto_endpoint,
+            worker_metrics_port=port,
+            fetch_allow_hosts=[hook_url.removeprefix("http://")],
+        ) as container:
+            async with container.db.session() as session:
+                owner = await identity.find_owner(session)
+            assert owner is not None
+            created = await container.runs.create_run(
+                owner.id, chain(0), callback_url=f"{hook_url}/hook"
+            )
+            await container.runner.enqueue(created.ready)
+            assert await container.runner.wait_run(created.run_id, 60)
+            async with httpx.AsyncClient() as client:
+                text = (await client.get(f"http://127.0.0.1:{port}/metrics")).text
+            for _ in range(100):
+                if received:
+                    break
+                await asyncio.sleep(0.1)
+            runner = container.runner
+            assert isinstance(runner, DramatiqRunner) and not runner.consume
+            assert runner.advances == 0  # every advance happened in the worker process
     done = [
         line
         for line in text.splitlines()
@@ -256,3 +277,4 @@ async def test_worker_serves_dramatiq_metrics_and_the_api_node_only_enqueues(
     ]
     assert done and float(done[0].rsplit(" ", 1)[1]) >= 4  # submit, poll, … for two steps
     assert "dramatiq_message_duration_milliseconds_bucket" in text
+    assert received and b'"status":"succeeded"' in received[0]  # sent by the worker

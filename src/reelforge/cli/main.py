@@ -121,10 +121,18 @@ def serve_worker_metrics(container: Container, settings: Settings) -> str | None
     port, host = settings.worker_metrics_port, settings.worker_metrics_host
     if not isinstance(runner, DramatiqRunner) or not port:
         return None
+    try:
+        start_http_server(port, addr=host)
+    except OSError as exc:
+        # Several workers on one machine need a port each; work goes on without metrics.
+        console.print(
+            f"[yellow]metrics not served: {host}:{port} is not available ({exc.strerror}); "
+            "set REELFORGE_WORKER_METRICS_PORT[/]"
+        )
+        return None
     bridge = runner.metrics_collector()
     if bridge is not None:
         REGISTRY.register(bridge)
-    start_http_server(port, addr=host)
     return f"http://{host}:{port}/metrics"
 
 
