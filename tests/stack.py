@@ -129,6 +129,21 @@ def settings_env(settings: Settings) -> dict[str, str]:
     return env
 
 
+def db_upgrade(settings: Settings) -> str:
+    """``reelforge db upgrade`` in a child process, as a deployment runs it before starting."""
+    env = {**os.environ, **settings_env(settings), "REELFORGE_NO_PLUGINS": "1"}
+    done = subprocess.run(
+        [sys.executable, "-m", "reelforge.cli.main", "db", "upgrade", "--json"],
+        env=env,
+        cwd=settings.home.parent,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert done.returncode == 0, done.stdout + done.stderr
+    return str(json.loads(done.stdout)["revision"])
+
+
 class WorkerProcess:
     """``reelforge worker`` in a child process, its output in a log file."""
 

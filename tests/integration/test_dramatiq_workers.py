@@ -35,7 +35,7 @@ from reelforge.storage.ledger_tables import TransactionRow
 from reelforge.storage.run_tables import RunRow, StepRow
 from tests.helpers import free_port, serve_asgi
 from tests.ledger_helpers import assert_ledger_ok
-from tests.stack import REDIS_URL, WorkerProcess, open_stack, scaleout_settings
+from tests.stack import REDIS_URL, WorkerProcess, db_upgrade, open_stack, scaleout_settings
 
 pytestmark = [pytest.mark.slow, pytest.mark.postgres, pytest.mark.redis, pytest.mark.s3]
 
@@ -71,7 +71,8 @@ async def live_stack(
             fetch_allow_hosts=[fal_url.removeprefix("http://")],
             **overrides,
         ) as settings:
-            async with open_container(settings, upgrade_db=True, start_runner=True) as container:
+            assert db_upgrade(settings)  # the CLI migrates PostgreSQL, as in production
+            async with open_container(settings, upgrade_db=False, start_runner=True) as container:
                 async with container.db.transaction() as session:
                     owner = await identity.find_owner(session)
                     assert owner is not None

@@ -61,7 +61,7 @@ ADVANCE_ACTOR = "reelforge.advance_step"
 MAX_DELAY_MS = 6 * 24 * 3600 * 1000  # brokers refuse delays of 7 days or more
 # Failures of the infrastructure (database or network down), not of the step: the message
 # is retried by Dramatiq with backoff instead of failing the step.
-INFRA_ERRORS = (OperationalError, InterfaceError, OSError)
+INFRA_ERRORS = (OperationalError, InterfaceError, ConnectionError, TimeoutError)
 
 RunFinished = Callable[[str], Coroutine[Any, Any, None]]
 
@@ -114,6 +114,8 @@ class DramatiqRunner:
 
     # -- wiring -------------------------------------------------------------------------
     def _setup(self) -> tuple[dramatiq.Actor[Any, Any], ScheduleBook]:
+        if self._actor is not None and self._book is not None:
+            return self._actor, self._book  # the common case: no lock per message
         with self._setup_lock:
             if self._actor is None or self._book is None:
                 extra = []
