@@ -279,3 +279,32 @@ async def test_worker_serves_metrics_sends_the_webhook_and_the_api_node_only_enq
     assert done and float(done[0].rsplit(" ", 1)[1]) >= 4  # submit, poll, … for two steps
     assert "dramatiq_message_duration_milliseconds_bucket" in text
     assert received and b'"status":"succeeded"' in received[0]  # sent by the worker
+
+
+async def test_a_second_delivery_wakes_children_the_first_never_woke(
+    tmp_path: Path, moto_endpoint: str
+) -> None:
+    """The worker died after the parent's success was committed, before it sent the wake:
+    the parent's message comes back, finds nothing to advance, and wakes the child."""
+    async with open_stack(
+        "scaleout", tmp_path / "home", moto_endpoint, worker_sweep_seconds=0
+    ) as container:  # the worker's start-up rescan is over: nothing exists yet
+        async with container.db.session() as session:
+            owner = await identity.find_owner(session)
+        assert owner is not None
+        created = await container.runs.create_run(owner.id, chain(0))
+        [parent] = created.ready
+        deadline = time.monotonic() + 60
+        result = await container.engine.advance(parent)  # here, not in the worker
+        while not result.wake:
+            assert time.monotonic() < deadline and result.next_at is not None, result
+            await asyncio.sleep(max(0.0, result.next_at - time.time()))
+            result = await container.engine.advance(parent)
+        # ... and the wake is lost with the "dead" worker. Its message is delivered again:
+        runner = container.runner
+        assert isinstance(runner, DramatiqRunner)
+        actor, _book = runner._setup()
+        actor.send_with_options(args=(parent, "token-of-the-dead-delivery"))
+        assert await runner.wait_run(created.run_id, 60)
+        run, steps = await container.runs.get_run(created.run_id, owner.id)
+    assert run.status == "succeeded", [(s.node_id, s.status, s.error) for s in steps]

@@ -7,7 +7,7 @@ from collections.abc import Iterator
 
 import pytest
 
-from reelforge.jobs.schedule_book import NullBook, RedisBook
+from reelforge.jobs.schedule_book import CLAIMED, RECLAIMED, STALE, NullBook, RedisBook
 from tests.stack import REDIS_URL, redis_namespace
 
 pytestmark = pytest.mark.redis
@@ -29,19 +29,29 @@ def test_a_later_schedule_waits_for_the_live_earlier_message(book: RedisBook) ->
     assert book.schedule([("s1", now + 10)]) == []  # the earlier message will run first
     [(_, _, second)] = book.schedule([("s1", now + 1)])  # earlier: supersedes
     assert first != second
-    assert not book.claim("s1", first)  # the superseded message is dropped
-    assert book.claim("s1", second)
+    assert book.claim("s1", first) == STALE  # the superseded message is dropped
+    assert book.claim("s1", second) == CLAIMED
 
 
 def test_the_owner_continues_its_chain_and_releases_it(book: RedisBook) -> None:
     now = time.time()
     [(_, _, token)] = book.schedule([("s1", now)])
-    assert book.claim("s1", token)
+    assert book.claim("s1", token) == CLAIMED
     [(_, _, nxt)] = book.schedule([("s1", now + 2)], owner=token)
-    assert book.claim("s1", nxt)
-    assert book.claim("s1", nxt)  # a redelivered message still owns the step
+    assert book.claim("s1", nxt) == CLAIMED
+    assert book.claim("s1", nxt) == RECLAIMED  # a redelivered message still owns the step
     book.release("s1", nxt)
-    assert book.claim("s1", "anything")  # unknown steps run (advancing is harmless)
+    assert book.claim("s1", "anything") == RECLAIMED  # unknown: runs (advancing is harmless)
+
+
+def test_a_message_that_died_after_booking_its_successor_runs_again(book: RedisBook) -> None:
+    now = time.time()
+    [(_, _, first)] = book.schedule([("s1", now)])
+    assert book.claim("s1", first) == CLAIMED
+    [(_, _, booked)] = book.schedule([("s1", now + 2)], owner=first)
+    # The worker died before sending ``booked``: ``first`` comes back and takes the step.
+    assert book.claim("s1", first) == RECLAIMED
+    assert book.claim("s1", booked) == STALE  # had it been sent after all, it is dropped
 
 
 def test_a_wake_while_running_is_not_lost(book: RedisBook) -> None:
@@ -52,8 +62,8 @@ def test_a_wake_while_running_is_not_lost(book: RedisBook) -> None:
     [(_, _, woken)] = book.schedule([("s1", now)])
     # The running advance ends and wants a poll later: the woken message owns the step.
     assert book.schedule([("s1", now + 5)], owner=running) == []
-    assert not book.claim("s1", running)
-    assert book.claim("s1", woken)
+    assert book.claim("s1", running) == STALE
+    assert book.claim("s1", woken) == CLAIMED
 
 
 def test_a_long_overdue_message_counts_as_lost(book: RedisBook) -> None:
@@ -73,4 +83,4 @@ def test_a_rescan_of_many_steps_is_one_round_trip_and_dedups(book: RedisBook) ->
 def test_without_redis_everything_runs() -> None:
     book = NullBook()
     assert book.schedule([("s1", 1.0), ("s1", 2.0)]) == [("s1", 1.0, None), ("s1", 2.0, None)]
-    assert book.claim("s1", None)
+    assert book.claim("s1", None) == RECLAIMED

@@ -43,7 +43,7 @@ from sqlalchemy.exc import InterfaceError, OperationalError
 from reelforge.domain.errors import ErrorCode, ReelForgeError
 from reelforge.engine import repo
 from reelforge.engine.advance import Advance, Engine
-from reelforge.engine.states import RunStatus
+from reelforge.engine.states import RunStatus, StepStatus
 from reelforge.jobs.dramatiq_broker import (
     BrokerConfig,
     MetricsBridge,
@@ -51,7 +51,7 @@ from reelforge.jobs.dramatiq_broker import (
     make_broker,
     prometheus_middleware,
 )
-from reelforge.jobs.schedule_book import NullBook, RedisBook, ScheduleBook
+from reelforge.jobs.schedule_book import RECLAIMED, STALE, NullBook, RedisBook, ScheduleBook
 from reelforge.logs import get_logger
 from reelforge.storage.run_tables import RunRow
 
@@ -219,34 +219,62 @@ class DramatiqRunner:
                 delay=min(delay_ms, MAX_DELAY_MS) if delay_ms > 0 else None,
             )
 
+    def _send_now(self, step_ids: list[str]) -> None:
+        """Wakes go outside the book (token None): a child woken twice starts once (its
+        start is a compare-and-set) and the loser's chain ends there, so they need no
+        bookkeeping, and there is no window where a booked wake was never sent."""
+        actor, _book = self._setup()
+        for step_id in step_ids:
+            actor.send_with_options(args=(step_id, None))
+
     # -- the actor (runs on a Dramatiq worker thread) -----------------------------------
     def _on_message(self, step_id: str, token: str | None = None) -> None:
         _actor, book = self._setup()
         loop = self._loop
         if loop is None:
             raise RuntimeError("this process does not consume messages")
-        if not book.claim(step_id, token):
+        claim = book.claim(step_id, token)
+        if claim == STALE:
             with self._count_lock:
                 self.stale += 1
             return
         result = asyncio.run_coroutine_threadsafe(self._advance(step_id), loop).result()
         with self._count_lock:
             self.advances += 1
+        wake, finished = list(result.wake), result.run_finished
+        if claim == RECLAIMED and result.next_at is None and not wake and not finished:
+            wake, finished = asyncio.run_coroutine_threadsafe(
+                self._follow_up(step_id), loop
+            ).result()
+        # Children first: if this process dies now, this message comes back and its
+        # follow-up finds them still held.
+        if wake:
+            self._send_now(wake)
         if result.next_at is not None:
             self._schedule([(step_id, result.next_at)], token or "")
         else:
             book.release(step_id, token)
-        if result.wake:
-            now = time.time()
-            self._schedule([(child, now) for child in result.wake], None)
-        if result.run_finished and self.on_run_finished is not None:
-            future = asyncio.run_coroutine_threadsafe(
-                self.on_run_finished(result.run_finished), loop
-            )
+        if finished and self.on_run_finished is not None:
+            future = asyncio.run_coroutine_threadsafe(self.on_run_finished(finished), loop)
             try:
                 future.result()
             except Exception:
-                log.exception("run_finished_hook_failed", run_id=result.run_finished)
+                log.exception("run_finished_hook_failed", run_id=finished)
+
+    async def _follow_up(self, step_id: str) -> tuple[list[str], str | None]:
+        """A second delivery found nothing to do: the first may have died after the step's
+        end was committed and before its children were woken or the run's webhook sent."""
+        async with self.engine.db.session() as session:
+            step = await repo.get_step(session, step_id)
+            run = await repo.get_run(session, step.run_id) if step is not None else None
+        if step is None or run is None or not StepStatus(step.status).terminal:
+            return [], None
+        wake: list[str] = []
+        if step.status == StepStatus.SUCCEEDED.value:
+            wake = list((await self.engine.finisher.after_step(step)).wake)
+        unsent = run.callback_url and run.webhook_status is None
+        finished = run.id if RunStatus(run.status).terminal and unsent else None
+        return wake, finished
 
     async def _advance(self, step_id: str) -> Advance:
         try:

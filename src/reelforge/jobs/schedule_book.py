@@ -1,25 +1,28 @@
 """The schedule book: at most one live Dramatiq message chain per step.
 
 Advancing twice is harmless (every transition is a compare-and-set), but without a book
-each rescan, callback nudge or wake would start another self-re-enqueuing chain, and
-chains never merge: polling would multiply with every worker restart. The book keeps,
-per step, the token of the message that owns the step's future (``token|due_ms|state``),
-as the embedded runner's heap keeps one due time per step:
+each rescan, callback nudge or restart would start another self-re-enqueuing polling
+chain, and chains never merge: polling would multiply with every worker restart. The book
+keeps, per step, the token of the message that owns the step's future
+(``token|due_ms|state|parent``), as the embedded runner's heap keeps one due time per step:
 
-- ``schedule`` sends a new message only when no *live* pending message is due earlier
+- ``schedule`` books a new message only when no *live* pending message is due earlier
   (a later one is superseded: its token no longer matches), or when the caller owns the
-  entry (the chain continuing itself), or when the owner is running (a wake that arrives
+  entry (the chain continuing itself), or when the owner is running (a nudge that arrives
   mid-advance must not be lost: the embedded runner's "advance once more");
-- ``claim`` lets a message run only if it still owns the entry (a redelivered message
-  keeps its token, so redelivery after a worker dies still runs);
+- ``claim`` lets a message run only if it still owns the entry. A redelivered message
+  keeps its token, so it still runs; so does the message that booked the entry (its
+  ``parent``), because it may have died after booking its successor and before sending
+  it. ``RECLAIMED`` tells the runner it is such a second delivery;
 - ``release`` forgets the step when its chain ends (terminal, or waiting on a parent).
 
 A pending entry whose due time is long past (``stale_ms``) is treated as lost (its
 message was dead-lettered, or the broker lost it), so the next sweep replaces it.
 
 Entries live in Redis (one key per step, updated by Lua scripts, so each decision is
-atomic). Without Redis (RabbitMQ alone), ``NullBook`` lets every message run: duplicates
-then cost extra polls, never a second submission or charge.
+atomic). Without Redis (RabbitMQ alone), ``NullBook`` lets every message run and calls
+every delivery a possible redelivery: duplicates then cost extra polls, never a second
+submission or charge.
 """
 
 from __future__ import annotations
@@ -29,27 +32,36 @@ import uuid
 from collections.abc import Iterable
 from typing import Any, Protocol
 
+STALE, CLAIMED, RECLAIMED = 0, 1, 2
+
 _SCHEDULE = """
 local cur = redis.call('GET', KEYS[1])
 if cur then
-  local tok, due, st = string.match(cur, '^([^|]*)|([^|]*)|(%a)$')
+  local tok, due, st = string.match(cur, '^([^|]*)|([^|]*)|(%a)|')
   due = tonumber(due)
   if tok ~= ARGV[5] and st == 'P' and due <= tonumber(ARGV[2])
      and due > tonumber(ARGV[3]) - tonumber(ARGV[4]) then
     return 0
   end
 end
-redis.call('SET', KEYS[1], ARGV[1] .. '|' .. ARGV[2] .. '|P', 'PX', ARGV[6])
+redis.call('SET', KEYS[1], ARGV[1] .. '|' .. ARGV[2] .. '|P|' .. ARGV[5], 'PX', ARGV[6])
 return 1
 """
 
 _CLAIM = """
 local cur = redis.call('GET', KEYS[1])
-if not cur then return 1 end
-local tok, due = string.match(cur, '^([^|]*)|([^|]*)|')
-if tok ~= ARGV[1] then return 0 end
-redis.call('SET', KEYS[1], tok .. '|' .. due .. '|R', 'KEEPTTL')
-return 1
+if not cur then return 2 end
+local tok, due, st, parent = string.match(cur, '^([^|]*)|([^|]*)|(%a)|(.*)$')
+if tok == ARGV[1] then
+  redis.call('SET', KEYS[1], tok .. '|' .. due .. '|R|' .. parent, 'KEEPTTL')
+  if st == 'R' then return 2 end
+  return 1
+end
+if parent == ARGV[1] then
+  redis.call('SET', KEYS[1], ARGV[1] .. '|' .. due .. '|R|', 'KEEPTTL')
+  return 2
+end
+return 0
 """
 
 _RELEASE = """
@@ -70,7 +82,8 @@ class ScheduleBook(Protocol):
     ) -> list[tuple[str, float, str | None]]:
         """(step id, due epoch seconds) → the ones to send now, each with its new token."""
 
-    def claim(self, step_id: str, token: str | None) -> bool: ...
+    def claim(self, step_id: str, token: str | None) -> int:
+        """STALE (drop the message), CLAIMED, or RECLAIMED (a second delivery)."""
 
     def release(self, step_id: str, token: str | None) -> None: ...
 
@@ -85,8 +98,8 @@ class NullBook:
     ) -> list[tuple[str, float, str | None]]:
         return [(step_id, due, None) for step_id, due in items]
 
-    def claim(self, step_id: str, token: str | None) -> bool:
-        return True
+    def claim(self, step_id: str, token: str | None) -> int:
+        return RECLAIMED  # no record of deliveries: any message may be a second one
 
     def release(self, step_id: str, token: str | None) -> None:
         return None
@@ -137,10 +150,10 @@ class RedisBook:
             if ok
         ]
 
-    def claim(self, step_id: str, token: str | None) -> bool:
+    def claim(self, step_id: str, token: str | None) -> int:
         if token is None:
-            return True  # sent without a book (e.g. by a process configured without Redis)
-        return bool(self._claim(keys=[self.prefix + step_id], args=[token]))
+            return CLAIMED  # a wake, sent outside the book (see DramatiqRunner)
+        return int(self._claim(keys=[self.prefix + step_id], args=[token]))
 
     def release(self, step_id: str, token: str | None) -> None:
         if token is not None:
