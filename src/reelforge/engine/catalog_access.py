@@ -46,8 +46,9 @@ class CatalogAccess:
     async def view_for(self, pipeline: Pipeline) -> PlanningView:
         ids: set[str] = {LAST_FRAME_MODEL}
         for node in pipeline.nodes:
-            ids.add(node.model)
-            ids.update(node.fallbacks)
+            if node.model is not None:
+                ids.add(node.model)
+            ids.update(f.model for f in node.fallback_options)
         return await self.view(ids)
 
     async def view(self, ids: Iterable[str]) -> PlanningView:
