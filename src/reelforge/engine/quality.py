@@ -23,7 +23,7 @@ MATRIX_PATH = Path(__file__).parent / "data" / "quality_matrix.json"
 TIERS = ("standard", "hd")
 
 LIVE_BONUS = 40.0  # the user's own key: real results, their own account
-PRICE_WEIGHT = 25.0  # the dearest candidate loses this much, the cheapest nothing
+PRICE_WEIGHT = 12.0  # the dearest candidate loses this much, the cheapest almost nothing
 UNKNOWN_PRICE_PENALTY = 15.0  # the quote would say "unknown"
 ERROR_RATE_WEIGHT = 50.0  # 100 % recent errors costs this much
 NATIVE_BONUS = 5.0  # per feature the node uses that the model supports natively
