@@ -207,3 +207,38 @@ async def test_native_negative_prompt_reaches_the_fallback_as_is(world: World) -
     assert len(world.fal.submits()) == 1
     task = next(iter(world.together.state.tasks.tasks.values()))
     assert task.params["negative_prompt"] == "blurry" and task.prompt == "a lighthouse at dusk"
+
+
+async def test_unconnected_primary_is_skipped_not_refused(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Sandbox off, no Replicate key: the run is accepted because its fallback (fal) is
+    connected, and the step records why it did not use its own model."""
+    config = EmulatorConfig(run_seconds=0.2, image_run_seconds=0.1, queue_seconds=0.05)
+    fal_app = Recorder(fal.create_app(config))
+    with serve_asgi(fal_app) as fal_url:
+        monkeypatch.setenv("FAL_KEY", fal.SANDBOX_CREDENTIAL["api_key"])
+        monkeypatch.delenv("REPLICATE_API_TOKEN", raising=False)
+        settings = make_settings(
+            tmp_path / "home",
+            sandbox=False,
+            provider_base_urls={"fal": fal_url},
+            fetch_allow_hosts=[fal_url.removeprefix("http://")],
+        )
+        async with open_container(settings, start_runner=True) as container:
+            key = settings.owner_key_path.read_text().strip()
+            async with httpx.AsyncClient(
+                transport=httpx.ASGITransport(app=api_app(container)),
+                base_url="http://testserver",
+                headers={"Authorization": f"Bearer {key}"},
+            ) as client:
+                world = World(client, container, fal_app, fal_url, fal_app)
+                run = await world.generate(model="replicate/flux-dev", fallbacks=[FAL_MODEL])
+                alone = await client.post(
+                    "/v1/generations", json={"model": "replicate/flux-dev", "prompt": "x"}
+                )
+    assert run["status"] == "succeeded", run
+    step = step_of(run)
+    assert step["served_by"] == FAL_MODEL
+    assert "ENGINE_OFFLINE" in step["route"]["reason"]
+    assert alone.status_code == 503 and alone.json()["error"]["code"] == "ENGINE_OFFLINE"
