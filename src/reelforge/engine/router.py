@@ -6,6 +6,7 @@ the hold are known before anything runs, and the ranking is kept with the step.
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
 from reelforge.catalog.quotes import quote_generation
@@ -31,6 +32,8 @@ class Router:
         self.hub = hub
         self.health = health
         self.matrix = matrix or load_matrix()
+        # (model, settings) → worked-out candidate, for the plan being made.
+        self._settings: dict[tuple[str, str], Candidate] = {}
 
     async def connection(self, provider: str, owner_id: str) -> tuple[str, str | None]:
         """(live | sandbox | offline, credential key)."""
@@ -48,6 +51,7 @@ class Router:
             return pipeline, {}
         await self.health.refresh()
         connections: dict[str, tuple[str, str | None]] = {}
+        self._settings = {}
         nodes: list[Node] = []
         decisions: dict[str, dict[str, Any]] = {}
         for node in pipeline.nodes:
@@ -112,14 +116,7 @@ class Router:
                 continue  # not in this installation's catalog (or its source is down)
             if cap.mode not in entry.modes:
                 continue
-            translation = translate(entry, node.params)
-            cand = Candidate(entry, quality, translation.params, translation.notes)
-            try:
-                cand.params = validate_params(entry, translation.params)
-            except ReelForgeError as exc:
-                cand.problem = f"settings: {exc.message}"
-            quote = quote_generation(entry, cand.params)
-            cand.quote_micros = quote.micros
+            cand = self._settings_for(entry, quality, node.params)
             if entry.provider not in connections:
                 connections[entry.provider] = await self.connection(entry.provider, owner_id)
             cand.connection, key = connections[entry.provider]
@@ -136,4 +133,27 @@ class Router:
             uses=uses,
             prefer=list(cap.prefer),
             max_micros=cap.max_micros,
+        )
+
+    def _settings_for(self, entry: Any, quality: int, params: dict[str, Any]) -> Candidate:
+        """The node's settings translated, checked and priced for ``entry``; the same
+        settings on many nodes (a typical pipeline) are worked out once per plan."""
+        key = (entry.id, json.dumps(params, sort_keys=True, default=str))
+        done = self._settings.get(key)
+        if done is None:
+            translation = translate(entry, params)
+            done = Candidate(entry, quality, translation.params, translation.notes)
+            try:
+                done.params = validate_params(entry, translation.params)
+            except ReelForgeError as exc:
+                done.problem = f"settings: {exc.message}"
+            done.quote_micros = quote_generation(entry, done.params).micros
+            self._settings[key] = done
+        return Candidate(
+            entry,
+            quality,
+            dict(done.params),
+            list(done.notes),
+            done.quote_micros,
+            problem=done.problem,
         )
