@@ -209,6 +209,19 @@ async def test_native_negative_prompt_reaches_the_fallback_as_is(world: World) -
     assert task.params["negative_prompt"] == "blurry" and task.prompt == "a lighthouse at dusk"
 
 
+async def test_a_failed_task_is_resubmitted_as_a_new_task(world: World) -> None:
+    await world.fault(world.fal_url, kind="fail", on="submit", times=1)
+    run = await world.generate()
+    assert run["status"] == "succeeded", run
+    step = step_of(run)
+    assert step["served_by"] == FAL_MODEL and step["attempts"] == 2
+    tasks = list(world.fal.state.tasks.tasks.values())
+    assert len(tasks) == 2 and tasks[0].failure is not None and tasks[1].failure is None
+    failed = next(a for a in step["route"]["attempts"] if a["event"] == "failed")
+    assert failed["code"] == "PROVIDER_ERROR" and failed["decision"] == "retry"
+    assert "step.retry" in await world.events(run["id"])
+
+
 async def test_unconnected_primary_is_skipped_not_refused(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
