@@ -14,14 +14,16 @@ from reelforge.domain.errors import ErrorCode, ReelForgeError
 from reelforge.domain.media import sniff_content_type
 from reelforge.engine.media_io import verify_artifact_link
 from reelforge.storage.artifact_tables import ArtifactRow
+from reelforge.storage.blobs import FileBlobStore
 
 router = APIRouter(tags=["artifacts"])
 
 _RANGE = re.compile(r"bytes=(\d*)-(\d*)$")
 
 
-def artifact_view(row: ArtifactRow) -> dict[str, Any]:
+def artifact_view(row: ArtifactRow, path: str | None = None) -> dict[str, Any]:
     return {
+        "path": path,
         "id": row.id,
         "sha256": row.sha256,
         "size": row.size,
