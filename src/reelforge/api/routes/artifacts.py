@@ -14,7 +14,6 @@ from reelforge.domain.errors import ErrorCode, ReelForgeError
 from reelforge.domain.media import sniff_content_type
 from reelforge.engine.media_io import verify_artifact_link
 from reelforge.storage.artifact_tables import ArtifactRow
-from reelforge.storage.blobs import FileBlobStore
 
 router = APIRouter(tags=["artifacts"])
 
