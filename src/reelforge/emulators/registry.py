@@ -16,7 +16,11 @@ from starlette.applications import Starlette
 from reelforge.emulators.base import EmulatorConfig
 
 # provider name → module path of its emulator package
-EMULATOR_MODULES: dict[str, str] = {}
+EMULATOR_MODULES: dict[str, str] = {
+    "luma": "reelforge.emulators.luma",
+    "higgsfield": "reelforge.emulators.higgsfield",
+    "minimax": "reelforge.emulators.minimax",
+}
 
 
 @dataclass(frozen=True)
