@@ -111,7 +111,8 @@ def envelope(response: httpx.Response) -> tuple[dict[str, Any], int, str]:
             detail={"provider": NAME, "status": response.status_code},
             retryable=True,
         )
-    base = data.get("base_resp") if isinstance(data.get("base_resp"), dict) else {}
+    raw_base = data.get("base_resp")
+    base: dict[str, Any] = raw_base if isinstance(raw_base, dict) else {}
     try:
         code = int(base.get("status_code") or 0)
     except (TypeError, ValueError):

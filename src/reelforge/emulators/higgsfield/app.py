@@ -31,7 +31,7 @@ from reelforge.emulators.higgsfield.errors import render_error, schema_error
 SANDBOX_CREDENTIAL = {"key_id": "hf-sandbox-id", "key_secret": "hf-sandbox-secret"}
 SANDBOX_KEY = f"{SANDBOX_CREDENTIAL['key_id']}:{SANDBOX_CREDENTIAL['key_secret']}"
 DOP_MODELS = ("dop-lite", "dop-turbo", "dop-standard")
-DOP_SECONDS = 5.0  # DoP clips are about 5 s; the API has no duration field
+DOP_SECONDS = 5.0  # the API has no duration field; the real clip length is not documented
 SOUL_SIZES = (
     "2048x1152", "2048x1536", "2016x1344", "1696x960", "1632x1088", "1152x2048", "1536x2048",
     "1344x2016", "960x1696", "1088x1632", "1536x1536", "1536x1152", "1152x1536",

@@ -273,7 +273,8 @@ class LumaEmulator:
         refs = [body.get("modify_image_ref") or {}, *(body.get("image_ref") or [])]
         refs += list(body.get("style_ref") or [])
         identity = ((body.get("character_ref") or {}).get("identity0") or {}).get("images") or []
-        urls = [r.get("url") for r in refs if isinstance(r, dict) and r.get("url")] + identity
+        urls = [str(r["url"]) for r in refs if isinstance(r, dict) and r.get("url")]
+        urls += [str(u) for u in identity]
         if not urls or body.get("prompt"):
             _check_prompt(body.get("prompt"))
         self.charge(IMAGE_CENTS[model])

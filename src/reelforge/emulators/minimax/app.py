@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import secrets
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -38,15 +38,15 @@ MAX_PROMPT = 2000
 class Rule:
     t2v: bool
     i2v: bool
-    resolutions: dict[str, tuple[int, ...]]  # resolution → allowed durations
+    resolutions: Mapping[str, tuple[int, ...]]  # resolution → allowed durations
     default_resolution: str
     i2v_only_resolutions: tuple[str, ...] = ()
     last_frame: bool = False
     subject: bool = False
 
 
-_HAILUO = {"768P": (6, 10), "1080P": (6,)}
-_SERIES_01 = {"720P": (6,)}
+_HAILUO: dict[str, tuple[int, ...]] = {"768P": (6, 10), "1080P": (6,)}
+_SERIES_01: dict[str, tuple[int, ...]] = {"720P": (6,)}
 MODELS: dict[str, Rule] = {
     "MiniMax-Hailuo-2.3": Rule(True, True, _HAILUO, "768P"),
     "MiniMax-Hailuo-2.3-Fast": Rule(False, True, _HAILUO, "768P"),

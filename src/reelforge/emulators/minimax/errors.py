@@ -10,6 +10,7 @@ way instead; the adapter accepts both.
 from __future__ import annotations
 
 import secrets
+from collections.abc import Mapping
 
 from starlette.responses import JSONResponse, Response
 
@@ -28,7 +29,7 @@ MESSAGES = {
 
 
 def reply(
-    body: dict[str, object], status: int = 200, headers: dict[str, str] | None = None
+    body: Mapping[str, object], status: int = 200, headers: dict[str, str] | None = None
 ) -> Response:
     """A JSON answer with the Trace-Id header MiniMax puts on every response."""
     return JSONResponse(
