@@ -22,7 +22,7 @@ from reelforge.providers.base import Credential, GenerationRequest, InputMedia
 from reelforge.providers.plugins import load_registry, plugin_manager
 from reelforge.providers.polling import generate
 from tests.contract.mediacheck import data_uri, image_of, video_info
-from tests.helpers import png_bytes, serve_asgi
+from tests.helpers import free_port, png_bytes, serve_asgi
 
 PROVIDERS = ("luma", "higgsfield", "minimax")
 MEDIA = {
@@ -93,3 +93,12 @@ async def test_service_model_makes_real_media(entry: ModelEntry, servers: dict[s
 
 def test_all_nine_service_models_are_covered() -> None:
     assert len(service_entries()) == 9
+
+
+@pytest.mark.parametrize("name", PROVIDERS)
+async def test_health_reports_an_unreachable_api(name: str) -> None:
+    cls = load_registry(plugin_manager(load_entry_points=False)).get(name)
+    assert cls is not None
+    async with httpx.AsyncClient(timeout=2) as client:
+        health = await cls(client, base_url=f"http://127.0.0.1:{free_port()}").health()
+    assert health.ok is False and health.detail["error"] == "ENGINE_OFFLINE"

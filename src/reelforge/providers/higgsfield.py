@@ -263,8 +263,13 @@ class HiggsfieldProvider(Provider):
         raise detail_error(NAME, response)
 
     async def health(self) -> Health:
-        probe = f"{self.base_url}/requests/{uuid.UUID(int=0)}/status"
-        response = await send(self.client, NAME, "GET", probe)
+        """Reachability without a key: any answer below 500 means the API is up."""
+        try:
+            response = await send(
+                self.client, NAME, "GET", f"{self.base_url}/requests/{uuid.UUID(int=0)}/status"
+            )
+        except ReelForgeError as exc:
+            return Health(ok=False, detail={"error": str(exc.code)})
         return Health(ok=response.status_code < 500, detail={"status": response.status_code})
 
 

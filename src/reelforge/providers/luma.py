@@ -219,7 +219,11 @@ class LumaProvider(Provider):
         return Balance(amount=cents / 100.0, unit="USD", detail={"credit_balance_cents": cents})
 
     async def health(self) -> Health:
-        response = await send(self.client, NAME, "GET", f"{self.base_url}/ping")
+        """Reachability without a key: any answer below 500 means the API is up."""
+        try:
+            response = await send(self.client, NAME, "GET", f"{self.base_url}/ping")
+        except ReelForgeError as exc:
+            return Health(ok=False, detail={"error": str(exc.code)})
         return Health(ok=response.status_code < 500, detail={"status": response.status_code})
 
 

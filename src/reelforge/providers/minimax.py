@@ -279,9 +279,13 @@ class MiniMaxProvider(Provider):
         return True
 
     async def health(self) -> Health:
-        response = await send(
-            self.client, NAME, "GET", f"{self.base_url}/v1/query/video_generation"
-        )
+        """Reachability without a key: any answer below 500 means the API is up."""
+        try:
+            response = await send(
+                self.client, NAME, "GET", f"{self.base_url}/v1/query/video_generation"
+            )
+        except ReelForgeError as exc:
+            return Health(ok=False, detail={"error": str(exc.code)})
         return Health(ok=response.status_code < 500, detail={"status": response.status_code})
 
 
