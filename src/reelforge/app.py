@@ -13,12 +13,18 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from pathlib import Path
 
+import httpx
 from fastapi import FastAPI
 
 from reelforge.api.app import create_app
 from reelforge.container import Container
 from reelforge.domain.identity import Role
+from reelforge.emulators import registry as emulator_registry
+from reelforge.emulators.base import EmulatorConfig
 from reelforge.logs import configure_logging, get_logger, register_secret
+from reelforge.providers.credentials import CredentialVault
+from reelforge.providers.hub import ProviderHub, SandboxEndpoint
+from reelforge.providers.plugins import load_registry
 from reelforge.settings import Settings
 from reelforge.storage import identity, migrate
 from reelforge.storage.artifacts import ArtifactStore
@@ -73,15 +79,53 @@ def build_container(settings: Settings) -> Container:
         timeout_seconds=settings.fetch_timeout_seconds,
         allow_hosts=settings.fetch_allow_hosts,
     )
+    vault = CredentialVault(db, secret)
+    provider_client = httpx.AsyncClient(
+        timeout=httpx.Timeout(60.0, connect=10.0),
+        limits=httpx.Limits(max_connections=200, max_keepalive_connections=50),
+    )
+    sandbox_endpoints, sandbox_closers = build_sandbox(fetcher) if settings.sandbox else ({}, [])
+    hub = ProviderHub(
+        load_registry(),
+        vault,
+        provider_client,
+        sandbox=settings.sandbox,
+        base_urls=settings.provider_base_urls,
+        sandbox_endpoints=sandbox_endpoints,
+    )
     container = Container(
         settings=settings,
         db=db,
         blobs=blobs,
         artifacts=ArtifactStore(db, blobs),
         fetcher=fetcher,
+        vault=vault,
+        hub=hub,
     )
-    container.extras["secret"] = secret
+    container._closers.extend([provider_client.aclose, *sandbox_closers])
     return container
+
+
+SANDBOX_DOMAIN = "sandbox.reelforge.internal"
+
+
+def build_sandbox(fetcher: SafeFetcher) -> tuple[dict[str, SandboxEndpoint], list[object]]:
+    """In-process emulators for sandbox mode: each provider's emulator app behind an ASGI
+    transport, reachable by the adapter and (for outputs) the safe fetcher, never the network.
+    """
+    endpoints: dict[str, SandboxEndpoint] = {}
+    closers: list[object] = []
+    for name in emulator_registry.names():
+        spec = emulator_registry.load(name)
+        host = f"{name}.{SANDBOX_DOMAIN}"
+        base_url = f"http://{host}"
+        app = spec.create_app(EmulatorConfig(public_base_url=base_url))
+        transport = httpx.ASGITransport(app=app)
+        client = httpx.AsyncClient(transport=transport, base_url=base_url, timeout=60.0)
+        fetcher.add_internal_transport(host, transport)
+        endpoints[name] = SandboxEndpoint(client, base_url, spec.sandbox_credential)
+        closers.append(client.aclose)
+    return endpoints, closers
 
 
 async def ensure_owner(container: Container) -> str | None:

@@ -10,6 +10,8 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
+    from reelforge.providers.credentials import CredentialVault
+    from reelforge.providers.hub import ProviderHub
     from reelforge.settings import Settings
     from reelforge.storage.artifacts import ArtifactStore
     from reelforge.storage.blobs import BlobStore
@@ -24,6 +26,8 @@ class Container:
     blobs: BlobStore
     artifacts: ArtifactStore
     fetcher: SafeFetcher
+    vault: CredentialVault
+    hub: ProviderHub
     # Services added by later areas (provider registry, catalog, runner, ledger, ...).
     extras: dict[str, Any] = field(default_factory=dict)
     _closers: list[Any] = field(default_factory=list)

@@ -48,6 +48,10 @@ class Settings(BaseSettings):
         default=None,
         description="Key material for encrypting stored credentials; generated into <home>/secret.",
     )
+    provider_base_urls: dict[str, str] = Field(
+        default_factory=dict,
+        description='Override a provider\'s API base URL, e.g. {"kling": "http://127.0.0.1:9001"}.',
+    )
     log_level: str = "INFO"
     log_json: bool = False
     # Safe fetcher

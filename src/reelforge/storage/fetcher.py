@@ -110,6 +110,13 @@ class SafeFetcher:
             for host, t in self.internal.items()
         }
 
+    def add_internal_transport(self, host: str, transport: httpx.AsyncBaseTransport) -> None:
+        """Reach ``host`` through an in-process transport (sandbox emulators)."""
+        self.internal[host.lower()] = transport
+        self._internal_clients[host.lower()] = httpx.AsyncClient(
+            transport=transport, follow_redirects=False, trust_env=False
+        )
+
     async def aclose(self) -> None:
         await self._client.aclose()
         for client in self._internal_clients.values():

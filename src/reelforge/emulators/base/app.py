@@ -7,6 +7,7 @@ message}), ``DELETE /__emulator/faults``, ``POST /__emulator/reset``.
 
 from __future__ import annotations
 
+import asyncio
 import time
 from collections.abc import Sequence
 from typing import Any
@@ -52,7 +53,9 @@ def create_emulator_app(state: EmulatorState, routes: Sequence[BaseRoute]) -> St
         if expired or stored.expires_at < time.time():
             return Response(EXPIRED_BODY, status_code=403, media_type="application/xml")
         await state.gate("files")
-        return Response(state.files.content(stored), media_type=CONTENT_TYPES[stored.ext])
+        # Rendering is CPU work: keep it off the event loop (sandbox emulators share it).
+        content = await asyncio.to_thread(state.files.content, stored)
+        return Response(content, media_type=CONTENT_TYPES[stored.ext])
 
     async def fault_handler(_request: Request, exc: Exception) -> Response:
         assert isinstance(exc, FaultRaised)
