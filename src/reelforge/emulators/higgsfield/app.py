@@ -27,6 +27,7 @@ from reelforge.emulators.base import (
 )
 from reelforge.emulators.base.render import decode_image, render_image, render_video
 from reelforge.emulators.higgsfield.errors import render_error, schema_error
+from reelforge.emulators.own_files import load_input
 
 SANDBOX_CREDENTIAL = {"key_id": "hf-sandbox-id", "key_secret": "hf-sandbox-secret"}
 SANDBOX_KEY = f"{SANDBOX_CREDENTIAL['key_id']}:{SANDBOX_CREDENTIAL['key_secret']}"
@@ -87,7 +88,7 @@ class HiggsfieldEmulator:
         if not isinstance(url, str) or not url:
             raise FaultRaised("schema", message=schema_error(field, "Field required"))
         try:
-            return await self.state.load_media(url)
+            return await load_input(self.state, url)
         except Exception as exc:  # any unreadable input is the client's error here
             raise FaultRaised("validation", message=f"Unable to fetch {field}") from exc
 

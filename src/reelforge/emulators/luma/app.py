@@ -34,6 +34,7 @@ from reelforge.emulators.base.render import (
     render_video,
 )
 from reelforge.emulators.luma.errors import render_error, schema_error
+from reelforge.emulators.own_files import load_input
 
 SANDBOX_KEY = "luma-sandbox-key"
 SANDBOX_CREDENTIAL = {"api_key": SANDBOX_KEY}
@@ -91,7 +92,7 @@ class LumaEmulator:
     async def load(self, task: EmuTask, url: str) -> bytes | None:
         """Input media, or None with the task failed the way Luma fails unreadable frames."""
         try:
-            return await self.state.load_media(url)
+            return await load_input(self.state, url)
         except Exception:  # any unreadable input fails the generation, as Luma does
             task.failure = ("fail", FAILURES["input"])
             return None

@@ -28,6 +28,7 @@ from reelforge.emulators.base import (
 )
 from reelforge.emulators.base.render import decode_image, render_video
 from reelforge.emulators.minimax.errors import business, render_error
+from reelforge.emulators.own_files import load_input
 
 SANDBOX_KEY = "minimax-sandbox-key"
 SANDBOX_CREDENTIAL = {"api_key": SANDBOX_KEY}
@@ -86,7 +87,7 @@ class MiniMaxEmulator:
         if not isinstance(value, str) or not value:
             raise FaultRaised("validation", message=f"{field} is required")
         try:
-            return await self.state.load_media(value)
+            return await load_input(self.state, value)
         except Exception as exc:  # unreadable input: MiniMax answers invalid params
             raise FaultRaised("validation", message=f"{field} cannot be read") from exc
 
