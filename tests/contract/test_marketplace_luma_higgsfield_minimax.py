@@ -5,6 +5,7 @@ media through its adapter and emulator over HTTP on 127.0.0.1."""
 from __future__ import annotations
 
 import json
+import logging
 from collections.abc import Iterator
 from contextlib import ExitStack
 from importlib import resources
@@ -14,6 +15,7 @@ import httpx
 import pytest
 
 from reelforge.domain.catalog import ModelEntry
+from reelforge.domain.errors import ErrorCode, ReelForgeError
 from reelforge.domain.modes import MediaKind
 from reelforge.emulators import registry
 from reelforge.emulators.base import EmulatorConfig
@@ -102,3 +104,33 @@ async def test_health_reports_an_unreachable_api(name: str) -> None:
     async with httpx.AsyncClient(timeout=2) as client:
         health = await cls(client, base_url=f"http://127.0.0.1:{free_port()}").health()
     assert health.ok is False and health.detail["error"] == "ENGINE_OFFLINE"
+
+
+CANARY = "canary-b1d2e3f4a5c6-prov-b"
+CANARY_CREDENTIALS = {
+    "luma": ({"api_key": CANARY}, CANARY),
+    "higgsfield": ({"key_id": "kid", "key_secret": CANARY}, f"kid:{CANARY}"),
+    "minimax": ({"api_key": CANARY}, CANARY),
+}
+
+
+@pytest.mark.parametrize("name", PROVIDERS)
+async def test_keys_never_reach_logs_or_errors(name: str, caplog: pytest.LogCaptureFixture) -> None:
+    caplog.set_level(logging.DEBUG)
+    values, accepted = CANARY_CREDENTIALS[name]
+    entry = next(e for e in service_entries() if e.provider == name)
+    cls = load_registry(plugin_manager(load_entry_points=False)).get(name)
+    assert cls is not None
+    config = EmulatorConfig(keys={accepted}, queue_seconds=0.02, run_seconds=0.05)
+    with serve_asgi(registry.load(name).create_app(config)) as url:
+        async with httpx.AsyncClient(timeout=10) as client:
+            provider = cls(client, base_url=url)
+            good = Credential(name, values, "stored")
+            result = await generate(provider, request_for(entry), good, interval=0.05, timeout=20)
+            assert await provider.verify(good)
+            wrong = {k: v + "-revoked" for k, v in values.items()}
+            with pytest.raises(ReelForgeError) as info:
+                await provider.submit(request_for(entry), Credential(name, wrong, "stored"))
+    assert info.value.code is ErrorCode.AUTH_FAILED
+    seen = caplog.text + repr(result.model_dump()) + repr(info.value.to_dict()) + str(info.value)
+    assert CANARY not in seen and caplog.records  # the calls were logged, without the key
