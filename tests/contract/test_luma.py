@@ -333,3 +333,22 @@ def test_registered_as_plugin_and_emulator() -> None:
     assert load_registry(plugin_manager(load_entry_points=False)).get("luma") is LumaProvider
     spec = registry.load("luma")
     assert spec.sandbox_credential == {"api_key": SANDBOX_KEY}
+
+
+async def test_unreadable_keyframe_fails_the_generation_as_luma_does(
+    luma: LumaProvider, hooks: Hooks
+) -> None:
+    request = GenerationRequest(
+        model="ray-2",
+        mode=Mode.I2V,
+        prompt="spin around",
+        params={"loop": False},
+        inputs=[InputMedia(kind=MediaKind.IMAGE, url=hooks.url("missing.png"))],
+    )
+    task = await luma.submit(request, CRED)
+    update = await poll_until_complete(
+        lambda: luma.poll(task, CRED), task_id=task.task_id, interval=0.05, timeout=5
+    )
+    assert update.error is not None and update.error["code"] == "VALIDATION_ERROR"
+    assert update.error["detail"]["field"] == "keyframes"
+    assert "Failed to read user input frames" in update.error["message"]

@@ -32,7 +32,7 @@ BLUE = png_bytes(40, 60, (20, 30, 220))
 
 @pytest.fixture(scope="module")
 def server() -> Iterator[tuple[Any, str]]:
-    app = create_app(EmulatorConfig(queue_seconds=0.1, run_seconds=0.2))
+    app = create_app(EmulatorConfig(queue_seconds=0.1, run_seconds=0.4))
     with serve_asgi(app) as url:
         yield app, url
 

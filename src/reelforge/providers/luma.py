@@ -42,7 +42,7 @@ STATES = {
 # failure_reason texts that mean a content refusal (docs list "Contains blacklisted words",
 # "Frame moderation failed", "Advanced prompt moderation failed").
 MODERATION_MARKERS = ("moderation", "blacklist", "nsfw", "safety", "inappropriate")
-VIDEO_PARAMS = ("aspect_ratio", "resolution", "loop")
+VIDEO_PARAMS = ("aspect_ratio", "resolution")
 IMAGE_PARAMS = ("aspect_ratio", "format")
 
 
@@ -116,6 +116,8 @@ class LumaProvider(Provider):
                 body[key] = params[key]
         if params.get("duration") is not None:
             body["duration"] = _duration(params["duration"])
+        if params.get("loop"):  # sent only when asked: the API refuses loop with keyframes
+            body["loop"] = True
         if params.get("concepts"):
             concepts = params["concepts"]
             keys = [concepts] if isinstance(concepts, str) else list(concepts)
@@ -266,7 +268,10 @@ def _failure(reason: str, task: ProviderTask) -> ReelForgeError:
     if any(marker in lowered for marker in MODERATION_MARKERS):
         return ReelForgeError(ErrorCode.SAFETY_FILTER, f"luma: {reason}", detail=detail)
     if "input frame" in lowered or "user input" in lowered:
-        detail["field"] = "keyframes"
+        kind = task.meta.get("kind")
+        detail["field"] = (
+            "media" if task.mode is Mode.V2V else "image_ref" if kind == "image" else "keyframes"
+        )
         return ReelForgeError(ErrorCode.VALIDATION_ERROR, f"luma: {reason}", detail=detail)
     return ReelForgeError(
         ErrorCode.PROVIDER_ERROR,
