@@ -10,10 +10,10 @@ from fastapi import APIRouter, FastAPI
 from reelforge import __version__
 from reelforge.api.errors import install_error_handlers
 from reelforge.api.middleware import RequestContextMiddleware
-from reelforge.api.routes import health, me, providers
+from reelforge.api.routes import health, me, models, providers
 from reelforge.container import Container
 
-ROUTERS: list[APIRouter] = [health.router, me.router, providers.router]
+ROUTERS: list[APIRouter] = [health.router, me.router, providers.router, models.router]
 
 
 def create_app(

@@ -17,6 +17,15 @@ from reelforge.emulators.base import EmulatorConfig
 
 # provider name → module path of its emulator package
 EMULATOR_MODULES: dict[str, str] = {
+    "atlas": "reelforge.emulators.atlas",
+    "fal": "reelforge.emulators.fal",
+    "replicate": "reelforge.emulators.replicate",
+    "runware": "reelforge.emulators.runware",
+    "sync": "reelforge.emulators.sync",
+    "together": "reelforge.emulators.together",
+    "pollinations": "reelforge.emulators.pollinations",
+    "huggingface": "reelforge.emulators.huggingface",
+    "comfyui": "reelforge.emulators.comfyui",
     "luma": "reelforge.emulators.luma",
     "higgsfield": "reelforge.emulators.higgsfield",
     "minimax": "reelforge.emulators.minimax",

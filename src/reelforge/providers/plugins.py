@@ -15,6 +15,15 @@ ENTRY_POINT_GROUP = "reelforge.providers"
 
 # Built-in provider modules; each defines a ``register_providers`` hookimpl.
 DEFAULT_PLUGINS: tuple[str, ...] = (
+    "reelforge.providers.atlas",
+    "reelforge.providers.fal",
+    "reelforge.providers.replicate",
+    "reelforge.providers.runware",
+    "reelforge.providers.sync",
+    "reelforge.providers.together",
+    "reelforge.providers.pollinations",
+    "reelforge.providers.huggingface",
+    "reelforge.providers.comfyui",
     "reelforge.providers.luma",
     "reelforge.providers.higgsfield",
     "reelforge.providers.minimax",
