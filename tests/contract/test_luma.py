@@ -293,15 +293,18 @@ async def test_validation_errors_name_the_field(luma: LumaProvider) -> None:
     assert "too short" in too_short.value.message
 
 
-async def test_callback_receives_the_finished_generation(luma: LumaProvider, hooks: Hooks) -> None:
+async def test_callback_receives_the_finished_generation(
+    luma: LumaProvider, hooks: Hooks, emu: Any
+) -> None:
     request = t2v().model_copy(update={"callback_url": f"{hooks.base_url}/hook"})
     task = await luma.submit(request, CRED)
-    for _ in range(100):
+    for _ in range(300):
         if any(h.get("id") == task.task_id for h in hooks.received):
             break
         await asyncio.sleep(0.05)
     received = [h for h in hooks.received if h.get("id") == task.task_id]
-    assert received and received[-1]["state"] == "completed"
+    assert received, emu.callbacks_sent
+    assert received[-1]["state"] == "completed"
 
 
 async def test_official_sdk_drives_the_emulator(server: tuple[Any, str], emu: Any) -> None:

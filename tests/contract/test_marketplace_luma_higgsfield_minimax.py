@@ -117,6 +117,8 @@ CANARY_CREDENTIALS = {
 @pytest.mark.parametrize("name", PROVIDERS)
 async def test_keys_never_reach_logs_or_errors(name: str, caplog: pytest.LogCaptureFixture) -> None:
     caplog.set_level(logging.DEBUG)
+    for noisy in ("httpx", "httpcore"):  # configure_logging quiets them; hear everything here
+        caplog.set_level(logging.DEBUG, logger=noisy)
     values, accepted = CANARY_CREDENTIALS[name]
     entry = next(e for e in service_entries() if e.provider == name)
     cls = load_registry(plugin_manager(load_entry_points=False)).get(name)
