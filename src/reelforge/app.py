@@ -18,7 +18,9 @@ from fastapi import FastAPI
 from starlette.applications import Starlette
 from starlette.routing import Mount
 
+from reelforge import billing
 from reelforge.api.app import create_app
+from reelforge.billing.run_billing import LedgerRunBilling
 from reelforge.catalog.atlas_discovery import AtlasDiscovery
 from reelforge.catalog.catalog import Catalog
 from reelforge.catalog.loader import load_curated
@@ -115,6 +117,7 @@ def build_container(settings: Settings) -> Container:
         vault=vault,
         hub=hub,
     )
+    container.extras["secret"] = secret
     container._closers.extend([provider_client.aclose, *sandbox_closers])
     container.catalog = build_catalog(settings, hub)
     return container
@@ -191,6 +194,11 @@ async def prepare(container: Container, *, upgrade_db: bool) -> None:
     if upgrade_db:
         await migrate.upgrade(container.db.url)
     await ensure_owner(container)
+    async with container.db.transaction() as session:
+        settings = container.settings
+        await billing.sync_plans(
+            session, billing.load_plans(settings.plans_file), settings.default_plan
+        )
 
 
 def build_engine(container: Container) -> None:

@@ -40,12 +40,14 @@ async def test_list_needs_a_key(client: httpx.AsyncClient) -> None:
 async def test_filters_and_price_order(client: httpx.AsyncClient) -> None:
     i2v = (await client.get("/v1/models", params={"mode": "i2v"})).json()["models"]
     assert i2v and all("i2v" in m["modes"] for m in i2v)
-    prices = [m["price"]["micros"] for m in i2v if m["price"]["known"]]
+    # Sorted by the price of one generation at default settings (per-second prices times
+    # the default duration), unknown prices last.
+    prices = [m["price"]["typical_micros"] for m in i2v if m["price"]["typical_micros"] is not None]
     assert prices == sorted(prices)
     unknown_seen = False
     for m in i2v:
-        unknown_seen = unknown_seen or not m["price"]["known"]
-        assert m["price"]["known"] is not True or not unknown_seen, "unknown prices come last"
+        unknown_seen = unknown_seen or m["price"]["typical_micros"] is None
+        assert m["price"]["typical_micros"] is None or not unknown_seen, "unknown prices come last"
     found = (await client.get("/v1/models", params={"q": "veo3.1", "mode": "t2v"})).json()
     assert [m["id"] for m in found["models"]] == [
         m["id"] for m in found["models"] if "veo3.1" in m["id"] and "t2v" in m["modes"]
