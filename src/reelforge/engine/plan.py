@@ -128,7 +128,15 @@ def _cache_key(step: PlannedStep, parent_keys: Mapping[str, str], shas: Mapping[
         for i in step.inputs
     )
     params = sorted(step.params.items())
-    doc = (step.entry.id, step.mode.value, step.prompt, step.negative_prompt, step.seed, params, inputs)
+    doc = (
+        step.entry.id,
+        step.mode.value,
+        step.prompt,
+        step.negative_prompt,
+        step.seed,
+        params,
+        inputs,
+    )
     return hashlib.sha256(repr(doc).encode()).hexdigest()
 
 

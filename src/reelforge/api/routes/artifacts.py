@@ -14,6 +14,7 @@ from reelforge.domain.errors import ErrorCode, ReelForgeError
 from reelforge.domain.media import sniff_content_type
 from reelforge.engine.media_io import verify_artifact_link
 from reelforge.storage.artifact_tables import ArtifactRow
+from reelforge.storage.blobs import FileBlobStore
 
 router = APIRouter(tags=["artifacts"])
 
@@ -78,7 +79,12 @@ async def upload(
 async def get_artifact(
     artifact_id: str, container: ContainerDep, principal: CurrentPrincipal
 ) -> dict[str, Any]:
-    return artifact_view(await container.artifacts.get(artifact_id, owner_id=principal.user_id))
+    """The artifact's metadata and provenance; ``path`` is its file when stored locally."""
+    row = await container.artifacts.get(artifact_id, owner_id=principal.user_id)
+    path = None
+    if isinstance(container.blobs, FileBlobStore):
+        path = str(await container.blobs.local_path(row.sha256))
+    return artifact_view(row, path)
 
 
 @router.get("/v1/artifacts/{artifact_id}/content")
