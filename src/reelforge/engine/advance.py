@@ -185,7 +185,7 @@ class Engine:
                 self.events.notify(step.run_id)
                 return Advance(next_at=time.time() + delay)
             raise
-        interval = task.poll_interval_seconds or resolved.provider.default_poll_interval
+        interval = _interval(task, resolved.provider.default_poll_interval)
         if request.callback_url:
             # The provider calls back when done; polling is only a slow safety net.
             task.meta["callback"] = True
@@ -317,7 +317,7 @@ class Engine:
             return Advance(next_at=step.next_at)
         task = ProviderTask.model_validate(step.task)
         resolved = await self.hub.resolve(task.provider, step.owner_id)
-        interval = task.poll_interval_seconds or resolved.provider.default_poll_interval
+        interval = _interval(task, resolved.provider.default_poll_interval)
         if task.meta.get("callback"):
             interval = max(interval * CALLBACK_POLL_FACTOR, 30.0)
         try:
@@ -522,6 +522,11 @@ class Engine:
         if isinstance(exc, _LostRace):
             return Advance()
         return await self.finisher.fail(step, exc)
+
+
+def _interval(task: ProviderTask, default: float) -> float:
+    """The task's own poll interval when it has one (0 = its result is already in hand)."""
+    return default if task.poll_interval_seconds is None else task.poll_interval_seconds
 
 
 class _LostRace(ReelForgeError):

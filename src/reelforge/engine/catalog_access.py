@@ -72,7 +72,8 @@ class CatalogAccess:
         return await self.catalog.get(model_id)
 
     async def view_for(self, pipeline: Pipeline) -> PlanningView:
-        ids: set[str] = {LAST_FRAME_MODEL}
+        # The last-frame helper is only needed where media flows along edges.
+        ids: set[str] = {LAST_FRAME_MODEL} if pipeline.edges else set()
         for node in pipeline.nodes:
             ids.add(node.model)
             ids.update(node.fallbacks)

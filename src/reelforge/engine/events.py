@@ -28,7 +28,7 @@ class EventBus:
     ) -> None:
         """Add an event inside the caller's transaction; call ``notify`` after commit."""
         await session.execute(
-            insert(RunEventRow).values(
+            insert(RunEventRow.__table__).values(
                 run_id=run_id, step_id=step_id, type=type_, data=data or {}, created_at=utcnow()
             )
         )
@@ -37,7 +37,7 @@ class EventBus:
         if rows:
             now = utcnow()
             await session.execute(
-                insert(RunEventRow),
+                insert(RunEventRow.__table__),
                 [{"step_id": None, "data": {}, "created_at": now, **r} for r in rows],
             )
 

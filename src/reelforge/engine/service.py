@@ -123,8 +123,9 @@ class RunService:
         ]
         try:
             async with self.db.transaction() as session:
+                # Core inserts (no ORM unit of work): this is the hot path of every submission.
                 await session.execute(
-                    insert(RunRow).values(
+                    insert(RunRow.__table__).values(
                         id=run_id,
                         owner_id=owner_id,
                         status=RunStatus.QUEUED.value,
@@ -142,7 +143,7 @@ class RunService:
                 await self.engine.billing.hold(
                     session, owner_id=owner_id, run_id=run_id, amount_micros=hold_micros
                 )
-                await session.execute(insert(StepRow), steps)
+                await session.execute(insert(StepRow.__table__), steps)
                 await self.engine.events.emit_many(
                     session,
                     [
@@ -173,8 +174,7 @@ class RunService:
         from reelforge.providers.hub import Connection
 
         found = set()
-        for name in providers:
-            connection, _source = await self.engine.hub.connection(name, owner_id)
+        for name, connection in (await self.engine.hub.connections(providers, owner_id)).items():
             if connection is Connection.SANDBOX:
                 found.add(name)
             elif connection is Connection.OFFLINE:
