@@ -8,6 +8,7 @@ from typing import Annotated
 import typer
 
 from reelforge import __version__
+from reelforge.cli.media import media_app
 from reelforge.cli.output import console, emit_json, show_error
 from reelforge.domain.errors import ReelForgeError
 
@@ -19,6 +20,7 @@ app = typer.Typer(
 )
 db_app = typer.Typer(help="Database migrations.", no_args_is_help=True)
 app.add_typer(db_app, name="db")
+app.add_typer(media_app, name="media")
 
 JsonOpt = Annotated[bool, typer.Option("--json", help="Machine-readable output.")]
 

@@ -36,7 +36,9 @@ def filter_graph(steps: Sequence[str]) -> str:
     return ";".join(chains)
 
 
-def filter_args(info: MediaInfo, dst: Path, steps: Sequence[str], quality: Quality | str) -> list[str]:
+def filter_args(
+    info: MediaInfo, dst: Path, steps: Sequence[str], quality: Quality | str
+) -> list[str]:
     """ffmpeg arguments (without the output path) that apply ``steps`` to ``info``."""
     args = ["-i", str(info.path), "-filter_complex", filter_graph(steps), "-map", "[v]"]
     if info.kind is MediaKind.IMAGE:

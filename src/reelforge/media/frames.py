@@ -20,6 +20,7 @@ from reelforge.domain.modes import MediaKind
 from reelforge.media.files import atomic_output
 from reelforge.media.probe import MediaInfo, probe
 
+
 def _corrupt(path: Path, exc: Exception) -> ReelForgeError:
     return ReelForgeError(
         ErrorCode.UNSUPPORTED_MEDIA,
@@ -40,7 +41,9 @@ def _latest(
 ) -> av.VideoFrame | None:
     best: av.VideoFrame | None = None
     for frame in container.decode(stream):
-        if best is None or (frame.pts is not None and best.pts is not None and frame.pts >= best.pts):
+        if best is None or (
+            frame.pts is not None and best.pts is not None and frame.pts >= best.pts
+        ):
             best = frame
     return best
 
@@ -66,7 +69,9 @@ def decode_last_frame(path: Path) -> av.VideoFrame:
         raise _corrupt(path, exc) from exc
     if frame is None:
         raise ReelForgeError(
-            ErrorCode.UNSUPPORTED_MEDIA, "The video has no decodable frame.", detail={"file": path.name}
+            ErrorCode.UNSUPPORTED_MEDIA,
+            "The video has no decodable frame.",
+            detail={"file": path.name},
         )
     return frame
 
@@ -88,7 +93,9 @@ def decode_frame_at(path: Path, seconds: float) -> av.VideoFrame:
     """The frame shown at ``seconds`` (the last one if the time is past the end)."""
     if seconds < 0:
         raise ReelForgeError(
-            ErrorCode.VALIDATION_ERROR, "The time must be zero or positive.", detail={"time": seconds}
+            ErrorCode.VALIDATION_ERROR,
+            "The time must be zero or positive.",
+            detail={"time": seconds},
         )
     try:
         container, stream = _open_video(path)
@@ -106,7 +113,9 @@ def decode_frame_at(path: Path, seconds: float) -> av.VideoFrame:
         raise _corrupt(path, exc) from exc
     if shown is None:
         raise ReelForgeError(
-            ErrorCode.UNSUPPORTED_MEDIA, "The video has no decodable frame.", detail={"file": path.name}
+            ErrorCode.UNSUPPORTED_MEDIA,
+            "The video has no decodable frame.",
+            detail={"file": path.name},
         )
     return shown
 

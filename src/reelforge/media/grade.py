@@ -55,7 +55,11 @@ def look_steps(
     if grain > 0:
         steps.append(
             looks.grain_filter(
-                grain, grain_size, width=info.width or 0, height=info.height or 0, fps=info.fps or 0.0
+                grain,
+                grain_size,
+                width=info.width or 0,
+                height=info.height or 0,
+                fps=info.fps or 0.0,
             )
         )
     return steps or ["null"]
@@ -102,7 +106,13 @@ async def grade(
     timeout: float | None = None,
 ) -> Path:
     return await film_look(
-        src, dst, look=look, strength=strength, quality=quality, on_progress=on_progress, timeout=timeout
+        src,
+        dst,
+        look=look,
+        strength=strength,
+        quality=quality,
+        on_progress=on_progress,
+        timeout=timeout,
     )
 
 
@@ -132,12 +142,22 @@ async def tonemap(
     src: Path,
     dst: Path,
     *,
+    exposure: float = 1.0,
+    white: float = 2.0,
     quality: Quality | str = Quality.FAST,
     on_progress: ProgressFn | None = None,
     timeout: float | None = None,
 ) -> Path:
-    return await film_look(
-        src, dst, look=None, tonemap=True, quality=quality, on_progress=on_progress, timeout=timeout
+    """Reinhard tone mapping on its own, with its exposure and white point."""
+    info = probe(src, expect=_KINDS)
+    return await apply_filters(
+        src,
+        dst,
+        [looks.tonemap_filter(exposure, white)],
+        info=info,
+        quality=quality,
+        on_progress=on_progress,
+        timeout=timeout,
     )
 
 
@@ -151,5 +171,11 @@ async def sharpen(
     timeout: float | None = None,
 ) -> Path:
     return await film_look(
-        src, dst, look=None, sharpen=amount, quality=quality, on_progress=on_progress, timeout=timeout
+        src,
+        dst,
+        look=None,
+        sharpen=amount,
+        quality=quality,
+        on_progress=on_progress,
+        timeout=timeout,
     )

@@ -67,13 +67,13 @@ def grade_filter(look: Look | str, strength: float = 1.0) -> str:
             # Smoothstep on normalised limited-range luma, blended in by `curve`.
             x = "clip((val-16)/219,0,1)"
             y = f"clip(16+219*((1-{_num(curve)})*{x}+{_num(curve)}*{x}*{x}*(3-2*{x})),0,255)"
-        parts.append(
-            f"lutyuv=y='{y}':u='clip(val+{_num(u)},0,255)':v='clip(val+{_num(v)},0,255)'"
-        )
+        parts.append(f"lutyuv=y='{y}':u='clip(val+{_num(u)},0,255)':v='clip(val+{_num(v)},0,255)'")
     return ",".join(parts)
 
 
-def grain_filter(amount: float, size: float = 1.0, *, width: int = 0, height: int = 0, fps: float = 0.0) -> str:
+def grain_filter(
+    amount: float, size: float = 1.0, *, width: int = 0, height: int = 0, fps: float = 0.0
+) -> str:
     """Film grain on luma only, changing every frame.
 
     ``amount`` 0..1 is the grain strength; ``size`` ≥ 1 its coarseness. Fine grain (size

@@ -60,7 +60,9 @@ class MediaInfo:
 
 
 def _unsupported(message: str, path: Path, **detail: Any) -> ReelForgeError:
-    return ReelForgeError(ErrorCode.UNSUPPORTED_MEDIA, message, detail={"file": path.name, **detail})
+    return ReelForgeError(
+        ErrorCode.UNSUPPORTED_MEDIA, message, detail={"file": path.name, **detail}
+    )
 
 
 def _check_dimensions(path: Path, kind: MediaKind, w: int, h: int, limits: MediaLimits) -> None:
@@ -102,7 +104,9 @@ def _probe_image(path: Path, content_type: str, size: int, limits: MediaLimits) 
             detail={"file": path.name},
         ) from exc
     except (OSError, SyntaxError, ValueError) as exc:
-        raise _unsupported("The image is corrupt or truncated.", path, reason=str(exc)[:200]) from exc
+        raise _unsupported(
+            "The image is corrupt or truncated.", path, reason=str(exc)[:200]
+        ) from exc
     return MediaInfo(
         path=path,
         kind=MediaKind.IMAGE,
@@ -178,7 +182,11 @@ def _probe_av(path: Path, content_type: str | None, size: int, limits: MediaLimi
             raise ReelForgeError(
                 ErrorCode.VALIDATION_ERROR,
                 "The media is too long to process here.",
-                detail={"file": path.name, "duration": duration, "max": limits.max_duration_seconds},
+                detail={
+                    "file": path.name,
+                    "duration": duration,
+                    "max": limits.max_duration_seconds,
+                },
             )
         return MediaInfo(
             path=path,
@@ -202,7 +210,10 @@ def _is_cover_art(stream: av.video.stream.VideoStream) -> bool:
 
 
 def probe(
-    path: Path, *, expect: MediaKind | tuple[MediaKind, ...] | None = None, limits: MediaLimits = DEFAULT_LIMITS
+    path: Path,
+    *,
+    expect: MediaKind | tuple[MediaKind, ...] | None = None,
+    limits: MediaLimits = DEFAULT_LIMITS,
 ) -> MediaInfo:
     """Describe ``path``; refuse what we cannot or should not process.
 

@@ -113,7 +113,7 @@ async def run_process(
             f"Could not start {os.path.basename(cmd[0])}.",
             detail={"program": os.path.basename(cmd[0]), "reason": exc.strerror},
         ) from exc
-    tail: deque[str] = deque(maxlen=40)
+    tail: deque[str] = deque(maxlen=80)
     assert proc.stderr is not None
     readers = [_drain_stderr(proc.stderr, tail)]
     if progress_on_stdout:
@@ -141,7 +141,9 @@ async def run_process(
     return ProcessResult(proc.returncode, "\n".join(tail), time.monotonic() - started)
 
 
-def ffmpeg_command(args: Sequence[str], *, strict: bool = True, loglevel: str = "error") -> list[str]:
+def ffmpeg_command(
+    args: Sequence[str], *, strict: bool = True, loglevel: str = "error"
+) -> list[str]:
     """The full command line for ``args`` (inputs, filters, outputs)."""
     cmd = [ffmpeg_exe(), "-hide_banner", "-nostdin", "-nostats", "-loglevel", loglevel]
     cmd += ["-progress", "pipe:1", "-y"]

@@ -14,7 +14,7 @@ from reelforge.providers.hookspecs import ProviderHooks
 ENTRY_POINT_GROUP = "reelforge.providers"
 
 # Built-in provider modules; each defines a ``register_providers`` hookimpl.
-DEFAULT_PLUGINS: tuple[str, ...] = ()
+DEFAULT_PLUGINS: tuple[str, ...] = ("reelforge.providers.local",)
 
 
 class ProviderRegistry:
