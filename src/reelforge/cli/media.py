@@ -12,7 +12,7 @@ from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
 from reelforge.cli.output import console, emit_json, show_error
-from reelforge.domain.errors import ErrorCode, ReelForgeError
+from reelforge.domain.errors import ReelForgeError
 from reelforge.media import export as export_mod
 from reelforge.media import frames
 from reelforge.media import grade as grade_mod
@@ -136,8 +136,8 @@ def grade(
             as_json,
         )
         _done(result, as_json)
-    except (ReelForgeError, ValueError) as exc:
-        _fail(exc if isinstance(exc, ReelForgeError) else _bad_value(exc), as_json)
+    except ReelForgeError as exc:
+        _fail(exc, as_json)
 
 
 @media_app.command()
@@ -160,8 +160,8 @@ def upscale(
             as_json,
         )
         _done(result, as_json)
-    except (ReelForgeError, ValueError) as exc:
-        _fail(exc if isinstance(exc, ReelForgeError) else _bad_value(exc), as_json)
+    except ReelForgeError as exc:
+        _fail(exc, as_json)
 
 
 @media_app.command()
@@ -185,8 +185,8 @@ def export(
             as_json,
         )
         _done(result, as_json)
-    except (ReelForgeError, ValueError) as exc:
-        _fail(exc if isinstance(exc, ReelForgeError) else _bad_value(exc), as_json)
+    except ReelForgeError as exc:
+        _fail(exc, as_json)
 
 
 @media_app.command()
@@ -229,7 +229,3 @@ def voices(as_json: JsonOpt = False) -> None:
         console.print(
             f"[bold]{voice.id}[/]  {voice.label}  {voice.sample_rate} Hz  [dim]{voice.source}[/]"
         )
-
-
-def _bad_value(exc: ValueError) -> ReelForgeError:
-    return ReelForgeError(ErrorCode.VALIDATION_ERROR, str(exc))

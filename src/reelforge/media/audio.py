@@ -15,6 +15,7 @@ from reelforge.media.encode import audio_output_args
 from reelforge.media.files import atomic_output, scratch_dir
 from reelforge.media.probe import MediaInfo, probe
 from reelforge.media.runner import ProgressFn, run_ffmpeg
+from reelforge.media.values import choice
 
 
 @dataclass(frozen=True)
@@ -163,7 +164,7 @@ async def mux_audio(
         raise ReelForgeError(
             ErrorCode.VALIDATION_ERROR, "volume must be between 0 and 4.", detail={"volume": volume}
         )
-    mode = MuxMode(mode)
+    mode = choice(MuxMode, mode, "mode")
     duration = vinfo.duration or 0.0
     with scratch_dir(dst) as scratch:
         track = ainfo.path

@@ -6,6 +6,7 @@ from enum import StrEnum
 from pathlib import Path
 
 from reelforge.media.probe import MediaInfo
+from reelforge.media.values import choice
 
 # Audio codecs an MP4 can carry as they are (copying is lossless and costs nothing).
 _MP4_AUDIO = {"aac", "mp3", "alac", "opus", "ac3", "eac3"}
@@ -28,7 +29,7 @@ _X264: dict[Quality, tuple[str, str]] = {
 
 
 def video_args(quality: Quality | str = Quality.FAST) -> list[str]:
-    preset, crf = _X264[Quality(quality)]
+    preset, crf = _X264[choice(Quality, quality, "quality")]
     return ["-c:v", "libx264", "-preset", preset, "-crf", crf, "-pix_fmt", "yuv420p"]
 
 

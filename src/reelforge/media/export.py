@@ -12,6 +12,7 @@ from reelforge.domain.modes import MediaKind
 from reelforge.media.files import atomic_output
 from reelforge.media.probe import probe
 from reelforge.media.runner import ProgressFn, run_ffmpeg
+from reelforge.media.values import choice
 
 
 @dataclass(frozen=True)
@@ -83,7 +84,7 @@ async def export(
     if not 14 <= crf <= 32:
         raise ReelForgeError(ErrorCode.VALIDATION_ERROR, "crf must be 14..32.", detail={"crf": crf})
     info = probe(src, expect=MediaKind.VIDEO)
-    graph = _fit_graph(target.width, target.height, Fit(fit), info.fps or 30.0)
+    graph = _fit_graph(target.width, target.height, choice(Fit, fit, "fit"), info.fps or 30.0)
     args = ["-i", str(info.path)]
     if info.has_audio:
         audio_map = ["-map", "0:a:0"]

@@ -9,6 +9,7 @@ timestamp so leading frames of an open GOP can never be chosen.
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from pathlib import Path
 
 import av
@@ -36,11 +37,10 @@ def _open_video(path: Path) -> tuple[av.container.InputContainer, av.video.strea
     return container, stream
 
 
-def _latest(
-    container: av.container.InputContainer, stream: av.video.stream.VideoStream
-) -> av.VideoFrame | None:
+def _latest(decoded: Iterable[av.VideoFrame]) -> av.VideoFrame | None:
+    """The frame with the greatest timestamp (the last one shown)."""
     best: av.VideoFrame | None = None
-    for frame in container.decode(stream):
+    for frame in decoded:
         if best is None or (
             frame.pts is not None and best.pts is not None and frame.pts >= best.pts
         ):
@@ -59,12 +59,12 @@ def decode_last_frame(path: Path) -> av.VideoFrame:
                 try:
                     # backward=True lands on the last keyframe at or before the end.
                     container.seek(end, stream=stream, backward=True, any_frame=False)
-                    frame = _latest(container, stream)
+                    frame = _latest(container.decode(stream))
                 except av.FFmpegError:
                     frame = None  # unseekable (no index): fall back to decoding it all
             if frame is None:
                 container.seek(0)
-                frame = _latest(container, stream)
+                frame = _latest(container.decode(stream))
     except av.FFmpegError as exc:
         raise _corrupt(path, exc) from exc
     if frame is None:

@@ -10,6 +10,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from enum import StrEnum
 
+from reelforge.media.values import choice
+
 
 class Look(StrEnum):
     NEUTRAL = "neutral"
@@ -51,7 +53,7 @@ def _num(value: float) -> str:
 
 def grade_filter(look: Look | str, strength: float = 1.0) -> str:
     """A colour look; ``strength`` 0..1 blends from untouched to the full look."""
-    spec = LOOKS[Look(look)]
+    spec = LOOKS[choice(Look, look, "look")]
     s = max(0.0, min(1.0, strength))
     parts = [
         "eq="
@@ -126,7 +128,7 @@ _HQDN3D = {
 
 def denoise_filter(strength: Strength | str = Strength.MEDIUM) -> str:
     """hqdn3d (fast, spatial + temporal); ``ultra`` is non-local means (slow, best)."""
-    level = Strength(strength)
+    level = choice(Strength, strength, "strength")
     if level is Strength.ULTRA:
         return "nlmeans=s=5:p=7:r=15"
     return _HQDN3D[level]

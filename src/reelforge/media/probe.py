@@ -8,6 +8,7 @@ or VALIDATION_ERROR (absurd dimensions or duration).
 
 from __future__ import annotations
 
+import warnings
 from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
@@ -89,7 +90,11 @@ def _check_dimensions(path: Path, kind: MediaKind, w: int, h: int, limits: Media
 
 def _probe_image(path: Path, content_type: str, size: int, limits: MediaLimits) -> MediaInfo:
     try:
-        with Image.open(path) as img:
+        with warnings.catch_warnings():
+            # We apply our own limit just below; Pillow's warning would only be noise.
+            warnings.simplefilter("ignore", Image.DecompressionBombWarning)
+            img = Image.open(path)
+        with img:
             # Header only: the pixel data is never decoded here.
             width, height = img.size
             _check_dimensions(path, MediaKind.IMAGE, width, height, limits)

@@ -13,6 +13,7 @@ from reelforge.media.encode import Quality, video_args
 from reelforge.media.files import atomic_output, scratch_dir
 from reelforge.media.probe import MediaInfo, probe
 from reelforge.media.runner import ProgressFn, run_ffmpeg
+from reelforge.media.values import choice
 
 
 class ExtendStrategy(StrEnum):
@@ -54,7 +55,7 @@ async def fit_duration(
             detail={"duration": duration},
         )
     info = probe(src, expect=MediaKind.VIDEO)
-    strategy = ExtendStrategy(strategy)
+    strategy = choice(ExtendStrategy, strategy, "strategy")
     have = info.duration or 0.0
     extra = duration - have
     inputs = ["-i", str(src)]

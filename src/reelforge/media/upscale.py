@@ -14,6 +14,7 @@ from reelforge.media.filtering import apply_filters
 from reelforge.media.probe import DEFAULT_LIMITS, MediaInfo, MediaLimits, probe
 from reelforge.media.runner import ProgressFn, failure, run_ffmpeg, run_process
 from reelforge.media.tools import find_upscaler
+from reelforge.media.values import choice
 
 
 class UpscaleEngine(StrEnum):
@@ -128,7 +129,7 @@ async def upscale(
     """Upscale an image or a video by ``scale``. ``tool_path`` overrides PATH (tests)."""
     info = probe(src, expect=(MediaKind.IMAGE, MediaKind.VIDEO), limits=limits)
     _check_target(info, scale, limits)
-    chosen = UpscaleEngine(engine)
+    chosen = choice(UpscaleEngine, engine, "engine")
     tool = find_upscaler(tool_path) if chosen is not UpscaleEngine.LANCZOS else None
     if chosen is UpscaleEngine.REALESRGAN and tool is None:
         raise ReelForgeError(
