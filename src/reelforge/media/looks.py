@@ -126,11 +126,16 @@ _HQDN3D = {
 }
 
 
-def denoise_filter(strength: Strength | str = Strength.MEDIUM) -> str:
-    """hqdn3d (fast, spatial + temporal); ``ultra`` is non-local means (slow, best)."""
+_NLMEANS_STRENGTH = {Strength.LIGHT: 3.0, Strength.MEDIUM: 6.0, Strength.STRONG: 10.0, Strength.ULTRA: 15.0}
+
+
+def denoise_filter(strength: Strength | str = Strength.MEDIUM, *, still: bool = False) -> str:
+    """Video: hqdn3d (fast, spatial + temporal); ``ultra`` is non-local means (slow, best).
+    A still image has no neighbouring frames to borrow from, so it always gets
+    non-local means, which is affordable for one frame."""
     level = choice(Strength, strength, "strength")
-    if level is Strength.ULTRA:
-        return "nlmeans=s=5:p=7:r=15"
+    if still or level is Strength.ULTRA:
+        return f"nlmeans=s={_NLMEANS_STRENGTH[level]:g}:p=7:r=15"
     return _HQDN3D[level]
 
 

@@ -26,7 +26,7 @@ async def denoise(
     return await apply_filters(
         src,
         dst,
-        [looks.denoise_filter(strength)],
+        [looks.denoise_filter(strength, still=info.kind is MediaKind.IMAGE)],
         info=info,
         quality=quality,
         on_progress=on_progress,

@@ -69,7 +69,8 @@ async def fit_duration(
             af.append("apad")
         else:
             factor = duration / have
-            vf.append(f"setpts=PTS*{factor:.6f}")
+            # Stretched timestamps, then back to the clip's constant frame rate.
+            vf.append(f"setpts=PTS*{factor:.6f},fps={info.fps or 30:g}")
             af.append(_atempo_chain(1 / factor))
     args = [*inputs, "-map", "0:v:0"]
     if info.has_audio:
@@ -153,6 +154,9 @@ async def concat(
                 duration=total,
                 on_progress=on_progress,
                 timeout=timeout,
+                # Nothing is decoded when copying; AAC priming makes harmless DTS
+                # overlaps at the joins, which strict mode would reject.
+                strict=False,
             )
         return dst
     first = infos[0]
