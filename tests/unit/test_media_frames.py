@@ -19,11 +19,21 @@ from tests.media_helpers import all_frames, leftovers, make_image, make_video
         ("gop12.mp4", {"gop": 12, "seconds": 2.0}),
         ("bframes.mp4", {"gop": 25, "bframes": True, "seconds": 2.0}),
         ("single_gop.mp4", {"seconds": 1.0}),
-        ("vp9.webm", {"codec": "libvpx-vp9", "gop": 10, "seconds": 1.0, "extra": ("-deadline", "realtime", "-cpu-used", "8")}),
+        (
+            "vp9.webm",
+            {
+                "codec": "libvpx-vp9",
+                "gop": 10,
+                "seconds": 1.0,
+                "extra": ("-deadline", "realtime", "-cpu-used", "8"),
+            },
+        ),
         ("mkv.mkv", {"gop": 7, "seconds": 1.5}),
     ],
 )
-def test_last_frame_equals_the_last_frame_of_a_full_decode(tmp_path: Path, name: str, kwargs: dict) -> None:
+def test_last_frame_equals_the_last_frame_of_a_full_decode(
+    tmp_path: Path, name: str, kwargs: dict
+) -> None:
     clip = make_video(tmp_path / name, **kwargs)
     decoded = all_frames(clip)
     out = frames.last_frame(clip, tmp_path / "last.png")
@@ -73,7 +83,9 @@ def test_image_where_a_video_is_required(tmp_path: Path) -> None:
 
 
 def test_truncated_video_fails_cleanly(tmp_path: Path) -> None:
-    clip = make_video(tmp_path / "c.mp4", seconds=2.0, audio=False, extra=("-movflags", "+faststart"))
+    clip = make_video(
+        tmp_path / "c.mp4", seconds=2.0, audio=False, extra=("-movflags", "+faststart")
+    )
     data = clip.read_bytes()
     cut = tmp_path / "cut.mp4"
     cut.write_bytes(data[: len(data) * 2 // 3])

@@ -38,13 +38,16 @@ async def test_cinematic_raises_contrast(tmp_path: Path) -> None:
 
 
 async def test_grain_adds_changing_luma_noise(tmp_path: Path) -> None:
-    flat = make_video(tmp_path / "flat.mp4", seconds=0.5, audio=False, extra=("-vf", "geq=lum=128:cb=128:cr=128"))
+    flat = make_video(
+        tmp_path / "flat.mp4", seconds=0.5, audio=False, extra=("-vf", "geq=lum=128:cb=128:cr=128")
+    )
     out = await grade.film_grain(flat, tmp_path / "g.mp4", amount=0.5, size=1.0)
     frames = [f.astype(float) for f in all_frames(out)]
     assert frames[3].std() > 3
     assert np.abs(frames[3] - frames[4]).mean() > 1  # different grain every frame
     coarse = await grade.film_grain(flat, tmp_path / "k.mp4", amount=0.5, size=3.0)
     fine_f, coarse_f = frames[3][..., 0], all_frames(coarse)[3].astype(float)[..., 0]
+
     # Coarse grain is correlated between neighbouring pixels; fine grain is not.
     def neighbour_corr(a: np.ndarray) -> float:
         return float(np.corrcoef(a[:, :-1].ravel(), a[:, 1:].ravel())[0, 1])
@@ -54,7 +57,9 @@ async def test_grain_adds_changing_luma_noise(tmp_path: Path) -> None:
 
 async def test_tonemap_rolls_off_highlights(tmp_path: Path) -> None:
     ramp = tmp_path / "ramp.png"
-    Image.fromarray(np.tile(np.linspace(0, 255, 256, dtype=np.uint8), (16, 1))).convert("RGB").save(ramp)
+    Image.fromarray(np.tile(np.linspace(0, 255, 256, dtype=np.uint8), (16, 1))).convert("RGB").save(
+        ramp
+    )
     out = _rgb(await grade.tonemap(ramp, tmp_path / "t.png", exposure=2.0, white=2.0))[..., 1]
     src = _rgb(ramp)[..., 1]
     # Monotonic, lifts mid-tones with exposure, and compresses the top end.
@@ -76,7 +81,13 @@ async def test_film_look_keeps_timing_and_audio(tmp_path: Path) -> None:
     src = make_video(tmp_path / "c.mp4", seconds=2.0, fps=24)
     seen: list[float] = []
     out = await grade.film_look(
-        src, tmp_path / "o.mp4", look="warm", grain=0.3, tonemap=True, sharpen=0.5, on_progress=seen.append
+        src,
+        tmp_path / "o.mp4",
+        look="warm",
+        grain=0.3,
+        tonemap=True,
+        sharpen=0.5,
+        on_progress=seen.append,
     )
     a, b = probe(src), probe(out)
     assert (b.width, b.height, b.fps, b.has_audio) == (a.width, a.height, a.fps, True)
@@ -104,7 +115,9 @@ async def test_invalid_values(tmp_path: Path) -> None:
 
 
 async def test_truncated_video_fails_without_output(tmp_path: Path) -> None:
-    clip = make_video(tmp_path / "c.mp4", seconds=2.0, audio=False, extra=("-movflags", "+faststart"))
+    clip = make_video(
+        tmp_path / "c.mp4", seconds=2.0, audio=False, extra=("-movflags", "+faststart")
+    )
     cut = tmp_path / "cut.mp4"
     cut.write_bytes(clip.read_bytes()[: clip.stat().st_size * 2 // 3])
     with pytest.raises(ReelForgeError) as err:

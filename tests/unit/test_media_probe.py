@@ -24,7 +24,12 @@ def test_video_facts(tmp_path: Path) -> None:
 
 def test_image_and_audio_facts(tmp_path: Path) -> None:
     image = probe(make_image(tmp_path / "i.png", 64, 48))
-    assert (image.kind, image.width, image.height, image.duration) == (MediaKind.IMAGE, 64, 48, None)
+    assert (image.kind, image.width, image.height, image.duration) == (
+        MediaKind.IMAGE,
+        64,
+        48,
+        None,
+    )
     tone = probe(make_tone(tmp_path / "t.wav", seconds=1.5))
     assert tone.kind is MediaKind.AUDIO and tone.has_audio
     assert tone.duration == pytest.approx(1.5, abs=0.02)

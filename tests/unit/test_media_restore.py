@@ -55,7 +55,10 @@ async def test_interpolate_doubles_the_frame_rate(tmp_path: Path) -> None:
 
 async def test_video_only_passes_refuse_images(tmp_path: Path) -> None:
     image = make_image(tmp_path / "i.png")
-    for call in (restore.deflicker(image, tmp_path / "o.mp4"), restore.interpolate(image, tmp_path / "o.mp4")):
+    for call in (
+        restore.deflicker(image, tmp_path / "o.mp4"),
+        restore.interpolate(image, tmp_path / "o.mp4"),
+    ):
         with pytest.raises(ReelForgeError) as err:
             await call
         assert err.value.code is ErrorCode.UNSUPPORTED_MEDIA

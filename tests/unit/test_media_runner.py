@@ -36,7 +36,16 @@ def _endless(out: Path) -> list[str]:
 async def test_progress_rises_to_one(tmp_path: Path) -> None:
     seen: list[float] = []
     out = tmp_path / "o.mp4"
-    args = ["-f", "lavfi", "-i", "testsrc2=size=64x48:rate=25:duration=3", "-c:v", "libx264", "-preset", "ultrafast"]
+    args = [
+        "-f",
+        "lavfi",
+        "-i",
+        "testsrc2=size=64x48:rate=25:duration=3",
+        "-c:v",
+        "libx264",
+        "-preset",
+        "ultrafast",
+    ]
     await run_ffmpeg([*args, str(out)], duration=3.0, on_progress=seen.append)
     assert out.stat().st_size > 0
     assert seen[-1] == 1.0
@@ -83,6 +92,8 @@ async def test_bad_input_is_unsupported_media(tmp_path: Path) -> None:
 
 async def test_other_failures_are_internal_and_not_retryable(tmp_path: Path) -> None:
     with pytest.raises(ReelForgeError) as err:
-        await run_ffmpeg(["-f", "lavfi", "-i", "testsrc2", "-vf", "nosuchfilter", str(tmp_path / "o.mp4")])
+        await run_ffmpeg(
+            ["-f", "lavfi", "-i", "testsrc2", "-vf", "nosuchfilter", str(tmp_path / "o.mp4")]
+        )
     assert err.value.code is ErrorCode.INTERNAL_ERROR
     assert err.value.retryable is False

@@ -65,7 +65,9 @@ async def test_concat_same_codecs_copies(tmp_path: Path, clip: Path) -> None:
 
 
 async def test_concat_different_codecs_reencodes(tmp_path: Path, clip: Path) -> None:
-    other = make_video(tmp_path / "m.mkv", seconds=1.0, fps=25, size="128x72", codec="mpeg4", audio=False)
+    other = make_video(
+        tmp_path / "m.mkv", seconds=1.0, fps=25, size="128x72", codec="mpeg4", audio=False
+    )
     out = await timeline.concat([clip, other], tmp_path / "o.mp4")
     info = probe(out)
     assert (info.codec, info.width, info.height, info.fps) == ("h264", 64, 48, 10.0)

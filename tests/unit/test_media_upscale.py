@@ -42,7 +42,9 @@ def tool_dir(tmp_path: Path) -> Path:
 
 
 async def test_lanczos_image_and_video(tmp_path: Path) -> None:
-    image = await upscale.upscale(make_image(tmp_path / "i.png", 40, 30), tmp_path / "o.png", scale=4, engine="lanczos")
+    image = await upscale.upscale(
+        make_image(tmp_path / "i.png", 40, 30), tmp_path / "o.png", scale=4, engine="lanczos"
+    )
     assert (probe(image).width, probe(image).height) == (160, 120)
     clip = make_video(tmp_path / "c.mp4", seconds=1.0, size="80x60")
     out = await upscale.upscale(clip, tmp_path / "o.mp4", scale=2, engine="lanczos")
@@ -73,7 +75,10 @@ async def test_tool_upscales_video_frame_by_frame(tmp_path: Path, tool_dir: Path
 async def test_realesrgan_requested_but_missing(tmp_path: Path) -> None:
     with pytest.raises(ReelForgeError) as err:
         await upscale.upscale(
-            make_image(tmp_path / "i.png"), tmp_path / "o.png", engine="realesrgan", tool_path=str(tmp_path)
+            make_image(tmp_path / "i.png"),
+            tmp_path / "o.png",
+            engine="realesrgan",
+            tool_path=str(tmp_path),
         )
     assert err.value.code is ErrorCode.DEPENDENCY_MISSING
     assert not (tmp_path / "o.png").exists()
@@ -82,7 +87,9 @@ async def test_realesrgan_requested_but_missing(tmp_path: Path) -> None:
 async def test_upscale_beyond_limits_is_refused(tmp_path: Path) -> None:
     image = make_image(tmp_path / "i.png", 300, 200)
     with pytest.raises(ReelForgeError) as err:
-        await upscale.upscale(image, tmp_path / "o.png", scale=4, limits=MediaLimits(image_max_side=1000))
+        await upscale.upscale(
+            image, tmp_path / "o.png", scale=4, limits=MediaLimits(image_max_side=1000)
+        )
     assert err.value.code is ErrorCode.VALIDATION_ERROR
     assert err.value.detail["width"] == 1200
 
@@ -94,7 +101,9 @@ async def test_failing_tool_leaves_nothing(tmp_path: Path) -> None:
     tool.write_text("#!/bin/sh\necho 'vkCreateInstance failed' >&2\nexit 3\n")
     os.chmod(tool, 0o755)
     with pytest.raises(ReelForgeError) as err:
-        await upscale.upscale(make_image(tmp_path / "i.png"), tmp_path / "o.png", tool_path=str(folder))
+        await upscale.upscale(
+            make_image(tmp_path / "i.png"), tmp_path / "o.png", tool_path=str(folder)
+        )
     assert err.value.code is ErrorCode.INTERNAL_ERROR
     assert "vkCreateInstance" in err.value.message
     assert not (tmp_path / "o.png").exists()

@@ -126,7 +126,12 @@ _HQDN3D = {
 }
 
 
-_NLMEANS_STRENGTH = {Strength.LIGHT: 3.0, Strength.MEDIUM: 6.0, Strength.STRONG: 10.0, Strength.ULTRA: 15.0}
+_NLMEANS_STRENGTH = {
+    Strength.LIGHT: 3.0,
+    Strength.MEDIUM: 6.0,
+    Strength.STRONG: 10.0,
+    Strength.ULTRA: 15.0,
+}
 
 
 def denoise_filter(strength: Strength | str = Strength.MEDIUM, *, still: bool = False) -> str:

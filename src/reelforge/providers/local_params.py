@@ -6,12 +6,12 @@ same fields as JSON Schema for the canvas, and a test keeps the two in agreement
 
 from __future__ import annotations
 
-from typing import Literal
+from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
 QualityName = Literal["fast", "balanced", "best"]
-_QUALITY = Field(
+_QUALITY: Any = Field(  # shared by every op that encodes video
     default="fast",
     title="Encode quality",
     description="fast = quick intermediate (large file); best = slow, small file.",
