@@ -52,25 +52,30 @@ def _num(value: float) -> str:
 
 
 def grade_filter(look: Look | str, strength: float = 1.0) -> str:
-    """A colour look; ``strength`` 0..1 blends from untouched to the full look."""
+    """A colour look as one ``lutyuv`` (three 256-entry tables: the cheapest possible
+    pass); ``strength`` 0..1 blends from untouched to the full look.
+
+    Luma: contrast about mid-grey, brightness, gamma, then a filmic S-curve, on
+    normalised limited-range values. Chroma: saturation scales the distance from
+    neutral (128), then the colour-balance shift.
+    """
     spec = LOOKS[choice(Look, look, "look")]
     s = max(0.0, min(1.0, strength))
-    parts = [
-        "eq="
-        f"contrast={_num(_mix(1.0, spec.contrast, s))}"
-        f":saturation={_num(_mix(1.0, spec.saturation, s))}"
-        f":gamma={_num(_mix(1.0, spec.gamma, s))}"
-        f":brightness={_num(spec.brightness * s)}"
-    ]
-    u, v, curve = spec.u_shift * s, spec.v_shift * s, spec.s_curve * s
-    if u or v or curve:
-        y = "val"
-        if curve:
-            # Smoothstep on normalised limited-range luma, blended in by `curve`.
-            x = "clip((val-16)/219,0,1)"
-            y = f"clip(16+219*((1-{_num(curve)})*{x}+{_num(curve)}*{x}*{x}*(3-2*{x})),0,255)"
-        parts.append(f"lutyuv=y='{y}':u='clip(val+{_num(u)},0,255)':v='clip(val+{_num(v)},0,255)'")
-    return ",".join(parts)
+    contrast, saturation = _mix(1.0, spec.contrast, s), _mix(1.0, spec.saturation, s)
+    gamma, brightness = _mix(1.0, spec.gamma, s), spec.brightness * s
+    curve = spec.s_curve * s
+    x = "clip((val-16)/219,0,1)"
+    x = f"clip(({x}-0.5)*{_num(contrast)}+0.5+{_num(brightness)},0,1)"
+    if gamma != 1.0:
+        x = f"pow({x},{_num(1 / gamma)})"
+    if curve:
+        x = f"((1-{_num(curve)})*{x}+{_num(curve)}*{x}*{x}*(3-2*{x}))"
+    y = f"clip(16+219*{x},0,255)"
+
+    def chroma(shift: float) -> str:
+        return f"clip(128+(val-128)*{_num(saturation)}+{_num(shift * s)},0,255)"
+
+    return f"lutyuv=y='{y}':u='{chroma(spec.u_shift)}':v='{chroma(spec.v_shift)}'"
 
 
 def grain_filter(
@@ -83,7 +88,7 @@ def grain_filter(
     resolution, scaled up and overlaid, which needs the frame size (and fps, for video).
     Returns a filter_complex fragment taking ``[in]`` and giving ``[out]`` when coarse.
     """
-    strength = max(0, min(60, round(amount * 40)))
+    strength = max(0, min(30, round(amount * 30)))
     if strength == 0:
         return "null"
     if size <= 1.0 or not (width and height):

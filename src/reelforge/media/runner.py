@@ -40,6 +40,21 @@ _BAD_INPUT_MARKERS: tuple[str, ...] = (
 )
 
 
+_BOILERPLATE = (
+    "Terminating thread",
+    "Task finished",
+    "Error opening output file",
+    "Conversion failed",
+)
+
+
+def _strip_context(line: str) -> str:
+    # "[in#0/mov,mp4 @ 0x55d...] moov atom not found" → "moov atom not found"
+    while line.startswith("[") and "] " in line:
+        line = line.split("] ", 1)[1]
+    return line.strip()
+
+
 @dataclass(frozen=True)
 class ProcessResult:
     returncode: int
@@ -158,7 +173,10 @@ def failure(result: ProcessResult, program: str = "ffmpeg") -> ReelForgeError:
     """The error for a failed ffmpeg run: bad input → UNSUPPORTED_MEDIA, else INTERNAL_ERROR."""
     text = result.stderr.lower()
     lines = [line for line in result.stderr.splitlines() if line.strip()]
-    summary = lines[-1] if lines else f"exit status {result.returncode}"
+    # ffmpeg ends with generic "Terminating thread" / "Task finished" lines; the first
+    # other line is the one that says what went wrong.
+    telling = [line for line in lines if not any(n in line for n in _BOILERPLATE)]
+    summary = _strip_context((telling or lines or [f"exit status {result.returncode}"])[0])
     if any(marker in text for marker in _BAD_INPUT_MARKERS):
         return ReelForgeError(
             ErrorCode.UNSUPPORTED_MEDIA,
