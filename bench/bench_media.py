@@ -138,7 +138,7 @@ def bench_grade(clip: Path, work: Path, runs: int = 3) -> dict[str, Any]:
     ours_cpu = statistics.median(c for _, c in ours)
     cores = os.cpu_count() or 1
     return {
-        "pass": "cinematic look + grain 0.25, x264 ultrafast crf 20 (quality=fast), audio copied",
+        "pass": "cinematic look + grain 0.25, x264 ultrafast crf 21 (quality=fast), audio copied",
         "ours_wall_s": round(ours_wall, 3),
         "realtime_multiple_wall": round(SECONDS / ours_wall, 2),
         "cpu_s": round(ours_cpu, 3),

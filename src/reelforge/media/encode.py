@@ -23,7 +23,7 @@ class Quality(StrEnum):
 _X264: dict[Quality, tuple[str, str]] = {
     # (preset, crf). FAST is for intermediates that a later export re-encodes: lower
     # CRFs cost much more time on grainy frames (noise is expensive to keep).
-    Quality.FAST: ("ultrafast", "20"),
+    Quality.FAST: ("ultrafast", "21"),
     Quality.BALANCED: ("veryfast", "18"),
     Quality.BEST: ("slow", "16"),
 }
