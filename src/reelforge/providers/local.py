@@ -172,8 +172,9 @@ class LocalProvider(Provider):
         job = _JOBS.get(task.task_id)
         if job is None:
             return _lost(task.task_id)
-        if job.task is not None and job.task.done() and not job.status.terminal:
-            return _lost(task.task_id)  # its event loop is gone (a restarted worker)
+        if job.task is not None and not job.status.terminal:
+            if job.task.done() or job.task.get_loop().is_closed():
+                return _lost(task.task_id)  # its event loop is gone (a restarted worker)
         return TaskUpdate(
             status=job.status,
             progress=round(job.progress, 4),
