@@ -23,6 +23,7 @@ from reelforge.providers.base import (
     TaskUpdate,
 )
 from reelforge.providers.local import LocalProvider
+from reelforge.providers.local_ops import OPS
 from reelforge.providers.plugins import load_registry, plugin_manager
 from reelforge.providers.polling import generate
 from reelforge.storage import identity
@@ -214,3 +215,51 @@ async def _wait(provider: LocalProvider, task) -> TaskUpdate:  # type: ignore[no
             return update
         await asyncio.sleep(0.05)
     raise AssertionError("task did not finish")
+
+
+def _inputs_for(name: str, folder: Path) -> tuple[list[InputMedia], str]:
+    clip = make_video(folder / "c.mp4", seconds=1.0, size="64x48", fps=10)
+    still = make_image(folder / "i.png", 32, 24)
+    tone = make_tone(folder / "t.wav", seconds=0.5, volume=0.2)
+    video, image = (
+        video_input(clip, "video"),
+        InputMedia(kind=MediaKind.IMAGE, url=file_url(still), slot="image"),
+    )
+    audio = InputMedia(kind=MediaKind.AUDIO, url=file_url(tone), slot="audio")
+    table = {
+        "concat": [video, video],
+        "mux-audio": [video, audio],
+        "loudnorm": [audio],
+        "storyboard": [image, image, image],
+        "tts": [],
+    }
+    return table.get(name, [video]), ("Two words." if name == "tts" else "")
+
+
+# One run of every catalog model through the protocol: checks each one's wiring and
+# that its output has the kind the catalog promises.
+EXPECTED_KIND = {
+    "last-frame": MediaKind.IMAGE, "frame": MediaKind.IMAGE, "storyboard": MediaKind.IMAGE,
+    "loudnorm": MediaKind.AUDIO, "tts": MediaKind.AUDIO,
+}  # fmt: skip
+PARAMS = {
+    "extend": {"duration": 1.5},
+    "frame": {"time": 0.5},
+    "interpolate": {"fps": 20, "mode": "blend"},
+}
+
+
+@pytest.mark.parametrize("name", sorted(OPS))
+async def test_every_model_runs(provider: LocalProvider, tmp_path: Path, name: str) -> None:
+    inputs, prompt = _inputs_for(name, tmp_path)
+    request = GenerationRequest(
+        model=f"local/{name}",
+        mode=Mode.EDIT,
+        inputs=inputs,
+        prompt=prompt,
+        params=PARAMS.get(name, {}),
+    )
+    result = await generate(provider, request, NO_KEY, interval=0.05, timeout=120)
+    out = result.outputs[0]
+    assert out.media_type is EXPECTED_KIND.get(name, MediaKind.VIDEO)
+    assert probe(path_from_url(out.url)).kind is out.media_type
