@@ -10,7 +10,7 @@ from PIL import Image
 
 from reelforge.domain.errors import ErrorCode, ReelForgeError
 from reelforge.media import frames
-from tests.media_helpers import all_frames, leftovers, make_image, make_video
+from tests.media_helpers import all_frames, ffmpeg, leftovers, make_image, make_video
 
 
 @pytest.mark.parametrize(
@@ -103,3 +103,14 @@ def test_output_format_follows_suffix(tmp_path: Path) -> None:
         with Image.open(out) as img:
             assert img.format == fmt
             assert img.size == (160, 120)
+
+
+def test_rotated_video_frames_come_out_upright(tmp_path: Path) -> None:
+    clip = make_video(tmp_path / "c.mp4", seconds=0.5, size="64x48", audio=False)
+    rotated = tmp_path / "r.mp4"
+    ffmpeg("-display_rotation", "90", "-i", str(clip), "-c", "copy", str(rotated))
+    # What ffmpeg (and players) show: the picture turned upright, 48 wide and 64 high.
+    ffmpeg("-sseof", "-0.2", "-i", str(rotated), "-update", "1", str(tmp_path / "cli.png"))
+    ours = np.asarray(Image.open(frames.last_frame(rotated, tmp_path / "o.png")))
+    assert ours.shape == (64, 48, 3)
+    assert np.array_equal(ours, np.asarray(Image.open(tmp_path / "cli.png").convert("RGB")))

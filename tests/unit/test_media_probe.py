@@ -9,7 +9,7 @@ import pytest
 from reelforge.domain.errors import ErrorCode, ReelForgeError
 from reelforge.domain.modes import MediaKind
 from reelforge.media.probe import MediaLimits, probe
-from tests.media_helpers import make_image, make_tone, make_video, png_bomb
+from tests.media_helpers import ffmpeg, make_image, make_tone, make_video, png_bomb
 
 
 def test_video_facts(tmp_path: Path) -> None:
@@ -103,3 +103,19 @@ def test_wrong_kind(tmp_path: Path) -> None:
         probe(tone, expect=MediaKind.VIDEO)
     assert err.value.code is ErrorCode.UNSUPPORTED_MEDIA
     assert err.value.detail["got"] == "audio"
+
+
+def test_rotated_video_reports_upright_size(tmp_path: Path) -> None:
+    clip = make_video(tmp_path / "c.mp4", seconds=0.5, size="64x48", audio=False)
+    rotated = tmp_path / "r.mp4"
+    ffmpeg("-display_rotation", "90", "-i", str(clip), "-c", "copy", str(rotated))
+    info = probe(rotated)
+    assert (info.width, info.height, info.rotation) == (48, 64, 90)
+
+
+def test_a_changed_file_is_described_afresh(tmp_path: Path) -> None:
+    target = tmp_path / "x.mp4"
+    make_video(target, seconds=0.5, size="64x48", audio=False)
+    assert probe(target).width == 64
+    make_video(tmp_path / "y.mp4", seconds=1.0, size="80x60", audio=False).replace(target)
+    assert probe(target).width == 80

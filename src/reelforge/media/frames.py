@@ -121,8 +121,11 @@ def decode_frame_at(path: Path, seconds: float) -> av.VideoFrame:
 
 
 def frame_array(frame: av.VideoFrame) -> np.ndarray:
-    """RGB pixels (height × width × 3, uint8), converted as a full decode would be."""
-    return frame.to_ndarray(format="rgb24")
+    """RGB pixels (height × width × 3, uint8), converted as a full decode would be, and
+    turned upright as players (and ffmpeg) show it when the file says it is rotated."""
+    pixels = frame.to_ndarray(format="rgb24")
+    turns = round((getattr(frame, "rotation", 0) or 0) / 90) % 4
+    return np.ascontiguousarray(np.rot90(pixels, turns)) if turns else pixels
 
 
 def save_image(pixels: np.ndarray, dst: Path) -> Path:

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import warnings
 from dataclasses import asdict, dataclass
+from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
@@ -52,6 +53,7 @@ class MediaInfo:
     sample_rate: int | None = None
     channels: int | None = None
     size_bytes: int = 0
+    rotation: int = 0  # degrees the file asks players to turn it; width/height are upright
 
     def to_dict(self) -> dict[str, Any]:
         data = asdict(self)
@@ -177,6 +179,9 @@ def _probe_av(path: Path, content_type: str | None, size: int, limits: MediaLimi
         else:
             kind = MediaKind.VIDEO
         width, height = video.codec_context.width, video.codec_context.height
+        rotation = _rotation(container, video) if kind is MediaKind.VIDEO else 0
+        if rotation % 180:
+            width, height = height, width  # what ffmpeg and players show
         _check_dimensions(path, kind, width, height, limits)
         if video.duration is not None and video.time_base is not None:
             duration = float(video.duration * video.time_base)
@@ -205,13 +210,38 @@ def _probe_av(path: Path, content_type: str | None, size: int, limits: MediaLimi
             fps=_fps(video) if kind is MediaKind.VIDEO else None,
             frames=frames,
             size_bytes=size,
+            rotation=rotation,
             **audio_facts,
         )
+
+
+def _rotation(container: av.container.InputContainer, stream: av.video.stream.VideoStream) -> int:
+    """The display rotation, read from the first decoded frame (PyAV exposes the display
+    matrix there only). A file that cannot decode says 0 here and fails later, clearly."""
+    try:
+        for frame in container.decode(stream):
+            return round(getattr(frame, "rotation", 0) or 0) % 360
+    except (av.FFmpegError, ValueError):
+        return 0
+    return 0
 
 
 def _is_cover_art(stream: av.video.stream.VideoStream) -> bool:
     # An attached picture (album art in an m4a/mp3) is not a video.
     return bool(stream.disposition & av.stream.Disposition.attached_pic)
+
+
+@lru_cache(maxsize=256)
+def _described(path: Path, size: int, mtime_ns: int, limits: MediaLimits) -> MediaInfo:
+    # Keyed on size and mtime too: operations probe the same input more than once,
+    # and a changed file is described afresh.
+    with path.open("rb") as fh:
+        head = fh.read(64)
+    content_type = sniff_content_type(head)
+    if kind_of_content_type(content_type) is MediaKind.IMAGE:
+        assert content_type is not None
+        return _probe_image(path, content_type, size, limits)
+    return _probe_av(path, content_type, size, limits)
 
 
 def probe(
@@ -230,17 +260,10 @@ def probe(
         raise ReelForgeError(
             ErrorCode.FILE_NOT_FOUND, f"No such file: {path.name}.", detail={"file": str(path)}
         )
-    size = path.stat().st_size
-    if size == 0:
+    stat = path.stat()
+    if stat.st_size == 0:
         raise _unsupported("The file is empty.", path)
-    with path.open("rb") as fh:
-        head = fh.read(64)
-    content_type = sniff_content_type(head)
-    if kind_of_content_type(content_type) is MediaKind.IMAGE:
-        assert content_type is not None
-        info = _probe_image(path, content_type, size, limits)
-    else:
-        info = _probe_av(path, content_type, size, limits)
+    info = _described(path.resolve(), stat.st_size, stat.st_mtime_ns, limits)
     if expect is not None:
         wanted = (expect,) if isinstance(expect, MediaKind) else expect
         if info.kind not in wanted:

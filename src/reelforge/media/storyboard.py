@@ -13,7 +13,7 @@ from PIL import Image, ImageDraw, ImageFont, ImageOps
 from reelforge.domain.errors import ErrorCode, ReelForgeError
 from reelforge.domain.modes import MediaKind
 from reelforge.media.files import atomic_output
-from reelforge.media.frames import decode_frame_at
+from reelforge.media.frames import decode_frame_at, frame_array
 from reelforge.media.probe import MediaInfo, probe
 from reelforge.media.runner import ProgressFn
 
@@ -22,7 +22,7 @@ MAX_PANELS = 64
 
 def _picture(info: MediaInfo) -> Image.Image:
     if info.kind is MediaKind.VIDEO:
-        return decode_frame_at(info.path, 0.0).to_image()
+        return Image.fromarray(frame_array(decode_frame_at(info.path, 0.0)))
     with Image.open(info.path) as img:
         img.load()
         return img.convert("RGB")
