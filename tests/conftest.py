@@ -3,11 +3,14 @@
 from __future__ import annotations
 
 import os
+import uuid
 from collections.abc import AsyncIterator
 from pathlib import Path
 
 import httpx
 import pytest
+from sqlalchemy import text
+from sqlalchemy.ext.asyncio import create_async_engine
 
 from reelforge.app import api_app, open_container
 from reelforge.container import Container
@@ -15,6 +18,8 @@ from reelforge.settings import Settings
 
 # Tests never load third-party provider plugins from the environment.
 os.environ.setdefault("REELFORGE_NO_PLUGINS", "1")
+
+PG_ADMIN = "postgresql+asyncpg://postgres@127.0.0.1:5432/postgres"
 
 
 def make_settings(home: Path, **overrides: object) -> Settings:
@@ -51,5 +56,46 @@ async def client(container: Container, owner_key: str) -> AsyncIterator[httpx.As
         transport=transport,
         base_url="http://testserver",
         headers={"Authorization": f"Bearer {owner_key}"},
+    ) as c:
+        yield c
+
+
+@pytest.fixture
+async def pg_url() -> AsyncIterator[str]:
+    """A fresh PostgreSQL database on the machine's server, dropped afterwards."""
+    name = f"rf_test_{uuid.uuid4().hex[:10]}"
+    admin = create_async_engine(PG_ADMIN, isolation_level="AUTOCOMMIT")
+    try:
+        async with admin.connect() as conn:
+            await conn.execute(text(f'CREATE DATABASE "{name}"'))
+    except Exception as exc:  # a clear failure, never a silent skip
+        await admin.dispose()
+        pytest.fail(
+            f"PostgreSQL on 127.0.0.1:5432 is not usable ({exc!r}); run scripts/services.sh"
+        )
+    try:
+        yield f"postgresql+asyncpg://postgres@127.0.0.1:5432/{name}"
+    finally:
+        async with admin.connect() as conn:
+            await conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        await admin.dispose()
+
+
+@pytest.fixture
+async def running(settings: Settings) -> AsyncIterator[Container]:
+    """A container whose embedded runner is started (runs really execute)."""
+    async with open_container(settings, start_runner=True) as c:
+        yield c
+
+
+@pytest.fixture
+async def run_client(running: Container) -> AsyncIterator[httpx.AsyncClient]:
+    key = running.settings.owner_key_path.read_text().strip()
+    transport = httpx.ASGITransport(app=api_app(running), raise_app_exceptions=False)
+    async with httpx.AsyncClient(
+        transport=transport,
+        base_url="http://testserver",
+        headers={"Authorization": f"Bearer {key}"},
+        timeout=120,
     ) as c:
         yield c

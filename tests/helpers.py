@@ -51,3 +51,29 @@ def png_bytes(
 
 def run(coro: Any) -> Any:
     return asyncio.get_event_loop().run_until_complete(coro)
+
+
+class serve_in_loop:
+    """Serve an ASGI app on 127.0.0.1 inside the current event loop (for apps that share
+    the test's loop-bound resources: database engines, runners)."""
+
+    def __init__(self, app: Any, port: int | None = None) -> None:
+        self.port = port or free_port()
+        config = uvicorn.Config(
+            app, host="127.0.0.1", port=self.port, log_level="warning", lifespan="off"
+        )
+        self.server = uvicorn.Server(config)
+        self.task: asyncio.Task[None] | None = None
+
+    async def __aenter__(self) -> str:
+        self.task = asyncio.create_task(self.server.serve())
+        for _ in range(500):
+            if self.server.started:
+                break
+            await asyncio.sleep(0.01)
+        return f"http://127.0.0.1:{self.port}"
+
+    async def __aexit__(self, *exc: object) -> None:
+        self.server.should_exit = True
+        if self.task is not None:
+            await self.task

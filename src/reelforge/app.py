@@ -13,12 +13,33 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from pathlib import Path
 
+import httpx
 from fastapi import FastAPI
+from starlette.applications import Starlette
+from starlette.routing import Mount
 
+from reelforge import billing
 from reelforge.api.app import create_app
+from reelforge.billing.run_billing import LedgerRunBilling
+from reelforge.catalog.atlas_discovery import AtlasDiscovery
+from reelforge.catalog.catalog import Catalog
+from reelforge.catalog.loader import load_curated
 from reelforge.container import Container
 from reelforge.domain.identity import Role
+from reelforge.emulators import registry as emulator_registry
+from reelforge.emulators.base import EmulatorConfig
+from reelforge.engine.advance import Engine
+from reelforge.engine.catalog_access import CatalogAccess
+from reelforge.engine.events import EventBus
+from reelforge.engine.media_io import MediaIO
+from reelforge.engine.service import RunService
+from reelforge.engine.webhooks import deliver, owner_webhook_secret
+from reelforge.jobs.embedded import EmbeddedRunner
 from reelforge.logs import configure_logging, get_logger, register_secret
+from reelforge.providers.atlas import AtlasProvider
+from reelforge.providers.credentials import CredentialVault, env_credential
+from reelforge.providers.hub import ProviderHub, SandboxEndpoint
+from reelforge.providers.plugins import load_registry
 from reelforge.settings import Settings
 from reelforge.storage import identity, migrate
 from reelforge.storage.artifacts import ArtifactStore
@@ -73,15 +94,73 @@ def build_container(settings: Settings) -> Container:
         timeout_seconds=settings.fetch_timeout_seconds,
         allow_hosts=settings.fetch_allow_hosts,
     )
+    vault = CredentialVault(db, secret)
+    provider_client = httpx.AsyncClient(
+        timeout=httpx.Timeout(60.0, connect=10.0),
+        limits=httpx.Limits(max_connections=200, max_keepalive_connections=50),
+    )
+    sandbox_endpoints, sandbox_closers = build_sandbox(fetcher) if settings.sandbox else ({}, [])
+    hub = ProviderHub(
+        load_registry(),
+        vault,
+        provider_client,
+        sandbox=settings.sandbox,
+        base_urls=settings.provider_base_urls,
+        sandbox_endpoints=sandbox_endpoints,
+    )
     container = Container(
         settings=settings,
         db=db,
         blobs=blobs,
         artifacts=ArtifactStore(db, blobs),
         fetcher=fetcher,
+        vault=vault,
+        hub=hub,
     )
     container.extras["secret"] = secret
+    container._closers.extend([provider_client.aclose, *sandbox_closers])
+    container.catalog = build_catalog(settings, hub)
     return container
+
+
+def build_catalog(settings: Settings, hub: ProviderHub) -> Catalog:
+    """Curated data files plus Atlas Cloud's live list.
+
+    The list is public (no key needed), so the only question is where it comes from: an
+    explicit base URL, else the sandbox emulator when sandbox mode is on and no Atlas key
+    is in the environment, else the real API.
+    """
+    base_url = settings.provider_base_urls.get("atlas")
+    endpoint = hub.sandbox_endpoints.get("atlas")
+    if base_url:
+        atlas = AtlasDiscovery(hub.client, base_url)
+    elif endpoint is not None and hub.sandbox and env_credential(AtlasProvider) is None:
+        atlas = AtlasDiscovery(endpoint.client, endpoint.base_url)
+    else:
+        atlas = AtlasDiscovery(hub.client)
+    return Catalog(load_curated(), [atlas])
+
+
+SANDBOX_DOMAIN = "sandbox.reelforge.internal"
+
+
+def build_sandbox(fetcher: SafeFetcher) -> tuple[dict[str, SandboxEndpoint], list[object]]:
+    """In-process emulators for sandbox mode: each provider's emulator app behind an ASGI
+    transport, reachable by the adapter and (for outputs) the safe fetcher, never the network.
+    """
+    endpoints: dict[str, SandboxEndpoint] = {}
+    closers: list[object] = []
+    for name in emulator_registry.names():
+        spec = emulator_registry.load(name)
+        host = f"{name}.{SANDBOX_DOMAIN}"
+        base_url = f"http://{host}"
+        app = spec.create_app(EmulatorConfig(public_base_url=base_url))
+        transport = httpx.ASGITransport(app=app)
+        client = httpx.AsyncClient(transport=transport, base_url=base_url, timeout=60.0)
+        fetcher.add_internal_transport(host, transport)
+        endpoints[name] = SandboxEndpoint(client, base_url, spec.sandbox_credential)
+        closers.append(client.aclose)
+    return endpoints, closers
 
 
 async def ensure_owner(container: Container) -> str | None:
@@ -115,11 +194,65 @@ async def prepare(container: Container, *, upgrade_db: bool) -> None:
     if upgrade_db:
         await migrate.upgrade(container.db.url)
     await ensure_owner(container)
+    async with container.db.transaction() as session:
+        settings = container.settings
+        await billing.sync_plans(
+            session, billing.load_plans(settings.plans_file), settings.default_plan
+        )
+
+
+def build_engine(container: Container) -> None:
+    """Catalog → engine → run service → runner, on an assembled container."""
+    settings = container.settings
+    media = MediaIO(
+        container.artifacts,
+        container.fetcher,
+        public_base_url=settings.public_base_url,
+        link_secret=container.extras["secret"],
+    )
+    engine = Engine(
+        container.db,
+        container.hub,
+        container.artifacts,
+        media,
+        LedgerRunBilling(),
+        EventBus(),
+        CatalogAccess(container.catalog),
+    )
+    container.engine = engine
+    container.runs = RunService(engine)
+
+    async def on_run_finished(run_id: str) -> None:
+        await send_run_webhook(container, run_id)
+
+    container.runner = EmbeddedRunner(engine, on_run_finished=on_run_finished)
+
+
+async def send_run_webhook(container: Container, run_id: str) -> None:
+    from sqlalchemy import update
+
+    from reelforge.engine.service import run_view
+    from reelforge.storage.run_tables import RunRow
+
+    async with container.db.session() as session:
+        run = await session.get(RunRow, run_id)
+    if run is None or not run.callback_url:
+        return
+    _run, steps = await container.runs.get_run(run_id, run.owner_id)
+    secret = owner_webhook_secret(container.extras["secret"], run.owner_id)
+    status = await deliver(container.fetcher, run.callback_url, run_view(_run, steps), secret)
+    async with container.db.transaction() as session:
+        await session.execute(
+            update(RunRow).where(RunRow.id == run_id).values(webhook_status=status)
+        )
 
 
 @asynccontextmanager
 async def open_container(
-    settings: Settings | None = None, *, upgrade_db: bool | None = None
+    settings: Settings | None = None,
+    *,
+    upgrade_db: bool | None = None,
+    start_runner: bool = False,
 ) -> AsyncIterator[Container]:
     settings = settings or Settings()
     configure_logging(settings.log_level, json=settings.log_json)
@@ -128,9 +261,28 @@ async def open_container(
         await prepare(
             container, upgrade_db=container.db.is_sqlite if upgrade_db is None else upgrade_db
         )
+        build_engine(container)
+        if start_runner:
+            await container.runner.start()
+            container._closers.append(container.runner.stop)
         yield container
     finally:
         await container.aclose()
+
+
+def emulators_app(public_base: str) -> tuple[Starlette, list[str]]:
+    """Every emulator under one app, a path prefix per provider (``reelforge emulate``)."""
+    names = emulator_registry.names()
+    mounts = []
+    for name in names:
+        spec = emulator_registry.load(name)
+        mounts.append(
+            Mount(
+                f"/{name}",
+                app=spec.create_app(EmulatorConfig(public_base_url=f"{public_base}/{name}")),
+            )
+        )
+    return Starlette(routes=mounts), names
 
 
 def api_app(container: Container) -> FastAPI:

@@ -10,6 +10,12 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
+    from reelforge.catalog.catalog import Catalog
+    from reelforge.engine.advance import Engine
+    from reelforge.engine.service import RunService
+    from reelforge.jobs.runner import Runner
+    from reelforge.providers.credentials import CredentialVault
+    from reelforge.providers.hub import ProviderHub
     from reelforge.settings import Settings
     from reelforge.storage.artifacts import ArtifactStore
     from reelforge.storage.blobs import BlobStore
@@ -24,6 +30,13 @@ class Container:
     blobs: BlobStore
     artifacts: ArtifactStore
     fetcher: SafeFetcher
+    vault: CredentialVault
+    hub: ProviderHub
+    # Built by build_engine once the rest is ready.
+    catalog: Catalog = field(init=False)
+    engine: Engine = field(init=False)
+    runs: RunService = field(init=False)
+    runner: Runner = field(init=False)
     # Services added by later areas (provider registry, catalog, runner, ledger, ...).
     extras: dict[str, Any] = field(default_factory=dict)
     _closers: list[Any] = field(default_factory=list)

@@ -14,6 +14,11 @@ class RunnerKind(StrEnum):
     DRAMATIQ = "dramatiq"
 
 
+class CreditDisplay(StrEnum):
+    CREDITS = "credits"
+    USD = "usd"
+
+
 class Settings(BaseSettings):
     model_config = SettingsConfigDict(
         env_prefix="REELFORGE_",
@@ -48,6 +53,10 @@ class Settings(BaseSettings):
         default=None,
         description="Key material for encrypting stored credentials; generated into <home>/secret.",
     )
+    provider_base_urls: dict[str, str] = Field(
+        default_factory=dict,
+        description='Override a provider\'s API base URL, e.g. {"kling": "http://127.0.0.1:9001"}.',
+    )
     log_level: str = "INFO"
     log_json: bool = False
     # Safe fetcher
@@ -59,6 +68,22 @@ class Settings(BaseSettings):
         "(tests and sandbox emulators on 127.0.0.1).",
     )
     upload_max_bytes: int = 512 * 1024**2
+    # Billing
+    credit_micros: int = Field(
+        default=10_000, ge=1, description="One credit in micro-USD (10000 = $0.01)."
+    )
+    credit_display: CreditDisplay = Field(
+        default=CreditDisplay.CREDITS, description="Show amounts as `credits` or `usd`."
+    )
+    plans_file: Path | None = Field(
+        default=None,
+        description="JSON file of billing plans; default: the built-in Free / Pro / Studio.",
+    )
+    default_plan: str = Field(default="free", description="The plan new users get.")
+    bill_failed_provider_charges: bool = Field(
+        default=False,
+        description="Bill the user (not the platform) when a provider charges for a failed task.",
+    )
 
     @field_validator("home", mode="before")
     @classmethod

@@ -2,40 +2,14 @@
 
 from __future__ import annotations
 
-import uuid
-from collections.abc import AsyncIterator
 from pathlib import Path
 
 import pytest
-from sqlalchemy import text
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.ext.asyncio import create_async_engine
 
 from reelforge.domain.identity import Role
 from reelforge.storage import identity, migrate
 from reelforge.storage.db import Database
-
-PG_ADMIN = "postgresql+asyncpg://postgres@127.0.0.1:5432/postgres"
-
-
-@pytest.fixture
-async def pg_url() -> AsyncIterator[str]:
-    name = f"rf_test_{uuid.uuid4().hex[:10]}"
-    admin = create_async_engine(PG_ADMIN, isolation_level="AUTOCOMMIT")
-    try:
-        async with admin.connect() as conn:
-            await conn.execute(text(f'CREATE DATABASE "{name}"'))
-    except Exception as exc:  # a clear failure, never a silent skip
-        await admin.dispose()
-        pytest.fail(
-            f"PostgreSQL on 127.0.0.1:5432 is not usable ({exc!r}); run scripts/services.sh"
-        )
-    try:
-        yield f"postgresql+asyncpg://postgres@127.0.0.1:5432/{name}"
-    finally:
-        async with admin.connect() as conn:
-            await conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-        await admin.dispose()
 
 
 async def _exercise(url: str) -> None:

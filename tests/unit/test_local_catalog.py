@@ -69,3 +69,12 @@ def test_schema_matches_the_parameter_model(name: str) -> None:
         # Defaults validate against the model itself.
     if not any(f.is_required() for f in fields.values()):
         OPS[name].params.model_validate({})
+
+
+def test_the_catalog_loader_accepts_the_file() -> None:
+    from pathlib import Path
+
+    from reelforge.catalog.loader import load_file
+
+    path = Path(str(resources.files("reelforge.catalog").joinpath("data/local.json")))
+    assert {e.id for e in load_file(path)} == {e.id for e in _entries()}

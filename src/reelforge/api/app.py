@@ -10,10 +10,30 @@ from fastapi import APIRouter, FastAPI
 from reelforge import __version__
 from reelforge.api.errors import install_error_handlers
 from reelforge.api.middleware import RequestContextMiddleware
-from reelforge.api.routes import health, me
+from reelforge.api.routes import (
+    artifacts,
+    callbacks,
+    credits,
+    generations,
+    health,
+    me,
+    models,
+    providers,
+    runs,
+)
 from reelforge.container import Container
 
-ROUTERS: list[APIRouter] = [health.router, me.router]
+ROUTERS: list[APIRouter] = [
+    health.router,
+    me.router,
+    providers.router,
+    models.router,
+    credits.router,
+    runs.router,
+    generations.router,
+    artifacts.router,
+    callbacks.router,
+]
 
 
 def create_app(

@@ -25,6 +25,7 @@ _STATUS_CODES = {
     409: ErrorCode.CONFLICT,
     413: ErrorCode.PAYLOAD_TOO_LARGE,
     415: ErrorCode.UNSUPPORTED_MEDIA,
+    416: ErrorCode.VALIDATION_ERROR,
     429: ErrorCode.RATE_LIMITED,
 }
 
@@ -98,7 +99,10 @@ def install_error_handlers(app: FastAPI) -> None:
         message = exc.detail if isinstance(exc.detail, str) else None
         if exc.status_code == 404 and message == "Not Found":
             message = "No such endpoint."
-        return envelope(ReelForgeError(code, message), status=exc.status_code)
+        response = envelope(ReelForgeError(code, message), status=exc.status_code)
+        for name, value in (exc.headers or {}).items():
+            response.headers[name] = value
+        return response
 
     @app.exception_handler(Exception)
     async def _unexpected(_request: Request, exc: Exception) -> JSONResponse:

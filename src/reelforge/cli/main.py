@@ -9,7 +9,10 @@ import typer
 
 from reelforge import __version__
 from reelforge.cli.media import media_app
+from reelforge.cli.models import models_app
 from reelforge.cli.output import console, emit_json, show_error
+from reelforge.cli.providers import providers_app
+from reelforge.cli.runs import generate, run_pipeline
 from reelforge.domain.errors import ReelForgeError
 
 app = typer.Typer(
@@ -21,6 +24,10 @@ app = typer.Typer(
 db_app = typer.Typer(help="Database migrations.", no_args_is_help=True)
 app.add_typer(db_app, name="db")
 app.add_typer(media_app, name="media")
+app.add_typer(providers_app, name="providers")
+app.command("generate")(generate)
+app.command("run")(run_pipeline)
+app.add_typer(models_app, name="models")
 
 JsonOpt = Annotated[bool, typer.Option("--json", help="Machine-readable output.")]
 
@@ -49,7 +56,7 @@ def serve(
     settings = Settings(**overrides)  # type: ignore[arg-type]
 
     async def _serve() -> None:
-        async with open_container(settings) as container:
+        async with open_container(settings, start_runner=True) as container:
             console.print(
                 f"[bold]ReelForge[/] {__version__} on http://{settings.host}:{settings.port}"
                 f"  (data: {settings.home}, sandbox: {'on' if settings.sandbox else 'off'})"
@@ -66,6 +73,49 @@ def serve(
             await uvicorn.Server(config).serve()
 
     asyncio.run(_serve())
+
+
+@app.command()
+def worker() -> None:
+    """Run steps without serving the API (the embedded runner, or a Dramatiq worker)."""
+    import signal
+
+    from reelforge.app import open_container
+    from reelforge.settings import Settings
+
+    settings = Settings()
+
+    async def _work() -> None:
+        stop = asyncio.Event()
+        loop = asyncio.get_running_loop()
+        for sig in (signal.SIGINT, signal.SIGTERM):
+            loop.add_signal_handler(sig, stop.set)
+        async with open_container(settings, start_runner=True):
+            console.print(f"[bold]ReelForge worker[/] ({settings.runner.value} runner) started")
+            await stop.wait()
+
+    asyncio.run(_work())
+
+
+@app.command()
+def emulate(
+    port: Annotated[int, typer.Option(help="Port for all emulators (a path per provider).")] = 8900,
+    host: Annotated[str, typer.Option(help="Bind address.")] = "127.0.0.1",
+    as_json: JsonOpt = False,
+) -> None:
+    """Serve every provider emulator on one port, for offline development."""
+    import uvicorn
+
+    from reelforge.app import emulators_app
+
+    app_, names = emulators_app(f"http://{host}:{port}")
+    listing = {name: f"http://{host}:{port}/{name}" for name in names}
+    if as_json:
+        emit_json({"emulators": listing})
+    else:
+        for name, url in listing.items():
+            console.print(f"{name:14} {url}")
+    uvicorn.run(app_, host=host, port=port, log_level="warning")
 
 
 @db_app.command("upgrade")

@@ -1,0 +1,1 @@
+"""The pipeline engine: documents, validation and planning, durable step advancement."""

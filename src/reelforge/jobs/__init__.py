@@ -1,0 +1,1 @@
+"""Runners: when steps are advanced (the engine decides what advancing does)."""

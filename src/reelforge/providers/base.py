@@ -172,6 +172,8 @@ class Provider(ABC):
     name: ClassVar[str]  # provider key: "kling", "runway", "local", ...
     display_name: ClassVar[str]
     credential_fields: ClassVar[tuple[CredentialField, ...]] = ()
+    # True when the provider also works without a key (e.g. Pollinations' free endpoint).
+    credential_optional: ClassVar[bool] = False
     default_base_url: ClassVar[str] = ""
     default_poll_interval: ClassVar[float] = 5.0
     supports_cancel: ClassVar[bool] = False

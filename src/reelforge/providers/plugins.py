@@ -14,7 +14,21 @@ from reelforge.providers.hookspecs import ProviderHooks
 ENTRY_POINT_GROUP = "reelforge.providers"
 
 # Built-in provider modules; each defines a ``register_providers`` hookimpl.
-DEFAULT_PLUGINS: tuple[str, ...] = ("reelforge.providers.local",)
+DEFAULT_PLUGINS: tuple[str, ...] = (
+    "reelforge.providers.grok",
+    "reelforge.providers.kling",
+    "reelforge.providers.runway",
+    "reelforge.providers.atlas",
+    "reelforge.providers.fal",
+    "reelforge.providers.replicate",
+    "reelforge.providers.runware",
+    "reelforge.providers.sync",
+    "reelforge.providers.together",
+    "reelforge.providers.pollinations",
+    "reelforge.providers.huggingface",
+    "reelforge.providers.comfyui",
+    "reelforge.providers.local",
+)
 
 
 class ProviderRegistry:

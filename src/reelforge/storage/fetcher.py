@@ -110,6 +110,13 @@ class SafeFetcher:
             for host, t in self.internal.items()
         }
 
+    def add_internal_transport(self, host: str, transport: httpx.AsyncBaseTransport) -> None:
+        """Reach ``host`` through an in-process transport (sandbox emulators)."""
+        self.internal[host.lower()] = transport
+        self._internal_clients[host.lower()] = httpx.AsyncClient(
+            transport=transport, follow_redirects=False, trust_env=False
+        )
+
     async def aclose(self) -> None:
         await self._client.aclose()
         for client in self._internal_clients.values():
@@ -261,10 +268,35 @@ class SafeFetcher:
                 await response.aclose()
         raise _unsafe(f"More than {MAX_REDIRECTS} redirects.", url, reason="redirects")
 
-    def _build_request(self, url: str, addresses: list[IPAddress]) -> httpx.Request:
+    async def post(self, url: str, body: bytes, headers: dict[str, str]) -> int:
+        """POST to a URL under the same address rules (no redirects); returns the status."""
+        addresses = await self.check_url(url)
+        request = self._build_request(url, addresses, method="POST", content=body, headers=headers)
+        client = self._internal_clients.get(urlsplit(url).netloc.lower(), self._client)
+        try:
+            async with asyncio.timeout(30):
+                response = await client.send(request)
+        except (TimeoutError, httpx.HTTPError) as exc:
+            raise ReelForgeError(
+                ErrorCode.PROVIDER_ERROR,
+                "The webhook receiver did not answer.",
+                detail={"url": _redact_url(url), "reason": type(exc).__name__},
+                retryable=True,
+            ) from exc
+        return response.status_code
+
+    def _build_request(
+        self,
+        url: str,
+        addresses: list[IPAddress],
+        *,
+        method: str = "GET",
+        content: bytes | None = None,
+        headers: dict[str, str] | None = None,
+    ) -> httpx.Request:
         parts = urlsplit(url)
         if not addresses:  # in-process transport
-            return httpx.Request("GET", url)
+            return httpx.Request(method, url, content=content, headers=headers)
         host = parts.hostname or ""
         ip = addresses[0]
         ip_host = f"[{ip}]" if isinstance(ip, ipaddress.IPv6Address) else str(ip)
@@ -272,4 +304,10 @@ class SafeFetcher:
         pinned = parts._replace(netloc=netloc).geturl()
         extensions = {"sni_hostname": host} if parts.scheme == "https" else {}
         host_header = host if parts.port is None else f"{host}:{parts.port}"
-        return httpx.Request("GET", pinned, headers={"Host": host_header}, extensions=extensions)
+        return httpx.Request(
+            method,
+            pinned,
+            content=content,
+            headers={**(headers or {}), "Host": host_header},
+            extensions=extensions,
+        )

@@ -2,9 +2,15 @@
 
 from __future__ import annotations
 
-from reelforge.storage import artifact_tables, identity_tables
+from reelforge.storage import (
+    artifact_tables,
+    credential_tables,
+    identity_tables,
+    ledger_tables,
+    run_tables,
+)
 from reelforge.storage.tables import Base
 
-TABLE_MODULES = (identity_tables, artifact_tables)
+TABLE_MODULES = (identity_tables, artifact_tables, credential_tables, run_tables, ledger_tables)
 
 metadata = Base.metadata

@@ -1,0 +1,136 @@
+"""Uploads and artifacts: media in (checked by content, not by name) and out (with ranges)."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import AsyncIterator
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Header, HTTPException, Query, Request, UploadFile
+from fastapi.responses import StreamingResponse
+
+from reelforge.api.deps import ContainerDep, CurrentPrincipal, get_principal
+from reelforge.domain.errors import ErrorCode, ReelForgeError
+from reelforge.domain.media import sniff_content_type
+from reelforge.engine.media_io import verify_artifact_link
+from reelforge.storage.artifact_tables import ArtifactRow
+
+router = APIRouter(tags=["artifacts"])
+
+_RANGE = re.compile(r"bytes=(\d*)-(\d*)$")
+
+
+def artifact_view(row: ArtifactRow) -> dict[str, Any]:
+    return {
+        "id": row.id,
+        "sha256": row.sha256,
+        "size": row.size,
+        "content_type": row.content_type,
+        "media_type": row.kind,
+        "name": row.name,
+        "sandbox": row.sandbox,
+        "provenance": row.provenance,
+        "created_at": row.created_at,
+        "url": f"/v1/artifacts/{row.id}/content",
+    }
+
+
+@router.post("/v1/uploads", status_code=201)
+async def upload(
+    file: UploadFile, container: ContainerDep, principal: CurrentPrincipal
+) -> dict[str, Any]:
+    """Upload an image, video or audio file (multipart field ``file``). The type is read
+    from the bytes; the size limit is the setting ``upload_max_bytes``."""
+    limit = container.settings.upload_max_bytes
+    async with container.artifacts.writer() as writer:
+        while chunk := await file.read(1024 * 1024):
+            writer.write(chunk)
+            if writer.size > limit:
+                raise ReelForgeError(
+                    ErrorCode.PAYLOAD_TOO_LARGE,
+                    "The upload is larger than allowed.",
+                    detail={"limit_bytes": limit},
+                )
+        if writer.size == 0:
+            raise ReelForgeError(ErrorCode.UNSUPPORTED_MEDIA, "The upload is empty.")
+        head = writer.head
+        if sniff_content_type(head) is None:
+            raise ReelForgeError(
+                ErrorCode.UNSUPPORTED_MEDIA,
+                "The file is not an image, video or audio format ReelForge knows.",
+                detail={"filename": file.filename, "declared_type": file.content_type},
+            )
+        blob = await writer.commit()
+    async with container.db.transaction() as session:
+        row = await container.artifacts.record(
+            session,
+            owner_id=principal.user_id,
+            blob=blob,
+            head=head,
+            name=file.filename or "",
+            provenance={"source": "upload"},
+        )
+    return artifact_view(row)
+
+
+@router.get("/v1/artifacts/{artifact_id}")
+async def get_artifact(
+    artifact_id: str, container: ContainerDep, principal: CurrentPrincipal
+) -> dict[str, Any]:
+    return artifact_view(await container.artifacts.get(artifact_id, owner_id=principal.user_id))
+
+
+@router.get("/v1/artifacts/{artifact_id}/content")
+async def artifact_content(
+    artifact_id: str,
+    request: Request,
+    container: ContainerDep,
+    range_header: Annotated[str | None, Header(alias="Range")] = None,
+    expires: Annotated[int | None, Query()] = None,
+    sig: Annotated[str | None, Query()] = None,
+) -> StreamingResponse:
+    """The bytes, with HTTP range requests (video players seek). Reachable with an API key,
+    or with a signed link (``expires`` + ``sig``) that ReelForge hands to providers."""
+    if sig is not None and expires is not None:
+        if not verify_artifact_link(container.engine.media.link_secret, artifact_id, expires, sig):
+            raise ReelForgeError(ErrorCode.FORBIDDEN, "The link is invalid or has expired.")
+        row = await container.artifacts.get(artifact_id)
+    else:
+        principal = await get_principal(request, container)
+        row = await container.artifacts.get(artifact_id, owner_id=principal.user_id)
+    size = row.size
+    headers = {
+        "Accept-Ranges": "bytes",
+        "ETag": f'"{row.sha256}"',
+        "Cache-Control": "private, max-age=31536000, immutable",
+    }
+    start, end, status = 0, size - 1, 200
+    if range_header:
+        match = _RANGE.match(range_header.strip())
+        if not match or (not match.group(1) and not match.group(2)):
+            raise _unsatisfiable(size)
+        if match.group(1):
+            start = int(match.group(1))
+            end = int(match.group(2)) if match.group(2) else size - 1
+        else:  # suffix range: the last N bytes
+            start = max(0, size - int(match.group(2)))
+        end = min(end, size - 1)
+        if start > end or start >= size:
+            raise _unsatisfiable(size)
+        status = 206
+        headers["Content-Range"] = f"bytes {start}-{end}/{size}"
+    headers["Content-Length"] = str(end - start + 1)
+
+    async def body() -> AsyncIterator[bytes]:
+        async for chunk in container.artifacts.open(row, start, end):
+            yield chunk
+
+    return StreamingResponse(
+        body(), status_code=status, media_type=row.content_type, headers=headers
+    )
+
+
+def _unsatisfiable(size: int) -> HTTPException:
+    return HTTPException(
+        416, "The requested range is not satisfiable.", headers={"Content-Range": f"bytes */{size}"}
+    )

@@ -1,0 +1,84 @@
+"""One generation: the one-node shortcut over runs, with ``Prefer: wait=N`` as Replicate has."""
+
+from __future__ import annotations
+
+import re
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Header, Response
+from pydantic import Field
+
+from reelforge.api.deps import ContainerDep, CurrentPrincipal
+from reelforge.api.routes.runs import start_run, view
+from reelforge.api.schemas import RequestModel
+from reelforge.domain.modes import Mode
+from reelforge.engine.pipeline import Node, NodeInput, Pipeline
+
+router = APIRouter(prefix="/v1/generations", tags=["generations"])
+
+MAX_WAIT = 60.0
+_WAIT = re.compile(r"wait(?:=(\d+(?:\.\d+)?))?")
+
+
+class GenerationIn(RequestModel):
+    model: str = Field(description="Catalog id, e.g. kling/t2v_5s")
+    mode: Mode | None = None
+    prompt: str = ""
+    negative_prompt: str | None = None
+    seed: int | None = None
+    params: dict[str, Any] = Field(default_factory=dict)
+    inputs: list[NodeInput] = Field(default_factory=list)
+    consent: bool = False
+    allow_cache: bool = False
+    callback_url: str | None = None
+
+
+def prefer_wait(prefer: str | None) -> float | None:
+    if not prefer:
+        return None
+    for part in prefer.split(","):
+        match = _WAIT.fullmatch(part.strip())
+        if match:
+            return min(MAX_WAIT, float(match.group(1) or MAX_WAIT))
+    return None
+
+
+@router.post("", status_code=202)
+async def create_generation(
+    body: GenerationIn,
+    response: Response,
+    container: ContainerDep,
+    principal: CurrentPrincipal,
+    prefer: Annotated[str | None, Header()] = None,
+    idempotency_key: Annotated[str | None, Header(alias="Idempotency-Key")] = None,
+) -> dict[str, Any]:
+    """Start one generation (a one-node run). With ``Prefer: wait=N`` the answer is 200 with
+    the finished run when it ends within N seconds (at most 60), else 202 as usual."""
+    pipeline = Pipeline(
+        nodes=[
+            Node(
+                id="gen",
+                model=body.model,
+                mode=body.mode,
+                prompt=body.prompt,
+                negative_prompt=body.negative_prompt,
+                seed=body.seed,
+                params=body.params,
+                inputs=body.inputs,
+                consent=body.consent,
+            )
+        ],
+        allow_cache=body.allow_cache,
+    )
+    run_id = await start_run(
+        container,
+        principal.user_id,
+        pipeline,
+        idempotency_key=idempotency_key,
+        callback_url=body.callback_url,
+    )
+    wait = prefer_wait(prefer)
+    if wait and await container.runner.wait_run(run_id, wait):
+        response.status_code = 200
+        response.headers["Preference-Applied"] = f"wait={wait:g}"
+    return await view(container, run_id, principal.user_id)

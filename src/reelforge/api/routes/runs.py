@@ -1,0 +1,200 @@
+"""Runs: start a pipeline, follow it (JSON or Server-Sent Events), cancel it."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import AsyncIterator
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Header, Query, Request
+from fastapi.responses import StreamingResponse
+from pydantic import Field
+
+from reelforge.api.deps import ContainerDep, CurrentPrincipal
+from reelforge.api.schemas import RequestModel
+from reelforge.container import Container
+from reelforge.domain.errors import ErrorCode, ReelForgeError
+from reelforge.engine.events import EventBus
+from reelforge.engine.pipeline import Pipeline
+from reelforge.engine.service import run_view
+from reelforge.engine.states import RunStatus
+
+router = APIRouter(prefix="/v1/runs", tags=["runs"])
+
+FINAL_EVENTS = {f"run.{s.value}" for s in RunStatus if s.terminal}
+
+
+class RunIn(RequestModel):
+    pipeline: Pipeline | None = None
+    preset: str | None = None
+    inputs: dict[str, Any] = Field(default_factory=dict)
+    callback_url: str | None = Field(
+        default=None,
+        description="Receives the final run, signed with HMAC (X-ReelForge-Signature).",
+    )
+
+
+async def resolve_pipeline(
+    pipeline: Pipeline | None, preset: str | None, inputs: dict[str, Any]
+) -> Pipeline:
+    if pipeline is not None:
+        if preset:
+            raise ReelForgeError(
+                ErrorCode.CONTRACT_MISMATCH,
+                "Send either a pipeline or a preset, not both.",
+                detail={"unknown_fields": ["preset"]},
+            )
+        return pipeline
+    if preset:
+        raise ReelForgeError(
+            ErrorCode.NOT_FOUND,
+            f"No preset {preset!r}.",
+            detail={"preset": preset, "available": []},
+        )
+    raise ReelForgeError(
+        ErrorCode.CONTRACT_MISMATCH,
+        "A run needs a pipeline (or a preset).",
+        detail={"missing_fields": ["pipeline"]},
+    )
+
+
+def present_run(data: dict[str, Any]) -> dict[str, Any]:
+    """Add where each output can be downloaded."""
+    for step in data["steps"]:
+        step["output_urls"] = [f"/v1/artifacts/{a}/content" for a in step["outputs"]]
+    final = [s for s in data["steps"] if s["status"] == "succeeded" and not s["implicit"]]
+    sinks = {d for s in data["steps"] for d in s["depends_on"]}
+    data["outputs"] = [
+        {"node_id": s["node_id"], "artifact_id": a, "url": f"/v1/artifacts/{a}/content"}
+        for s in final
+        if s["node_id"] not in sinks
+        for a in s["outputs"]
+    ]
+    return data
+
+
+async def start_run(
+    container: Container,
+    owner_id: str,
+    pipeline: Pipeline,
+    *,
+    preset: str | None = None,
+    idempotency_key: str | None = None,
+    callback_url: str | None = None,
+) -> str:
+    created = await container.runs.create_run(
+        owner_id,
+        pipeline,
+        preset=preset,
+        idempotency_key=idempotency_key,
+        callback_url=callback_url,
+    )
+    if created.ready:
+        await container.runner.enqueue(created.ready)
+    return created.run_id
+
+
+async def view(container: Container, run_id: str, owner_id: str) -> dict[str, Any]:
+    run, steps = await container.runs.get_run(run_id, owner_id)
+    return present_run(run_view(run, steps))
+
+
+@router.post("", status_code=202)
+async def create_run(
+    body: RunIn,
+    container: ContainerDep,
+    principal: CurrentPrincipal,
+    idempotency_key: Annotated[str | None, Header(alias="Idempotency-Key")] = None,
+) -> dict[str, Any]:
+    """Start a pipeline. Its quote is held first; INSUFFICIENT_FUNDS refuses it before any
+    provider is called. The answer is 202 with the run; follow it at /v1/runs/{id}/events."""
+    pipeline = await resolve_pipeline(body.pipeline, body.preset, body.inputs)
+    run_id = await start_run(
+        container,
+        principal.user_id,
+        pipeline,
+        preset=body.preset,
+        idempotency_key=idempotency_key,
+        callback_url=body.callback_url,
+    )
+    return await view(container, run_id, principal.user_id)
+
+
+@router.get("")
+async def list_runs(
+    container: ContainerDep,
+    principal: CurrentPrincipal,
+    limit: Annotated[int, Query(ge=1, le=200)] = 50,
+    before: str | None = None,
+) -> dict[str, Any]:
+    rows = await container.runs.list_runs(principal.user_id, limit=limit, before=before)
+    items = [
+        {
+            "id": r.id,
+            "status": r.status,
+            "preset": r.preset,
+            "quote_micros": r.quote_micros,
+            "cost_micros": r.cost_micros,
+            "created_at": r.created_at,
+            "finished_at": r.finished_at,
+        }
+        for r in rows
+    ]
+    return {"runs": items, "next_before": items[-1]["id"] if len(items) == limit else None}
+
+
+@router.get("/{run_id}")
+async def get_run(
+    run_id: str, container: ContainerDep, principal: CurrentPrincipal
+) -> dict[str, Any]:
+    return await view(container, run_id, principal.user_id)
+
+
+@router.post("/{run_id}/cancel")
+async def cancel_run(
+    run_id: str, container: ContainerDep, principal: CurrentPrincipal
+) -> dict[str, Any]:
+    finishing = await container.runs.cancel_run(run_id, principal.user_id)
+    if finishing:
+        await container.runner.enqueue(finishing)
+    return await view(container, run_id, principal.user_id)
+
+
+@router.get("/{run_id}/events")
+async def run_events(
+    run_id: str,
+    request: Request,
+    container: ContainerDep,
+    principal: CurrentPrincipal,
+    last_event_id: Annotated[str | None, Header(alias="Last-Event-ID")] = None,
+) -> StreamingResponse:
+    """Server-Sent Events: every state change and progress update of the run, resumable
+    with Last-Event-ID. The stream ends after the run's final event."""
+    await container.runs.get_run(run_id, principal.user_id)  # 404 for others' runs
+    start = int(last_event_id) if last_event_id and last_event_id.isdigit() else 0
+
+    async def stream() -> AsyncIterator[bytes]:
+        after = start
+        bus: EventBus = container.engine.events
+        yield b"retry: 2000\n\n"
+        while True:
+            async with container.db.session() as session:
+                rows = await bus.since(session, run_id, after)
+            for row in rows:
+                after = row.id
+                payload = json.dumps(
+                    {"step_id": row.step_id, "created_at": row.created_at.isoformat(), **row.data},
+                    default=str,
+                )
+                yield f"id: {row.id}\nevent: {row.type}\ndata: {payload}\n\n".encode()
+                if row.type in FINAL_EVENTS:
+                    return
+            if await request.is_disconnected():
+                return
+            await bus.wait(run_id, 1.0)
+
+    return StreamingResponse(
+        stream(),
+        media_type="text/event-stream",
+        headers={"Cache-Control": "no-cache", "X-Accel-Buffering": "no"},
+    )

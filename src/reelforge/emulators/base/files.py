@@ -1,0 +1,70 @@
+"""Output files: registered with a render function, rendered on first download, cached.
+
+URLs carry a random token and an expiry like presigned URLs; an expired one (or the
+``expired_output`` fault) answers 403 with an S3-style body, as real expired links do.
+"""
+
+from __future__ import annotations
+
+import secrets
+import threading
+import time
+from collections import OrderedDict
+from collections.abc import Callable
+from dataclasses import dataclass
+
+CONTENT_TYPES = {
+    "png": "image/png",
+    "jpg": "image/jpeg",
+    "jpeg": "image/jpeg",
+    "webp": "image/webp",
+    "mp4": "video/mp4",
+    "wav": "audio/wav",
+    "mp3": "audio/mpeg",
+}
+
+
+@dataclass
+class StoredFile:
+    token: str
+    ext: str
+    render: Callable[[], bytes]
+    expires_at: float
+
+
+class FileStore:
+    def __init__(self, *, ttl_seconds: float = 24 * 3600, cache_items: int = 256) -> None:
+        self.ttl_seconds = ttl_seconds
+        self._files: dict[str, StoredFile] = {}
+        self._cache: OrderedDict[str, bytes] = OrderedDict()
+        self._cache_items = cache_items
+        self._lock = threading.Lock()
+
+    def add(self, ext: str, render: Callable[[], bytes], ttl_seconds: float | None = None) -> str:
+        token = secrets.token_urlsafe(12)
+        ttl = self.ttl_seconds if ttl_seconds is None else ttl_seconds
+        with self._lock:
+            self._files[token] = StoredFile(token, ext, render, time.time() + ttl)
+        return f"{token}.{ext}"
+
+    def lookup(self, name: str) -> StoredFile | None:
+        token = name.split(".", 1)[0]
+        return self._files.get(token)
+
+    def content(self, stored: StoredFile) -> bytes:
+        with self._lock:
+            cached = self._cache.get(stored.token)
+            if cached is not None:
+                self._cache.move_to_end(stored.token)
+                return cached
+        data = stored.render()
+        with self._lock:
+            self._cache[stored.token] = data
+            while len(self._cache) > self._cache_items:
+                self._cache.popitem(last=False)
+        return data
+
+    def reset(self) -> None:
+        with self._lock:
+            self._files.clear()
+            self._cache.clear()

@@ -1,0 +1,161 @@
+"""One emulator's state: accepted keys, faults, tasks, files, and provider-shaped errors."""
+
+from __future__ import annotations
+
+import asyncio
+import base64
+import binascii
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+import httpx
+from starlette.requests import Request
+from starlette.responses import Response
+
+from reelforge.emulators.base.faults import TASK_KINDS, Fault, FaultPlan
+from reelforge.emulators.base.files import FileStore
+from reelforge.emulators.base.tasks import EmuTask, TaskStore
+
+ErrorRenderer = Callable[[str, Fault | None, str | None], Response]
+"""(kind, fault, message) → the provider's own error response for that kind:
+"auth", "rate_limit", "server_error", "malformed", "insufficient_credit", "moderation",
+"not_found", "validation"."""
+
+
+class FaultRaised(Exception):
+    def __init__(self, kind: str, fault: Fault | None = None, message: str | None = None) -> None:
+        super().__init__(kind)
+        self.kind = kind
+        self.fault = fault
+        self.message = message
+
+
+@dataclass
+class EmulatorConfig:
+    keys: set[str] = field(default_factory=set)  # accepted credentials (provider-specific form)
+    queue_seconds: float = 0.2
+    run_seconds: float = 1.0
+    image_run_seconds: float = 0.3
+    file_ttl_seconds: float = 24 * 3600
+    # Where output URLs point; None → the request's own base URL.
+    public_base_url: str | None = None
+
+
+class EmulatorState:
+    def __init__(self, name: str, config: EmulatorConfig, render_error: ErrorRenderer) -> None:
+        self.name = name
+        self.config = config
+        self.render_error = render_error
+        self.faults = FaultPlan()
+        self.tasks = TaskStore(queue_seconds=config.queue_seconds, run_seconds=config.run_seconds)
+        self.files = FileStore(ttl_seconds=config.file_ttl_seconds)
+        self.requests: dict[str, int] = {}
+        self.callbacks_sent: list[dict[str, Any]] = []
+        self._http: httpx.AsyncClient | None = None
+
+    # -- faults -----------------------------------------------------------------------
+    async def gate(self, op: str) -> Fault | None:
+        """Apply request-level faults for ``op`` (raising FaultRaised for error answers);
+        return a task-level fault (moderation, stuck, fail) for the handler to apply."""
+        self.requests[op] = self.requests.get(op, 0) + 1
+        latency = self.faults.take(op, frozenset({"latency"}))
+        if latency is not None:
+            await asyncio.sleep(latency.seconds)
+        fault = self.faults.take(op, frozenset({"timeout"}))
+        if fault is not None:
+            await asyncio.sleep(fault.seconds or 60.0)
+            raise FaultRaised("server_error", Fault("server_error", status=504))
+        for kind in ("rate_limit", "server_error", "malformed", "auth", "insufficient_credit"):
+            fault = self.faults.take(op, frozenset({kind}))
+            if fault is not None:
+                raise FaultRaised(kind, fault, fault.message)
+        return self.faults.take(op, TASK_KINDS)
+
+    def apply_task_fault(self, task: EmuTask, fault: Fault | None) -> None:
+        if fault is None:
+            return
+        if fault.kind == "stuck":
+            task.stuck = True
+        elif fault.kind in ("moderation", "fail"):
+            task.failure = (fault.kind, fault.message or _DEFAULT_FAILURES[fault.kind])
+
+    # -- media ------------------------------------------------------------------------
+    def base_url(self, request: Request) -> str:
+        if self.config.public_base_url:
+            return self.config.public_base_url.rstrip("/")
+        return str(request.base_url).rstrip("/")
+
+    def file_url(self, request: Request, ext: str, render: Callable[[], bytes]) -> str:
+        name = self.files.add(ext, render)
+        return f"{self.base_url(request)}/files/{name}"
+
+    async def load_media(self, ref: str) -> bytes:
+        """Input media by data: URI, bare base64, or http(s) URL (emulators may use loopback)."""
+        if ref.startswith("data:"):
+            _, _, payload = ref.partition(",")
+            return base64.b64decode(payload)
+        if ref.startswith(("http://", "https://")):
+            if self._http is None:
+                self._http = httpx.AsyncClient(timeout=30, follow_redirects=True)
+            response = await self._http.get(ref)
+            response.raise_for_status()
+            return response.content
+        try:
+            return base64.b64decode(ref, validate=True)
+        except (binascii.Error, ValueError) as exc:
+            raise FaultRaised("validation", message="input media is not a URL or base64") from exc
+
+    # -- callbacks --------------------------------------------------------------------
+    def schedule_callback(
+        self,
+        task: EmuTask,
+        payload: Callable[[EmuTask], Awaitable[dict[str, Any]] | dict[str, Any]],
+        headers: dict[str, str] | None = None,
+    ) -> None:
+        """POST ``payload(task)`` to the task's callback URL when it finishes."""
+        if not task.callback_url:
+            return
+        delay = max(0.0, task.finishes_at - asyncio.get_running_loop().time())
+
+        async def fire() -> None:
+            await asyncio.sleep(delay)
+            body = payload(task)
+            if asyncio.iscoroutine(body):
+                body = await body
+            if self._http is None:
+                self._http = httpx.AsyncClient(timeout=30, follow_redirects=True)
+            try:
+                r = await self._http.post(task.callback_url or "", json=body, headers=headers or {})
+                self.callbacks_sent.append({"task": task.id, "status": r.status_code})
+            except httpx.HTTPError as exc:
+                self.callbacks_sent.append({"task": task.id, "error": type(exc).__name__})
+
+        asyncio.get_running_loop().create_task(fire())
+
+    def stats(self) -> dict[str, Any]:
+        return {
+            "provider": self.name,
+            "submissions": dict(self.tasks.submissions),
+            "requests": dict(self.requests),
+            "tasks": len(self.tasks.tasks),
+            "faults": self.faults.active(),
+            "callbacks_sent": list(self.callbacks_sent),
+        }
+
+    def reset(self) -> None:
+        self.faults.clear()
+        self.tasks.reset()
+        self.files.reset()
+        self.requests.clear()
+        self.callbacks_sent.clear()
+
+    async def aclose(self) -> None:
+        if self._http is not None:
+            await self._http.aclose()
+
+
+_DEFAULT_FAILURES = {
+    "moderation": "The request was rejected by content moderation.",
+    "fail": "Internal error while generating.",
+}

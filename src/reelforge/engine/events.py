@@ -1,0 +1,73 @@
+"""Run events: stored in the database (so every API node can stream them) and announced
+in-process (so a listener in the same process hears at once instead of at its next poll)."""
+
+from __future__ import annotations
+
+import asyncio
+from collections import defaultdict
+from typing import Any
+
+from sqlalchemy import insert, select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from reelforge.storage.run_tables import RunEventRow
+from reelforge.storage.tables import utcnow
+
+
+class EventBus:
+    def __init__(self) -> None:
+        self._waiters: dict[str, set[asyncio.Event]] = defaultdict(set)
+
+    async def emit(
+        self,
+        session: AsyncSession,
+        run_id: str,
+        type_: str,
+        data: dict[str, Any] | None = None,
+        step_id: str | None = None,
+    ) -> None:
+        """Add an event inside the caller's transaction; call ``notify`` after commit."""
+        await session.execute(
+            insert(RunEventRow).values(
+                run_id=run_id, step_id=step_id, type=type_, data=data or {}, created_at=utcnow()
+            )
+        )
+
+    async def emit_many(self, session: AsyncSession, rows: list[dict[str, Any]]) -> None:
+        if rows:
+            now = utcnow()
+            await session.execute(
+                insert(RunEventRow),
+                [{"step_id": None, "data": {}, "created_at": now, **r} for r in rows],
+            )
+
+    def notify(self, run_id: str) -> None:
+        for event in list(self._waiters.get(run_id, ())):
+            event.set()
+
+    async def wait(self, run_id: str, timeout: float) -> None:
+        """Return when ``run_id`` has news in this process, or after ``timeout`` seconds
+        (news from other processes is found by the caller's next read)."""
+        event = asyncio.Event()
+        self._waiters[run_id].add(event)
+        try:
+            async with asyncio.timeout(timeout):
+                await event.wait()
+        except TimeoutError:
+            pass
+        finally:
+            self._waiters[run_id].discard(event)
+            if not self._waiters[run_id]:
+                self._waiters.pop(run_id, None)
+
+    @staticmethod
+    async def since(
+        session: AsyncSession, run_id: str, after_id: int, limit: int = 500
+    ) -> list[RunEventRow]:
+        stmt = (
+            select(RunEventRow)
+            .where(RunEventRow.run_id == run_id, RunEventRow.id > after_id)
+            .order_by(RunEventRow.id)
+            .limit(limit)
+        )
+        return list((await session.execute(stmt)).scalars())

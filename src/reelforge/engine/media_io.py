@@ -1,0 +1,147 @@
+"""Moving media between the artifact store and providers.
+
+Inputs: a provider gets a URL it can read: a local path (``file://``) for the local engine,
+a presigned URL when artifacts live in S3, a signed link to our API when a public base URL
+is configured, else the bytes inline as a ``data:`` URI (emulators and most providers take
+them). Outputs: ``data:`` URIs are decoded, ``file://`` only from the local engine, and
+everything else is downloaded through the safe fetcher (provider URLs expire).
+"""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import hmac
+import time
+from typing import Any
+from urllib.parse import unquote, urlsplit
+
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from reelforge.domain.errors import ErrorCode, ReelForgeError
+from reelforge.domain.modes import MediaKind
+from reelforge.providers.base import OutputMedia
+from reelforge.storage.artifact_tables import ArtifactRow
+from reelforge.storage.artifacts import ArtifactStore
+from reelforge.storage.blobs import FileBlobStore
+from reelforge.storage.fetcher import SafeFetcher
+
+LOCAL_PROVIDER = "local"
+DATA_URI_LIMIT = 64 * 1024 * 1024
+
+
+def sign_artifact_link(secret: str, artifact_id: str, expires: int) -> str:
+    msg = f"{artifact_id}:{expires}".encode()
+    return hmac.new(secret.encode(), msg, hashlib.sha256).hexdigest()
+
+
+def verify_artifact_link(secret: str, artifact_id: str, expires: int, signature: str) -> bool:
+    if expires < time.time():
+        return False
+    return hmac.compare_digest(sign_artifact_link(secret, artifact_id, expires), signature)
+
+
+def callback_token(secret: str, step_id: str) -> str:
+    return hmac.new(secret.encode(), f"callback:{step_id}".encode(), hashlib.sha256).hexdigest()
+
+
+class MediaIO:
+    def __init__(
+        self,
+        artifacts: ArtifactStore,
+        fetcher: SafeFetcher,
+        *,
+        public_base_url: str | None,
+        link_secret: str,
+    ) -> None:
+        self.artifacts = artifacts
+        self.fetcher = fetcher
+        self.public_base_url = public_base_url.rstrip("/") if public_base_url else None
+        self.link_secret = link_secret
+
+    def callback_url(self, *, task_provider: str, step_id: str) -> str | None:
+        """Where a provider reports completion, or None without a public base URL."""
+        if not self.public_base_url:
+            return None
+        token = callback_token(self.link_secret, step_id)
+        return f"{self.public_base_url}/v1/callbacks/{task_provider}/{step_id}?token={token}"
+
+    async def input_url(self, row: ArtifactRow, provider: str) -> str:
+        if provider == LOCAL_PROVIDER:
+            return (await self.artifacts.local_path(row)).resolve().as_uri()
+        if not isinstance(self.artifacts.blobs, FileBlobStore):
+            return await self.artifacts.blobs.url(row.sha256, expires_seconds=6 * 3600)
+        if self.public_base_url:
+            expires = int(time.time()) + 6 * 3600
+            sig = sign_artifact_link(self.link_secret, row.id, expires)
+            return (
+                f"{self.public_base_url}/v1/artifacts/{row.id}/content?expires={expires}&sig={sig}"
+            )
+        if row.size > DATA_URI_LIMIT:
+            raise ReelForgeError(
+                ErrorCode.PAYLOAD_TOO_LARGE,
+                "This input is too large to send inline; configure a public base URL or S3.",
+                detail={"artifact_id": row.id, "size": row.size},
+            )
+        data = await self.artifacts.read_bytes(row)
+        return f"data:{row.content_type};base64,{base64.b64encode(data).decode()}"
+
+    async def ingest_output(
+        self,
+        session: AsyncSession,
+        output: OutputMedia,
+        *,
+        owner_id: str,
+        provider: str,
+        name: str,
+        provenance: dict[str, Any],
+        sandbox: bool,
+    ) -> ArtifactRow:
+        """Store one provider output as an artifact, inside the caller's transaction."""
+        url = output.url
+        writer = self.artifacts.writer()
+        try:
+            if url.startswith("data:"):
+                header, _, payload = url.partition(",")
+                data = (
+                    base64.b64decode(payload) if ";base64" in header else unquote(payload).encode()
+                )
+                writer.write(data)
+                head, blob = writer.head, await writer.commit()
+            elif url.startswith("file://"):
+                if provider != LOCAL_PROVIDER:
+                    raise ReelForgeError(
+                        ErrorCode.UNSAFE_URL,
+                        "Only the local engine may hand back local files.",
+                        detail={"provider": provider},
+                    )
+                path = unquote(urlsplit(url).path)
+                with open(path, "rb") as fh:  # noqa: ASYNC230 - a local result file, read in chunks
+                    while chunk := fh.read(1024 * 1024):
+                        writer.write(chunk)
+                head, blob = writer.head, await writer.commit()
+            else:
+                kinds = [output.media_type] if output.media_type else None
+                result = await self.fetcher.fetch_to(url, writer, kinds=kinds)
+                head, blob = result.head, result.blob
+        except BaseException:
+            writer.abort()
+            raise
+        row = await self.artifacts.record(
+            session,
+            owner_id=owner_id,
+            blob=blob,
+            head=head,
+            name=name,
+            provenance=provenance,
+            sandbox=sandbox,
+            declared_type=output.content_type,
+        )
+        if output.media_type and row.kind != output.media_type.value:
+            if not (output.media_type is MediaKind.IMAGE and row.kind == MediaKind.IMAGE.value):
+                raise ReelForgeError(
+                    ErrorCode.UNSUPPORTED_MEDIA,
+                    f"{provider} said it made {output.media_type.value} but sent {row.kind}.",
+                    detail={"provider": provider},
+                )
+        return row

@@ -1,0 +1,75 @@
+"""Database access for runs and steps. Transitions are compare-and-set on the status."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sqlalchemy import select, update
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from reelforge.engine.states import TERMINAL, StepStatus, can_move
+from reelforge.storage.run_tables import RunRow, StepRow
+
+
+async def transition(
+    session: AsyncSession,
+    step_id: str,
+    old: StepStatus,
+    new: StepStatus,
+    **values: Any,
+) -> bool:
+    """Move a step from ``old`` to ``new`` (with extra column values) iff it is still ``old``."""
+    if not can_move(old, new):
+        raise ValueError(f"illegal step transition {old} → {new}")
+    result = await session.execute(
+        update(StepRow)
+        .where(StepRow.id == step_id, StepRow.status == old.value)
+        .values(status=new.value, version=StepRow.version + 1, **values)
+        .execution_options(synchronize_session=False)
+    )
+    return getattr(result, "rowcount", 0) == 1
+
+
+async def get_step(session: AsyncSession, step_id: str) -> StepRow | None:
+    return await session.get(StepRow, step_id, populate_existing=True)
+
+
+async def get_run(session: AsyncSession, run_id: str) -> RunRow | None:
+    return await session.get(RunRow, run_id, populate_existing=True)
+
+
+async def run_steps(session: AsyncSession, run_id: str) -> list[StepRow]:
+    stmt = (
+        select(StepRow)
+        .where(StepRow.run_id == run_id)
+        .order_by(StepRow.position)
+        .execution_options(populate_existing=True)
+    )
+    return list((await session.execute(stmt)).scalars())
+
+
+async def unfinished_step_ids(
+    session: AsyncSession, limit: int = 100_000
+) -> list[tuple[str, float | None]]:
+    """Every step that is not terminal (for a runner's rescan on start)."""
+    stmt = (
+        select(StepRow.id, StepRow.next_at)
+        .where(StepRow.status.not_in([s.value for s in TERMINAL]))
+        .order_by(StepRow.next_at)
+        .limit(limit)
+    )
+    return [(row[0], row[1]) for row in (await session.execute(stmt)).all()]
+
+
+async def find_cached(session: AsyncSession, owner_id: str, cache_key: str) -> StepRow | None:
+    stmt = (
+        select(StepRow)
+        .where(
+            StepRow.owner_id == owner_id,
+            StepRow.cache_key == cache_key,
+            StepRow.status == StepStatus.SUCCEEDED.value,
+        )
+        .order_by(StepRow.finished_at.desc())
+        .limit(1)
+    )
+    return (await session.execute(stmt)).scalar_one_or_none()

@@ -1,0 +1,199 @@
+"""Finishing steps and runs: failures skip descendants, the last step settles the run and
+releases what is left of its hold, all in the same transaction as the state change."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sqlalchemy import update
+
+from reelforge.domain.errors import ReelForgeError
+from reelforge.engine import repo
+from reelforge.engine.events import EventBus
+from reelforge.engine.ports import RunBilling
+from reelforge.engine.states import TERMINAL, RunStatus, StepStatus
+from reelforge.storage.db import Database
+from reelforge.storage.run_tables import RunRow, StepRow
+from reelforge.storage.tables import utcnow
+
+
+class RunFinisher:
+    def __init__(self, db: Database, billing: RunBilling, events: EventBus) -> None:
+        self.db = db
+        self.billing = billing
+        self.events = events
+
+    async def mark_running(self, session: Any, run_id: str) -> None:
+        await session.execute(
+            update(RunRow)
+            .where(RunRow.id == run_id, RunRow.status == RunStatus.QUEUED.value)
+            .values(status=RunStatus.RUNNING.value)
+        )
+
+    async def fail(self, step: StepRow, exc: ReelForgeError) -> Any:
+        from reelforge.engine.advance import Advance
+
+        error = exc.to_dict()
+        async with self.db.transaction() as session:
+            current = await repo.get_step(session, step.id)
+            if current is None or StepStatus(current.status).terminal:
+                return Advance()
+            moved = await repo.transition(
+                session,
+                step.id,
+                StepStatus(current.status),
+                StepStatus.FAILED,
+                error=error,
+                finished_at=utcnow(),
+                next_at=None,
+            )
+            if not moved:
+                return Advance()
+            await self.events.emit(
+                session, step.run_id, "step.failed", {"node": step.node_id, "error": error}, step.id
+            )
+            await self._skip_descendants(session, step.run_id, step.node_id)
+            finished = await self._settle_run(session, step.run_id)
+        self.events.notify(step.run_id)
+        return Advance(run_finished=finished)
+
+    async def skip(self, step: StepRow, reason: str) -> Any:
+        from reelforge.engine.advance import Advance
+
+        async with self.db.transaction() as session:
+            moved = await repo.transition(
+                session,
+                step.id,
+                StepStatus(step.status),
+                StepStatus.SKIPPED,
+                finished_at=utcnow(),
+                next_at=None,
+                error={"code": "SKIPPED", "message": reason},
+            )
+            if not moved:
+                return Advance()
+            await self.events.emit(
+                session,
+                step.run_id,
+                "step.skipped",
+                {"node": step.node_id, "reason": reason},
+                step.id,
+            )
+            await self._skip_descendants(session, step.run_id, step.node_id)
+            finished = await self._settle_run(session, step.run_id)
+        self.events.notify(step.run_id)
+        return Advance(run_finished=finished)
+
+    async def cancel_step(self, step: StepRow, *, provider_canceled: bool = False) -> Any:
+        from reelforge.engine.advance import Advance
+
+        async with self.db.transaction() as session:
+            moved = await repo.transition(
+                session,
+                step.id,
+                StepStatus(step.status),
+                StepStatus.CANCELED,
+                finished_at=utcnow(),
+                next_at=None,
+            )
+            if not moved:
+                return Advance()
+            await self.events.emit(
+                session,
+                step.run_id,
+                "step.canceled",
+                {"node": step.node_id, "by_provider": provider_canceled},
+                step.id,
+            )
+            if provider_canceled:
+                await self._skip_descendants(session, step.run_id, step.node_id)
+            finished = await self._settle_run(session, step.run_id)
+        self.events.notify(step.run_id)
+        return Advance(run_finished=finished)
+
+    async def after_step(self, step: StepRow) -> Any:
+        """A step succeeded: wake its children, or settle the run when it was the last."""
+        from reelforge.engine.advance import Advance
+
+        async with self.db.transaction() as session:
+            steps = await repo.run_steps(session, step.run_id)
+            children = [
+                s.id
+                for s in steps
+                if step.node_id in s.depends_on and s.status == StepStatus.HELD.value
+            ]
+            finished = None
+            if all(StepStatus(s.status).terminal for s in steps):
+                finished = await self._settle_run(session, step.run_id, steps)
+        if finished:
+            self.events.notify(step.run_id)
+        return Advance(wake=children, run_finished=finished)
+
+    async def _skip_descendants(self, session: Any, run_id: str, node_id: str) -> None:
+        steps = await repo.run_steps(session, run_id)
+        doomed = {node_id}
+        changed = True
+        while changed:  # transitive closure over depends_on
+            changed = False
+            for s in steps:
+                if s.node_id not in doomed and doomed.intersection(s.depends_on):
+                    doomed.add(s.node_id)
+                    changed = True
+        for s in steps:
+            if s.node_id == node_id or s.node_id not in doomed:
+                continue
+            if StepStatus(s.status) in (StepStatus.HELD, StepStatus.PENDING, StepStatus.QUOTED):
+                if await repo.transition(
+                    session,
+                    s.id,
+                    StepStatus(s.status),
+                    StepStatus.SKIPPED,
+                    finished_at=utcnow(),
+                    next_at=None,
+                    error={
+                        "code": "SKIPPED",
+                        "message": f"upstream step {node_id!r} did not succeed",
+                    },
+                ):
+                    await self.events.emit(
+                        session,
+                        run_id,
+                        "step.skipped",
+                        {"node": s.node_id, "because": node_id},
+                        s.id,
+                    )
+
+    async def _settle_run(
+        self, session: Any, run_id: str, steps: list[StepRow] | None = None
+    ) -> str | None:
+        """If every step is terminal, set the run's status, cost, and release the hold."""
+        steps = steps if steps is not None else await repo.run_steps(session, run_id)
+        if not all(StepStatus(s.status) in TERMINAL for s in steps):
+            return None
+        run = await repo.get_run(session, run_id)
+        if run is None or RunStatus(run.status).terminal:
+            return None
+        statuses = {s.status for s in steps}
+        if run.status == RunStatus.CANCELING.value or StepStatus.CANCELED.value in statuses:
+            final = RunStatus.CANCELED
+        elif statuses <= {StepStatus.SUCCEEDED.value}:
+            final = RunStatus.SUCCEEDED
+        else:
+            final = RunStatus.FAILED
+        cost = sum(s.cost_micros or 0 for s in steps if s.status == StepStatus.SUCCEEDED.value)
+        first_error = next((s.error for s in steps if s.status == StepStatus.FAILED.value), None)
+        result = await session.execute(
+            update(RunRow)
+            .where(RunRow.id == run_id, RunRow.status.in_(["queued", "running", "canceling"]))
+            .values(status=final.value, cost_micros=cost, finished_at=utcnow(), error=first_error)
+        )
+        if getattr(result, "rowcount", 0) != 1:
+            return None
+        released = await self.billing.release(session, owner_id=run.owner_id, run_id=run_id)
+        await self.events.emit(
+            session,
+            run_id,
+            f"run.{final.value}",
+            {"status": final.value, "cost_micros": cost, "released_micros": released},
+        )
+        return run_id

@@ -1,0 +1,300 @@
+"""Creating, reading and canceling runs (what the API and CLI call)."""
+
+from __future__ import annotations
+
+import hashlib
+import uuid
+from dataclasses import dataclass
+from typing import Any
+
+from sqlalchemy import insert, select
+from sqlalchemy.exc import IntegrityError
+
+from reelforge.domain.errors import ErrorCode, ReelForgeError
+from reelforge.domain.ids import new_id
+from reelforge.domain.modes import MediaKind
+from reelforge.engine import repo
+from reelforge.engine.advance import Engine
+from reelforge.engine.pipeline import Pipeline
+from reelforge.engine.plan import ArtifactFacts, Plan, plan_pipeline
+from reelforge.engine.states import RunStatus, StepStatus
+from reelforge.logs import get_logger
+from reelforge.providers.base import ProviderTask
+from reelforge.storage.artifact_tables import ArtifactRow
+from reelforge.storage.run_tables import RunRow, StepRow
+from reelforge.storage.tables import utcnow
+
+log = get_logger("reelforge.engine.service")
+
+
+@dataclass
+class CreatedRun:
+    run_id: str
+    ready: list[str]  # step ids that can start now
+    existing: bool = False  # an idempotent replay returned an earlier run
+
+
+def step_idempotency_key(run_id: str, node_id: str) -> str:
+    """Stable per step across retries and restarts; a UUID because some providers want one."""
+    return str(
+        uuid.UUID(bytes=hashlib.sha256(f"{run_id}/{node_id}".encode()).digest()[:16], version=4)
+    )
+
+
+class RunService:
+    def __init__(self, engine: Engine) -> None:
+        self.engine = engine
+        self.db = engine.db
+
+    async def plan(self, owner_id: str, pipeline: Pipeline) -> Plan:
+        facts = await self._artifact_facts(owner_id, pipeline)
+        view = await self.engine.catalog.view_for(pipeline)
+        return plan_pipeline(pipeline, view, facts)
+
+    async def _artifact_facts(self, owner_id: str, pipeline: Pipeline) -> dict[str, ArtifactFacts]:
+        ids = {i.artifact_id for n in pipeline.nodes for i in n.inputs if i.artifact_id}
+        if not ids:
+            return {}
+        async with self.db.session() as session:
+            rows = (
+                await session.execute(
+                    select(ArtifactRow.id, ArtifactRow.kind, ArtifactRow.sha256).where(
+                        ArtifactRow.id.in_(ids), ArtifactRow.owner_id == owner_id
+                    )
+                )
+            ).all()
+        return {r[0]: ArtifactFacts(MediaKind(r[1]), r[2]) for r in rows}
+
+    async def create_run(
+        self,
+        owner_id: str,
+        pipeline: Pipeline,
+        *,
+        preset: str | None = None,
+        idempotency_key: str | None = None,
+        callback_url: str | None = None,
+    ) -> CreatedRun:
+        """Validate, quote, hold and store a run in one transaction; nothing runs yet.
+
+        Refused with INSUFFICIENT_FUNDS (before any provider is called) when the balance
+        cannot cover the quote.
+        """
+        if idempotency_key:
+            existing = await self._by_idempotency(owner_id, idempotency_key)
+            if existing is not None:
+                return CreatedRun(existing, [], existing=True)
+        plan = await self.plan(owner_id, pipeline)
+        if callback_url:
+            await self.engine.media.fetcher.check_url(callback_url)
+        # Sandbox steps are emulated: they are shown at list price but hold and cost nothing.
+        sandboxed = await self._sandboxed_providers(
+            owner_id, {s.entry.provider for s in plan.steps}
+        )
+        hold_micros = sum(s.quote_micros for s in plan.steps if s.entry.provider not in sandboxed)
+        run_id = new_id("run")
+        now = utcnow()
+        step_ids = {s.node_id: new_id("stp") for s in plan.steps}
+        steps = [
+            {
+                "id": step_ids[s.node_id],
+                "run_id": run_id,
+                "owner_id": owner_id,
+                "node_id": s.node_id,
+                "position": index,
+                # pending → quoted → held happen inside this transaction: the run is stored
+                # only once its quote is held.
+                "status": StepStatus.HELD.value,
+                "version": 2,
+                "model": s.entry.id,
+                "mode": s.mode.value,
+                "request": s.request_doc(),
+                "depends_on": s.depends_on,
+                "implicit": s.implicit,
+                "quote_micros": s.quote_micros,
+                "cache_key": s.cache_key,
+                "idempotency_key": step_idempotency_key(run_id, s.node_id),
+                "attempts": 0,
+                "polls": 0,
+                "sandbox": False,
+                "outputs": [],
+                "created_at": now,
+            }
+            for index, s in enumerate(plan.steps)
+        ]
+        try:
+            async with self.db.transaction() as session:
+                await session.execute(
+                    insert(RunRow).values(
+                        id=run_id,
+                        owner_id=owner_id,
+                        status=RunStatus.QUEUED.value,
+                        pipeline=pipeline.model_dump(mode="json", by_alias=True),
+                        preset=preset,
+                        quote_micros=plan.total_micros,
+                        price_unknown=plan.price_unknown,
+                        cost_micros=0,
+                        allow_cache=pipeline.allow_cache,
+                        callback_url=callback_url,
+                        idempotency_key=idempotency_key,
+                        created_at=now,
+                    )
+                )
+                await self.engine.billing.hold(
+                    session, owner_id=owner_id, run_id=run_id, amount_micros=hold_micros
+                )
+                await session.execute(insert(StepRow), steps)
+                await self.engine.events.emit_many(
+                    session,
+                    [
+                        {
+                            "run_id": run_id,
+                            "type": "run.created",
+                            "data": {
+                                "quote_micros": plan.total_micros,
+                                "hold_micros": hold_micros,
+                                "sandbox_providers": sorted(sandboxed),
+                                "price_unknown": plan.price_unknown,
+                                "steps": len(steps),
+                                "warnings": plan.warnings,
+                            },
+                        }
+                    ],
+                )
+        except IntegrityError:
+            if idempotency_key:
+                existing = await self._by_idempotency(owner_id, idempotency_key)
+                if existing is not None:
+                    return CreatedRun(existing, [], existing=True)
+            raise
+        ready = [step_ids[s.node_id] for s in plan.steps if not s.depends_on]
+        return CreatedRun(run_id, ready)
+
+    async def _sandboxed_providers(self, owner_id: str, providers: set[str]) -> set[str]:
+        from reelforge.providers.hub import Connection
+
+        found = set()
+        for name in providers:
+            connection, _source = await self.engine.hub.connection(name, owner_id)
+            if connection is Connection.SANDBOX:
+                found.add(name)
+            elif connection is Connection.OFFLINE:
+                await self.engine.hub.resolve(name, owner_id)  # raises ENGINE_OFFLINE with the fix
+        return found
+
+    async def _by_idempotency(self, owner_id: str, key: str) -> str | None:
+        async with self.db.session() as session:
+            return (
+                await session.execute(
+                    select(RunRow.id).where(
+                        RunRow.owner_id == owner_id, RunRow.idempotency_key == key
+                    )
+                )
+            ).scalar_one_or_none()
+
+    async def get_run(self, run_id: str, owner_id: str) -> tuple[RunRow, list[StepRow]]:
+        async with self.db.session() as session:
+            run = await repo.get_run(session, run_id)
+            if run is None or run.owner_id != owner_id:
+                raise ReelForgeError(
+                    ErrorCode.NOT_FOUND, f"No run {run_id!r}.", detail={"run_id": run_id}
+                )
+            return run, await repo.run_steps(session, run_id)
+
+    async def cancel_run(self, run_id: str, owner_id: str) -> list[str]:
+        """Stop pending steps, cancel provider tasks in flight, release what is unspent.
+
+        Returns the steps still finishing (collecting), for the runner to advance.
+        """
+        run, steps = await self.get_run(run_id, owner_id)
+        if RunStatus(run.status).terminal:
+            raise ReelForgeError(
+                ErrorCode.CONFLICT,
+                f"The run is already {run.status}.",
+                detail={"status": run.status},
+            )
+        async with self.db.transaction() as session:
+            from sqlalchemy import update
+
+            await session.execute(
+                update(RunRow)
+                .where(RunRow.id == run_id, RunRow.status.in_(["queued", "running"]))
+                .values(status=RunStatus.CANCELING.value)
+            )
+            await self.engine.events.emit(session, run_id, "run.canceling", {})
+        to_stop: list[StepRow] = []
+        for step in steps:
+            status = StepStatus(step.status)
+            if status in (
+                StepStatus.PENDING,
+                StepStatus.QUOTED,
+                StepStatus.HELD,
+                StepStatus.SUBMITTING,
+            ):
+                await self.engine.finisher.cancel_step(step)
+            elif status is StepStatus.SUBMITTED:
+                to_stop.append(step)
+        for step in to_stop:
+            await self.engine.finisher.cancel_step(step)
+            if step.task:
+                await self._cancel_at_provider(step)
+        async with self.db.transaction() as session:
+            remaining = await repo.run_steps(session, run_id)
+            await self.engine.finisher._settle_run(session, run_id, remaining)
+        self.engine.events.notify(run_id)
+        return [s.id for s in remaining if s.status == StepStatus.COLLECTING.value]
+
+    async def _cancel_at_provider(self, step: StepRow) -> None:
+        task = ProviderTask.model_validate(step.task)
+        try:
+            resolved = await self.engine.hub.resolve(task.provider, step.owner_id)
+            if resolved.provider.supports_cancel:
+                await resolved.provider.cancel(task, resolved.credential)
+        except ReelForgeError as exc:
+            log.warning("provider_cancel_failed", step_id=step.id, code=str(exc.code))
+
+    async def list_runs(
+        self, owner_id: str, *, limit: int = 50, before: str | None = None
+    ) -> list[RunRow]:
+        async with self.db.session() as session:
+            stmt = select(RunRow).where(RunRow.owner_id == owner_id)
+            if before:
+                stmt = stmt.where(RunRow.id < before)
+            stmt = stmt.order_by(RunRow.id.desc()).limit(limit)
+            return list((await session.execute(stmt)).scalars())
+
+
+def run_view(run: RunRow, steps: list[StepRow]) -> dict[str, Any]:
+    return {
+        "id": run.id,
+        "status": run.status,
+        "preset": run.preset,
+        "quote_micros": run.quote_micros,
+        "price_unknown": run.price_unknown,
+        "cost_micros": run.cost_micros,
+        "created_at": run.created_at,
+        "finished_at": run.finished_at,
+        "error": run.error,
+        "sandbox": any(s.sandbox for s in steps),
+        "steps": [
+            {
+                "id": s.id,
+                "node_id": s.node_id,
+                "model": s.model,
+                "served_by": s.served_by,
+                "mode": s.mode,
+                "status": s.status,
+                "progress": s.progress,
+                "implicit": s.implicit,
+                "provider": s.provider,
+                "task_id": s.task_id,
+                "sandbox": s.sandbox,
+                "attempts": s.attempts,
+                "quote_micros": s.quote_micros,
+                "cost_micros": s.cost_micros,
+                "outputs": s.outputs,
+                "error": s.error,
+                "depends_on": s.depends_on,
+            }
+            for s in steps
+        ],
+    }

@@ -1,0 +1,181 @@
+"""The embedded runner: an asyncio scheduler inside ``reelforge serve`` / ``reelforge worker``.
+
+A heap of (due time, step id) drives a fixed pool of worker tasks that call
+``Engine.advance``. Nothing here is durable on purpose: the database is. On start the
+runner rescans every unfinished step, and a periodic sweep picks up steps that another
+process changed, so a restart (or a second process) loses nothing.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import heapq
+import itertools
+import time
+from collections.abc import Iterable
+
+from sqlalchemy import select
+
+from reelforge.domain.errors import ErrorCode, ReelForgeError
+from reelforge.engine import repo
+from reelforge.engine.advance import Advance, Engine
+from reelforge.engine.states import RunStatus
+from reelforge.logs import get_logger
+from reelforge.storage.run_tables import RunRow
+
+log = get_logger("reelforge.runner")
+
+
+class EmbeddedRunner:
+    def __init__(
+        self,
+        engine: Engine,
+        *,
+        concurrency: int = 64,
+        sweep_seconds: float = 5.0,
+        on_run_finished: object = None,
+    ) -> None:
+        self.engine = engine
+        self.concurrency = concurrency
+        self.sweep_seconds = sweep_seconds
+        self.on_run_finished = on_run_finished
+        self._heap: list[tuple[float, int, str]] = []
+        self._due: dict[str, float] = {}  # step id → earliest scheduled time
+        self._running: set[str] = set()
+        self._again: set[str] = set()  # woken while running: advance once more after
+        self._seq = itertools.count()
+        self._wakeup = asyncio.Event()
+        self._tasks: list[asyncio.Task[None]] = []
+        self._stopping = False
+        self.advances = 0
+
+    # -- Runner interface ---------------------------------------------------------------
+    async def start(self) -> None:
+        self._stopping = False
+        await self._rescan()
+        self._tasks = [asyncio.create_task(self._worker(i)) for i in range(self.concurrency)]
+        self._tasks.append(asyncio.create_task(self._sweeper()))
+
+    async def stop(self) -> None:
+        self._stopping = True
+        self._wakeup.set()
+        for task in self._tasks:
+            task.cancel()
+        await asyncio.gather(*self._tasks, return_exceptions=True)
+        self._tasks = []
+
+    async def enqueue(self, step_ids: Iterable[str], at: float | None = None) -> None:
+        when = time.time() if at is None else at
+        for step_id in step_ids:
+            self._schedule(step_id, when)
+
+    async def wait_run(self, run_id: str, timeout: float) -> bool:
+        deadline = time.monotonic() + timeout
+        while True:
+            async with self.engine.db.session() as session:
+                status = (
+                    await session.execute(select(RunRow.status).where(RunRow.id == run_id))
+                ).scalar_one_or_none()
+            if status is None or RunStatus(status).terminal:
+                return status is not None
+            remaining = deadline - time.monotonic()
+            if remaining <= 0:
+                return False
+            await self.engine.events.wait(run_id, min(remaining, 1.0))
+
+    # -- scheduling -----------------------------------------------------------------------
+    def _schedule(self, step_id: str, when: float) -> None:
+        if step_id in self._running:
+            self._again.add(step_id)
+            if when <= time.time():
+                return
+        current = self._due.get(step_id)
+        if current is not None and current <= when:
+            return
+        self._due[step_id] = when
+        heapq.heappush(self._heap, (when, next(self._seq), step_id))
+        self._wakeup.set()
+
+    async def _next(self) -> str:
+        while True:
+            now = time.time()
+            while self._heap:
+                when, _, step_id = self._heap[0]
+                if self._due.get(step_id) != when:
+                    heapq.heappop(self._heap)  # superseded by an earlier schedule
+                    continue
+                if when > now:
+                    break
+                heapq.heappop(self._heap)
+                del self._due[step_id]
+                if step_id in self._running:
+                    self._again.add(step_id)
+                    continue
+                return step_id
+            timeout = (self._heap[0][0] - now) if self._heap else self.sweep_seconds
+            self._wakeup.clear()
+            try:
+                async with asyncio.timeout(max(0.0, timeout)):
+                    await self._wakeup.wait()
+            except TimeoutError:
+                pass
+
+    async def _worker(self, _index: int) -> None:
+        while not self._stopping:
+            step_id = await self._next()
+            self._running.add(step_id)
+            try:
+                result = await self._advance(step_id)
+            finally:
+                self._running.discard(step_id)
+            self.advances += 1
+            if result.next_at is not None:
+                self._schedule(step_id, result.next_at)
+            if step_id in self._again:
+                self._again.discard(step_id)
+                self._schedule(step_id, time.time())
+            for child in result.wake:
+                self._schedule(child, time.time())
+            if result.run_finished and callable(self.on_run_finished):
+                try:
+                    await self.on_run_finished(result.run_finished)
+                except Exception:
+                    log.exception("run_finished_hook_failed", run_id=result.run_finished)
+
+    async def _advance(self, step_id: str) -> Advance:
+        try:
+            return await self.engine.advance(step_id)
+        except asyncio.CancelledError:
+            raise
+        except Exception as exc:
+            # A bug or an unmapped failure: fail the step clearly rather than loop forever.
+            log.exception("advance_crashed", step_id=step_id, error_type=type(exc).__name__)
+            async with self.engine.db.session() as session:
+                step = await repo.get_step(session, step_id)
+            if step is None:
+                return Advance()
+            return await self.engine.finisher.fail(
+                step,
+                ReelForgeError(
+                    ErrorCode.INTERNAL_ERROR,
+                    "The step failed unexpectedly.",
+                    detail={"node": step.node_id, "error_type": type(exc).__name__},
+                ),
+            )
+
+    async def _rescan(self) -> None:
+        async with self.engine.db.session() as session:
+            pending = await repo.unfinished_step_ids(session)
+        now = time.time()
+        for step_id, next_at in pending:
+            self._schedule(step_id, next_at if next_at is not None else now)
+        if pending:
+            log.info("runner_rescan", steps=len(pending))
+
+    async def _sweeper(self) -> None:
+        while not self._stopping:
+            await asyncio.sleep(self.sweep_seconds)
+            try:
+                await self._rescan()
+            except Exception:
+                log.exception("runner_sweep_failed")

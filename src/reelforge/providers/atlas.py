@@ -1,0 +1,260 @@
+"""Atlas Cloud (api.atlascloud.ai): image, video and audio generation, prediction polling,
+media upload, and the public model list with per-model OpenAPI schemas.
+
+Contract: shared/reference/providers-other.md §1 (the vendor's own MCP server is the main
+source). Body is flat ``{"model": id, ...Input}``; submit answers ``data.id``; the prediction
+answers ``data.status`` starting|processing|completed|succeeded|failed and ``data.outputs``
+(or ``data.output``). Errors carry their text in ``msg``, ``message`` or ``error``.
+Discovery (classification into modes, prices) lives in reelforge.catalog.atlas_discovery;
+this module only speaks HTTP.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from typing import Any, ClassVar
+
+import httpx
+
+from reelforge.domain.errors import ErrorCode, ReelForgeError
+from reelforge.domain.media import kind_of_content_type
+from reelforge.domain.modes import MediaKind
+from reelforge.providers.atlas_api import (
+    INTERNAL_FIELDS,
+    fetch_input_schema,
+    fetch_models,
+    is_moderation,
+    request,
+    schema_urls,
+)
+from reelforge.providers.base import (
+    Balance,
+    Credential,
+    CredentialField,
+    GenerationRequest,
+    Health,
+    OutputMedia,
+    Provider,
+    ProviderTask,
+    TaskStatus,
+    TaskUpdate,
+)
+from reelforge.providers.hookspecs import hookimpl
+from reelforge.providers.media_params import inject_media, primary_media_param
+
+_ENDPOINTS: dict[MediaKind, str] = {
+    MediaKind.IMAGE: "generateImage",
+    MediaKind.VIDEO: "generateVideo",
+    MediaKind.AUDIO: "generateAudio",
+}
+_STATUSES: dict[str, TaskStatus] = {
+    "created": TaskStatus.QUEUED,
+    "queued": TaskStatus.QUEUED,
+    "pending": TaskStatus.QUEUED,
+    "starting": TaskStatus.QUEUED,
+    "processing": TaskStatus.RUNNING,
+    "running": TaskStatus.RUNNING,
+    "completed": TaskStatus.SUCCEEDED,
+    "succeeded": TaskStatus.SUCCEEDED,
+    "failed": TaskStatus.FAILED,
+    "canceled": TaskStatus.CANCELED,
+    "cancelled": TaskStatus.CANCELED,
+}
+_EXTENSIONS: dict[str, MediaKind] = {
+    ".png": MediaKind.IMAGE, ".jpg": MediaKind.IMAGE, ".jpeg": MediaKind.IMAGE,
+    ".webp": MediaKind.IMAGE, ".gif": MediaKind.IMAGE, ".mp4": MediaKind.VIDEO,
+    ".webm": MediaKind.VIDEO, ".mov": MediaKind.VIDEO, ".wav": MediaKind.AUDIO,
+    ".mp3": MediaKind.AUDIO, ".ogg": MediaKind.AUDIO, ".flac": MediaKind.AUDIO,
+}  # fmt: skip
+
+
+class AtlasProvider(Provider):
+    name: ClassVar[str] = "atlas"
+    display_name: ClassVar[str] = "Atlas Cloud"
+    credential_fields: ClassVar[tuple[CredentialField, ...]] = (
+        CredentialField("api_key", ("ATLASCLOUD_API_KEY",)),
+    )
+    default_base_url: ClassVar[str] = "https://api.atlascloud.ai"
+    # The official client polls every 3 s.
+    default_poll_interval: ClassVar[float] = 3.0
+
+    def _headers(self, credential: Credential) -> dict[str, str]:
+        return {"Authorization": f"Bearer {credential.get('api_key')}"}
+
+    async def _call(self, method: str, path: str, credential: Credential, **kwargs: Any) -> Any:
+        headers = self._headers(credential)
+        return await request(
+            self.client, method, f"{self.base_url}{path}", headers=headers, **kwargs
+        )
+
+    async def input_schema(self, model: str) -> dict[str, Any] | None:
+        """The model's cleaned Input schema, or None when Atlas publishes none."""
+        urls = schema_urls.get(self.base_url)
+        if urls is None or model not in urls:
+            await fetch_models(self.client, self.base_url)
+            urls = schema_urls.get(self.base_url, {})
+        url = urls.get(model)
+        return await fetch_input_schema(self.client, url) if url else None
+
+    async def build_body(self, request: GenerationRequest) -> dict[str, Any]:
+        """The flat wire body: ``{model, ...params}`` with prompt, seed and media filled in."""
+        params = {k: v for k, v in request.params.items() if k not in INTERNAL_FIELDS}
+        for key, value in (
+            ("prompt", request.prompt or None),
+            ("negative_prompt", request.negative_prompt),
+            ("seed", request.seed),
+        ):
+            if value is not None and key not in params:
+                params[key] = value
+        by_kind: dict[MediaKind, list[str]] = {}
+        for item in request.inputs:
+            by_kind.setdefault(item.kind, []).append(item.url)
+        if by_kind:
+            schema = await self.input_schema(request.model)
+            if schema is None:
+                raise ReelForgeError(
+                    ErrorCode.VALIDATION_ERROR,
+                    f"Atlas publishes no schema for {request.model}, so it is unknown which "
+                    "field takes the input media; set that field in params instead.",
+                    detail={"model": request.model},
+                )
+            for kind in by_kind:
+                if primary_media_param(schema, kind) is None:
+                    raise ReelForgeError(
+                        ErrorCode.VALIDATION_ERROR,
+                        f"{request.model} takes no {kind} input.",
+                        detail={"model": request.model, "input_kind": str(kind)},
+                    )
+            params = inject_media(
+                schema,
+                params,
+                images=by_kind.get(MediaKind.IMAGE, []),
+                videos=by_kind.get(MediaKind.VIDEO, []),
+                audios=by_kind.get(MediaKind.AUDIO, []),
+            )
+        return {"model": request.model, **params}
+
+    async def submit(self, request: GenerationRequest, credential: Credential) -> ProviderTask:
+        endpoint = _ENDPOINTS.get(request.mode.output_kind)
+        if endpoint is None:
+            raise ReelForgeError(
+                ErrorCode.VALIDATION_ERROR,
+                f"Atlas Cloud does not generate {request.mode.output_kind} output.",
+                detail={"mode": str(request.mode)},
+            )
+        body = await self.build_body(request)
+        # Never retried here: a second POST is a second paid generation.
+        data = await self._call("POST", f"/api/v1/model/{endpoint}", credential, json=body)
+        task_id = data.get("id") if isinstance(data, dict) else None
+        if not task_id:
+            raise ReelForgeError(
+                ErrorCode.PROVIDER_ERROR,
+                "Atlas Cloud accepted the job but returned no prediction id.",
+                detail={"provider": "atlas"},
+            )
+        return ProviderTask(
+            provider=self.name,
+            task_id=str(task_id),
+            model=request.model,
+            mode=request.mode,
+            meta={"endpoint": endpoint},
+            poll_interval_seconds=self.default_poll_interval,
+        )
+
+    async def poll(self, task: ProviderTask, credential: Credential) -> TaskUpdate:
+        data = await self._call("GET", f"/api/v1/model/prediction/{task.task_id}", credential)
+        if not isinstance(data, dict):
+            raise ReelForgeError(
+                ErrorCode.PROVIDER_ERROR,
+                "Atlas Cloud's prediction has an unexpected shape.",
+                detail={"task_id": task.task_id},
+            )
+        raw_status = str(data.get("status", "")).lower()
+        status = _STATUSES.get(raw_status)
+        if status is None:
+            raise ReelForgeError(
+                ErrorCode.PROVIDER_ERROR,
+                f"Atlas Cloud reported an unknown status {raw_status!r}.",
+                detail={"task_id": task.task_id},
+            )
+        if status is TaskStatus.FAILED:
+            text = str(data.get("error") or "The generation failed.")
+            code = ErrorCode.SAFETY_FILTER if is_moderation(text) else ErrorCode.PROVIDER_ERROR
+            error = ReelForgeError(
+                code,
+                f"Atlas Cloud: {text}",
+                detail={"task_id": task.task_id, "provider_message": text},
+            )
+            return TaskUpdate(status=status, error=error.to_dict())
+        outputs: list[OutputMedia] = []
+        if status is TaskStatus.SUCCEEDED:
+            raw = data.get("outputs") or data.get("output") or []
+            urls = [raw] if isinstance(raw, str) else [u for u in raw if isinstance(u, str)]
+            outputs = [
+                OutputMedia(url=u, media_type=_kind_of_url(u, task.mode.output_kind)) for u in urls
+            ]
+        return TaskUpdate(
+            status=status, outputs=outputs, progress=1.0 if status is TaskStatus.SUCCEEDED else None
+        )
+
+    async def upload_media(
+        self, content: bytes, filename: str, content_type: str, credential: Credential
+    ) -> str:
+        """Upload a file; return its temporary ``download_url`` (usable as a media input)."""
+        data = await self._call(
+            "POST",
+            "/api/v1/model/uploadMedia",
+            credential,
+            files={"file": (filename, content, content_type)},
+        )
+        url = data.get("download_url") if isinstance(data, dict) else None
+        if not url:
+            raise ReelForgeError(
+                ErrorCode.PROVIDER_ERROR,
+                "Atlas Cloud's upload answer has no download_url.",
+                detail={"provider": "atlas"},
+            )
+        return str(url)
+
+    async def balance(self, credential: Credential) -> Balance | None:
+        # /public/v1/balance is listed by the vendor's MCP server, its body shape is not
+        # documented [L]: read ``balance`` (or ``amount``) from ``data`` and show it as USD.
+        data = await self._call("GET", "/public/v1/balance", credential)
+        amount = data.get("balance", data.get("amount")) if isinstance(data, dict) else None
+        try:
+            value = float(amount) if amount is not None else None
+        except (TypeError, ValueError):
+            value = None
+        return Balance(
+            amount=value, unit="USD", detail={"raw": data if isinstance(data, dict) else {}}
+        )
+
+    async def health(self) -> Health:
+        started = time.monotonic()
+        try:
+            response = await self.client.get(f"{self.base_url}/api/v1/models", timeout=10.0)
+        except httpx.HTTPError as exc:
+            return Health(ok=False, detail={"error": type(exc).__name__})
+        return Health(
+            ok=not response.is_error,
+            detail={
+                "status": response.status_code,
+                "latency_ms": round((time.monotonic() - started) * 1000),
+            },
+        )
+
+
+def _kind_of_url(url: str, default: MediaKind) -> MediaKind:
+    path = url.split("?", 1)[0].lower()
+    for ext, kind in _EXTENSIONS.items():
+        if path.endswith(ext):
+            return kind
+    if path.startswith("data:"):
+        return kind_of_content_type(path[5:].split(";", 1)[0]) or default
+    return default
+
+
+@hookimpl
+def register_providers(register: Callable[[type[Any]], None]) -> None:
+    register(AtlasProvider)

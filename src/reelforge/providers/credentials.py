@@ -1,0 +1,157 @@
+"""Bring-your-own-key: credentials encrypted at rest, resolved at call time.
+
+Encryption: Fernet (AES-128-CBC + HMAC-SHA256) with a key derived by HKDF-SHA256 from the
+data-directory secret, so the database alone never reveals a key. Lookup order at call
+time: the owner's stored credential, then the provider's documented environment variables.
+Replacing a stored key takes effect on the next call: nothing is cached.
+"""
+
+from __future__ import annotations
+
+import base64
+import json
+import os
+from collections.abc import Mapping
+
+from cryptography.fernet import Fernet, InvalidToken
+from cryptography.hazmat.primitives import hashes
+from cryptography.hazmat.primitives.kdf.hkdf import HKDF
+from sqlalchemy import delete, select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from reelforge.domain.errors import ErrorCode, ReelForgeError
+from reelforge.domain.ids import new_id
+from reelforge.logs import register_secret
+from reelforge.providers.base import Credential, Provider
+from reelforge.storage.credential_tables import CredentialRow
+from reelforge.storage.db import Database
+from reelforge.storage.tables import utcnow
+
+
+def derive_key(secret: str) -> bytes:
+    hkdf = HKDF(algorithm=hashes.SHA256(), length=32, salt=b"reelforge", info=b"credentials-v1")
+    return base64.urlsafe_b64encode(hkdf.derive(secret.encode()))
+
+
+class CredentialVault:
+    def __init__(self, db: Database, secret: str) -> None:
+        self.db = db
+        self._fernet = Fernet(derive_key(secret))
+
+    def _encrypt(self, values: Mapping[str, str]) -> bytes:
+        return self._fernet.encrypt(json.dumps(dict(values), sort_keys=True).encode())
+
+    def _decrypt(self, token: bytes) -> dict[str, str]:
+        try:
+            data = json.loads(self._fernet.decrypt(token))
+        except InvalidToken as exc:
+            raise ReelForgeError(
+                ErrorCode.AUTH_FAILED,
+                "A stored credential cannot be decrypted (was the data-directory secret changed?).",
+                remediation=("Store the provider key again in Setup.",),
+            ) from exc
+        return {str(k): str(v) for k, v in data.items()}
+
+    async def put(
+        self,
+        session: AsyncSession,
+        owner_id: str,
+        provider: type[Provider],
+        values: Mapping[str, str],
+    ) -> CredentialRow:
+        """Store (or replace) the owner's credential for a provider; fields are checked."""
+        allowed = {f.name for f in provider.credential_fields}
+        unknown = sorted(set(values) - allowed)
+        if unknown:
+            raise ReelForgeError(
+                ErrorCode.CONTRACT_MISMATCH,
+                f"Unknown credential field(s) for {provider.name}: {', '.join(unknown)}.",
+                detail={"unknown_fields": unknown, "allowed": sorted(allowed)},
+            )
+        cleaned = {k: v.strip() for k, v in values.items() if v and v.strip()}
+        missing = sorted(
+            f.name for f in provider.credential_fields if f.secret and f.name not in cleaned
+        )
+        if missing and provider.credential_fields and not provider.credential_optional:
+            raise ReelForgeError(
+                ErrorCode.VALIDATION_ERROR,
+                f"Missing credential field(s) for {provider.name}: {', '.join(missing)}.",
+                detail={"missing_fields": missing},
+            )
+        for value in cleaned.values():
+            register_secret(value)
+        row = (
+            await session.execute(
+                select(CredentialRow).where(
+                    CredentialRow.owner_id == owner_id, CredentialRow.provider == provider.name
+                )
+            )
+        ).scalar_one_or_none()
+        now = utcnow()
+        if row is None:
+            row = CredentialRow(
+                id=new_id("cred"),
+                owner_id=owner_id,
+                provider=provider.name,
+                created_at=now,
+            )
+            session.add(row)
+        row.ciphertext = self._encrypt(cleaned)
+        row.fields = ",".join(sorted(cleaned))
+        row.updated_at = now
+        await session.flush()
+        return row
+
+    async def delete(self, session: AsyncSession, owner_id: str, provider: str) -> bool:
+        result = await session.execute(
+            delete(CredentialRow).where(
+                CredentialRow.owner_id == owner_id, CredentialRow.provider == provider
+            )
+        )
+        return bool(getattr(result, "rowcount", 0))
+
+    async def stored(self, owner_id: str, provider: str) -> dict[str, str] | None:
+        async with self.db.session() as session:
+            row = (
+                await session.execute(
+                    select(CredentialRow).where(
+                        CredentialRow.owner_id == owner_id, CredentialRow.provider == provider
+                    )
+                )
+            ).scalar_one_or_none()
+        if row is None:
+            return None
+        values = self._decrypt(row.ciphertext)
+        for value in values.values():
+            register_secret(value)
+        return values
+
+    async def resolve(self, owner_id: str | None, provider: type[Provider]) -> Credential | None:
+        """Stored credential, then environment variables; None when neither is complete."""
+        if not provider.credential_fields:
+            return Credential(provider.name, {}, "none")
+        if owner_id is not None:
+            values = await self.stored(owner_id, provider.name)
+            if values:
+                return Credential(provider.name, values, "stored")
+        env = env_credential(provider)
+        if env is not None:
+            return env
+        return None
+
+
+def env_credential(provider: type[Provider]) -> Credential | None:
+    values: dict[str, str] = {}
+    for field in provider.credential_fields:
+        for var in field.env_vars:
+            value = os.environ.get(var, "").strip()
+            if value:
+                values[field.name] = value
+                register_secret(value)
+                break
+    required = [f.name for f in provider.credential_fields if f.secret]
+    if values and all(name in values for name in required):
+        return Credential(provider.name, values, "env")
+    if values and provider.credential_optional:
+        return Credential(provider.name, values, "env")
+    return None

@@ -1,0 +1,146 @@
+"""Shared HTTP plumbing for adapters: one place that turns transport failures and
+HTTP statuses into ``ReelForgeError`` (adapters refine per provider before falling back here).
+"""
+
+from __future__ import annotations
+
+import email.utils
+import time
+from collections.abc import Mapping
+from typing import Any
+
+import httpx
+
+from reelforge.domain.errors import ErrorCode, ReelForgeError
+
+CREDIT_WORDS = ("credit", "balance", "quota", "insufficient", "billing", "payment", "funds")
+MODERATION_WORDS = ("moderation", "safety", "nsfw", "policy", "content filter", "inappropriate")
+
+
+def parse_retry_after(headers: Mapping[str, str]) -> float | None:
+    """Seconds from a Retry-After header (delta-seconds or HTTP date), or None."""
+    value = headers.get("retry-after") or headers.get("Retry-After")
+    if not value:
+        return None
+    value = value.strip()
+    try:
+        return max(0.0, float(value))
+    except ValueError:
+        pass
+    try:
+        when = email.utils.parsedate_to_datetime(value)
+    except (TypeError, ValueError):
+        return None
+    return max(0.0, when.timestamp() - time.time())
+
+
+def body_message(response: httpx.Response) -> str:
+    """A short human message from an error body, whatever its shape (never the whole body)."""
+    try:
+        data: Any = response.json()
+    except ValueError:
+        return response.text[:300]
+    for path in (
+        ("error", "message"),
+        ("error",),
+        ("message",),
+        ("detail",),
+        ("msg",),
+        ("base_resp", "status_msg"),
+        ("failure_reason",),
+    ):
+        node = data
+        for key in path:
+            node = node.get(key) if isinstance(node, dict) else None
+        if isinstance(node, str) and node:
+            return node[:300]
+        if isinstance(node, list) and node:
+            return str(node[0])[:300]
+    return str(data)[:300]
+
+
+def error_for_status(
+    provider: str, response: httpx.Response, *, message: str | None = None
+) -> ReelForgeError:
+    """The default mapping of an HTTP error status to our codes."""
+    status = response.status_code
+    text = message if message is not None else body_message(response)
+    lowered = text.lower()
+    detail: dict[str, Any] = {"provider": provider, "status": status, "provider_message": text}
+    if status == 402 or (status in (400, 403, 429) and any(w in lowered for w in CREDIT_WORDS)):
+        return ReelForgeError(
+            ErrorCode.INSUFFICIENT_FUNDS,
+            f"{provider}: the provider account is out of credit.",
+            detail=detail,
+            remediation=("Top up your account with the provider, or use another provider.",),
+        )
+    if status in (401, 403):
+        return ReelForgeError(
+            ErrorCode.AUTH_FAILED,
+            f"{provider}: the provider rejected the API key.",
+            detail=detail,
+            remediation=(f"Check the {provider} key in Setup or its environment variable.",),
+        )
+    if status == 429:
+        return ReelForgeError(
+            ErrorCode.RATE_LIMITED,
+            f"{provider}: rate limited.",
+            detail=detail,
+            retry_after=parse_retry_after(response.headers),
+        )
+    if status in (400, 422) and any(w in lowered for w in MODERATION_WORDS):
+        return ReelForgeError(ErrorCode.SAFETY_FILTER, f"{provider}: {text}", detail=detail)
+    if status in (400, 409, 413, 415, 422):
+        return ReelForgeError(ErrorCode.VALIDATION_ERROR, f"{provider}: {text}", detail=detail)
+    if status == 404:
+        return ReelForgeError(ErrorCode.NOT_FOUND, f"{provider}: {text}", detail=detail)
+    return ReelForgeError(
+        ErrorCode.PROVIDER_ERROR,
+        f"{provider}: the provider answered {status}.",
+        detail=detail,
+        retryable=status >= 500 or status == 408,
+        retry_after=parse_retry_after(response.headers),
+    )
+
+
+async def send(
+    client: httpx.AsyncClient,
+    provider: str,
+    method: str,
+    url: str,
+    **kwargs: Any,
+) -> httpx.Response:
+    """Send a request; transport failures become retryable ReelForgeErrors.
+
+    The response is returned whatever its status: adapters check the body first (several
+    providers report errors with HTTP 200), then call ``error_for_status``.
+    """
+    try:
+        return await client.request(method, url, **kwargs)
+    except httpx.TimeoutException as exc:
+        raise ReelForgeError(
+            ErrorCode.PROVIDER_ERROR,
+            f"{provider}: the request timed out.",
+            detail={"provider": provider, "reason": type(exc).__name__},
+            retryable=True,
+        ) from exc
+    except httpx.TransportError as exc:
+        raise ReelForgeError(
+            ErrorCode.ENGINE_OFFLINE,
+            f"{provider}: cannot reach the provider.",
+            detail={"provider": provider, "reason": type(exc).__name__},
+            retryable=True,
+        ) from exc
+
+
+def json_body(provider: str, response: httpx.Response) -> Any:
+    """Parse a JSON body or raise a retryable PROVIDER_ERROR for a malformed one."""
+    try:
+        return response.json()
+    except ValueError as exc:
+        raise ReelForgeError(
+            ErrorCode.PROVIDER_ERROR,
+            f"{provider}: the provider sent a malformed response.",
+            detail={"provider": provider, "status": response.status_code},
+            retryable=True,
+        ) from exc
