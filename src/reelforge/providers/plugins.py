@@ -30,6 +30,7 @@ DEFAULT_PLUGINS: tuple[str, ...] = (
     "reelforge.providers.luma",
     "reelforge.providers.higgsfield",
     "reelforge.providers.minimax",
+    "reelforge.providers.local",
 )
 
 
