@@ -17,12 +17,12 @@ import time
 from typing import Any
 
 import httpx
+from tests.helpers import serve_asgi
 
 from bench.loadgen import closed_loop, percentile
 from bench.server import reelforge_server
 from reelforge.emulators.base import EmulatorConfig
 from reelforge.emulators.together import SANDBOX_CREDENTIAL, create_app
-from tests.helpers import serve_asgi
 
 MODEL = "together/flux-1-schnell-free"
 
@@ -72,7 +72,11 @@ def overhead(n: int = 60) -> dict[str, Any]:
         with reelforge_server(extra) as (base, key, _home):
 
             async def measure() -> tuple[list[float], list[float], int]:
-                body = {"model": "black-forest-labs/FLUX.1-schnell-Free", "prompt": "a kite", "response_format": "url"}
+                body = {
+                    "model": "black-forest-labs/FLUX.1-schnell-Free",
+                    "prompt": "a kite",
+                    "response_format": "url",
+                }
                 headers = {"Authorization": f"Bearer {SANDBOX_CREDENTIAL['api_key']}"}
                 async with httpx.AsyncClient(timeout=60) as c:
 

@@ -116,12 +116,16 @@ async def _measure(env: dict[str, str], tasks: int) -> dict[str, Any]:
                 async with container.db.session() as s:
                     in_flight = (
                         await s.execute(
-                            select(func.count()).select_from(StepRow).where(StepRow.status == "submitted")
+                            select(func.count())
+                            .select_from(StepRow)
+                            .where(StepRow.status == "submitted")
                         )
                     ).scalar_one()
                     done = (
                         await s.execute(
-                            select(func.count()).select_from(RunRow).where(RunRow.status == "succeeded")
+                            select(func.count())
+                            .select_from(RunRow)
+                            .where(RunRow.status == "succeeded")
                         )
                     ).scalar_one()
                 peak_in_flight = max(peak_in_flight, in_flight)
@@ -133,9 +137,13 @@ async def _measure(env: dict[str, str], tasks: int) -> dict[str, Any]:
             worker.terminate()
             worker.wait(timeout=30)
         async with container.db.session() as s:
-            rows = (await s.execute(select(StepRow.submitted_at, StepRow.finished_at, StepRow.polls))).all()
+            rows = (
+                await s.execute(select(StepRow.submitted_at, StepRow.finished_at, StepRow.polls))
+            ).all()
     lags = [
-        (f - sub).total_seconds() - (QUEUE_SECONDS + RUN_SECONDS) for sub, f, _p in rows if sub and f
+        (f - sub).total_seconds() - (QUEUE_SECONDS + RUN_SECONDS)
+        for sub, f, _p in rows
+        if sub and f
     ]
     polls = [p for *_x, p in rows]
     return {

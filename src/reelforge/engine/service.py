@@ -5,9 +5,9 @@ from __future__ import annotations
 import hashlib
 import uuid
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, cast
 
-from sqlalchemy import insert, select
+from sqlalchemy import Table, insert, select
 from sqlalchemy.exc import IntegrityError
 
 from reelforge.domain.errors import ErrorCode, ReelForgeError
@@ -125,7 +125,7 @@ class RunService:
             async with self.db.transaction() as session:
                 # Core inserts (no ORM unit of work): this is the hot path of every submission.
                 await session.execute(
-                    insert(RunRow.__table__).values(
+                    insert(cast(Table, RunRow.__table__)).values(
                         id=run_id,
                         owner_id=owner_id,
                         status=RunStatus.QUEUED.value,
@@ -143,7 +143,7 @@ class RunService:
                 await self.engine.billing.hold(
                     session, owner_id=owner_id, run_id=run_id, amount_micros=hold_micros
                 )
-                await session.execute(insert(StepRow.__table__), steps)
+                await session.execute(insert(cast(Table, StepRow.__table__)), steps)
                 await self.engine.events.emit_many(
                     session,
                     [
