@@ -103,7 +103,7 @@ async def _measure(env: dict[str, str], tasks: int) -> dict[str, Any]:
             await container.runs.create_run(owner.id, doc)
         created_s = time.monotonic() - t0
 
-        worker = subprocess.Popen(
+        worker = subprocess.Popen(  # noqa: ASYNC220 - started once, then watched
             [str(Path(sys.executable).with_name("reelforge")), "worker"],
             env=env,
             stdout=subprocess.DEVNULL,

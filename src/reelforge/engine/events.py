@@ -11,9 +11,9 @@ from sqlalchemy import Table, insert, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from reelforge.storage.run_tables import RunEventRow
+from reelforge.storage.tables import utcnow
 
 EVENTS = cast(Table, RunEventRow.__table__)
-from reelforge.storage.tables import utcnow
 
 
 class EventBus:
