@@ -218,7 +218,7 @@ class Engine(Collecting, Attempts):
             await self.health.record_failure(key, exc, time.monotonic() - started)
             return await self._after_failure(step, route, options, exc, StepStatus.SUBMITTING)
         await self.health.record_ok(key, time.monotonic() - started)
-        interval = task.poll_interval_seconds or resolved.provider.default_poll_interval
+        interval = _interval(task, resolved.provider.default_poll_interval)
         if request.callback_url:
             # The provider calls back when done; polling is only a slow safety net.
             task.meta["callback"] = True
@@ -312,7 +312,7 @@ class Engine(Collecting, Attempts):
         task = ProviderTask.model_validate(step.task)
         resolved = await self.hub.resolve(task.provider, step.owner_id)
         key = credential_key(resolved.credential)
-        interval = task.poll_interval_seconds or resolved.provider.default_poll_interval
+        interval = _interval(task, resolved.provider.default_poll_interval)
         if task.meta.get("callback"):
             interval = max(interval * CALLBACK_POLL_FACTOR, 30.0)
         permit = await self.limits.try_acquire(key)
@@ -400,3 +400,8 @@ class Engine(Collecting, Attempts):
             return Advance()
         result: Advance = await self.finisher.fail(step, exc)
         return result
+
+
+def _interval(task: ProviderTask, default: float) -> float:
+    """The task's own poll interval when it has one (0 = its result is already in hand)."""
+    return default if task.poll_interval_seconds is None else task.poll_interval_seconds

@@ -115,13 +115,15 @@ class Collecting:
         }
         if served_by != step.model:
             provenance["fallback_from"] = step.model
+        fetched = [await self.media.fetch_output(o, provider=task.provider) for o in update.outputs]
         async with self.db.transaction() as session:
             rows = []
-            for index, output in enumerate(update.outputs):
+            for index, (output, blob) in enumerate(zip(update.outputs, fetched, strict=True)):
                 rows.append(
-                    await self.media.ingest_output(
+                    await self.media.record_output(
                         session,
                         output,
+                        blob,
                         owner_id=step.owner_id,
                         provider=task.provider,
                         name=f"{step.node_id}-{index}",

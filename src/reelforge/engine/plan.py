@@ -11,7 +11,6 @@ from __future__ import annotations
 import functools
 import graphlib
 import hashlib
-import json
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any, Protocol
@@ -129,24 +128,27 @@ def default_slots(entry: ModelEntry, mode: Mode) -> list[MediaSlot]:
 
 
 def _cache_key(step: PlannedStep, parent_keys: Mapping[str, str], shas: Mapping[str, str]) -> str:
-    doc = {
-        "model": step.entry.id,
-        "mode": step.mode.value,
-        "prompt": step.prompt,
-        "negative": step.negative_prompt,
-        "seed": step.seed,
-        "params": step.params,
-        "inputs": sorted(
-            (
-                i.slot,
-                parent_keys.get(i.from_node or "", "")
-                or shas.get(i.artifact_id or "", "")
-                or (i.url or ""),
-            )
-            for i in step.inputs
-        ),
-    }
-    return hashlib.sha256(json.dumps(doc, sort_keys=True, default=str).encode()).hexdigest()
+    """ComfyUI-style: the step's own settings plus the keys of what feeds it."""
+    inputs = sorted(
+        (
+            i.slot,
+            parent_keys.get(i.from_node or "", "")
+            or shas.get(i.artifact_id or "", "")
+            or (i.url or ""),
+        )
+        for i in step.inputs
+    )
+    params = sorted(step.params.items())
+    doc = (
+        step.entry.id,
+        step.mode.value,
+        step.prompt,
+        step.negative_prompt,
+        step.seed,
+        params,
+        inputs,
+    )
+    return hashlib.sha256(repr(doc).encode()).hexdigest()
 
 
 def plan_pipeline(

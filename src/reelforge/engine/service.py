@@ -5,9 +5,9 @@ from __future__ import annotations
 import hashlib
 import uuid
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, cast
 
-from sqlalchemy import insert, select
+from sqlalchemy import Table, insert, select
 from sqlalchemy.exc import IntegrityError
 
 from reelforge.domain.errors import ErrorCode, ReelForgeError
@@ -127,8 +127,9 @@ class RunService:
         ]
         try:
             async with self.db.transaction() as session:
+                # Core inserts (no ORM unit of work): this is the hot path of every submission.
                 await session.execute(
-                    insert(RunRow).values(
+                    insert(cast(Table, RunRow.__table__)).values(
                         id=run_id,
                         owner_id=owner_id,
                         status=RunStatus.QUEUED.value,
@@ -146,7 +147,7 @@ class RunService:
                 await self.engine.billing.hold(
                     session, owner_id=owner_id, run_id=run_id, amount_micros=hold_micros
                 )
-                await session.execute(insert(StepRow), steps)
+                await session.execute(insert(cast(Table, StepRow.__table__)), steps)
                 await self.engine.events.emit_many(
                     session,
                     [
@@ -184,15 +185,15 @@ class RunService:
         from reelforge.providers.hub import Connection
 
         hub = self.engine.hub
-        states: dict[str, Connection] = {}
+        options = {
+            step.node_id: [step.entry.provider]
+            + [a.model.split("/", 1)[0] for a in step.alternatives]
+            for step in plan.steps
+        }
+        # One credential query for every provider any option of the run may use.
+        states = await hub.connections({p for names in options.values() for p in names}, owner_id)
         for step in plan.steps:
-            providers = [step.entry.provider] + [
-                a.model.split("/", 1)[0] for a in step.alternatives
-            ]
-            for name in providers:
-                if name not in states:
-                    states[name] = (await hub.connection(name, owner_id))[0]
-            if all(states[name] is Connection.OFFLINE for name in providers):
+            if all(states[name] is Connection.OFFLINE for name in options[step.node_id]):
                 await hub.resolve(step.entry.provider, owner_id)  # raises ENGINE_OFFLINE
         return {name for name, state in states.items() if state is Connection.SANDBOX}
 
