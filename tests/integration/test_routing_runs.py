@@ -18,6 +18,7 @@ from reelforge.container import Container
 from reelforge.emulators import fal, together
 from reelforge.emulators.base import EmulatorConfig
 from reelforge.engine.routing import RetryPolicy
+from reelforge.providers.limits import LimitBoard, RateLimits
 from tests.conftest import make_settings
 from tests.helpers import serve_asgi
 
@@ -31,11 +32,21 @@ class Recorder:
     def __init__(self, app: Any) -> None:
         self.app = app
         self.calls: list[tuple[float, str, str]] = []
+        self.in_flight = 0
+        self.max_in_flight = 0
 
     async def __call__(self, scope: Any, receive: Any, send: Any) -> None:
-        if scope["type"] == "http":
-            self.calls.append((time.monotonic(), scope["method"], scope["path"]))
-        await self.app(scope, receive, send)
+        # Admin routes and output downloads (the safe fetcher, not a provider call) aside.
+        if scope["type"] != "http" or scope["path"].startswith(("/__emulator", "/files/")):
+            await self.app(scope, receive, send)
+            return
+        self.calls.append((time.monotonic(), scope["method"], scope["path"]))
+        self.in_flight += 1
+        self.max_in_flight = max(self.max_in_flight, self.in_flight)
+        try:
+            await self.app(scope, receive, send)
+        finally:
+            self.in_flight -= 1
 
     def submits(self) -> list[float]:
         return [
@@ -220,6 +231,22 @@ async def test_a_failed_task_is_resubmitted_as_a_new_task(world: World) -> None:
     failed = next(a for a in step["route"]["attempts"] if a["event"] == "failed")
     assert failed["code"] == "PROVIDER_ERROR" and failed["decision"] == "retry"
     assert "step.retry" in await world.events(run["id"])
+
+
+async def test_concurrency_limit_keeps_calls_to_one_at_a_time(world: World) -> None:
+    world.container.engine.limits = LimitBoard({"fal": RateLimits(concurrency=1)})
+    await world.fault(world.fal_url, kind="latency", on="any", seconds=0.3, times=-1)
+    created = [
+        (await world.client.post("/v1/generations", json={"model": FAL_MODEL, "prompt": f"p{i}"}))
+        for i in range(3)
+    ]
+    runs = [await world.wait(r.json()["id"]) for r in created]
+    assert all(run["status"] == "succeeded" for run in runs), runs
+    assert len(world.fal.submits()) == 3
+    assert world.fal.max_in_flight == 1  # never two requests at fal at once
+    listing = (await world.client.get("/v1/providers")).json()["providers"]
+    limits = next(p for p in listing if p["name"] == "fal")["limits"]
+    assert limits["concurrency"] == 1 and limits["deferred"] > 0
 
 
 async def test_unconnected_primary_is_skipped_not_refused(

@@ -79,8 +79,9 @@ class Attempts:
                 if ready_at - started > self.policy.max_seconds:
                     raise ReelForgeError(
                         ErrorCode.ENGINE_OFFLINE,
-                        f"{entry.provider} is cooling down after repeated failures and the "
-                        "step has no other model to try.",
+                        f"{entry.provider} is not taking requests for longer than this step "
+                        "may wait (cooling down after repeated failures, or rate limited), "
+                        "and the step has no other model to try.",
                         detail={
                             "node": step.node_id,
                             "provider": entry.provider,
