@@ -34,13 +34,15 @@ from reelforge.engine.events import EventBus
 from reelforge.engine.media_io import MediaIO
 from reelforge.engine.service import RunService
 from reelforge.engine.webhooks import deliver, owner_webhook_secret
+from reelforge.jobs.dramatiq_broker import BrokerConfig
+from reelforge.jobs.dramatiq_runner import DramatiqConfig, DramatiqRunner
 from reelforge.jobs.embedded import EmbeddedRunner
 from reelforge.logs import configure_logging, get_logger, register_secret
 from reelforge.providers.atlas import AtlasProvider
 from reelforge.providers.credentials import CredentialVault, env_credential
 from reelforge.providers.hub import ProviderHub, SandboxEndpoint
 from reelforge.providers.plugins import load_registry
-from reelforge.settings import Settings
+from reelforge.settings import RunnerKind, Settings
 from reelforge.storage import identity, migrate
 from reelforge.storage.artifacts import ArtifactStore
 from reelforge.storage.blobs import open_blob_store
@@ -189,11 +191,12 @@ async def ensure_owner(container: Container) -> str | None:
     return plain
 
 
-async def prepare(container: Container, *, upgrade_db: bool) -> None:
+async def prepare(container: Container, *, upgrade_db: bool, owner: bool = True) -> None:
     """Start-up work: migrate (SQLite by default; others when asked) and make the owner."""
     if upgrade_db:
         await migrate.upgrade(container.db.url)
-    await ensure_owner(container)
+    if owner:
+        await ensure_owner(container)
     async with container.db.transaction() as session:
         settings = container.settings
         await billing.sync_plans(
@@ -201,8 +204,12 @@ async def prepare(container: Container, *, upgrade_db: bool) -> None:
         )
 
 
-def build_engine(container: Container) -> None:
-    """Catalog → engine → run service → runner, on an assembled container."""
+def build_engine(container: Container, *, worker: bool = False) -> None:
+    """Catalog → engine → run service → runner, on an assembled container.
+
+    ``worker``: this process advances steps (``reelforge worker``). With the Dramatiq
+    runner, other processes (``reelforge serve``) only enqueue.
+    """
     settings = container.settings
     media = MediaIO(
         container.artifacts,
@@ -225,7 +232,28 @@ def build_engine(container: Container) -> None:
     async def on_run_finished(run_id: str) -> None:
         await send_run_webhook(container, run_id)
 
-    container.runner = EmbeddedRunner(engine, on_run_finished=on_run_finished)
+    if settings.runner is RunnerKind.DRAMATIQ:
+        container.runner = DramatiqRunner(
+            engine, dramatiq_config(settings), consume=worker, on_run_finished=on_run_finished
+        )
+    else:
+        container.runner = EmbeddedRunner(engine, on_run_finished=on_run_finished)
+
+
+def dramatiq_config(settings: Settings) -> DramatiqConfig:
+    return DramatiqConfig(
+        broker=BrokerConfig(
+            url=settings.broker_url,
+            namespace=settings.broker_namespace,
+            heartbeat_timeout_ms=settings.redis_heartbeat_timeout_ms,
+            maintenance_chance=settings.redis_maintenance_chance,
+        ),
+        queue_name=settings.queue_name,
+        worker_threads=settings.worker_threads,
+        worker_idle_ms=settings.worker_idle_ms,
+        schedule_url=settings.schedule_url,
+        sweep_seconds=settings.worker_sweep_seconds,
+    )
 
 
 async def send_run_webhook(container: Container, run_id: str) -> None:
@@ -253,15 +281,24 @@ async def open_container(
     *,
     upgrade_db: bool | None = None,
     start_runner: bool = False,
+    worker: bool = False,
 ) -> AsyncIterator[Container]:
+    """Build, prepare and (optionally) start everything, inside the caller's event loop
+    (the loop the database engine and HTTP clients will be bound to).
+
+    ``worker=True`` is ``reelforge worker``: it advances steps and serves no API, so it
+    makes no owner key.
+    """
     settings = settings or Settings()
     configure_logging(settings.log_level, json=settings.log_json)
     container = build_container(settings)
     try:
         await prepare(
-            container, upgrade_db=container.db.is_sqlite if upgrade_db is None else upgrade_db
+            container,
+            upgrade_db=container.db.is_sqlite if upgrade_db is None else upgrade_db,
+            owner=not worker,
         )
-        build_engine(container)
+        build_engine(container, worker=worker)
         if start_runner:
             await container.runner.start()
             container._closers.append(container.runner.stop)

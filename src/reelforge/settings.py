@@ -42,7 +42,43 @@ class Settings(BaseSettings):
     s3_endpoint_url: str | None = Field(default=None, description="For S3-compatible stores.")
     s3_region: str = "us-east-1"
     runner: RunnerKind = RunnerKind.EMBEDDED
-    broker_url: str = "redis://127.0.0.1:6379/0"
+    broker_url: str = Field(
+        default="redis://127.0.0.1:6379/0",
+        description="Dramatiq broker: redis://host:port/db or amqp://user:pass@host:port/vhost.",
+    )
+    broker_namespace: str = Field(
+        default="reelforge", description="Prefix of every Redis key the runner uses."
+    )
+    queue_name: str = Field(default="reelforge", description="The Dramatiq queue for steps.")
+    schedule_url: str | None = Field(
+        default=None,
+        description="Redis for the runner's schedule book (one message chain per step); "
+        "default: the broker URL when it is Redis, else none (duplicates cost extra polls).",
+    )
+    worker_threads: int = Field(
+        default=8, ge=1, le=1024, description="Dramatiq threads (advances in flight) per worker."
+    )
+    worker_idle_ms: int = Field(
+        default=1000, ge=10, description="How often idle consumers look for due delayed messages."
+    )
+    worker_sweep_seconds: float = Field(
+        default=30.0, ge=0, description="Rescan unfinished steps this often (0: only on start)."
+    )
+    redis_heartbeat_timeout_ms: int = Field(
+        default=60_000,
+        ge=1000,
+        description="A Redis-broker worker silent this long is dead: its messages are redelivered.",
+    )
+    redis_maintenance_chance: int = Field(
+        default=1000,
+        ge=1,
+        le=1_000_000,
+        description="Per million broker commands: how often dead workers' messages are requeued.",
+    )
+    worker_metrics_host: str = "127.0.0.1"
+    worker_metrics_port: int = Field(
+        default=9191, ge=0, le=65535, description="Dramatiq metrics of `reelforge worker` (0: off)."
+    )
     sandbox: bool = Field(default=True, description="Route providers without keys to emulators.")
     host: str = "127.0.0.1"
     port: int = Field(default=8000, ge=1, le=65535)

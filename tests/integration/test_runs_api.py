@@ -4,12 +4,32 @@ from __future__ import annotations
 
 import io
 import json
+from collections.abc import AsyncIterator
+from pathlib import Path
 
 import av
 import httpx
+import pytest
 from PIL import Image
 
 from reelforge.container import Container
+from tests.stack import open_stack
+
+
+@pytest.fixture(
+    params=[
+        "embedded",
+        pytest.param("scaleout", marks=[pytest.mark.postgres, pytest.mark.redis, pytest.mark.s3]),
+        pytest.param("scaleout-rabbitmq", marks=[pytest.mark.postgres, pytest.mark.s3]),
+    ]
+)
+async def running(request: pytest.FixtureRequest, tmp_path: Path) -> AsyncIterator[Container]:
+    """The deployments: (SQLite, embedded runner, files) and (PostgreSQL, Dramatiq workers
+    on Redis, S3 on moto), and the same on RabbitMQ (without Redis: no schedule book)."""
+    scaleout = request.param.startswith("scaleout")
+    endpoint = request.getfixturevalue("moto_endpoint") if scaleout else None
+    async with open_stack(request.param, tmp_path / "home", endpoint) as container:
+        yield container
 
 
 async def wait_run(client: httpx.AsyncClient, run_id: str, timeout: float = 90) -> dict:  # type: ignore[type-arg]

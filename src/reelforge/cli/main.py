@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import asyncio
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
@@ -14,6 +14,10 @@ from reelforge.cli.output import console, emit_json, show_error
 from reelforge.cli.providers import providers_app
 from reelforge.cli.runs import generate, run_pipeline
 from reelforge.domain.errors import ReelForgeError
+
+if TYPE_CHECKING:
+    from reelforge.container import Container
+    from reelforge.settings import Settings
 
 app = typer.Typer(
     name="reelforge",
@@ -46,7 +50,8 @@ def serve(
     host: Annotated[str | None, typer.Option(help="Bind address (default 127.0.0.1).")] = None,
     port: Annotated[int | None, typer.Option(help="Port (default 8000).")] = None,
 ) -> None:
-    """Run the API server (and, by default, the embedded runner) in this process."""
+    """Run the API server (with the embedded runner, steps run here too; with
+    runner=dramatiq this process only enqueues them for `reelforge worker`)."""
     import uvicorn
 
     from reelforge.app import api_app, open_container
@@ -81,7 +86,7 @@ def worker() -> None:
     import signal
 
     from reelforge.app import open_container
-    from reelforge.settings import Settings
+    from reelforge.settings import RunnerKind, Settings
 
     settings = Settings()
 
@@ -90,11 +95,47 @@ def worker() -> None:
         loop = asyncio.get_running_loop()
         for sig in (signal.SIGINT, signal.SIGTERM):
             loop.add_signal_handler(sig, stop.set)
-        async with open_container(settings, start_runner=True):
-            console.print(f"[bold]ReelForge worker[/] ({settings.runner.value} runner) started")
+        # The container is built inside this loop: the Dramatiq threads hand their work to it.
+        async with open_container(settings, start_runner=True, worker=True) as container:
+            detail = ""
+            if settings.runner is RunnerKind.DRAMATIQ:
+                detail = f", {settings.worker_threads} threads"
+                metrics_url = serve_worker_metrics(container, settings)
+                if metrics_url:
+                    detail += f", metrics at {metrics_url}"
+            console.print(
+                f"[bold]ReelForge worker[/] ({settings.runner.value} runner{detail}) started"
+            )
             await stop.wait()
+        advances = getattr(container.runner, "advances", 0)
+        console.print(f"[bold]ReelForge worker[/] stopped after {advances} step advances")
 
     asyncio.run(_work())
+
+
+def serve_worker_metrics(container: Container, settings: Settings) -> str | None:
+    """Dramatiq's Prometheus metrics (plus this process's) on ``worker_metrics_port``."""
+    from prometheus_client import REGISTRY, start_http_server
+
+    from reelforge.jobs.dramatiq_runner import DramatiqRunner
+
+    runner = container.runner
+    port, host = settings.worker_metrics_port, settings.worker_metrics_host
+    if not isinstance(runner, DramatiqRunner) or not port:
+        return None
+    try:
+        start_http_server(port, addr=host)
+    except OSError as exc:
+        # Several workers on one machine need a port each; work goes on without metrics.
+        console.print(
+            f"[yellow]metrics not served: {host}:{port} is not available ({exc.strerror}); "
+            "set REELFORGE_WORKER_METRICS_PORT[/]"
+        )
+        return None
+    bridge = runner.metrics_collector()
+    if bridge is not None:
+        REGISTRY.register(bridge)
+    return f"http://{host}:{port}/metrics"
 
 
 @app.command()
