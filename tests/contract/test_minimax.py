@@ -216,6 +216,8 @@ async def test_generic_fail_is_retryable(mm: MiniMaxProvider, emu: Any) -> None:
 
 async def test_timeout_resumes_by_task_id(mm: MiniMaxProvider, emu: Any) -> None:
     request = t2v()
+    # The task holds until released, so the deadline passes however slow the machine is.
+    emu.faults.add("stuck", on="submit")
     task = await mm.submit(request, CRED)
     stored = task.model_dump_json()
     with pytest.raises(ReelForgeError) as info:
@@ -224,6 +226,9 @@ async def test_timeout_resumes_by_task_id(mm: MiniMaxProvider, emu: Any) -> None
         )
     assert info.value.code is ErrorCode.ENGINE_TIMEOUT
     assert info.value.detail["task_id"] == task.task_id
+    held = emu.tasks.get(task.task_id)
+    assert held is not None and held.stuck
+    held.stuck = False
     resumed = ProviderTask.model_validate_json(stored)
     result = await generate(mm, request, CRED, interval=0.05, timeout=10, task=resumed)
     assert result.url and emu.tasks.submissions["total"] == 1
