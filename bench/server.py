@@ -22,13 +22,15 @@ def free_port() -> int:
 
 
 @contextmanager
-def reelforge_server(extra_env: dict[str, str] | None = None) -> Iterator[tuple[str, str, Path]]:
+def reelforge_server(
+    extra_env: dict[str, str] | None = None, *, base_env: dict[str, str] | None = None
+) -> Iterator[tuple[str, str, Path]]:
     """Yields (base_url, owner_key, home)."""
     with tempfile.TemporaryDirectory(prefix="rf-bench-") as tmp:
         home = Path(tmp) / "home"
         port = free_port()
         env = {
-            **os.environ,
+            **(os.environ if base_env is None else base_env),
             "REELFORGE_HOME": str(home),
             "REELFORGE_LOG_LEVEL": "WARNING",
             **(extra_env or {}),

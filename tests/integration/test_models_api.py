@@ -52,7 +52,7 @@ async def test_filters_and_price_order(client: httpx.AsyncClient) -> None:
     assert [m["id"] for m in found["models"]] == [
         m["id"] for m in found["models"] if "veo3.1" in m["id"] and "t2v" in m["modes"]
     ]
-    assert found["count"] == 2
+    assert found["count"] == len(found["models"]) >= 2  # Atlas and Runway both list veo3.1
     none = (await client.get("/v1/models", params={"provider": "kling-nope"})).json()
     assert none["count"] == 0
     bad = await client.get("/v1/models", params={"mode": "x2y"})

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 from collections.abc import AsyncIterator
 from typing import Annotated
 
@@ -11,7 +12,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from reelforge.container import Container
 from reelforge.domain.errors import ErrorCode, ReelForgeError
 from reelforge.domain.identity import Principal
-from reelforge.storage.identity import authenticate
+from reelforge.storage.identity import authenticate, hash_key
 
 
 def get_container(request: Request) -> Container:
@@ -41,10 +42,29 @@ def bearer_key(request: Request) -> str:
     return key.strip()
 
 
+# Keys resolved in the last few seconds, by hash: saves a database read per request. A
+# revoked key stops working here at once and on other API nodes within the TTL.
+_KEY_TTL_SECONDS = 10.0
+_key_cache: dict[str, tuple[Principal, float]] = {}
+
+
+def forget_key_cache() -> None:
+    _key_cache.clear()
+
+
 async def get_principal(request: Request, container: ContainerDep) -> Principal:
     key = bearer_key(request)
-    async with container.db.session() as session:
-        principal = await authenticate(session, key)
+    digest = hash_key(key)
+    now = time.monotonic()
+    cached = _key_cache.get(digest)
+    if cached is not None and cached[1] > now:
+        principal = cached[0]
+    else:
+        async with container.db.session() as session:
+            principal = await authenticate(session, key)
+        if len(_key_cache) > 10_000:
+            _key_cache.clear()
+        _key_cache[digest] = (principal, now + _KEY_TTL_SECONDS)
     request.state.principal = principal
     return principal
 

@@ -156,8 +156,25 @@ def parse_schema(schema: Mapping[str, Any], *, strict: bool = False) -> list[Par
     return specs
 
 
+# Parsed specs per entry object: entries are immutable once loaded, and parsing dominates
+# planning time for large pipelines (the same model appears in many nodes).
+_SPECS: dict[int, tuple[ModelEntry, list[ParamSpec]]] = {}
+_SPECS_MAX = 4096
+
+
 def entry_params(entry: ModelEntry) -> list[ParamSpec]:
     """The entry's ParamSpecs; media slots declared in ``entry.inputs`` flag their params."""
+    cached = _SPECS.get(id(entry))
+    if cached is not None and cached[0] is entry:
+        return cached[1]
+    specs = _entry_params(entry)
+    if len(_SPECS) >= _SPECS_MAX:
+        _SPECS.clear()
+    _SPECS[id(entry)] = (entry, specs)
+    return specs
+
+
+def _entry_params(entry: ModelEntry) -> list[ParamSpec]:
     slots = {slot.name: slot.kind for slot in entry.inputs}
     specs = parse_schema(entry.params_schema)
     return [

@@ -8,6 +8,7 @@ from typing import TYPE_CHECKING, Annotated
 import typer
 
 from reelforge import __version__
+from reelforge.cli.media import media_app
 from reelforge.cli.models import models_app
 from reelforge.cli.output import console, emit_json, show_error
 from reelforge.cli.providers import providers_app
@@ -26,6 +27,7 @@ app = typer.Typer(
 )
 db_app = typer.Typer(help="Database migrations.", no_args_is_help=True)
 app.add_typer(db_app, name="db")
+app.add_typer(media_app, name="media")
 app.add_typer(providers_app, name="providers")
 app.command("generate")(generate)
 app.command("run")(run_pipeline)

@@ -29,6 +29,9 @@ EMULATOR_MODULES: dict[str, str] = {
     "pollinations": "reelforge.emulators.pollinations",
     "huggingface": "reelforge.emulators.huggingface",
     "comfyui": "reelforge.emulators.comfyui",
+    "luma": "reelforge.emulators.luma",
+    "higgsfield": "reelforge.emulators.higgsfield",
+    "minimax": "reelforge.emulators.minimax",
 }
 
 

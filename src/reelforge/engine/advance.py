@@ -8,57 +8,61 @@ Each move is a compare-and-set, committed before the next side effect, so runnin
 - a step found in ``submitting`` after its lease ran out is resubmitted only when the
   provider is idempotent (same idempotency key); otherwise it fails with a clear error
   and its share of the hold is released.
+
+Routing (``engine.routing``): a step has options, its model then its fallbacks. Each
+submission goes to the current option unless its provider is cooling down or not
+connected; a failure is retried on the same option (backoff, Retry-After), moves to the
+next option, or fails the step, and every attempt is an event and a line of the route.
+Provider calls pass the per-credential limits (``providers.limits``) and are recorded in
+the health board (``providers.health``).
 """
 
 from __future__ import annotations
 
 import random
 import time
-from dataclasses import dataclass, field
 from typing import Any
 
-from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy import update as sql_update
 
+from reelforge.domain.catalog import ModelEntry
 from reelforge.domain.errors import ErrorCode, ReelForgeError
-from reelforge.domain.modes import MediaKind, Mode
 from reelforge.engine import repo
+from reelforge.engine.attempts import Attempts
 from reelforge.engine.catalog_access import CatalogAccess
+from reelforge.engine.collect import Advance, Collecting, LostRace
 from reelforge.engine.events import EventBus
 from reelforge.engine.media_io import MediaIO
 from reelforge.engine.ports import RunBilling
+from reelforge.engine.requests import RequestBuilder
+from reelforge.engine.router import Router
+from reelforge.engine.routing import (
+    Option,
+    RetryPolicy,
+    RouteState,
+    step_options,
+)
 from reelforge.engine.states import StepStatus
 from reelforge.logs import get_logger
-from reelforge.providers.base import (
-    GenerationRequest,
-    InputMedia,
-    ProviderTask,
-    TaskStatus,
-    TaskUpdate,
-)
-from reelforge.providers.hub import ProviderHub
+from reelforge.providers.base import ProviderTask, TaskStatus
+from reelforge.providers.health import HealthBoard, credential_key
+from reelforge.providers.hub import ProviderHub, ResolvedProvider
+from reelforge.providers.limits import LimitBoard, Permit
 from reelforge.storage.artifacts import ArtifactStore
 from reelforge.storage.db import Database
 from reelforge.storage.run_tables import StepRow
 from reelforge.storage.tables import utcnow
 
+__all__ = ["Advance", "Engine"]
+
 log = get_logger("reelforge.engine")
 
 SUBMIT_LEASE_SECONDS = 90.0  # longer than a submit call's HTTP timeout
-MAX_SUBMIT_ATTEMPTS = 4
 STEP_DEADLINE_SECONDS = 3 * 3600.0
 CALLBACK_POLL_FACTOR = 6.0
 
 
-@dataclass
-class Advance:
-    """What the runner should do next."""
-
-    next_at: float | None = None  # advance this step again at this time (epoch seconds)
-    wake: list[str] = field(default_factory=list)  # other steps that may now proceed
-    run_finished: str | None = None  # a run that just reached a terminal status
-
-
-class Engine:
+class Engine(Collecting, Attempts):
     def __init__(
         self,
         db: Database,
@@ -68,6 +72,10 @@ class Engine:
         billing: RunBilling,
         events: EventBus,
         catalog: CatalogAccess,
+        *,
+        policy: RetryPolicy | None = None,
+        health: HealthBoard | None = None,
+        limits: LimitBoard | None = None,
     ) -> None:
         self.db = db
         self.hub = hub
@@ -76,6 +84,11 @@ class Engine:
         self.billing = billing
         self.events = events
         self.catalog = catalog
+        self.policy = policy or RetryPolicy()
+        self.health = health or HealthBoard(db)
+        self.limits = limits or LimitBoard()
+        self.router = Router(catalog, hub, self.health)
+        self.requests = RequestBuilder(db, artifacts, media)
         # Imported here: runs.py builds on Engine (finishing runs, skipping descendants).
         from reelforge.engine.runs import RunFinisher
 
@@ -101,7 +114,7 @@ class Engine:
         return Advance()
 
     # -- held → submitting → submitted ----------------------------------------------------
-    async def _start(self, step: StepRow) -> Advance:
+    async def _start(self, step: StepRow, *, pinned: bool = False) -> Advance:
         now = time.time()
         if step.next_at is not None and step.next_at > now + 0.001:
             return Advance(next_at=step.next_at)  # a retry that is not due yet
@@ -127,69 +140,92 @@ class Engine:
             hit = await self._from_cache(step)
             if hit is not None:
                 return hit
-        async with self.db.transaction() as session:
-            moved = await repo.transition(
-                session,
-                step.id,
-                StepStatus.HELD,
-                StepStatus.SUBMITTING,
-                attempts=step.attempts + 1,
-                next_at=now + SUBMIT_LEASE_SECONDS,
-            )
-            if moved:
-                await self.events.emit(
-                    session, step.run_id, "step.submitting", {"node": step.node_id}, step.id
+        route = RouteState.load(step.route)
+        options = step_options(step.model, step.request, step.quote_micros)
+        skipped: list[dict[str, Any]] = []
+        chosen = await self._choose(step, route, options, skipped, now, pinned=pinned)
+        if isinstance(chosen, Advance):
+            return chosen
+        option, entry, resolved, key = chosen
+        permit = await self.limits.try_acquire(key, submit=True)
+        if not isinstance(permit, Permit):
+            await self._save_route(step, route, StepStatus.HELD, skipped, next_at=now + permit)
+            return Advance(next_at=now + permit)  # over the provider's limits: wait, stay held
+        try:
+            route.tries += 1
+            route.started_at = route.started_at or now
+            async with self.db.transaction() as session:
+                moved = await repo.transition(
+                    session,
+                    step.id,
+                    StepStatus.HELD,
+                    StepStatus.SUBMITTING,
+                    attempts=step.attempts + 1,
+                    next_at=now + SUBMIT_LEASE_SECONDS,
+                    route=route.dump(),
                 )
-            if moved and run.status == "queued":
-                await self.finisher.mark_running(session, run.id)
-        if not moved:
-            return Advance()
-        self.events.notify(step.run_id)
-        return await self._submit(step, parents, attempt=step.attempts + 1)
+                if moved:
+                    for item in skipped:
+                        await self.events.emit(
+                            session,
+                            step.run_id,
+                            "step.fallback",
+                            {"node": step.node_id, **item},
+                            step.id,
+                        )
+                    await self.events.emit(
+                        session,
+                        step.run_id,
+                        "step.submitting",
+                        {"node": step.node_id, "model": option.model, "attempt": route.tries},
+                        step.id,
+                    )
+                if moved and run.status == "queued":
+                    await self.finisher.mark_running(session, run.id)
+            if not moved:
+                return Advance()
+            self.events.notify(step.run_id)
+            return await self._submit(step, parents, route, options, entry, resolved, key)
+        finally:
+            permit.release()
 
-    async def _submit(self, step: StepRow, parents: list[StepRow], *, attempt: int) -> Advance:
-        entry = await self.catalog.get(step.model)
-        resolved = await self.hub.resolve(entry.provider, step.owner_id)
-        request = await self._build_request(step, entry, parents, resolved.provider.name)
+    async def _submit(
+        self,
+        step: StepRow,
+        parents: list[StepRow],
+        route: RouteState,
+        options: list[Option],
+        entry: ModelEntry,
+        resolved: ResolvedProvider,
+        key: str,
+    ) -> Advance:
+        option = options[route.option]
+        request, notes = await self.requests.build(
+            step,
+            entry,
+            option,
+            parents,
+            idempotency_key=route.idempotency_key(step.idempotency_key),
+        )
         if resolved.provider.supports_callbacks and not resolved.sandbox:
             request.callback_url = self.media.callback_url(
                 task_provider=entry.provider, step_id=step.id
             )
+        started = time.monotonic()
         try:
             task = await resolved.provider.submit(request, resolved.credential)
         except ReelForgeError as exc:
-            if exc.retryable and attempt < MAX_SUBMIT_ATTEMPTS:
-                delay = exc.retry_after or min(60.0, 2.0**attempt * random.uniform(0.8, 1.2))
-                async with self.db.transaction() as session:
-                    moved = await repo.transition(
-                        session,
-                        step.id,
-                        StepStatus.SUBMITTING,
-                        StepStatus.HELD,
-                        next_at=time.time() + delay,
-                        error=exc.to_dict(),
-                    )
-                    if moved:
-                        await self.events.emit(
-                            session,
-                            step.run_id,
-                            "step.retry",
-                            {
-                                "node": step.node_id,
-                                "attempt": attempt,
-                                "delay": delay,
-                                "error": exc.to_dict(),
-                            },
-                            step.id,
-                        )
-                self.events.notify(step.run_id)
-                return Advance(next_at=time.time() + delay)
-            raise
-        interval = task.poll_interval_seconds or resolved.provider.default_poll_interval
+            await self.health.record_failure(key, exc, time.monotonic() - started)
+            return await self._after_failure(step, route, options, exc, StepStatus.SUBMITTING)
+        await self.health.record_ok(key, time.monotonic() - started)
+        interval = _interval(task, resolved.provider.default_poll_interval)
         if request.callback_url:
             # The provider calls back when done; polling is only a slow safety net.
             task.meta["callback"] = True
             interval = max(interval * CALLBACK_POLL_FACTOR, 30.0)
+        route.note(
+            "submitted", option.model, attempt=route.tries, task_id=task.task_id, notes=notes
+        )
         async with self.db.transaction() as session:
             moved = await repo.transition(
                 session,
@@ -200,17 +236,26 @@ class Engine:
                 task_id=task.task_id,
                 provider=task.provider,
                 sandbox=resolved.sandbox,
-                served_by=entry.id,
+                served_by=option.model,
                 submitted_at=utcnow(),
                 next_at=time.time() + interval,
                 error=None,
+                route=route.dump(),
             )
             if moved:
                 await self.events.emit(
                     session,
                     step.run_id,
                     "step.submitted",
-                    {"node": step.node_id, "task_id": task.task_id, "sandbox": resolved.sandbox},
+                    {
+                        "node": step.node_id,
+                        "task_id": task.task_id,
+                        "sandbox": resolved.sandbox,
+                        "model": option.model,
+                        "attempt": route.tries,
+                        "fallback": route.option > 0,
+                        "notes": notes,
+                    },
                     step.id,
                 )
         if not moved:
@@ -228,7 +273,9 @@ class Engine:
         now = time.time()
         if step.next_at is not None and step.next_at > now:
             return Advance(next_at=step.next_at)  # another worker may still be submitting
-        entry = await self.catalog.get(step.model)
+        route = RouteState.load(step.route)
+        options = step_options(step.model, step.request, step.quote_micros)
+        entry = await self.catalog.get(options[route.option].model)
         provider_cls = self.hub.provider_class(entry.provider)
         if not provider_cls.idempotent_submit:
             raise ReelForgeError(
@@ -237,7 +284,9 @@ class Engine:
                 "avoid a second charge.",
                 detail={"node": step.node_id, "reason": "interrupted_submit"},
                 remediation=("Run the pipeline again (cached steps are reused if allowed).",),
+                retryable=False,
             )
+        route.tries = max(0, route.tries - 1)  # the interrupted submission is tried again
         async with self.db.transaction() as session:
             # Take the lease again (version bump) before resubmitting with the same key.
             moved = await repo.transition(
@@ -246,69 +295,14 @@ class Engine:
                 StepStatus.SUBMITTING,
                 StepStatus.HELD,
                 next_at=now,
+                route=route.dump(),
             )
         if not moved:
             return Advance()
         async with self.db.session() as session:
             fresh = await repo.get_step(session, step.id)
-        return await self._start(fresh) if fresh is not None else Advance()
-
-    async def _build_request(
-        self, step: StepRow, entry: Any, parents: list[StepRow], provider: str
-    ) -> GenerationRequest:
-        doc = step.request
-        by_node = {p.node_id: p for p in parents}
-        inputs: list[InputMedia] = []
-        async with self.db.session() as session:
-            for item in doc.get("inputs", []):
-                artifact_id = item.get("artifact_id")
-                if item.get("from_node"):
-                    parent = by_node[item["from_node"]]
-                    if not parent.outputs:
-                        raise ReelForgeError(
-                            ErrorCode.FILE_NOT_FOUND,
-                            f"upstream step {parent.node_id!r} produced no output",
-                        )
-                    artifact_id = parent.outputs[0]
-                if artifact_id:
-                    row = await self.artifacts.get(artifact_id, owner_id=step.owner_id)
-                    url = await self.media.input_url(row, provider)
-                elif item.get("url"):
-                    url = await self._ingest_url_input(session, step, item)
-                else:
-                    continue
-                inputs.append(
-                    InputMedia(kind=MediaKind(item["kind"]), url=url, slot=item.get("slot"))
-                )
-        return GenerationRequest(
-            model=entry.provider_model,
-            mode=Mode(step.mode),
-            prompt=doc.get("prompt") or "",
-            negative_prompt=doc.get("negative_prompt"),
-            params={**doc.get("params", {}), **entry.fixed_params},
-            inputs=inputs,
-            seed=doc.get("seed"),
-            idempotency_key=step.idempotency_key,
-        )
-
-    async def _ingest_url_input(
-        self, session: AsyncSession, step: StepRow, item: dict[str, Any]
-    ) -> str:
-        writer = self.artifacts.writer()
-        result = await self.media.fetcher.fetch_to(
-            item["url"], writer, kinds=[MediaKind(item["kind"])]
-        )
-        async with self.db.transaction() as tx:
-            row = await self.artifacts.record(
-                tx,
-                owner_id=step.owner_id,
-                blob=result.blob,
-                head=result.head,
-                name=item["url"].rsplit("/", 1)[-1][:100],
-                provenance={"source_url": item["url"].split("?", 1)[0]},
-            )
-        entry = await self.catalog.get(step.model)
-        return await self.media.input_url(row, entry.provider)
+        # Pinned: the same model and key again, never a fallback while the first may exist.
+        return await self._start(fresh, pinned=True) if fresh is not None else Advance()
 
     # -- submitted → collecting → succeeded ----------------------------------------------
     async def _poll(self, step: StepRow) -> Advance:
@@ -317,30 +311,54 @@ class Engine:
             return Advance(next_at=step.next_at)
         task = ProviderTask.model_validate(step.task)
         resolved = await self.hub.resolve(task.provider, step.owner_id)
-        interval = task.poll_interval_seconds or resolved.provider.default_poll_interval
+        key = credential_key(resolved.credential)
+        interval = _interval(task, resolved.provider.default_poll_interval)
         if task.meta.get("callback"):
             interval = max(interval * CALLBACK_POLL_FACTOR, 30.0)
+        permit = await self.limits.try_acquire(key)
+        if not isinstance(permit, Permit):
+            return Advance(next_at=now + permit)
+        started = time.monotonic()
         try:
             update = await resolved.provider.poll(task, resolved.credential)
         except ReelForgeError as exc:
+            await self.health.record_failure(key, exc, time.monotonic() - started)
             if not exc.retryable:
                 raise
             delay = exc.retry_after or interval * random.uniform(1.0, 2.0)
             await self._touch(step, next_at=now + delay, event=("step.poll_error", exc.to_dict()))
             return Advance(next_at=now + delay)
+        finally:
+            permit.release()
+        await self.health.record_ok(key, time.monotonic() - started)
         if update.status is TaskStatus.SUCCEEDED:
             return await self._collect(step, task, update, resolved.sandbox)
+        route = RouteState.load(step.route)
+        options = step_options(step.model, step.request, step.quote_micros)
         if update.status is TaskStatus.FAILED:
-            update.raise_for_error()
+            try:
+                update.raise_for_error()
+            except ReelForgeError as exc:
+                await self.health.record_failure(key, exc)
+                route.rounds += 1  # the next task needs a fresh idempotency key
+                return await self._after_failure(step, route, options, exc, StepStatus.SUBMITTED)
         if update.status is TaskStatus.CANCELED:
             return await self.finisher.cancel_step(step, provider_canceled=True)
         submitted_at = step.submitted_at.timestamp() if step.submitted_at else now
         if now - submitted_at > STEP_DEADLINE_SECONDS:
-            raise ReelForgeError(
+            timeout = ReelForgeError(
                 ErrorCode.ENGINE_TIMEOUT,
                 "The provider did not finish in time.",
                 detail={"task_id": task.task_id, "node": step.node_id},
             )
+            await self.health.record_failure(key, timeout)
+            if resolved.provider.supports_cancel:
+                try:  # do not leave it running (and billing) while a fallback works
+                    await resolved.provider.cancel(task, resolved.credential)
+                except ReelForgeError:
+                    log.warning("cancel_after_timeout_failed", step_id=step.id)
+            route.rounds += 1
+            return await self._after_failure(step, route, options, timeout, StepStatus.SUBMITTED)
         next_at = now + max(0.05, update.poll_after_seconds or interval)
         changed = update.progress is not None and update.progress != step.progress
         await self._touch(
@@ -361,8 +379,6 @@ class Engine:
         progress: float | None = None,
         event: tuple[str, dict[str, Any]] | None = None,
     ) -> None:
-        from sqlalchemy import update as sql_update
-
         values: dict[str, Any] = {"next_at": next_at, "polls": StepRow.polls + 1}
         if progress is not None:
             values["progress"] = progress
@@ -379,151 +395,13 @@ class Engine:
         if event is not None:
             self.events.notify(step.run_id)
 
-    async def _collect(
-        self, step: StepRow, task: ProviderTask, update: TaskUpdate, sandbox: bool
-    ) -> Advance:
-        async with self.db.transaction() as session:
-            moved = await repo.transition(
-                session, step.id, StepStatus.SUBMITTED, StepStatus.COLLECTING, progress=1.0
-            )
-        if not moved:
-            return Advance()
-        return await self._store_outputs(step, task, update, sandbox)
-
-    async def _collect_again(self, step: StepRow) -> Advance:
-        """After a crash during collection: ask the provider again for fresh output URLs."""
-        task = ProviderTask.model_validate(step.task)
-        resolved = await self.hub.resolve(task.provider, step.owner_id)
-        update = await resolved.provider.poll(task, resolved.credential)
-        if update.status is not TaskStatus.SUCCEEDED:
-            update.raise_for_error()
-            raise ReelForgeError(
-                ErrorCode.PROVIDER_ERROR,
-                "The provider no longer reports the finished task.",
-                detail={"task_id": task.task_id},
-            )
-        return await self._store_outputs(step, task, update, resolved.sandbox)
-
-    async def _store_outputs(
-        self, step: StepRow, task: ProviderTask, update: TaskUpdate, sandbox: bool
-    ) -> Advance:
-        if not update.outputs:
-            raise ReelForgeError(
-                ErrorCode.PROVIDER_ERROR,
-                "The provider reported success but returned no output.",
-                detail={"task_id": task.task_id},
-            )
-        async with self.db.session() as session:
-            parents = [
-                s
-                for s in await repo.run_steps(session, step.run_id)
-                if s.node_id in step.depends_on
-            ]
-        if sandbox:
-            cost = 0  # emulated work is free
-        else:
-            cost = update.cost_micros if update.cost_micros is not None else step.quote_micros
-        provenance = {
-            "model": step.served_by or step.model,
-            "provider": task.provider,
-            "provider_model": task.model,
-            "task_id": task.task_id,
-            "mode": step.mode,
-            "prompt": step.request.get("prompt"),
-            "params": step.request.get("params"),
-            "seed": step.request.get("seed"),
-            "parents": [a for p in parents for a in p.outputs[:1]],
-            "run_id": step.run_id,
-            "step_id": step.id,
-            "cost_micros": cost,
-            "submitted_at": step.submitted_at.isoformat() if step.submitted_at else None,
-            "sandbox": sandbox,
-        }
-        async with self.db.transaction() as session:
-            rows = []
-            for index, output in enumerate(update.outputs):
-                rows.append(
-                    await self.media.ingest_output(
-                        session,
-                        output,
-                        owner_id=step.owner_id,
-                        provider=task.provider,
-                        name=f"{step.node_id}-{index}",
-                        provenance={**provenance, "finished_at": utcnow().isoformat()},
-                        sandbox=sandbox,
-                    )
-                )
-            moved = await repo.transition(
-                session,
-                step.id,
-                StepStatus.COLLECTING,
-                StepStatus.SUCCEEDED,
-                outputs=[r.id for r in rows],
-                cost_micros=cost,
-                finished_at=utcnow(),
-                next_at=None,
-                progress=1.0,
-            )
-            if not moved:
-                raise _LostRace()
-            captured = await self.billing.capture(
-                session,
-                owner_id=step.owner_id,
-                run_id=step.run_id,
-                step_id=step.id,
-                amount_micros=cost,
-            )
-            await self.events.emit(
-                session,
-                step.run_id,
-                "step.succeeded",
-                {"node": step.node_id, "outputs": [r.id for r in rows], "cost_micros": captured},
-                step.id,
-            )
-        self.events.notify(step.run_id)
-        return await self.finisher.after_step(step)
-
-    async def _from_cache(self, step: StepRow) -> Advance | None:
-        async with self.db.transaction() as session:
-            hit = await repo.find_cached(session, step.owner_id, step.cache_key or "")
-            if hit is None:
-                return None
-            moved = await repo.transition(
-                session,
-                step.id,
-                StepStatus.HELD,
-                StepStatus.SUCCEEDED,
-                outputs=list(hit.outputs),
-                cost_micros=0,
-                served_by="cache",
-                sandbox=hit.sandbox,
-                finished_at=utcnow(),
-                progress=1.0,
-                next_at=None,
-            )
-            if not moved:
-                return Advance()
-            await self.events.emit(
-                session,
-                step.run_id,
-                "step.succeeded",
-                {
-                    "node": step.node_id,
-                    "outputs": hit.outputs,
-                    "cost_micros": 0,
-                    "cached_from": hit.id,
-                },
-                step.id,
-            )
-        self.events.notify(step.run_id)
-        return await self.finisher.after_step(step)
-
     async def _fail(self, step: StepRow, exc: ReelForgeError) -> Advance:
-        if isinstance(exc, _LostRace):
+        if isinstance(exc, LostRace):
             return Advance()
-        return await self.finisher.fail(step, exc)
+        result: Advance = await self.finisher.fail(step, exc)
+        return result
 
 
-class _LostRace(ReelForgeError):
-    def __init__(self) -> None:
-        super().__init__(ErrorCode.CONFLICT, "the step moved on elsewhere")
+def _interval(task: ProviderTask, default: float) -> float:
+    """The task's own poll interval when it has one (0 = its result is already in hand)."""
+    return default if task.poll_interval_seconds is None else task.poll_interval_seconds

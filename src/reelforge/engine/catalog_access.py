@@ -3,6 +3,7 @@ per run, then a synchronous view for planning, which is pure CPU work."""
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterable
 from typing import Any
 
@@ -15,12 +16,26 @@ from reelforge.engine.pipeline import Pipeline
 from reelforge.engine.plan import LAST_FRAME_MODEL
 
 
+def _params_key(params: dict[str, Any]) -> Any:
+    if not params:
+        return ()
+    key = tuple(sorted(params.items()))
+    try:
+        hash(key)
+    except TypeError:  # lists or dicts among the values
+        return json.dumps(params, sort_keys=True, default=str)
+    return key
+
+
 class PlanningView:
     """Implements engine.plan.CatalogView over entries fetched beforehand."""
 
     def __init__(self, entries: dict[str, ModelEntry], errors: dict[str, ReelForgeError]) -> None:
         self.entries = entries
         self.errors = errors
+        # Large pipelines repeat the same model with the same params: validate and quote once.
+        self._validated: dict[tuple[str, Any], dict[str, Any] | ReelForgeError] = {}
+        self._quotes: dict[tuple[str, Any], int | None] = {}
 
     def get(self, model_id: str) -> ModelEntry:
         entry = self.entries.get(model_id)
@@ -29,11 +44,24 @@ class PlanningView:
         return entry
 
     def validate_params(self, entry: ModelEntry, params: dict[str, Any]) -> dict[str, Any]:
-        return validate_params(entry, params)
+        key = (entry.id, _params_key(params))
+        found = self._validated.get(key)
+        if found is None:
+            try:
+                found = validate_params(entry, params)
+            except ReelForgeError as exc:
+                found = exc
+            self._validated[key] = found
+        if isinstance(found, ReelForgeError):
+            raise found
+        return dict(found)
 
     def quote_micros(self, entry: ModelEntry, params: dict[str, Any]) -> int | None:
-        quote = quote_generation(entry, params)
-        return quote.micros if quote.known else None
+        key = (entry.id, _params_key(params))
+        if key not in self._quotes:
+            quote = quote_generation(entry, params)
+            self._quotes[key] = quote.micros if quote.known else None
+        return self._quotes[key]
 
 
 class CatalogAccess:
@@ -44,10 +72,12 @@ class CatalogAccess:
         return await self.catalog.get(model_id)
 
     async def view_for(self, pipeline: Pipeline) -> PlanningView:
-        ids: set[str] = {LAST_FRAME_MODEL}
+        # The last-frame helper is only needed where media flows along edges.
+        ids: set[str] = {LAST_FRAME_MODEL} if pipeline.edges else set()
         for node in pipeline.nodes:
-            ids.add(node.model)
-            ids.update(node.fallbacks)
+            if node.model is not None:
+                ids.add(node.model)
+            ids.update(f.model for f in node.fallback_options)
         return await self.view(ids)
 
     async def view(self, ids: Iterable[str]) -> PlanningView:

@@ -5,13 +5,15 @@ from __future__ import annotations
 
 import asyncio
 from collections import defaultdict
-from typing import Any
+from typing import Any, cast
 
-from sqlalchemy import insert, select
+from sqlalchemy import Table, insert, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from reelforge.storage.run_tables import RunEventRow
 from reelforge.storage.tables import utcnow
+
+EVENTS = cast(Table, RunEventRow.__table__)
 
 
 class EventBus:
@@ -28,7 +30,7 @@ class EventBus:
     ) -> None:
         """Add an event inside the caller's transaction; call ``notify`` after commit."""
         await session.execute(
-            insert(RunEventRow).values(
+            insert(EVENTS).values(
                 run_id=run_id, step_id=step_id, type=type_, data=data or {}, created_at=utcnow()
             )
         )
@@ -37,7 +39,7 @@ class EventBus:
         if rows:
             now = utcnow()
             await session.execute(
-                insert(RunEventRow),
+                insert(EVENTS),
                 [{"step_id": None, "data": {}, "created_at": now, **r} for r in rows],
             )
 

@@ -23,7 +23,7 @@ from reelforge.domain.modes import MediaKind
 from reelforge.providers.base import OutputMedia
 from reelforge.storage.artifact_tables import ArtifactRow
 from reelforge.storage.artifacts import ArtifactStore
-from reelforge.storage.blobs import FileBlobStore
+from reelforge.storage.blobs import BlobInfo, FileBlobStore
 from reelforge.storage.fetcher import SafeFetcher
 
 LOCAL_PROVIDER = "local"
@@ -86,18 +86,11 @@ class MediaIO:
         data = await self.artifacts.read_bytes(row)
         return f"data:{row.content_type};base64,{base64.b64encode(data).decode()}"
 
-    async def ingest_output(
-        self,
-        session: AsyncSession,
-        output: OutputMedia,
-        *,
-        owner_id: str,
-        provider: str,
-        name: str,
-        provenance: dict[str, Any],
-        sandbox: bool,
-    ) -> ArtifactRow:
-        """Store one provider output as an artifact, inside the caller's transaction."""
+    async def fetch_output(self, output: OutputMedia, *, provider: str) -> tuple[BlobInfo, bytes]:
+        """Download (or decode) one provider output into the blob store: (blob, first bytes).
+
+        Done before the database transaction that records it, so no lock is held while
+        bytes move."""
         url = output.url
         writer = self.artifacts.writer()
         try:
@@ -127,6 +120,22 @@ class MediaIO:
         except BaseException:
             writer.abort()
             raise
+        return blob, head
+
+    async def record_output(
+        self,
+        session: AsyncSession,
+        output: OutputMedia,
+        fetched: tuple[BlobInfo, bytes],
+        *,
+        owner_id: str,
+        provider: str,
+        name: str,
+        provenance: dict[str, Any],
+        sandbox: bool,
+    ) -> ArtifactRow:
+        """The artifact row for a fetched output, inside the caller's transaction."""
+        blob, head = fetched
         row = await self.artifacts.record(
             session,
             owner_id=owner_id,

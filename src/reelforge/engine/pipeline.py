@@ -5,11 +5,11 @@ from __future__ import annotations
 
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
 from reelforge.domain.modes import MediaKind, Mode
 
-SCHEMA_VERSION = 1
+SCHEMA_VERSION: Literal[1] = 1
 
 
 class Position(BaseModel):
@@ -29,11 +29,50 @@ class NodeInput(BaseModel):
     kind: MediaKind | None = None
 
 
+Need = Literal["negative_prompt", "audio", "seed", "last_frame"]
+
+
+class Capability(BaseModel):
+    """What a node needs instead of a named model: routing picks the models (quality matrix,
+    connected credentials, price, recent health, your preference order)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    mode: Mode
+    quality: Literal["standard", "hd"] = "standard"
+    needs: list[Need] = Field(
+        default_factory=list, description="Features every candidate must support natively."
+    )
+    prefer: list[str] = Field(
+        default_factory=list,
+        max_length=50,
+        description="Model ids or provider names, most preferred first.",
+    )
+    max_candidates: int = Field(
+        default=3, ge=1, le=6, description="The best one runs; the others are its fallbacks."
+    )
+    max_micros: int | None = Field(
+        default=None, ge=0, description="Leave out candidates quoted above this (micro-USD)."
+    )
+
+
+class Fallback(BaseModel):
+    """An alternative model; ``params`` omitted = the node's params translated for it."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    model: str = Field(min_length=1, max_length=300)
+    params: dict[str, Any] | None = None
+
+
 class Node(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     id: str = Field(min_length=1, max_length=100, pattern=r"^[A-Za-z0-9_.:-]+$")
-    model: str = Field(description="Catalog id, e.g. kling/t2v_5s")
+    model: str | None = Field(
+        default=None, description="Catalog id, e.g. kling/t2v_5s (or give a capability)"
+    )
+    capability: Capability | None = None
     mode: Mode | None = None  # defaults to the model's first mode
     prompt: str = ""
     negative_prompt: str | None = None
@@ -41,9 +80,26 @@ class Node(BaseModel):
     params: dict[str, Any] = Field(default_factory=dict)
     inputs: list[NodeInput] = Field(default_factory=list)
     position: Position = Field(default_factory=Position)
-    fallbacks: list[str] = Field(default_factory=list, description="Alternative catalog ids")
+    fallbacks: list[str | Fallback] = Field(
+        default_factory=list,
+        max_length=10,
+        description="Alternatives tried in order when the model is unavailable, out of "
+        "credit, rate-limited for long, or keeps failing (never after a safety refusal).",
+    )
     # Identity references (a real person's face or voice) need explicit consent.
     consent: bool = False
+
+    @model_validator(mode="after")
+    def _model_or_capability(self) -> Node:
+        if (self.model is None) == (self.capability is None):
+            raise ValueError("a node names a model or a capability (exactly one of them)")
+        if self.capability is not None and self.mode not in (None, self.capability.mode):
+            raise ValueError("mode and capability.mode differ")
+        return self
+
+    @property
+    def fallback_options(self) -> list[Fallback]:
+        return [Fallback(model=f) if isinstance(f, str) else f for f in self.fallbacks]
 
 
 class Edge(BaseModel):

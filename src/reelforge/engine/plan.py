@@ -8,9 +8,9 @@ a video slot is an error), required inputs, and consent for identity references.
 
 from __future__ import annotations
 
+import functools
 import graphlib
 import hashlib
-import json
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any, Protocol
@@ -18,6 +18,7 @@ from typing import Any, Protocol
 from reelforge.domain.catalog import MediaSlot, ModelEntry
 from reelforge.domain.errors import ErrorCode, ReelForgeError
 from reelforge.domain.modes import MediaKind, Mode
+from reelforge.engine.alternatives import PlannedAlternative, node_price, plan_alternatives
 from reelforge.engine.pipeline import Node, Pipeline
 
 LAST_FRAME_MODEL = "local/last-frame"
@@ -60,9 +61,14 @@ class PlannedStep:
     output_kind: MediaKind
     quote_micros: int
     price_known: bool
-    fallbacks: list[str] = field(default_factory=list)
+    alternatives: list[PlannedAlternative] = field(default_factory=list)
+    own_quote_micros: int | None = None  # the node's own model (the quote is the dearest)
     implicit: bool = False
     cache_key: str = ""
+
+    @property
+    def fallbacks(self) -> list[str]:
+        return [a.model for a in self.alternatives]
 
     def request_doc(self) -> dict[str, Any]:
         return {
@@ -72,6 +78,8 @@ class PlannedStep:
             "params": self.params,
             "inputs": [vars(i) | {"kind": i.kind.value} for i in self.inputs],
             "fallbacks": self.fallbacks,
+            "alternatives": [a.doc() for a in self.alternatives],
+            "own_quote_micros": self.own_quote_micros,
             "output_kind": self.output_kind.value,
         }
 
@@ -82,6 +90,8 @@ class Plan:
     total_micros: int
     price_unknown: bool
     warnings: list[str]
+    # Capability nodes: the ranking that chose their models (engine.router), by node id.
+    routing: dict[str, dict[str, Any]] = field(default_factory=dict)
 
 
 class _Problems:
@@ -118,24 +128,27 @@ def default_slots(entry: ModelEntry, mode: Mode) -> list[MediaSlot]:
 
 
 def _cache_key(step: PlannedStep, parent_keys: Mapping[str, str], shas: Mapping[str, str]) -> str:
-    doc = {
-        "model": step.entry.id,
-        "mode": step.mode.value,
-        "prompt": step.prompt,
-        "negative": step.negative_prompt,
-        "seed": step.seed,
-        "params": step.params,
-        "inputs": sorted(
-            (
-                i.slot,
-                parent_keys.get(i.from_node or "", "")
-                or shas.get(i.artifact_id or "", "")
-                or (i.url or ""),
-            )
-            for i in step.inputs
-        ),
-    }
-    return hashlib.sha256(json.dumps(doc, sort_keys=True, default=str).encode()).hexdigest()
+    """ComfyUI-style: the step's own settings plus the keys of what feeds it."""
+    inputs = sorted(
+        (
+            i.slot,
+            parent_keys.get(i.from_node or "", "")
+            or shas.get(i.artifact_id or "", "")
+            or (i.url or ""),
+        )
+        for i in step.inputs
+    )
+    params = sorted(step.params.items())
+    doc = (
+        step.entry.id,
+        step.mode.value,
+        step.prompt,
+        step.negative_prompt,
+        step.seed,
+        params,
+        inputs,
+    )
+    return hashlib.sha256(repr(doc).encode()).hexdigest()
 
 
 def plan_pipeline(
@@ -150,6 +163,14 @@ def plan_pipeline(
     entries: dict[str, ModelEntry] = {}
     modes: dict[str, Mode] = {}
     for node in pipeline.nodes:
+        if node.model is None:
+            problems.add(
+                ErrorCode.VALIDATION_ERROR,
+                "a capability node is routed to models before planning (RunService.plan)",
+                node.id,
+                "capability",
+            )
+            continue
         try:
             entry = catalog.get(node.model)
         except ReelForgeError as exc:
@@ -222,30 +243,16 @@ def plan_pipeline(
             problems.add(exc.code, exc.message, node_id, "params")
             params = dict(node.params)
 
-        price = catalog.quote_micros(entry, params)
-        fallbacks: list[str] = []
-        for alt in node.fallbacks:
-            try:
-                alt_entry = catalog.get(alt)
-            except ReelForgeError as exc:
-                problems.add(exc.code, exc.message, node_id, "fallbacks")
-                continue
-            if mode not in alt_entry.modes:
-                problems.add(
-                    ErrorCode.VALIDATION_ERROR,
-                    f"fallback {alt} cannot do {mode.value}",
-                    node_id,
-                    "fallbacks",
-                )
-                continue
-            fallbacks.append(alt)
-            alt_price = catalog.quote_micros(alt_entry, params)
-            # A node with fallbacks is quoted at its most expensive option.
-            if alt_price is None:
-                price = None if price is None else price
-                unknown = True
-            elif price is not None:
-                price = max(price, alt_price)
+        own_price = catalog.quote_micros(entry, params)
+        alternatives = plan_alternatives(
+            node,
+            mode,
+            [i.kind for i in filled.values()],
+            catalog,
+            functools.partial(problems.add, node=node_id, field="fallbacks"),
+        )
+        # A node with fallbacks is quoted at its most expensive option.
+        price, all_known = node_price(own_price, alternatives)
         kind = entry.output_kind
         if mode in (Mode.UPSCALE, Mode.EDIT) and filled:
             kind = next(iter(filled.values())).kind
@@ -265,8 +272,9 @@ def plan_pipeline(
             depends_on=sorted({i.from_node for i in filled.values() if i.from_node}),
             output_kind=kind,
             quote_micros=price or 0,
-            price_known=price is not None,
-            fallbacks=fallbacks,
+            price_known=all_known,
+            alternatives=alternatives,
+            own_quote_micros=own_price,
         )
         for helper in extra_steps:
             steps.append(helper)

@@ -5,9 +5,9 @@ from __future__ import annotations
 import hashlib
 import uuid
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, cast
 
-from sqlalchemy import insert, select
+from sqlalchemy import Table, insert, select
 from sqlalchemy.exc import IntegrityError
 
 from reelforge.domain.errors import ErrorCode, ReelForgeError
@@ -16,7 +16,8 @@ from reelforge.domain.modes import MediaKind
 from reelforge.engine import repo
 from reelforge.engine.advance import Engine
 from reelforge.engine.pipeline import Pipeline
-from reelforge.engine.plan import ArtifactFacts, Plan, plan_pipeline
+from reelforge.engine.plan import ArtifactFacts, Plan, PlannedStep, plan_pipeline
+from reelforge.engine.routing import RouteState
 from reelforge.engine.states import RunStatus, StepStatus
 from reelforge.logs import get_logger
 from reelforge.providers.base import ProviderTask
@@ -47,9 +48,13 @@ class RunService:
         self.db = engine.db
 
     async def plan(self, owner_id: str, pipeline: Pipeline) -> Plan:
-        facts = await self._artifact_facts(owner_id, pipeline)
-        view = await self.engine.catalog.view_for(pipeline)
-        return plan_pipeline(pipeline, view, facts)
+        """Capability nodes routed to models first, then validated, translated and quoted."""
+        concrete, routing = await self.engine.router.resolve(pipeline, owner_id)
+        facts = await self._artifact_facts(owner_id, concrete)
+        view = await self.engine.catalog.view_for(concrete)
+        plan = plan_pipeline(concrete, view, facts)
+        plan.routing = routing
+        return plan
 
     async def _artifact_facts(self, owner_id: str, pipeline: Pipeline) -> dict[str, ArtifactFacts]:
         ids = {i.artifact_id for n in pipeline.nodes for i in n.inputs if i.artifact_id}
@@ -87,10 +92,9 @@ class RunService:
         if callback_url:
             await self.engine.media.fetcher.check_url(callback_url)
         # Sandbox steps are emulated: they are shown at list price but hold and cost nothing.
-        sandboxed = await self._sandboxed_providers(
-            owner_id, {s.entry.provider for s in plan.steps}
-        )
-        hold_micros = sum(s.quote_micros for s in plan.steps if s.entry.provider not in sandboxed)
+        # A step holds its dearest live option (whichever of them ends up serving).
+        sandboxed = await self._sandboxed_providers(owner_id, plan)
+        hold_micros = sum(_step_hold(s, sandboxed) for s in plan.steps)
         run_id = new_id("run")
         now = utcnow()
         step_ids = {s.node_id: new_id("stp") for s in plan.steps}
@@ -107,7 +111,7 @@ class RunService:
                 "version": 2,
                 "model": s.entry.id,
                 "mode": s.mode.value,
-                "request": s.request_doc(),
+                "request": {**s.request_doc(), "routing": plan.routing.get(s.node_id)},
                 "depends_on": s.depends_on,
                 "implicit": s.implicit,
                 "quote_micros": s.quote_micros,
@@ -123,8 +127,9 @@ class RunService:
         ]
         try:
             async with self.db.transaction() as session:
+                # Core inserts (no ORM unit of work): this is the hot path of every submission.
                 await session.execute(
-                    insert(RunRow).values(
+                    insert(cast(Table, RunRow.__table__)).values(
                         id=run_id,
                         owner_id=owner_id,
                         status=RunStatus.QUEUED.value,
@@ -142,7 +147,7 @@ class RunService:
                 await self.engine.billing.hold(
                     session, owner_id=owner_id, run_id=run_id, amount_micros=hold_micros
                 )
-                await session.execute(insert(StepRow), steps)
+                await session.execute(insert(cast(Table, StepRow.__table__)), steps)
                 await self.engine.events.emit_many(
                     session,
                     [
@@ -156,6 +161,10 @@ class RunService:
                                 "price_unknown": plan.price_unknown,
                                 "steps": len(steps),
                                 "warnings": plan.warnings,
+                                "routing": {
+                                    node: {"chosen": d["chosen"]}
+                                    for node, d in plan.routing.items()
+                                },
                             },
                         }
                     ],
@@ -169,17 +178,24 @@ class RunService:
         ready = [step_ids[s.node_id] for s in plan.steps if not s.depends_on]
         return CreatedRun(run_id, ready)
 
-    async def _sandboxed_providers(self, owner_id: str, providers: set[str]) -> set[str]:
+    async def _sandboxed_providers(self, owner_id: str, plan: Plan) -> set[str]:
+        """Providers served by the sandbox. A step none of whose options is connected is
+        refused now (ENGINE_OFFLINE naming the fix); a fallback that is not connected is
+        skipped when it is reached."""
         from reelforge.providers.hub import Connection
 
-        found = set()
-        for name in providers:
-            connection, _source = await self.engine.hub.connection(name, owner_id)
-            if connection is Connection.SANDBOX:
-                found.add(name)
-            elif connection is Connection.OFFLINE:
-                await self.engine.hub.resolve(name, owner_id)  # raises ENGINE_OFFLINE with the fix
-        return found
+        hub = self.engine.hub
+        options = {
+            step.node_id: [step.entry.provider]
+            + [a.model.split("/", 1)[0] for a in step.alternatives]
+            for step in plan.steps
+        }
+        # One credential query for every provider any option of the run may use.
+        states = await hub.connections({p for names in options.values() for p in names}, owner_id)
+        for step in plan.steps:
+            if all(states[name] is Connection.OFFLINE for name in options[step.node_id]):
+                await hub.resolve(step.entry.provider, owner_id)  # raises ENGINE_OFFLINE
+        return {name for name, state in states.items() if state is Connection.SANDBOX}
 
     async def _by_idempotency(self, owner_id: str, key: str) -> str | None:
         async with self.db.session() as session:
@@ -263,6 +279,31 @@ class RunService:
             return list((await session.execute(stmt)).scalars())
 
 
+def _step_hold(step: PlannedStep, sandboxed: set[str]) -> int:
+    options = [(step.entry.provider, step.own_quote_micros)] + [
+        (a.model.split("/", 1)[0], a.quote_micros) for a in step.alternatives
+    ]
+    live = [q or 0 for provider, q in options if provider not in sandboxed]
+    return max(live) if live else 0
+
+
+def route_view(step: StepRow) -> dict[str, Any] | None:
+    """Which model served the step, why it was not the node's own, and every attempt."""
+    if not step.route and not (step.request or {}).get("alternatives"):
+        return None
+    route = RouteState.load(step.route)
+    reason = route.fallback_reason()
+    return {
+        "option": route.option,
+        "options": [step.model, *list((step.request or {}).get("fallbacks") or [])],
+        "served_by": step.served_by,
+        "fell_back": bool(step.served_by and step.served_by not in (step.model, "cache")),
+        "reason": reason.get("reason") if reason else None,
+        "attempts": route.history,
+        "routing": (step.request or {}).get("routing"),
+    }
+
+
 def run_view(run: RunRow, steps: list[StepRow]) -> dict[str, Any]:
     return {
         "id": run.id,
@@ -294,6 +335,7 @@ def run_view(run: RunRow, steps: list[StepRow]) -> dict[str, Any]:
                 "outputs": s.outputs,
                 "error": s.error,
                 "depends_on": s.depends_on,
+                "route": route_view(s),
             }
             for s in steps
         ],

@@ -126,6 +126,14 @@ class CredentialVault:
             register_secret(value)
         return values
 
+    async def stored_providers(self, owner_id: str) -> set[str]:
+        """The providers the owner has stored a key for (one query, nothing decrypted)."""
+        async with self.db.session() as session:
+            rows = await session.execute(
+                select(CredentialRow.provider).where(CredentialRow.owner_id == owner_id)
+            )
+            return {r[0] for r in rows}
+
     async def resolve(self, owner_id: str | None, provider: type[Provider]) -> Credential | None:
         """Stored credential, then environment variables; None when neither is complete."""
         if not provider.credential_fields:

@@ -27,6 +27,10 @@ DEFAULT_PLUGINS: tuple[str, ...] = (
     "reelforge.providers.pollinations",
     "reelforge.providers.huggingface",
     "reelforge.providers.comfyui",
+    "reelforge.providers.luma",
+    "reelforge.providers.higgsfield",
+    "reelforge.providers.minimax",
+    "reelforge.providers.local",
 )
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from pathlib import Path
@@ -54,6 +55,10 @@ class Database:
         self.url = url
         self.engine = create_engine(url, echo=echo)
         self.sessionmaker = async_sessionmaker(self.engine, expire_on_commit=False)
+        # SQLite has one writer. Queueing this process's write transactions here, instead of
+        # letting their connections collide in SQLite's busy handler (which sleeps in
+        # growing steps), keeps writes back to back. Write transactions must not nest.
+        self._write_lock: asyncio.Lock | None = asyncio.Lock() if self.is_sqlite else None
 
     @property
     def is_sqlite(self) -> bool:
@@ -67,7 +72,11 @@ class Database:
     @asynccontextmanager
     async def transaction(self) -> AsyncIterator[AsyncSession]:
         """A session inside one transaction: committed on success, rolled back on error."""
-        async with self.sessionmaker() as session, session.begin():
+        if self._write_lock is None:
+            async with self.sessionmaker() as session, session.begin():
+                yield session
+            return
+        async with self._write_lock, self.sessionmaker() as session, session.begin():
             yield session
 
     async def dispose(self) -> None:

@@ -79,6 +79,7 @@ class StepRow(Base):
     progress: Mapped[float | None] = mapped_column(Float, nullable=True)
     sandbox: Mapped[bool] = mapped_column(Boolean, default=False)
     served_by: Mapped[str | None] = mapped_column(String(200), nullable=True)
+    route: Mapped[dict[str, Any] | None] = mapped_column(JSON, nullable=True)  # see engine.routing
     outputs: Mapped[list[str]] = mapped_column(JSON, default=list)  # artifact ids
     error: Mapped[dict[str, Any] | None] = mapped_column(JSON, nullable=True)
     next_at: Mapped[float | None] = mapped_column(Float, nullable=True)  # epoch seconds

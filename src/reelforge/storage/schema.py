@@ -7,10 +7,18 @@ from reelforge.storage import (
     credential_tables,
     identity_tables,
     ledger_tables,
+    routing_tables,
     run_tables,
 )
 from reelforge.storage.tables import Base
 
-TABLE_MODULES = (identity_tables, artifact_tables, credential_tables, run_tables, ledger_tables)
+TABLE_MODULES = (
+    identity_tables,
+    artifact_tables,
+    credential_tables,
+    run_tables,
+    ledger_tables,
+    routing_tables,
+)
 
 metadata = Base.metadata

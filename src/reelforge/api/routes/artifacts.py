@@ -14,14 +14,16 @@ from reelforge.domain.errors import ErrorCode, ReelForgeError
 from reelforge.domain.media import sniff_content_type
 from reelforge.engine.media_io import verify_artifact_link
 from reelforge.storage.artifact_tables import ArtifactRow
+from reelforge.storage.blobs import FileBlobStore
 
 router = APIRouter(tags=["artifacts"])
 
 _RANGE = re.compile(r"bytes=(\d*)-(\d*)$")
 
 
-def artifact_view(row: ArtifactRow) -> dict[str, Any]:
+def artifact_view(row: ArtifactRow, path: str | None = None) -> dict[str, Any]:
     return {
+        "path": path,
         "id": row.id,
         "sha256": row.sha256,
         "size": row.size,
@@ -77,7 +79,12 @@ async def upload(
 async def get_artifact(
     artifact_id: str, container: ContainerDep, principal: CurrentPrincipal
 ) -> dict[str, Any]:
-    return artifact_view(await container.artifacts.get(artifact_id, owner_id=principal.user_id))
+    """The artifact's metadata and provenance; ``path`` is its file when stored locally."""
+    row = await container.artifacts.get(artifact_id, owner_id=principal.user_id)
+    path = None
+    if isinstance(container.blobs, FileBlobStore):
+        path = str(await container.blobs.local_path(row.sha256))
+    return artifact_view(row, path)
 
 
 @router.get("/v1/artifacts/{artifact_id}/content")

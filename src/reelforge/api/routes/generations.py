@@ -11,8 +11,9 @@ from pydantic import Field
 from reelforge.api.deps import ContainerDep, CurrentPrincipal
 from reelforge.api.routes.runs import start_run, view
 from reelforge.api.schemas import RequestModel
+from reelforge.domain.errors import ErrorCode, ReelForgeError
 from reelforge.domain.modes import Mode
-from reelforge.engine.pipeline import Node, NodeInput, Pipeline
+from reelforge.engine.pipeline import Capability, Fallback, Node, NodeInput, Pipeline
 
 router = APIRouter(prefix="/v1/generations", tags=["generations"])
 
@@ -21,7 +22,13 @@ _WAIT = re.compile(r"wait(?:=(\d+(?:\.\d+)?))?")
 
 
 class GenerationIn(RequestModel):
-    model: str = Field(description="Catalog id, e.g. kling/t2v_5s")
+    model: str | None = Field(
+        default=None, description="Catalog id, e.g. kling/t2v_5s (or give a capability)"
+    )
+    capability: Capability | None = Field(
+        default=None, description="Let routing choose: mode, quality, needs, prefer."
+    )
+    fallbacks: list[str | Fallback] = Field(default_factory=list, max_length=10)
     mode: Mode | None = None
     prompt: str = ""
     negative_prompt: str | None = None
@@ -54,11 +61,19 @@ async def create_generation(
 ) -> dict[str, Any]:
     """Start one generation (a one-node run). With ``Prefer: wait=N`` the answer is 200 with
     the finished run when it ends within N seconds (at most 60), else 202 as usual."""
+    if (body.model is None) == (body.capability is None):
+        raise ReelForgeError(
+            ErrorCode.CONTRACT_MISMATCH,
+            "Give a model or a capability (exactly one of them).",
+            detail={"missing_fields": ["model"] if body.model is None else []},
+        )
     pipeline = Pipeline(
         nodes=[
             Node(
                 id="gen",
                 model=body.model,
+                capability=body.capability,
+                fallbacks=body.fallbacks,
                 mode=body.mode,
                 prompt=body.prompt,
                 negative_prompt=body.negative_prompt,

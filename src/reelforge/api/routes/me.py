@@ -7,7 +7,7 @@ from datetime import datetime
 from fastapi import APIRouter
 from sqlalchemy import select
 
-from reelforge.api.deps import CurrentPrincipal, SessionDep
+from reelforge.api.deps import CurrentPrincipal, SessionDep, forget_key_cache
 from reelforge.api.schemas import RequestModel, ResponseModel
 from reelforge.domain.errors import ErrorCode, ReelForgeError
 from reelforge.storage.identity import create_api_key, get_user, revoke_api_key
@@ -76,3 +76,4 @@ async def delete_key(key_id: str, principal: CurrentPrincipal, session: SessionD
     if not await revoke_api_key(session, key_id, principal.user_id):
         raise ReelForgeError(ErrorCode.NOT_FOUND, f"No active API key {key_id!r}.")
     await session.commit()
+    forget_key_cache()

@@ -2,15 +2,20 @@
 
 from __future__ import annotations
 
-from typing import Any
+import asyncio
+from typing import Annotated, Any
 
-from fastapi import APIRouter
+from fastapi import APIRouter, Query
 from pydantic import Field
 
 from reelforge.api.deps import ContainerDep, CurrentPrincipal
 from reelforge.api.schemas import RequestModel
 from reelforge.domain.errors import ErrorCode, ReelForgeError
 from reelforge.providers.base import Provider
+from reelforge.providers.health import credential_key
+from reelforge.providers.hub import ResolvedProvider
+
+HEALTH_CHECK_SECONDS = 5.0
 
 router = APIRouter(prefix="/v1/providers", tags=["providers"])
 
@@ -36,21 +41,56 @@ def _describe(cls: type[Provider]) -> dict[str, Any]:
 
 
 @router.get("")
-async def list_providers(container: ContainerDep, principal: CurrentPrincipal) -> dict[str, Any]:
+async def list_providers(
+    container: ContainerDep,
+    principal: CurrentPrincipal,
+    check: Annotated[
+        bool, Query(description="Also run each connected provider's health check now.")
+    ] = False,
+) -> dict[str, Any]:
+    """Every provider: connection, and the health of the credential you would use (status,
+    last error, cooldown until, recent error rate, p50 latency) with its request limits."""
     hub = container.hub
+    engine = getattr(container, "engine", None)
+    if engine is not None:
+        await engine.health.refresh(force=True)
     items = []
+    checks: list[tuple[dict[str, Any], ResolvedProvider]] = []
     for name in hub.registry.names():
         cls = hub.provider_class(name)
-        connection, source = await hub.connection(name, principal.user_id)
-        items.append(
-            {
-                **_describe(cls),
-                "connection": connection.value,
-                "credential_source": source,
-                "sandbox": connection.value == "sandbox",
-            }
+        item: dict[str, Any] = {**_describe(cls)}
+        try:
+            resolved = await hub.resolve(name, principal.user_id)
+        except ReelForgeError:
+            item.update(connection="offline", credential_source="none", sandbox=False)
+            item["health"] = {"status": "offline"}
+            items.append(item)
+            continue
+        key = credential_key(resolved.credential)
+        item.update(
+            connection=resolved.connection.value,
+            credential_source=resolved.credential.source,
+            sandbox=resolved.sandbox,
         )
+        if engine is not None:
+            item["health"] = engine.health.snapshot(key)
+            item["limits"] = engine.limits.snapshot(key)
+        if check:
+            checks.append((item, resolved))
+        items.append(item)
+    await asyncio.gather(*(_check(item, resolved) for item, resolved in checks))
     return {"providers": items, "sandbox_mode": hub.sandbox}
+
+
+async def _check(item: dict[str, Any], resolved: ResolvedProvider) -> None:
+    try:
+        async with asyncio.timeout(HEALTH_CHECK_SECONDS):
+            health = await resolved.provider.health()
+        item["check"] = {"ok": health.ok, "detail": health.detail}
+    except TimeoutError:
+        item["check"] = {"ok": False, "detail": {"error": "health check timed out"}}
+    except ReelForgeError as exc:
+        item["check"] = {"ok": False, "detail": {"code": str(exc.code), "error": exc.message}}
 
 
 @router.put("/{name}/credential")

@@ -1,11 +1,13 @@
 """The synthetic renderer: real PNG/JPEG/MP4/WAV whose content depends on prompt and seed.
 
-Small sizes keep it fast; videos have the requested duration and aspect ratio, image-to-video
+Renders are pure functions of their arguments and memoised (bounded), so an emulator
+holding thousands of identical tasks renders once. Small sizes keep it fast; videos have the requested duration and aspect ratio, image-to-video
 really animates the given image (a slow zoom and pan), and audio is a tone melody.
 """
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import io
 import math
@@ -74,6 +76,7 @@ def encode_image(frame: np.ndarray, fmt: str = "PNG") -> bytes:
     return buf.getvalue()
 
 
+@functools.lru_cache(maxsize=32)
 def render_image(
     prompt: str,
     seed: int | None = None,
@@ -111,6 +114,7 @@ def _tone(duration: float, rate: int, seed_text: str) -> np.ndarray:
     return (0.3 * np.sin(2 * math.pi * freq * t)).astype(np.float32)
 
 
+@functools.lru_cache(maxsize=16)
 def render_audio(text: str, duration: float | None = None, rate: int = 22050) -> bytes:
     """A mono 16-bit WAV; without a duration, about 0.35 s per word."""
     seconds = duration if duration else max(1.0, 0.35 * len(text.split()))
@@ -205,6 +209,7 @@ def _ken_burns(
     return frames
 
 
+@functools.lru_cache(maxsize=16)
 def render_video(
     prompt: str,
     seed: int | None = None,

@@ -1,0 +1,204 @@
+"""The end of a step: outputs fetched into the artifact store (provider URLs expire), the
+cost captured, children woken; or an identical earlier step's artifact reused."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
+
+from reelforge.domain.errors import ErrorCode, ReelForgeError
+from reelforge.engine import repo
+from reelforge.engine.routing import RouteState, step_options
+from reelforge.engine.states import StepStatus
+from reelforge.providers.base import ProviderTask, TaskStatus, TaskUpdate
+from reelforge.storage.run_tables import StepRow
+from reelforge.storage.tables import utcnow
+
+if TYPE_CHECKING:
+    from reelforge.engine.events import EventBus
+    from reelforge.engine.media_io import MediaIO
+    from reelforge.engine.ports import RunBilling
+    from reelforge.engine.runs import RunFinisher
+    from reelforge.providers.hub import ProviderHub
+    from reelforge.storage.db import Database
+
+
+@dataclass
+class Advance:
+    """What the runner should do next."""
+
+    next_at: float | None = None  # advance this step again at this time (epoch seconds)
+    wake: list[str] = field(default_factory=list)  # other steps that may now proceed
+    run_finished: str | None = None  # a run that just reached a terminal status
+
+
+class LostRace(ReelForgeError):
+    def __init__(self) -> None:
+        super().__init__(ErrorCode.CONFLICT, "the step moved on elsewhere")
+
+
+class Collecting:
+    """Mixed into Engine: collection and cache reuse."""
+
+    db: Database
+    hub: ProviderHub
+    media: MediaIO
+    billing: RunBilling
+    events: EventBus
+    finisher: RunFinisher
+
+    async def _collect(
+        self, step: StepRow, task: ProviderTask, update: TaskUpdate, sandbox: bool
+    ) -> Advance:
+        async with self.db.transaction() as session:
+            moved = await repo.transition(
+                session, step.id, StepStatus.SUBMITTED, StepStatus.COLLECTING, progress=1.0
+            )
+        if not moved:
+            return Advance()
+        return await self._store_outputs(step, task, update, sandbox)
+
+    async def _collect_again(self, step: StepRow) -> Advance:
+        """After a crash during collection: ask the provider again for fresh output URLs."""
+        task = ProviderTask.model_validate(step.task)
+        resolved = await self.hub.resolve(task.provider, step.owner_id)
+        update = await resolved.provider.poll(task, resolved.credential)
+        if update.status is not TaskStatus.SUCCEEDED:
+            update.raise_for_error()
+            raise ReelForgeError(
+                ErrorCode.PROVIDER_ERROR,
+                "The provider no longer reports the finished task.",
+                detail={"task_id": task.task_id},
+            )
+        return await self._store_outputs(step, task, update, resolved.sandbox)
+
+    async def _store_outputs(
+        self, step: StepRow, task: ProviderTask, update: TaskUpdate, sandbox: bool
+    ) -> Advance:
+        if not update.outputs:
+            raise ReelForgeError(
+                ErrorCode.PROVIDER_ERROR,
+                "The provider reported success but returned no output.",
+                detail={"task_id": task.task_id},
+            )
+        async with self.db.session() as session:
+            parents = [
+                s
+                for s in await repo.run_steps(session, step.run_id)
+                if s.node_id in step.depends_on
+            ]
+        route = RouteState.load(step.route)
+        options = step_options(step.model, step.request, step.quote_micros)
+        option = options[min(route.option, len(options) - 1)]
+        if sandbox:
+            cost = 0  # emulated work is free
+        else:
+            # What the provider says it charged, else the serving model's own quote (the
+            # step's quote is its dearest option, held to cover any of them).
+            cost = update.cost_micros if update.cost_micros is not None else option.quote_micros
+        served_by = step.served_by or step.model
+        provenance = {
+            "model": served_by,
+            "provider": task.provider,
+            "provider_model": task.model,
+            "task_id": task.task_id,
+            "mode": step.mode,
+            "prompt": step.request.get("prompt"),
+            "params": option.params if option.params is not None else step.request.get("params"),
+            "seed": step.request.get("seed"),
+            "parents": [a for p in parents for a in p.outputs[:1]],
+            "run_id": step.run_id,
+            "step_id": step.id,
+            "cost_micros": cost,
+            "submitted_at": step.submitted_at.isoformat() if step.submitted_at else None,
+            "sandbox": sandbox,
+        }
+        if served_by != step.model:
+            provenance["fallback_from"] = step.model
+        fetched = [await self.media.fetch_output(o, provider=task.provider) for o in update.outputs]
+        async with self.db.transaction() as session:
+            rows = []
+            for index, (output, blob) in enumerate(zip(update.outputs, fetched, strict=True)):
+                rows.append(
+                    await self.media.record_output(
+                        session,
+                        output,
+                        blob,
+                        owner_id=step.owner_id,
+                        provider=task.provider,
+                        name=f"{step.node_id}-{index}",
+                        provenance={**provenance, "finished_at": utcnow().isoformat()},
+                        sandbox=sandbox,
+                    )
+                )
+            moved = await repo.transition(
+                session,
+                step.id,
+                StepStatus.COLLECTING,
+                StepStatus.SUCCEEDED,
+                outputs=[r.id for r in rows],
+                cost_micros=cost,
+                finished_at=utcnow(),
+                next_at=None,
+                progress=1.0,
+            )
+            if not moved:
+                raise LostRace()
+            captured = await self.billing.capture(
+                session,
+                owner_id=step.owner_id,
+                run_id=step.run_id,
+                step_id=step.id,
+                amount_micros=cost,
+            )
+            await self.events.emit(
+                session,
+                step.run_id,
+                "step.succeeded",
+                {
+                    "node": step.node_id,
+                    "outputs": [r.id for r in rows],
+                    "cost_micros": captured,
+                    "served_by": served_by,
+                },
+                step.id,
+            )
+        self.events.notify(step.run_id)
+        result: Advance = await self.finisher.after_step(step)
+        return result
+
+    async def _from_cache(self, step: StepRow) -> Advance | None:
+        async with self.db.transaction() as session:
+            hit = await repo.find_cached(session, step.owner_id, step.cache_key or "")
+            if hit is None:
+                return None
+            moved = await repo.transition(
+                session,
+                step.id,
+                StepStatus.HELD,
+                StepStatus.SUCCEEDED,
+                outputs=list(hit.outputs),
+                cost_micros=0,
+                served_by="cache",
+                sandbox=hit.sandbox,
+                finished_at=utcnow(),
+                progress=1.0,
+                next_at=None,
+            )
+            if not moved:
+                return Advance()
+            await self.events.emit(
+                session,
+                step.run_id,
+                "step.succeeded",
+                {
+                    "node": step.node_id,
+                    "outputs": hit.outputs,
+                    "cost_micros": 0,
+                    "cached_from": hit.id,
+                },
+                step.id,
+            )
+        self.events.notify(step.run_id)
+        result: Advance = await self.finisher.after_step(step)
+        return result

@@ -1,0 +1,284 @@
+"""Routing end to end: fal and Together emulators on 127.0.0.1 with faults injected, runs
+through the API. The fal model is the node's own; Together's free FLUX is its fallback."""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from collections.abc import AsyncIterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+
+from reelforge.app import api_app, open_container
+from reelforge.container import Container
+from reelforge.emulators import fal, together
+from reelforge.emulators.base import EmulatorConfig
+from reelforge.engine.routing import RetryPolicy
+from reelforge.providers.limits import LimitBoard, RateLimits
+from tests.conftest import make_settings
+from tests.helpers import serve_asgi
+
+FAL_MODEL = "fal/flux-dev"
+FALLBACK = "together/flux-1-schnell-free"
+
+
+class Recorder:
+    """An ASGI wrapper noting when each request reached the emulator."""
+
+    def __init__(self, app: Any) -> None:
+        self.app = app
+        self.calls: list[tuple[float, str, str]] = []
+        self.in_flight = 0
+        self.max_in_flight = 0
+
+    async def __call__(self, scope: Any, receive: Any, send: Any) -> None:
+        # Admin routes and output downloads (the safe fetcher, not a provider call) aside.
+        if scope["type"] != "http" or scope["path"].startswith(("/__emulator", "/files/")):
+            await self.app(scope, receive, send)
+            return
+        self.calls.append((time.monotonic(), scope["method"], scope["path"]))
+        self.in_flight += 1
+        self.max_in_flight = max(self.max_in_flight, self.in_flight)
+        try:
+            await self.app(scope, receive, send)
+        finally:
+            self.in_flight -= 1
+
+    def submits(self) -> list[float]:
+        return [
+            t for t, method, path in self.calls if method == "POST" and "__emulator" not in path
+        ]
+
+    @property
+    def state(self) -> Any:
+        return self.app.state.emulator
+
+
+@dataclass
+class World:
+    client: httpx.AsyncClient
+    container: Container
+    fal: Recorder
+    fal_url: str
+    together: Recorder
+    runs: list[str] = field(default_factory=list)
+
+    async def fault(self, url: str, **fault: Any) -> None:
+        async with httpx.AsyncClient() as c:
+            r = await c.post(f"{url}/__emulator/faults", json=fault)
+            assert r.status_code == 201, r.text
+
+    async def generate(self, **body: Any) -> dict[str, Any]:
+        doc = {"model": FAL_MODEL, "prompt": "a lighthouse at dusk", "fallbacks": [FALLBACK]}
+        doc.update(body)
+        r = await self.client.post("/v1/generations", json=doc)
+        assert r.status_code == 202, r.text
+        return await self.wait(r.json()["id"])
+
+    async def wait(self, run_id: str, timeout: float = 60) -> dict[str, Any]:
+        deadline = time.monotonic() + timeout
+        while True:
+            run: dict[str, Any] = (await self.client.get(f"/v1/runs/{run_id}")).json()
+            if run["status"] in ("succeeded", "failed", "canceled"):
+                return run
+            assert time.monotonic() < deadline, run
+            await asyncio.sleep(0.1)
+
+    async def events(self, run_id: str) -> list[str]:
+        text = (await self.client.get(f"/v1/runs/{run_id}/events")).text
+        return [line[7:] for line in text.splitlines() if line.startswith("event: ")]
+
+
+@pytest.fixture
+async def world(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> AsyncIterator[World]:
+    config = EmulatorConfig(run_seconds=0.2, image_run_seconds=0.1, queue_seconds=0.05)
+    fal_app, together_app = Recorder(fal.create_app(config)), Recorder(together.create_app(config))
+    with serve_asgi(fal_app) as fal_url, serve_asgi(together_app) as together_url:
+        monkeypatch.setenv("FAL_KEY", fal.SANDBOX_CREDENTIAL["api_key"])
+        monkeypatch.setenv("TOGETHER_API_KEY", together.SANDBOX_CREDENTIAL["api_key"])
+        settings = make_settings(
+            tmp_path / "home",
+            provider_base_urls={"fal": fal_url, "together": together_url},
+            fetch_allow_hosts=[u.removeprefix("http://") for u in (fal_url, together_url)],
+        )
+        async with open_container(settings, start_runner=True) as container:
+            # Short backoff so a test waits for Retry-After only where it asks for one.
+            container.engine.policy = RetryPolicy(base_delay=0.05, max_delay=0.2, max_attempts=3)
+            key = settings.owner_key_path.read_text().strip()
+            async with httpx.AsyncClient(
+                transport=httpx.ASGITransport(app=api_app(container), raise_app_exceptions=False),
+                base_url="http://testserver",
+                headers={"Authorization": f"Bearer {key}"},
+                timeout=60,
+            ) as client:
+                yield World(client, container, fal_app, fal_url, together_app)
+
+
+def step_of(run: dict[str, Any]) -> dict[str, Any]:
+    step: dict[str, Any] = run["steps"][0]
+    return step
+
+
+async def test_primary_503_falls_back_and_the_run_says_so(world: World) -> None:
+    await world.fault(world.fal_url, kind="server_error", on="submit", status=503, times=-1)
+    run = await world.generate(params={"image_size": "landscape_16_9"})
+    assert run["status"] == "succeeded", run
+    step = step_of(run)
+    assert step["model"] == FAL_MODEL and step["served_by"] == FALLBACK
+    route = step["route"]
+    assert route["fell_back"] is True and "503" not in route["reason"]
+    assert "PROVIDER_ERROR" in route["reason"] and "3 attempt" in route["reason"]
+    failed = [a for a in route["attempts"] if a["event"] == "failed"]
+    assert [a["attempt"] for a in failed] == [1, 2, 3] and {a["model"] for a in failed} == {
+        FAL_MODEL
+    }
+    assert len(world.fal.submits()) == 3  # retried, then moved on
+    # The fallback received the node's settings in its own words: 16:9 as width/height.
+    task = next(iter(world.together.state.tasks.tasks.values()))
+    assert task.params["width"] / task.params["height"] == pytest.approx(16 / 9, rel=0.1)
+    types = await world.events(run["id"])
+    assert types.count("step.retry") == 2 and types.count("step.fallback") == 1
+    assert types.count("step.submitting") == 4
+    meta = (await world.client.get(f"/v1/artifacts/{step['outputs'][0]}")).json()
+    assert meta["provenance"]["model"] == FALLBACK
+    assert meta["provenance"]["fallback_from"] == FAL_MODEL
+
+
+async def test_retry_after_is_honoured_never_earlier(world: World) -> None:
+    await world.fault(world.fal_url, kind="rate_limit", on="submit", seconds=2, times=1)
+    run = await world.generate()
+    assert run["status"] == "succeeded", run
+    assert step_of(run)["served_by"] == FAL_MODEL  # a 2 s wait is short: no fallback
+    first, second = world.fal.submits()[:2]
+    assert second - first >= 2.0, second - first
+    retry = next(a for a in step_of(run)["route"]["attempts"] if a["event"] == "failed")
+    assert retry["code"] == "RATE_LIMITED" and retry["decision"] == "retry"
+    assert world.together.submits() == []
+
+
+async def test_safety_refusal_never_falls_back(world: World) -> None:
+    await world.fault(world.fal_url, kind="moderation", on="submit", times=1)
+    run = await world.generate()
+    assert run["status"] == "failed"
+    step = step_of(run)
+    assert step["error"]["code"] == "SAFETY_FILTER"
+    assert step["served_by"] == FAL_MODEL and step["route"]["fell_back"] is False
+    assert world.together.submits() == []  # the fallback was never asked
+    assert len(world.fal.submits()) == 1  # nor was the refusal retried
+    assert "step.fallback" not in await world.events(run["id"])
+
+
+async def test_provider_failing_five_times_is_cooled_down_and_skipped(world: World) -> None:
+    world.container.engine.policy = RetryPolicy(base_delay=0.05, max_delay=0.2, max_attempts=5)
+    await world.fault(world.fal_url, kind="server_error", on="submit", status=503, times=5)
+    first = await world.generate()
+    assert step_of(first)["served_by"] == FALLBACK
+    assert len(world.fal.submits()) == 5
+    listing = (await world.client.get("/v1/providers")).json()["providers"]
+    fal_health = next(p for p in listing if p["name"] == "fal")["health"]
+    assert fal_health["status"] == "cooling_down", fal_health
+    assert fal_health["cooldown_until"] > time.time()
+    assert fal_health["last_error"]["code"] == "PROVIDER_ERROR"
+    assert fal_health["consecutive_failures"] == 5 and fal_health["recent_errors"] == 5
+    together_health = next(p for p in listing if p["name"] == "together")["health"]
+    assert together_health["status"] == "ok" and together_health["p50_latency_ms"] > 0
+
+    second = await world.generate()  # the fault is used up, yet fal is cooling down
+    assert second["status"] == "succeeded"
+    step = step_of(second)
+    assert step["served_by"] == FALLBACK
+    assert len(world.fal.submits()) == 5  # skipped: not even asked
+    skipped = step["route"]["attempts"][0]
+    assert skipped["event"] == "skipped" and "cooling down" in skipped["reason"]
+
+
+async def test_negative_prompt_is_folded_for_a_model_without_native_support(
+    world: World,
+) -> None:
+    run = await world.generate(negative_prompt="blurry, text", fallbacks=[])
+    assert run["status"] == "succeeded", run
+    task = next(iter(world.fal.state.tasks.tasks.values()))
+    assert task.prompt == "a lighthouse at dusk\n\nAvoid: blurry, text"
+    assert "negative_prompt" not in task.params
+    submitted = next(a for a in step_of(run)["route"]["attempts"] if a["event"] == "submitted")
+    assert any("folded" in note for note in submitted["notes"])
+
+
+async def test_native_negative_prompt_reaches_the_fallback_as_is(world: World) -> None:
+    await world.fault(world.fal_url, kind="insufficient_credit", on="submit", times=1)
+    run = await world.generate(negative_prompt="blurry")
+    assert run["status"] == "succeeded", run
+    step = step_of(run)
+    assert step["served_by"] == FALLBACK
+    assert "INSUFFICIENT_FUNDS" in step["route"]["reason"]  # out of credit: at once
+    assert len(world.fal.submits()) == 1
+    task = next(iter(world.together.state.tasks.tasks.values()))
+    assert task.params["negative_prompt"] == "blurry" and task.prompt == "a lighthouse at dusk"
+
+
+async def test_a_failed_task_is_resubmitted_as_a_new_task(world: World) -> None:
+    await world.fault(world.fal_url, kind="fail", on="submit", times=1)
+    run = await world.generate()
+    assert run["status"] == "succeeded", run
+    step = step_of(run)
+    assert step["served_by"] == FAL_MODEL and step["attempts"] == 2
+    tasks = list(world.fal.state.tasks.tasks.values())
+    assert len(tasks) == 2 and tasks[0].failure is not None and tasks[1].failure is None
+    failed = next(a for a in step["route"]["attempts"] if a["event"] == "failed")
+    assert failed["code"] == "PROVIDER_ERROR" and failed["decision"] == "retry"
+    assert "step.retry" in await world.events(run["id"])
+
+
+async def test_concurrency_limit_keeps_calls_to_one_at_a_time(world: World) -> None:
+    world.container.engine.limits = LimitBoard({"fal": RateLimits(concurrency=1)})
+    await world.fault(world.fal_url, kind="latency", on="any", seconds=0.3, times=-1)
+    created = [
+        (await world.client.post("/v1/generations", json={"model": FAL_MODEL, "prompt": f"p{i}"}))
+        for i in range(3)
+    ]
+    runs = [await world.wait(r.json()["id"]) for r in created]
+    assert all(run["status"] == "succeeded" for run in runs), runs
+    assert len(world.fal.submits()) == 3
+    assert world.fal.max_in_flight == 1  # never two requests at fal at once
+    listing = (await world.client.get("/v1/providers")).json()["providers"]
+    limits = next(p for p in listing if p["name"] == "fal")["limits"]
+    assert limits["concurrency"] == 1 and limits["deferred"] > 0
+
+
+async def test_unconnected_primary_is_skipped_not_refused(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Sandbox off, no Replicate key: the run is accepted because its fallback (fal) is
+    connected, and the step records why it did not use its own model."""
+    config = EmulatorConfig(run_seconds=0.2, image_run_seconds=0.1, queue_seconds=0.05)
+    fal_app = Recorder(fal.create_app(config))
+    with serve_asgi(fal_app) as fal_url:
+        monkeypatch.setenv("FAL_KEY", fal.SANDBOX_CREDENTIAL["api_key"])
+        monkeypatch.delenv("REPLICATE_API_TOKEN", raising=False)
+        settings = make_settings(
+            tmp_path / "home",
+            sandbox=False,
+            provider_base_urls={"fal": fal_url},
+            fetch_allow_hosts=[fal_url.removeprefix("http://")],
+        )
+        async with open_container(settings, start_runner=True) as container:
+            key = settings.owner_key_path.read_text().strip()
+            async with httpx.AsyncClient(
+                transport=httpx.ASGITransport(app=api_app(container)),
+                base_url="http://testserver",
+                headers={"Authorization": f"Bearer {key}"},
+            ) as client:
+                world = World(client, container, fal_app, fal_url, fal_app)
+                run = await world.generate(model="replicate/flux-dev", fallbacks=[FAL_MODEL])
+                alone = await client.post(
+                    "/v1/generations", json={"model": "replicate/flux-dev", "prompt": "x"}
+                )
+    assert run["status"] == "succeeded", run
+    step = step_of(run)
+    assert step["served_by"] == FAL_MODEL
+    assert "ENGINE_OFFLINE" in step["route"]["reason"]
+    assert alone.status_code == 503 and alone.json()["error"]["code"] == "ENGINE_OFFLINE"
