@@ -212,10 +212,12 @@ async def test_sigkill_one_worker_mid_run_loses_nothing_and_pays_once(
 ) -> None:
     # No sweeps: only Redis redelivery can bring the killed worker's messages back.
     async with live_stack(
-        tmp_path, moto_endpoint, workers=2, image_seconds=10.0, worker_sweep_seconds=0
+        tmp_path, moto_endpoint, workers=2, image_seconds=40.0, worker_sweep_seconds=0
     ) as live:
         run_ids = await start_runs(live, 60)
-        deadline = time.monotonic() + 60
+        # Tasks run 40 s at the provider so all 60 are in flight together even when a busy
+        # machine takes a while to submit them.
+        deadline = time.monotonic() + 90
         # Kill when every first step is at the provider (still running there) and none is
         # half-submitted: a step caught in ``submitting`` is failed after its lease rather
         # than resubmitted (fal has no idempotency key), which is the engine's rule, not
@@ -229,7 +231,7 @@ async def test_sigkill_one_worker_mid_run_loses_nothing_and_pays_once(
         holders = unacked_by_worker(live.settings.broker_namespace)
         live.workers[0].kill()
         assert len(holders) == 2, holders  # both workers held messages when one died
-        await wait_all_finished(live.container, run_ids, timeout=120)
+        await wait_all_finished(live.container, run_ids, timeout=240)
         await check_exactly_once(live, run_ids)
         live.workers[1].stop()
         assert advances_in(live.workers[1]) > 0
