@@ -42,6 +42,7 @@ from reelforge.engine.routing import (
     RouteState,
     step_options,
 )
+from reelforge.engine.runs import RunFinisher
 from reelforge.engine.states import StepStatus
 from reelforge.logs import get_logger
 from reelforge.providers.base import ProviderTask, TaskStatus
@@ -89,9 +90,6 @@ class Engine(Collecting, Attempts):
         self.limits = limits or LimitBoard()
         self.router = Router(catalog, hub, self.health)
         self.requests = RequestBuilder(db, artifacts, media)
-        # Imported here: runs.py builds on Engine (finishing runs, skipping descendants).
-        from reelforge.engine.runs import RunFinisher
-
         self.finisher = RunFinisher(db, billing, events)
 
     async def advance(self, step_id: str) -> Advance:

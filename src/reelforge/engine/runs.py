@@ -9,6 +9,7 @@ from sqlalchemy import update
 
 from reelforge.domain.errors import ReelForgeError
 from reelforge.engine import repo
+from reelforge.engine.collect import Advance
 from reelforge.engine.events import EventBus
 from reelforge.engine.ports import RunBilling
 from reelforge.engine.states import TERMINAL, RunStatus, StepStatus
@@ -31,8 +32,6 @@ class RunFinisher:
         )
 
     async def fail(self, step: StepRow, exc: ReelForgeError) -> Any:
-        from reelforge.engine.advance import Advance
-
         error = exc.to_dict()
         async with self.db.transaction() as session:
             current = await repo.get_step(session, step.id)
@@ -58,8 +57,6 @@ class RunFinisher:
         return Advance(run_finished=finished)
 
     async def skip(self, step: StepRow, reason: str) -> Any:
-        from reelforge.engine.advance import Advance
-
         async with self.db.transaction() as session:
             moved = await repo.transition(
                 session,
@@ -85,8 +82,6 @@ class RunFinisher:
         return Advance(run_finished=finished)
 
     async def cancel_step(self, step: StepRow, *, provider_canceled: bool = False) -> Any:
-        from reelforge.engine.advance import Advance
-
         async with self.db.transaction() as session:
             moved = await repo.transition(
                 session,
@@ -113,8 +108,6 @@ class RunFinisher:
 
     async def after_step(self, step: StepRow) -> Any:
         """A step succeeded: wake its children, or settle the run when it was the last."""
-        from reelforge.engine.advance import Advance
-
         async with self.db.transaction() as session:
             steps = await repo.run_steps(session, step.run_id)
             children = [

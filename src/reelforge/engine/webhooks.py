@@ -7,6 +7,7 @@ address rules, checked again when sending.
 
 from __future__ import annotations
 
+import asyncio
 import hashlib
 import hmac
 import json
@@ -70,6 +71,4 @@ async def deliver(
 
 
 async def _sleep(attempt: int) -> None:
-    import asyncio
-
     await asyncio.sleep(min(10.0, 0.5 * 2**attempt))
