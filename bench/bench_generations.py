@@ -19,7 +19,7 @@ from typing import Any
 import httpx
 from tests.helpers import serve_asgi
 
-from bench.loadgen import closed_loop, percentile
+from bench.loadgen import percentile, raw_closed_loop
 from bench.server import reelforge_server
 from reelforge.emulators.base import EmulatorConfig
 from reelforge.emulators.together import SANDBOX_CREDENTIAL, create_app
@@ -45,15 +45,20 @@ def _summary(times: list[float]) -> dict[str, float]:
     }
 
 
-def submissions(duration: float = 5.0, concurrency: int = 16) -> dict[str, Any]:
+def submissions(
+    duration: float = 5.0, concurrency: int = 16, extra_env: dict[str, str] | None = None
+) -> dict[str, Any]:
     env = {k: v for k, v in os.environ.items() if not k.endswith(("_KEY", "_SECRET", "_TOKEN"))}
-    with reelforge_server(base_env=env) as (base, key, _home):
+    with reelforge_server(extra_env, base_env=env) as (base, key, _home):
+        host, port = base.removeprefix("http://").split(":")
         return asyncio.run(
-            closed_loop(
-                f"{base}/v1/generations",
+            raw_closed_loop(
+                host,
+                int(port),
+                "/v1/generations",
                 method="POST",
                 headers={"Authorization": f"Bearer {key}"},
-                json_body={"model": MODEL, "prompt": "a paper boat"},
+                body=json.dumps({"model": MODEL, "prompt": "a paper boat"}).encode(),
                 concurrency=concurrency,
                 duration=duration,
                 expect_status=202,

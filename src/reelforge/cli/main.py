@@ -8,6 +8,7 @@ from typing import TYPE_CHECKING, Annotated
 import typer
 
 from reelforge import __version__
+from reelforge.cli.loop import run_loop
 from reelforge.cli.media import media_app
 from reelforge.cli.models import models_app
 from reelforge.cli.output import console, emit_json, show_error
@@ -77,7 +78,7 @@ def serve(
             )
             await uvicorn.Server(config).serve()
 
-    asyncio.run(_serve())
+    run_loop(_serve())
 
 
 @app.command()
@@ -110,7 +111,7 @@ def worker() -> None:
         advances = getattr(container.runner, "advances", 0)
         console.print(f"[bold]ReelForge worker[/] stopped after {advances} step advances")
 
-    asyncio.run(_work())
+    run_loop(_work())
 
 
 def serve_worker_metrics(container: Container, settings: Settings) -> str | None:

@@ -118,11 +118,15 @@ class Engine(Collecting, Attempts):
             return Advance(next_at=step.next_at)  # a retry that is not due yet
         async with self.db.session() as session:
             run = await repo.get_run(session, step.run_id)
-            parents = [
-                s
-                for s in await repo.run_steps(session, step.run_id)
-                if s.node_id in step.depends_on
-            ]
+            parents = (
+                [
+                    s
+                    for s in await repo.run_steps(session, step.run_id)
+                    if s.node_id in step.depends_on
+                ]
+                if step.depends_on
+                else []
+            )
         if run is None:
             return Advance()
         if run.status in ("canceled", "canceling"):
@@ -265,6 +269,12 @@ class Engine(Collecting, Attempts):
                     log.warning("cancel_after_lost_race_failed", step_id=step.id)
             return Advance()
         self.events.notify(step.run_id)
+        if interval == 0:
+            # The provider answered with the result (a synchronous API): collect it now
+            # rather than in a second advance that would read the step back first.
+            step.status, step.task = StepStatus.SUBMITTED.value, task.model_dump(mode="json")
+            step.served_by, step.submitted_at = option.model, utcnow()
+            return await self._poll(step, resolved)
         return Advance(next_at=time.time() + interval)
 
     async def _recover_submitting(self, step: StepRow) -> Advance:
@@ -303,12 +313,13 @@ class Engine(Collecting, Attempts):
         return await self._start(fresh, pinned=True) if fresh is not None else Advance()
 
     # -- submitted → collecting → succeeded ----------------------------------------------
-    async def _poll(self, step: StepRow) -> Advance:
+    async def _poll(self, step: StepRow, resolved: ResolvedProvider | None = None) -> Advance:
         now = time.time()
-        if step.next_at is not None and step.next_at > now + 0.001:
+        if resolved is None and step.next_at is not None and step.next_at > now + 0.001:
             return Advance(next_at=step.next_at)
         task = ProviderTask.model_validate(step.task)
-        resolved = await self.hub.resolve(task.provider, step.owner_id)
+        if resolved is None:
+            resolved = await self.hub.resolve(task.provider, step.owner_id)
         key = credential_key(resolved.credential)
         interval = _interval(task, resolved.provider.default_poll_interval)
         if task.meta.get("callback"):

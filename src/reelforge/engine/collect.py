@@ -81,12 +81,14 @@ class Collecting:
                 "The provider reported success but returned no output.",
                 detail={"task_id": task.task_id},
             )
-        async with self.db.session() as session:
-            parents = [
-                s
-                for s in await repo.run_steps(session, step.run_id)
-                if s.node_id in step.depends_on
-            ]
+        parents: list[StepRow] = []
+        if step.depends_on:
+            async with self.db.session() as session:
+                parents = [
+                    s
+                    for s in await repo.run_steps(session, step.run_id)
+                    if s.node_id in step.depends_on
+                ]
         route = RouteState.load(step.route)
         options = step_options(step.model, step.request, step.quote_micros)
         option = options[min(route.option, len(options) - 1)]
@@ -163,8 +165,10 @@ class Collecting:
                 },
                 step.id,
             )
+            # The run's bookkeeping in the same transaction: children to wake, or the run
+            # settled when this was its last step.
+            result: Advance = await self.finisher.after_step_in(session, step)
         self.events.notify(step.run_id)
-        result: Advance = await self.finisher.after_step(step)
         return result
 
     async def _from_cache(self, step: StepRow) -> Advance | None:

@@ -109,17 +109,22 @@ class RunFinisher:
     async def after_step(self, step: StepRow) -> Any:
         """A step succeeded: wake its children, or settle the run when it was the last."""
         async with self.db.transaction() as session:
-            steps = await repo.run_steps(session, step.run_id)
-            children = [
-                s.id
-                for s in steps
-                if step.node_id in s.depends_on and s.status == StepStatus.HELD.value
-            ]
-            finished = None
-            if all(StepStatus(s.status).terminal for s in steps):
-                finished = await self._settle_run(session, step.run_id, steps)
-        if finished:
+            result = await self.after_step_in(session, step)
+        if result.run_finished:
             self.events.notify(step.run_id)
+        return result
+
+    async def after_step_in(self, session: Any, step: StepRow) -> Any:
+        """``after_step`` inside the caller's transaction (the caller notifies)."""
+        steps = await repo.run_steps(session, step.run_id)
+        children = [
+            s.id
+            for s in steps
+            if step.node_id in s.depends_on and s.status == StepStatus.HELD.value
+        ]
+        finished = None
+        if all(StepStatus(s.status).terminal for s in steps):
+            finished = await self._settle_run(session, step.run_id, steps)
         return Advance(wake=children, run_finished=finished)
 
     async def _skip_descendants(self, session: Any, run_id: str, node_id: str) -> None:

@@ -5,9 +5,9 @@ from __future__ import annotations
 import hashlib
 import uuid
 from dataclasses import dataclass
-from typing import Any, cast
+from typing import Any
 
-from sqlalchemy import Table, insert, select
+from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 
 from reelforge.domain.errors import ErrorCode, ReelForgeError
@@ -15,6 +15,7 @@ from reelforge.domain.ids import new_id
 from reelforge.domain.modes import MediaKind
 from reelforge.engine import repo
 from reelforge.engine.advance import Engine
+from reelforge.engine.intake import NewRun, RunIntake
 from reelforge.engine.pipeline import Pipeline
 from reelforge.engine.plan import ArtifactFacts, Plan, PlannedStep, plan_pipeline
 from reelforge.engine.routing import RouteState
@@ -33,6 +34,14 @@ class CreatedRun:
     run_id: str
     ready: list[str]  # step ids that can start now
     existing: bool = False  # an idempotent replay returned an earlier run
+    # What was stored (run row, step rows), so the answer needs no read back.
+    rows: tuple[dict[str, Any], list[dict[str, Any]]] | None = None
+
+    def view(self) -> dict[str, Any] | None:
+        if self.rows is None:
+            return None
+        run, steps = self.rows
+        return run_view(RunRow(**run), [StepRow(**s) for s in steps])
 
 
 def step_idempotency_key(run_id: str, node_id: str) -> str:
@@ -46,6 +55,7 @@ class RunService:
     def __init__(self, engine: Engine) -> None:
         self.engine = engine
         self.db = engine.db
+        self.intake = RunIntake(engine.db, engine.billing)
 
     async def plan(self, owner_id: str, pipeline: Pipeline) -> Plan:
         """Capability nodes routed to models first, then validated, translated and quoted."""
@@ -125,50 +135,42 @@ class RunService:
             }
             for index, s in enumerate(plan.steps)
         ]
+        run_row = {
+            "id": run_id,
+            "owner_id": owner_id,
+            "status": RunStatus.QUEUED.value,
+            "pipeline": pipeline.model_dump(mode="json", by_alias=True),
+            "preset": preset,
+            "quote_micros": plan.total_micros,
+            "price_unknown": plan.price_unknown,
+            "cost_micros": 0,
+            "allow_cache": pipeline.allow_cache,
+            "callback_url": callback_url,
+            "idempotency_key": idempotency_key,
+            "error": None,
+            "created_at": now,
+            "finished_at": None,
+            "webhook_status": None,
+        }
+        created_event = {
+            "run_id": run_id,
+            "step_id": None,
+            "type": "run.created",
+            "created_at": now,
+            "data": {
+                "quote_micros": plan.total_micros,
+                "hold_micros": hold_micros,
+                "sandbox_providers": sorted(sandboxed),
+                "price_unknown": plan.price_unknown,
+                "steps": len(steps),
+                "warnings": plan.warnings,
+                "routing": {node: {"chosen": d["chosen"]} for node, d in plan.routing.items()},
+            },
+        }
         try:
-            async with self.db.transaction() as session:
-                # Core inserts (no ORM unit of work): this is the hot path of every submission.
-                await session.execute(
-                    insert(cast(Table, RunRow.__table__)).values(
-                        id=run_id,
-                        owner_id=owner_id,
-                        status=RunStatus.QUEUED.value,
-                        pipeline=pipeline.model_dump(mode="json", by_alias=True),
-                        preset=preset,
-                        quote_micros=plan.total_micros,
-                        price_unknown=plan.price_unknown,
-                        cost_micros=0,
-                        allow_cache=pipeline.allow_cache,
-                        callback_url=callback_url,
-                        idempotency_key=idempotency_key,
-                        created_at=now,
-                    )
-                )
-                await self.engine.billing.hold(
-                    session, owner_id=owner_id, run_id=run_id, amount_micros=hold_micros
-                )
-                await session.execute(insert(cast(Table, StepRow.__table__)), steps)
-                await self.engine.events.emit_many(
-                    session,
-                    [
-                        {
-                            "run_id": run_id,
-                            "type": "run.created",
-                            "data": {
-                                "quote_micros": plan.total_micros,
-                                "hold_micros": hold_micros,
-                                "sandbox_providers": sorted(sandboxed),
-                                "price_unknown": plan.price_unknown,
-                                "steps": len(steps),
-                                "warnings": plan.warnings,
-                                "routing": {
-                                    node: {"chosen": d["chosen"]}
-                                    for node, d in plan.routing.items()
-                                },
-                            },
-                        }
-                    ],
-                )
+            await self.intake.store(
+                NewRun(owner_id, run_row, steps, [created_event], hold_micros=hold_micros)
+            )
         except IntegrityError:
             if idempotency_key:
                 existing = await self._by_idempotency(owner_id, idempotency_key)
@@ -176,7 +178,7 @@ class RunService:
                     return CreatedRun(existing, [], existing=True)
             raise
         ready = [step_ids[s.node_id] for s in plan.steps if not s.depends_on]
-        return CreatedRun(run_id, ready)
+        return CreatedRun(run_id, ready, rows=(run_row, steps))
 
     async def _sandboxed_providers(self, owner_id: str, plan: Plan) -> set[str]:
         """Providers served by the sandbox. A step none of whose options is connected is

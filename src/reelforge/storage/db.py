@@ -8,7 +8,7 @@ from contextlib import asynccontextmanager
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import event
+from sqlalchemy import event, text
 from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import (
     AsyncEngine,
@@ -17,6 +17,8 @@ from sqlalchemy.ext.asyncio import (
     create_async_engine,
 )
 
+from reelforge.storage import sqlite_inline
+
 
 def is_sqlite(url: str) -> bool:
     return make_url(url).get_backend_name() == "sqlite"
@@ -24,12 +26,12 @@ def is_sqlite(url: str) -> bool:
 
 def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
     cursor = dbapi_connection.cursor()
-    # WAL lets readers run beside one writer; busy_timeout waits out short write locks
-    # instead of failing; foreign keys are off by default in SQLite.
+    # WAL lets readers run beside one writer; foreign keys are off by default in SQLite.
+    # Waiting for another process's write lock is done by the inline driver, off the loop
+    # (busy_timeout stays 0: SQLite's own busy handler would sleep on the event loop).
     cursor.execute("PRAGMA journal_mode=WAL")
     cursor.execute("PRAGMA synchronous=NORMAL")
     cursor.execute("PRAGMA foreign_keys=ON")
-    cursor.execute("PRAGMA busy_timeout=30000")
     cursor.close()
 
 
@@ -37,15 +39,19 @@ def create_engine(url: str, *, echo: bool = False) -> AsyncEngine:
     kwargs: dict[str, Any] = {"echo": echo}
     if is_sqlite(url):
         database = make_url(url).database
-        if database and database != ":memory:":
-            Path(database).parent.mkdir(parents=True, exist_ok=True)
-        kwargs["connect_args"] = {"timeout": 30}
+        if not database or database == ":memory:":
+            raise ValueError("ReelForge needs a SQLite file, not an in-memory database.")
+        Path(database).parent.mkdir(parents=True, exist_ok=True)
+        kwargs["async_creator"] = sqlite_inline.connector(database)
     else:
         kwargs.update(pool_size=10, max_overflow=20, pool_pre_ping=True)
     engine = create_async_engine(url, **kwargs)
     if is_sqlite(url):
         event.listen(engine.sync_engine, "connect", _sqlite_pragmas)
     return engine
+
+
+_BEGIN_IMMEDIATE = text("BEGIN IMMEDIATE")
 
 
 class Database:
@@ -77,6 +83,9 @@ class Database:
                 yield session
             return
         async with self._write_lock, self.sessionmaker() as session, session.begin():
+            # Take SQLite's write lock first: another process holding it is waited for
+            # here (asynchronously, before anything is done), never halfway through.
+            await session.execute(_BEGIN_IMMEDIATE)
             yield session
 
     async def dispose(self) -> None:

@@ -9,7 +9,7 @@ from fastapi import APIRouter, Header, Response
 from pydantic import Field
 
 from reelforge.api.deps import ContainerDep, CurrentPrincipal
-from reelforge.api.routes.runs import start_run, view
+from reelforge.api.routes.runs import created_view, start_run, view
 from reelforge.api.schemas import RequestModel
 from reelforge.domain.errors import ErrorCode, ReelForgeError
 from reelforge.domain.modes import Mode
@@ -85,7 +85,7 @@ async def create_generation(
         ],
         allow_cache=body.allow_cache,
     )
-    run_id = await start_run(
+    created = await start_run(
         container,
         principal.user_id,
         pipeline,
@@ -93,7 +93,10 @@ async def create_generation(
         callback_url=body.callback_url,
     )
     wait = prefer_wait(prefer)
-    if wait and await container.runner.wait_run(run_id, wait):
+    if wait and await container.runner.wait_run(created.run_id, wait):
         response.status_code = 200
         response.headers["Preference-Applied"] = f"wait={wait:g}"
-    return await view(container, run_id, principal.user_id)
+        return await view(container, created.run_id, principal.user_id)
+    if wait:
+        return await view(container, created.run_id, principal.user_id)  # how far it got
+    return await created_view(container, created, principal.user_id)

@@ -16,7 +16,7 @@ from reelforge.container import Container
 from reelforge.domain.errors import ErrorCode, ReelForgeError
 from reelforge.engine.events import EventBus
 from reelforge.engine.pipeline import Pipeline
-from reelforge.engine.service import run_view
+from reelforge.engine.service import CreatedRun, run_view
 from reelforge.engine.states import RunStatus
 
 router = APIRouter(prefix="/v1/runs", tags=["runs"])
@@ -81,7 +81,7 @@ async def start_run(
     preset: str | None = None,
     idempotency_key: str | None = None,
     callback_url: str | None = None,
-) -> str:
+) -> CreatedRun:
     created = await container.runs.create_run(
         owner_id,
         pipeline,
@@ -91,7 +91,16 @@ async def start_run(
     )
     if created.ready:
         await container.runner.enqueue(created.ready)
-    return created.run_id
+    return created
+
+
+async def created_view(container: Container, created: CreatedRun, owner_id: str) -> dict[str, Any]:
+    """The answer to a new run: built from the rows just stored (no read back), or read
+    when an idempotent replay returned an earlier run."""
+    data = created.view()
+    if data is None:
+        return await view(container, created.run_id, owner_id)
+    return present_run(data)
 
 
 async def view(container: Container, run_id: str, owner_id: str) -> dict[str, Any]:
@@ -109,7 +118,7 @@ async def create_run(
     """Start a pipeline. Its quote is held first; INSUFFICIENT_FUNDS refuses it before any
     provider is called. The answer is 202 with the run; follow it at /v1/runs/{id}/events."""
     pipeline = await resolve_pipeline(body.pipeline, body.preset, body.inputs)
-    run_id = await start_run(
+    created = await start_run(
         container,
         principal.user_id,
         pipeline,
@@ -117,7 +126,7 @@ async def create_run(
         idempotency_key=idempotency_key,
         callback_url=body.callback_url,
     )
-    return await view(container, run_id, principal.user_id)
+    return await created_view(container, created, principal.user_id)
 
 
 @router.get("")
