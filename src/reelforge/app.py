@@ -230,7 +230,11 @@ def build_engine(container: Container, *, worker: bool = False) -> None:
     container.runs = RunService(engine)
 
     async def on_run_finished(run_id: str) -> None:
-        await send_run_webhook(container, run_id)
+        if run_id in engine.finisher.webhooks_due:
+            engine.finisher.webhooks_due.discard(run_id)
+            await send_run_webhook(container, run_id)
+
+    container.runs.on_finished = on_run_finished
 
     if settings.runner is RunnerKind.DRAMATIQ:
         container.runner = DramatiqRunner(

@@ -19,11 +19,8 @@ the health board (``providers.health``).
 
 from __future__ import annotations
 
-import random
 import time
 from typing import Any
-
-from sqlalchemy import update as sql_update
 
 from reelforge.domain.catalog import ModelEntry
 from reelforge.domain.errors import ErrorCode, ReelForgeError
@@ -33,6 +30,13 @@ from reelforge.engine.catalog_access import CatalogAccess
 from reelforge.engine.collect import Advance, Collecting, LostRace
 from reelforge.engine.events import EventBus
 from reelforge.engine.media_io import MediaIO
+from reelforge.engine.polling import (
+    CALLBACK_POLL_FACTOR,
+    Polling,
+    Watch,
+    interval_of,
+    result_in_hand,
+)
 from reelforge.engine.ports import RunBilling
 from reelforge.engine.requests import RequestBuilder
 from reelforge.engine.router import Router
@@ -45,8 +49,7 @@ from reelforge.engine.routing import (
 from reelforge.engine.runs import RunFinisher
 from reelforge.engine.states import StepStatus
 from reelforge.logs import get_logger
-from reelforge.providers.base import ProviderTask, TaskStatus
-from reelforge.providers.health import HealthBoard, credential_key
+from reelforge.providers.health import HealthBoard
 from reelforge.providers.hub import ProviderHub, ResolvedProvider
 from reelforge.providers.limits import LimitBoard, Permit
 from reelforge.storage.artifacts import ArtifactStore
@@ -59,11 +62,9 @@ __all__ = ["Advance", "Engine"]
 log = get_logger("reelforge.engine")
 
 SUBMIT_LEASE_SECONDS = 90.0  # longer than a submit call's HTTP timeout
-STEP_DEADLINE_SECONDS = 3 * 3600.0
-CALLBACK_POLL_FACTOR = 6.0
 
 
-class Engine(Collecting, Attempts):
+class Engine(Collecting, Attempts, Polling):
     def __init__(
         self,
         db: Database,
@@ -91,13 +92,18 @@ class Engine(Collecting, Attempts):
         self.router = Router(catalog, hub, self.health)
         self.requests = RequestBuilder(db, artifacts, media)
         self.finisher = RunFinisher(db, billing, events)
+        self._watches: dict[str, Watch] = {}
 
     async def advance(self, step_id: str) -> Advance:
-        async with self.db.session() as session:
-            step = await repo.get_step(session, step_id)
+        step = self.watched(step_id)  # a step being polled: nothing to read back
+        if step is None:
+            async with self.db.session() as session:
+                step = await repo.get_step(session, step_id)
         if step is None:
             return Advance()
         status = StepStatus(step.status)
+        if status is not StepStatus.SUBMITTED:
+            self.unwatch(step_id)
         try:
             if status is StepStatus.HELD:
                 return await self._start(step)
@@ -108,6 +114,7 @@ class Engine(Collecting, Attempts):
             if status is StepStatus.COLLECTING:
                 return await self._collect_again(step)
         except ReelForgeError as exc:
+            self.unwatch(step_id)
             return await self._fail(step, exc)
         return Advance()
 
@@ -220,7 +227,7 @@ class Engine(Collecting, Attempts):
             await self.health.record_failure(key, exc, time.monotonic() - started)
             return await self._after_failure(step, route, options, exc, StepStatus.SUBMITTING)
         await self.health.record_ok(key, time.monotonic() - started)
-        interval = _interval(task, resolved.provider.default_poll_interval)
+        interval = interval_of(task, resolved.provider.default_poll_interval)
         if request.callback_url:
             # The provider calls back when done; polling is only a slow safety net.
             task.meta["callback"] = True
@@ -228,6 +235,10 @@ class Engine(Collecting, Attempts):
         route.note(
             "submitted", option.model, attempt=route.tries, task_id=task.task_id, notes=notes
         )
+        # The provider answered with the result (a synchronous API): the step is recorded as
+        # submitted and moves on to collecting in the same commit.
+        in_hand = await result_in_hand(resolved, task, interval)
+        submitted_at = utcnow()
         async with self.db.transaction() as session:
             moved = await repo.transition(
                 session,
@@ -239,7 +250,7 @@ class Engine(Collecting, Attempts):
                 provider=task.provider,
                 sandbox=resolved.sandbox,
                 served_by=option.model,
-                submitted_at=utcnow(),
+                submitted_at=submitted_at,
                 next_at=time.time() + interval,
                 error=None,
                 route=route.dump(),
@@ -260,6 +271,10 @@ class Engine(Collecting, Attempts):
                     },
                     step.id,
                 )
+                if in_hand is not None:
+                    await repo.transition(
+                        session, step.id, StepStatus.SUBMITTED, StepStatus.COLLECTING, progress=1.0
+                    )
         if not moved:
             # The step was canceled (or resolved elsewhere) while we submitted: stop the task.
             if resolved.provider.supports_cancel:
@@ -269,12 +284,10 @@ class Engine(Collecting, Attempts):
                     log.warning("cancel_after_lost_race_failed", step_id=step.id)
             return Advance()
         self.events.notify(step.run_id)
-        if interval == 0:
-            # The provider answered with the result (a synchronous API): collect it now
-            # rather than in a second advance that would read the step back first.
-            step.status, step.task = StepStatus.SUBMITTED.value, task.model_dump(mode="json")
-            step.served_by, step.submitted_at = option.model, utcnow()
-            return await self._poll(step, resolved)
+        if in_hand is not None:
+            step.status, step.task = StepStatus.COLLECTING.value, task.model_dump(mode="json")
+            step.served_by, step.submitted_at = option.model, submitted_at
+            return await self._store_outputs(step, task, in_hand, resolved.sandbox)
         return Advance(next_at=time.time() + interval)
 
     async def _recover_submitting(self, step: StepRow) -> Advance:
@@ -312,105 +325,8 @@ class Engine(Collecting, Attempts):
         # Pinned: the same model and key again, never a fallback while the first may exist.
         return await self._start(fresh, pinned=True) if fresh is not None else Advance()
 
-    # -- submitted → collecting → succeeded ----------------------------------------------
-    async def _poll(self, step: StepRow, resolved: ResolvedProvider | None = None) -> Advance:
-        now = time.time()
-        if resolved is None and step.next_at is not None and step.next_at > now + 0.001:
-            return Advance(next_at=step.next_at)
-        task = ProviderTask.model_validate(step.task)
-        if resolved is None:
-            resolved = await self.hub.resolve(task.provider, step.owner_id)
-        key = credential_key(resolved.credential)
-        interval = _interval(task, resolved.provider.default_poll_interval)
-        if task.meta.get("callback"):
-            interval = max(interval * CALLBACK_POLL_FACTOR, 30.0)
-        permit = await self.limits.try_acquire(key)
-        if not isinstance(permit, Permit):
-            return Advance(next_at=now + permit)
-        started = time.monotonic()
-        try:
-            update = await resolved.provider.poll(task, resolved.credential)
-        except ReelForgeError as exc:
-            await self.health.record_failure(key, exc, time.monotonic() - started)
-            if not exc.retryable:
-                raise
-            delay = exc.retry_after or interval * random.uniform(1.0, 2.0)
-            await self._touch(step, next_at=now + delay, event=("step.poll_error", exc.to_dict()))
-            return Advance(next_at=now + delay)
-        finally:
-            permit.release()
-        await self.health.record_ok(key, time.monotonic() - started)
-        if update.status is TaskStatus.SUCCEEDED:
-            return await self._collect(step, task, update, resolved.sandbox)
-        route = RouteState.load(step.route)
-        options = step_options(step.model, step.request, step.quote_micros)
-        if update.status is TaskStatus.FAILED:
-            try:
-                update.raise_for_error()
-            except ReelForgeError as exc:
-                await self.health.record_failure(key, exc)
-                route.rounds += 1  # the next task needs a fresh idempotency key
-                return await self._after_failure(step, route, options, exc, StepStatus.SUBMITTED)
-        if update.status is TaskStatus.CANCELED:
-            return await self.finisher.cancel_step(step, provider_canceled=True)
-        submitted_at = step.submitted_at.timestamp() if step.submitted_at else now
-        if now - submitted_at > STEP_DEADLINE_SECONDS:
-            timeout = ReelForgeError(
-                ErrorCode.ENGINE_TIMEOUT,
-                "The provider did not finish in time.",
-                detail={"task_id": task.task_id, "node": step.node_id},
-            )
-            await self.health.record_failure(key, timeout)
-            if resolved.provider.supports_cancel:
-                try:  # do not leave it running (and billing) while a fallback works
-                    await resolved.provider.cancel(task, resolved.credential)
-                except ReelForgeError:
-                    log.warning("cancel_after_timeout_failed", step_id=step.id)
-            route.rounds += 1
-            return await self._after_failure(step, route, options, timeout, StepStatus.SUBMITTED)
-        next_at = now + max(0.05, update.poll_after_seconds or interval)
-        changed = update.progress is not None and update.progress != step.progress
-        await self._touch(
-            step,
-            next_at=next_at,
-            progress=update.progress,
-            event=("step.progress", {"progress": update.progress, "message": update.message})
-            if changed or update.message
-            else None,
-        )
-        return Advance(next_at=next_at)
-
-    async def _touch(
-        self,
-        step: StepRow,
-        *,
-        next_at: float,
-        progress: float | None = None,
-        event: tuple[str, dict[str, Any]] | None = None,
-    ) -> None:
-        values: dict[str, Any] = {"next_at": next_at, "polls": StepRow.polls + 1}
-        if progress is not None:
-            values["progress"] = progress
-        async with self.db.transaction() as session:
-            await session.execute(
-                sql_update(StepRow)
-                .where(StepRow.id == step.id, StepRow.status == step.status)
-                .values(**values)
-            )
-            if event is not None:
-                await self.events.emit(
-                    session, step.run_id, event[0], {"node": step.node_id, **event[1]}, step.id
-                )
-        if event is not None:
-            self.events.notify(step.run_id)
-
     async def _fail(self, step: StepRow, exc: ReelForgeError) -> Advance:
         if isinstance(exc, LostRace):
             return Advance()
         result: Advance = await self.finisher.fail(step, exc)
         return result
-
-
-def _interval(task: ProviderTask, default: float) -> float:
-    """The task's own poll interval when it has one (0 = its result is already in hand)."""
-    return default if task.poll_interval_seconds is None else task.poll_interval_seconds

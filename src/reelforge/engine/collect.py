@@ -48,11 +48,22 @@ class Collecting:
     finisher: RunFinisher
 
     async def _collect(
-        self, step: StepRow, task: ProviderTask, update: TaskUpdate, sandbox: bool
+        self,
+        step: StepRow,
+        task: ProviderTask,
+        update: TaskUpdate,
+        sandbox: bool,
+        *,
+        polls: int = 0,
     ) -> Advance:
         async with self.db.transaction() as session:
             moved = await repo.transition(
-                session, step.id, StepStatus.SUBMITTED, StepStatus.COLLECTING, progress=1.0
+                session,
+                step.id,
+                StepStatus.SUBMITTED,
+                StepStatus.COLLECTING,
+                progress=1.0,
+                polls=StepRow.polls + polls,
             )
         if not moved:
             return Advance()

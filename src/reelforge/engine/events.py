@@ -18,7 +18,8 @@ EVENTS = cast(Table, RunEventRow.__table__)
 
 class EventBus:
     def __init__(self) -> None:
-        self._waiters: dict[str, set[asyncio.Event]] = defaultdict(set)
+        # run id → waiters, each (event, wants only the run's end)
+        self._waiters: dict[str, set[tuple[asyncio.Event, bool]]] = defaultdict(set)
 
     async def emit(
         self,
@@ -43,22 +44,26 @@ class EventBus:
                 [{"step_id": None, "data": {}, "created_at": now, **r} for r in rows],
             )
 
-    def notify(self, run_id: str) -> None:
-        for event in list(self._waiters.get(run_id, ())):
-            event.set()
+    def notify(self, run_id: str, *, final: bool = False) -> None:
+        """Wake this process's listeners for ``run_id``; ``final`` when the run has ended
+        (listeners waiting only for the end sleep through the rest)."""
+        for event, final_only in list(self._waiters.get(run_id, ())):
+            if final or not final_only:
+                event.set()
 
-    async def wait(self, run_id: str, timeout: float) -> None:
-        """Return when ``run_id`` has news in this process, or after ``timeout`` seconds
-        (news from other processes is found by the caller's next read)."""
-        event = asyncio.Event()
-        self._waiters[run_id].add(event)
+    async def wait(self, run_id: str, timeout: float, *, final_only: bool = False) -> None:
+        """Return when ``run_id`` has news in this process (with ``final_only``: when it
+        ended), or after ``timeout`` seconds (news from other processes is found by the
+        caller's next read)."""
+        waiter = (asyncio.Event(), final_only)
+        self._waiters[run_id].add(waiter)
         try:
             async with asyncio.timeout(timeout):
-                await event.wait()
+                await waiter[0].wait()
         except TimeoutError:
             pass
         finally:
-            self._waiters[run_id].discard(event)
+            self._waiters[run_id].discard(waiter)
             if not self._waiters[run_id]:
                 self._waiters.pop(run_id, None)
 

@@ -23,6 +23,9 @@ class RunFinisher:
         self.db = db
         self.billing = billing
         self.events = events
+        # Runs settled here that name a callback URL: the runner's finished hook sends
+        # their webhook (and reads the run only for those).
+        self.webhooks_due: set[str] = set()
 
     async def mark_running(self, session: Any, run_id: str) -> None:
         await session.execute(
@@ -194,4 +197,6 @@ class RunFinisher:
             f"run.{final.value}",
             {"status": final.value, "cost_micros": cost, "released_micros": released},
         )
+        if run.callback_url:
+            self.webhooks_due.add(run_id)
         return run_id

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import asyncio
 import hashlib
 import uuid
+from collections.abc import Callable, Coroutine
 from dataclasses import dataclass
 from typing import Any
 
@@ -56,6 +58,9 @@ class RunService:
         self.engine = engine
         self.db = engine.db
         self.intake = RunIntake(engine.db, engine.billing)
+        # Called (in the background) for a run that a cancel finished: its webhook.
+        self.on_finished: Callable[[str], Coroutine[Any, Any, None]] | None = None
+        self._background: set[asyncio.Task[None]] = set()
 
     async def plan(self, owner_id: str, pipeline: Pipeline) -> Plan:
         """Capability nodes routed to models first, then validated, translated and quoted."""
@@ -224,6 +229,7 @@ class RunService:
         Returns the steps still finishing (collecting), for the runner to advance.
         """
         run, steps = await self.get_run(run_id, owner_id)
+        self.engine.forget([s.id for s in steps])
         if RunStatus(run.status).terminal:
             raise ReelForgeError(
                 ErrorCode.CONFLICT,
@@ -257,8 +263,12 @@ class RunService:
                 await self._cancel_at_provider(step)
         async with self.db.transaction() as session:
             remaining = await repo.run_steps(session, run_id)
-            await self.engine.finisher._settle_run(session, run_id, remaining)
-        self.engine.events.notify(run_id)
+            finished = await self.engine.finisher._settle_run(session, run_id, remaining)
+        self.engine.events.notify(run_id, final=finished is not None)
+        if finished and self.on_finished is not None:
+            task = asyncio.create_task(self.on_finished(finished))
+            self._background.add(task)
+            task.add_done_callback(self._background.discard)
         return [s.id for s in remaining if s.status == StepStatus.COLLECTING.value]
 
     async def _cancel_at_provider(self, step: StepRow) -> None:

@@ -191,7 +191,7 @@ class DramatiqRunner:
         if items:
             await asyncio.to_thread(self._schedule, items, None)
 
-    async def wait_run(self, run_id: str, timeout: float) -> bool:
+    async def wait_run(self, run_id: str, timeout: float, *, new: bool = False) -> bool:
         """Workers are other processes: watch the run's row (quickly at first)."""
         deadline = time.monotonic() + timeout
         pause = 0.02

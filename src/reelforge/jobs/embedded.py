@@ -66,22 +66,29 @@ class EmbeddedRunner:
 
     async def enqueue(self, step_ids: Iterable[str], at: float | None = None) -> None:
         when = time.time() if at is None else at
+        step_ids = list(step_ids)
+        self.engine.forget(step_ids)  # enqueued from outside: something changed, read again
         for step_id in step_ids:
             self._schedule(step_id, when)
 
-    async def wait_run(self, run_id: str, timeout: float) -> bool:
+    async def wait_run(self, run_id: str, timeout: float, *, new: bool = False) -> bool:
         deadline = time.monotonic() + timeout
         while True:
+            if new:
+                # Woken when a worker here finishes the run; the status is read again at
+                # least every second for runs finished elsewhere (a cancel, another process).
+                remaining = deadline - time.monotonic()
+                if remaining > 0:
+                    await self.engine.events.wait(run_id, min(remaining, 1.0), final_only=True)
+            new = True
             async with self.engine.db.session() as session:
                 status = (
                     await session.execute(select(RunRow.status).where(RunRow.id == run_id))
                 ).scalar_one_or_none()
             if status is None or RunStatus(status).terminal:
                 return status is not None
-            remaining = deadline - time.monotonic()
-            if remaining <= 0:
+            if deadline - time.monotonic() <= 0:
                 return False
-            await self.engine.events.wait(run_id, min(remaining, 1.0))
 
     # -- scheduling -----------------------------------------------------------------------
     def _schedule(self, step_id: str, when: float) -> None:
@@ -136,6 +143,8 @@ class EmbeddedRunner:
                 self._schedule(step_id, time.time())
             for child in result.wake:
                 self._schedule(child, time.time())
+            if result.run_finished:
+                self.engine.events.notify(result.run_finished, final=True)
             if result.run_finished and callable(self.on_run_finished):
                 try:
                     await self.on_run_finished(result.run_finished)
@@ -168,6 +177,8 @@ class EmbeddedRunner:
             pending = await repo.unfinished_step_ids(session)
         now = time.time()
         for step_id, next_at in pending:
+            if step_id in self._due or step_id in self._running:
+                continue  # known here: its time in memory is newer than the row's next_at
             self._schedule(step_id, next_at if next_at is not None else now)
         if pending:
             log.info("runner_rescan", steps=len(pending))

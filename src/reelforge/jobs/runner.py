@@ -16,5 +16,6 @@ class Runner(Protocol):
     async def enqueue(self, step_ids: Iterable[str], at: float | None = None) -> None:
         """Advance these steps now (or at epoch time ``at``)."""
 
-    async def wait_run(self, run_id: str, timeout: float) -> bool:
-        """Wait until the run is terminal (True) or ``timeout`` passes (False)."""
+    async def wait_run(self, run_id: str, timeout: float, *, new: bool = False) -> bool:
+        """Wait until the run is terminal (True) or ``timeout`` passes (False). ``new``: the
+        caller has just enqueued the run, so it cannot have ended yet."""

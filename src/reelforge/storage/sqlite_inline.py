@@ -187,7 +187,7 @@ def connector(path: str) -> Callable[[], Any]:
     async def connect() -> InlineConnection:
         # check_same_thread off: the pool may hand a connection to another loop's thread at
         # shutdown (garbage collection); every use is on one loop at a time.
-        conn = sqlite3.connect(path, timeout=0, isolation_level="", check_same_thread=False)
+        conn = sqlite3.connect(path, timeout=0, isolation_level="DEFERRED", check_same_thread=False)
         conn.execute("PRAGMA busy_timeout=0")
         return InlineConnection(conn)
 

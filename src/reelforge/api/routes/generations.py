@@ -93,7 +93,7 @@ async def create_generation(
         callback_url=body.callback_url,
     )
     wait = prefer_wait(prefer)
-    if wait and await container.runner.wait_run(created.run_id, wait):
+    if wait and await container.runner.wait_run(created.run_id, wait, new=not created.existing):
         response.status_code = 200
         response.headers["Preference-Applied"] = f"wait={wait:g}"
         return await view(container, created.run_id, principal.user_id)

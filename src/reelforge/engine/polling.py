@@ -1,0 +1,248 @@
+"""Polling submitted steps, cheaply enough for ten thousand in flight per worker.
+
+A poll that brings no news writes nothing: the runner keeps the next poll time in memory
+(a restart just polls at once), and the step row, its resolved provider and the polls
+not yet counted stay in a ``Watch`` between polls, so a quiet poll is one provider
+request and no database work. News is written: a new log line, progress that moved
+by ``PROGRESS_STEP`` (or moved at all after ``PROGRESS_SECONDS``), an error, the end.
+Anything that changes the step elsewhere (a cancel, a provider callback) goes through
+``forget``; the compare-and-set on every transition still guards a stale watch.
+"""
+
+from __future__ import annotations
+
+import random
+import time
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+
+from sqlalchemy import update as sql_update
+
+from reelforge.domain.errors import ErrorCode, ReelForgeError
+from reelforge.engine.collect import Advance
+from reelforge.engine.routing import Option, RouteState, step_options
+from reelforge.engine.states import StepStatus
+from reelforge.logs import get_logger
+from reelforge.providers.base import ProviderTask, TaskStatus, TaskUpdate
+from reelforge.providers.health import HealthBoard, credential_key
+from reelforge.providers.hub import ProviderHub, ResolvedProvider
+from reelforge.providers.limits import LimitBoard, Permit
+from reelforge.storage.run_tables import StepRow
+
+if TYPE_CHECKING:
+    from reelforge.engine.events import EventBus
+    from reelforge.engine.runs import RunFinisher
+    from reelforge.storage.db import Database
+
+log = get_logger("reelforge.engine")
+
+STEP_DEADLINE_SECONDS = 3 * 3600.0
+CALLBACK_POLL_FACTOR = 6.0
+PROGRESS_STEP = 0.05  # progress written when it moved this much …
+PROGRESS_SECONDS = 5.0  # … or moved at all and this long passed since the last write
+MAX_WATCHES = 200_000  # a bound, not a limit: past it the watches start over (reads again)
+
+
+@dataclass
+class Watch:
+    """What a worker remembers about a step it polls."""
+
+    row: StepRow
+    resolved: ResolvedProvider
+    progress: float | None
+    message: str | None
+    written_at: float
+    polls: int = 0  # polls made since the last write
+
+
+class Polling:
+    """Mixed into Engine: submitted → (poll …) → collecting, or failed."""
+
+    db: Database
+    hub: ProviderHub
+    events: EventBus
+    health: HealthBoard
+    limits: LimitBoard
+    finisher: RunFinisher
+    _watches: dict[str, Watch]
+
+    def watched(self, step_id: str) -> StepRow | None:
+        watch = self._watches.get(step_id)
+        return watch.row if watch is not None else None
+
+    def forget(self, step_ids: Any) -> None:
+        """The steps changed elsewhere: read them again at their next advance."""
+        for step_id in step_ids:
+            self._watches.pop(step_id, None)
+
+    def unwatch(self, step_id: str) -> int:
+        """Stop watching (the step moves on); returns the polls not yet counted."""
+        watch = self._watches.pop(step_id, None)
+        return watch.polls if watch is not None else 0
+
+    async def _poll(self, step: StepRow, resolved: ResolvedProvider | None = None) -> Advance:
+        now = time.time()
+        watch = self._watches.get(step.id)
+        if resolved is None and watch is None and step.next_at and step.next_at > now + 0.001:
+            return Advance(next_at=step.next_at)
+        task = ProviderTask.model_validate(step.task)
+        if resolved is None:
+            resolved = (
+                watch.resolved
+                if watch is not None
+                else await self.hub.resolve(task.provider, step.owner_id)
+            )
+        key = credential_key(resolved.credential)
+        interval = interval_of(task, resolved.provider.default_poll_interval)
+        if task.meta.get("callback"):
+            interval = max(interval * CALLBACK_POLL_FACTOR, 30.0)
+        permit = await self.limits.try_acquire(key)
+        if not isinstance(permit, Permit):
+            return Advance(next_at=now + permit)
+        started = time.monotonic()
+        try:
+            update = await resolved.provider.poll(task, resolved.credential)
+        except ReelForgeError as exc:
+            await self.health.record_failure(key, exc, time.monotonic() - started)
+            if not exc.retryable:
+                raise
+            delay = exc.retry_after or interval * random.uniform(1.0, 2.0)
+            await self._touch(step, next_at=now + delay, event=("step.poll_error", exc.to_dict()))
+            return Advance(next_at=now + delay)
+        finally:
+            permit.release()
+        await self.health.record_ok(key, time.monotonic() - started)
+        if update.status is TaskStatus.SUCCEEDED:
+            polls = self.unwatch(step.id) + 1
+            return await self._collect(step, task, update, resolved.sandbox, polls=polls)
+        if update.status is not TaskStatus.RUNNING and update.status is not TaskStatus.QUEUED:
+            self.unwatch(step.id)
+        route = RouteState.load(step.route)
+        options = step_options(step.model, step.request, step.quote_micros)
+        if update.status is TaskStatus.FAILED:
+            try:
+                update.raise_for_error()
+            except ReelForgeError as exc:
+                await self.health.record_failure(key, exc)
+                route.rounds += 1  # the next task needs a fresh idempotency key
+                return await self._after_failure(step, route, options, exc, StepStatus.SUBMITTED)
+        if update.status is TaskStatus.CANCELED:
+            return await self.finisher.cancel_step(step, provider_canceled=True)
+        submitted_at = step.submitted_at.timestamp() if step.submitted_at else now
+        if now - submitted_at > STEP_DEADLINE_SECONDS:
+            timeout = ReelForgeError(
+                ErrorCode.ENGINE_TIMEOUT,
+                "The provider did not finish in time.",
+                detail={"task_id": task.task_id, "node": step.node_id},
+            )
+            await self.health.record_failure(key, timeout)
+            if resolved.provider.supports_cancel:
+                try:  # do not leave it running (and billing) while a fallback works
+                    await resolved.provider.cancel(task, resolved.credential)
+                except ReelForgeError:
+                    log.warning("cancel_after_timeout_failed", step_id=step.id)
+            route.rounds += 1
+            return await self._after_failure(step, route, options, timeout, StepStatus.SUBMITTED)
+        next_at = now + max(0.05, update.poll_after_seconds or interval)
+        await self._note_progress(step, resolved, update, now, next_at)
+        return Advance(next_at=next_at)
+
+    async def _note_progress(
+        self,
+        step: StepRow,
+        resolved: ResolvedProvider,
+        update: TaskUpdate,
+        now: float,
+        next_at: float,
+    ) -> None:
+        watch = self._watches.get(step.id)
+        if watch is None:
+            if len(self._watches) >= MAX_WATCHES:
+                self._watches.clear()
+            watch = Watch(step, resolved, step.progress, None, written_at=now)
+            self._watches[step.id] = watch
+        watch.row, watch.polls = step, watch.polls + 1
+        step.next_at = next_at
+        moved = update.progress is not None and update.progress != watch.progress
+        news = bool(update.message) and update.message != watch.message
+        if moved and not news:
+            gained = (update.progress or 0.0) - (watch.progress or 0.0)
+            moved = gained >= PROGRESS_STEP or now - watch.written_at >= PROGRESS_SECONDS
+        if not (moved or news):
+            return  # a quiet poll: nothing to write
+        polls, watch.polls = watch.polls, 0
+        watch.progress, watch.message, watch.written_at = update.progress, update.message, now
+        if update.progress is not None:
+            step.progress = update.progress
+        await self._touch(
+            step,
+            next_at=next_at,
+            polls=polls,
+            progress=update.progress,
+            event=("step.progress", {"progress": update.progress, "message": update.message}),
+        )
+
+    async def _touch(
+        self,
+        step: StepRow,
+        *,
+        next_at: float,
+        polls: int = 1,
+        progress: float | None = None,
+        event: tuple[str, dict[str, Any]] | None = None,
+    ) -> None:
+        values: dict[str, Any] = {"next_at": next_at, "polls": StepRow.polls + polls}
+        if progress is not None:
+            values["progress"] = progress
+        async with self.db.transaction() as session:
+            await session.execute(
+                sql_update(StepRow)
+                .where(StepRow.id == step.id, StepRow.status == step.status)
+                .values(**values)
+            )
+            if event is not None:
+                await self.events.emit(
+                    session, step.run_id, event[0], {"node": step.node_id, **event[1]}, step.id
+                )
+        if event is not None:
+            self.events.notify(step.run_id)
+
+    if TYPE_CHECKING:  # provided by Engine's other mixins
+
+        async def _collect(
+            self,
+            step: StepRow,
+            task: ProviderTask,
+            update: TaskUpdate,
+            sandbox: bool,
+            *,
+            polls: int = 0,
+        ) -> Advance: ...
+
+        async def _after_failure(
+            self,
+            step: StepRow,
+            route: RouteState,
+            options: list[Option],
+            exc: ReelForgeError,
+            status: StepStatus,
+        ) -> Advance: ...
+
+
+async def result_in_hand(
+    resolved: ResolvedProvider, task: ProviderTask, interval: float
+) -> TaskUpdate | None:
+    """The finished result when the provider returned it with the submission (poll interval
+    0: reading it makes no request), else None (the task is polled as usual)."""
+    if interval != 0 or task.meta.get("callback"):
+        return None
+    try:
+        update = await resolved.provider.poll(task, resolved.credential)
+    except ReelForgeError:
+        return None
+    return update if update.status is TaskStatus.SUCCEEDED and update.outputs else None
+
+
+def interval_of(task: ProviderTask, default: float) -> float:
+    """The task's own poll interval when it has one (0 = its result is already in hand)."""
+    return default if task.poll_interval_seconds is None else task.poll_interval_seconds
