@@ -241,7 +241,13 @@ def build_engine(container: Container, *, worker: bool = False) -> None:
             engine, dramatiq_config(settings), consume=worker, on_run_finished=on_run_finished
         )
     else:
-        container.runner = EmbeddedRunner(engine, on_run_finished=on_run_finished)
+        container.runner = EmbeddedRunner(
+            engine,
+            concurrency=settings.runner_concurrency,
+            on_run_finished=on_run_finished,
+            # Beside the API, steps give way to requests under a burst.
+            foreground=None if worker else container.foreground,
+        )
 
 
 def dramatiq_config(settings: Settings) -> DramatiqConfig:

@@ -9,6 +9,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
+from reelforge.jobs.pacing import Foreground
+
 if TYPE_CHECKING:
     from reelforge.catalog.catalog import Catalog
     from reelforge.engine.advance import Engine
@@ -37,6 +39,8 @@ class Container:
     engine: Engine = field(init=False)
     runs: RunService = field(init=False)
     runner: Runner = field(init=False)
+    # API requests in this process: the embedded runner gives way to them (jobs.pacing).
+    foreground: Foreground = field(default_factory=Foreground)
     # Services added by later areas (provider registry, catalog, runner, ledger, ...).
     extras: dict[str, Any] = field(default_factory=dict)
     _closers: list[Any] = field(default_factory=list)

@@ -42,6 +42,13 @@ class Settings(BaseSettings):
     s3_endpoint_url: str | None = Field(default=None, description="For S3-compatible stores.")
     s3_region: str = "us-east-1"
     runner: RunnerKind = RunnerKind.EMBEDDED
+    runner_concurrency: int = Field(
+        default=64,
+        ge=1,
+        le=4096,
+        description="Embedded runner: steps advanced at once per process (polls, submissions, "
+        "downloads). Waiting tasks cost nothing; this bounds the work done at once.",
+    )
     broker_url: str = Field(
         default="redis://127.0.0.1:6379/0",
         description="Dramatiq broker: redis://host:port/db or amqp://user:pass@host:port/vhost.",

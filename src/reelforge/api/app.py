@@ -23,16 +23,18 @@ from reelforge.api.routes import (
 )
 from reelforge.container import Container
 
+# The busiest first: requests are matched against routes in this order (no two routers
+# share a path prefix, so the order changes nothing else).
 ROUTERS: list[APIRouter] = [
+    generations.router,
+    runs.router,
+    artifacts.router,
+    callbacks.router,
+    models.router,
     health.router,
     me.router,
     providers.router,
-    models.router,
     credits.router,
-    runs.router,
-    generations.router,
-    artifacts.router,
-    callbacks.router,
 ]
 
 
@@ -60,5 +62,5 @@ def create_app(
     install_error_handlers(app)
     for router in [*ROUTERS, *(extra_routers or [])]:
         app.include_router(router)
-    app.add_middleware(RequestContextMiddleware)
+    app.add_middleware(RequestContextMiddleware, foreground=container.foreground)
     return app

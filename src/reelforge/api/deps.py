@@ -15,7 +15,8 @@ from reelforge.domain.identity import Principal
 from reelforge.storage.identity import authenticate, hash_key
 
 
-def get_container(request: Request) -> Container:
+async def get_container(request: Request) -> Container:
+    # async: FastAPI runs plain-def dependencies in a thread pool (a thread hop per request)
     container: Container = request.app.state.container
     return container
 

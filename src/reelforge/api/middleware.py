@@ -16,6 +16,7 @@ from prometheus_client import Counter, Histogram
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from reelforge.api.context import request_id_var
+from reelforge.jobs.pacing import Foreground
 
 REQUESTS = Counter("reelforge_http_requests_total", "HTTP requests", ["method", "route", "status"])
 LATENCY = Histogram(
@@ -28,13 +29,16 @@ _VALID_ID = re.compile(r"^[A-Za-z0-9._:-]{1,64}$")
 
 
 class RequestContextMiddleware:
-    def __init__(self, app: ASGIApp) -> None:
+    def __init__(self, app: ASGIApp, foreground: Foreground | None = None) -> None:
         self.app = app
+        self.foreground = foreground  # tells the embedded runner to give way
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
+        if self.foreground is not None:
+            self.foreground.started()
         incoming = None
         for name, value in scope.get("headers", []):
             if name == b"x-request-id":
@@ -57,6 +61,8 @@ class RequestContextMiddleware:
         try:
             await self.app(scope, receive, send_with_id)
         finally:
+            if self.foreground is not None:
+                self.foreground.finished()
             route = scope.get("route")
             path = getattr(route, "path", None) or "unmatched"
             method = scope.get("method", "GET")

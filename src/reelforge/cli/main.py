@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING, Annotated
 import typer
 
 from reelforge import __version__
-from reelforge.cli.loop import run_loop
+from reelforge.cli.loop import run_loop, settle_heap
 from reelforge.cli.media import media_app
 from reelforge.cli.models import models_app
 from reelforge.cli.output import console, emit_json, show_error
@@ -68,6 +68,7 @@ def serve(
                 f"  (data: {settings.home}, sandbox: {'on' if settings.sandbox else 'off'})"
             )
             console.print(f"Owner API key: {settings.owner_key_path}")
+            settle_heap()
             config = uvicorn.Config(
                 api_app(container),
                 host=settings.host,
@@ -107,6 +108,7 @@ def worker() -> None:
             console.print(
                 f"[bold]ReelForge worker[/] ({settings.runner.value} runner{detail}) started"
             )
+            settle_heap()
             await stop.wait()
         advances = getattr(container.runner, "advances", 0)
         console.print(f"[bold]ReelForge worker[/] stopped after {advances} step advances")

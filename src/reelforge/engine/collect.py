@@ -63,7 +63,7 @@ class Collecting:
                 StepStatus.SUBMITTED,
                 StepStatus.COLLECTING,
                 progress=1.0,
-                polls=StepRow.polls + polls,
+                add_polls=polls,
             )
         if not moved:
             return Advance()

@@ -14,6 +14,7 @@ from reelforge.storage.run_tables import RunEventRow
 from reelforge.storage.tables import utcnow
 
 EVENTS = cast(Table, RunEventRow.__table__)
+_INSERT = insert(EVENTS)
 
 
 class EventBus:
@@ -30,10 +31,16 @@ class EventBus:
         step_id: str | None = None,
     ) -> None:
         """Add an event inside the caller's transaction; call ``notify`` after commit."""
-        await session.execute(
-            insert(EVENTS).values(
-                run_id=run_id, step_id=step_id, type=type_, data=data or {}, created_at=utcnow()
-            )
+        conn = await session.connection()
+        await conn.execute(
+            _INSERT,
+            {
+                "run_id": run_id,
+                "step_id": step_id,
+                "type": type_,
+                "data": data or {},
+                "created_at": utcnow(),
+            },
         )
 
     async def emit_many(self, session: AsyncSession, rows: list[dict[str, Any]]) -> None:

@@ -16,10 +16,11 @@ import time
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import update as sql_update
+from sqlalchemy import bindparam, update
 
 from reelforge.domain.errors import ErrorCode, ReelForgeError
 from reelforge.engine.collect import Advance
+from reelforge.engine.repo import STEPS
 from reelforge.engine.routing import Option, RouteState, step_options
 from reelforge.engine.states import StepStatus
 from reelforge.logs import get_logger
@@ -41,6 +42,13 @@ CALLBACK_POLL_FACTOR = 6.0
 PROGRESS_STEP = 0.05  # progress written when it moved this much …
 PROGRESS_SECONDS = 5.0  # … or moved at all and this long passed since the last write
 MAX_WATCHES = 200_000  # a bound, not a limit: past it the watches start over (reads again)
+
+
+_TOUCH = (
+    update(STEPS)
+    .where(STEPS.c.id == bindparam("_id"), STEPS.c.status == bindparam("_status"))
+    .values(polls=STEPS.c.polls + bindparam("_polls"))
+)
 
 
 @dataclass
@@ -191,14 +199,12 @@ class Polling:
         progress: float | None = None,
         event: tuple[str, dict[str, Any]] | None = None,
     ) -> None:
-        values: dict[str, Any] = {"next_at": next_at, "polls": StepRow.polls + polls}
-        if progress is not None:
-            values["progress"] = progress
         async with self.db.transaction() as session:
-            await session.execute(
-                sql_update(StepRow)
-                .where(StepRow.id == step.id, StepRow.status == step.status)
-                .values(**values)
+            conn = await session.connection()
+            await conn.execute(
+                _TOUCH,
+                {"_id": step.id, "_status": step.status, "_polls": polls, "next_at": next_at}
+                | ({} if progress is None else {"progress": progress}),
             )
             if event is not None:
                 await self.events.emit(

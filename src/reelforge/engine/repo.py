@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, cast
 
-from sqlalchemy import select, update
+from sqlalchemy import Table, Update, bindparam, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from reelforge.engine.states import TERMINAL, StepStatus, can_move
 from reelforge.storage.run_tables import RunRow, StepRow
+
+STEPS = cast(Table, StepRow.__table__)
 
 
 async def transition(
@@ -16,18 +18,40 @@ async def transition(
     step_id: str,
     old: StepStatus,
     new: StepStatus,
+    *,
+    add_polls: int = 0,
     **values: Any,
 ) -> bool:
     """Move a step from ``old`` to ``new`` (with extra column values) iff it is still ``old``."""
     if not can_move(old, new):
         raise ValueError(f"illegal step transition {old} → {new}")
-    result = await session.execute(
-        update(StepRow)
-        .where(StepRow.id == step_id, StepRow.status == old.value)
-        .values(status=new.value, version=StepRow.version + 1, **values)
-        .execution_options(synchronize_session=False)
-    )
+    params = {"_id": step_id, "_old": old.value, "_new": new.value, "_polls": add_polls}
+    params.update(values)
+    conn = await session.connection()
+    result = await conn.execute(_transition_statement(tuple(sorted(values))), params)
     return getattr(result, "rowcount", 0) == 1
+
+
+# One statement per set of columns a transition writes, built once: every step's every
+# move runs one, and building and hashing a fresh statement costs more than running it.
+_TRANSITIONS: dict[tuple[str, ...], Update] = {}
+
+
+def _transition_statement(columns: tuple[str, ...]) -> Update:
+    stmt = _TRANSITIONS.get(columns)
+    if stmt is None:
+        stmt = (
+            update(STEPS)
+            .where(STEPS.c.id == bindparam("_id"), STEPS.c.status == bindparam("_old"))
+            .values(
+                status=bindparam("_new"),
+                version=STEPS.c.version + 1,
+                polls=STEPS.c.polls + bindparam("_polls"),
+                **{c: bindparam(c, type_=STEPS.c[c].type) for c in columns},
+            )
+        )
+        _TRANSITIONS[columns] = stmt
+    return stmt
 
 
 async def get_step(session: AsyncSession, step_id: str) -> StepRow | None:

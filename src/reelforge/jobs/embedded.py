@@ -20,6 +20,7 @@ from reelforge.domain.errors import ErrorCode, ReelForgeError
 from reelforge.engine import repo
 from reelforge.engine.advance import Advance, Engine
 from reelforge.engine.states import RunStatus
+from reelforge.jobs.pacing import Foreground, Gate, Pacer
 from reelforge.logs import get_logger
 from reelforge.storage.run_tables import RunRow
 
@@ -34,9 +35,13 @@ class EmbeddedRunner:
         concurrency: int = 64,
         sweep_seconds: float = 5.0,
         on_run_finished: object = None,
+        foreground: Foreground | None = None,
     ) -> None:
         self.engine = engine
         self.concurrency = concurrency
+        # Beside the API (serve), advances give way to requests (jobs.pacing).
+        self.gate = Gate(concurrency)
+        self.pacer = Pacer(self.gate, concurrency, foreground) if foreground else None
         self.sweep_seconds = sweep_seconds
         self.on_run_finished = on_run_finished
         self._heap: list[tuple[float, int, str]] = []
@@ -55,6 +60,8 @@ class EmbeddedRunner:
         await self._rescan()
         self._tasks = [asyncio.create_task(self._worker(i)) for i in range(self.concurrency)]
         self._tasks.append(asyncio.create_task(self._sweeper()))
+        if self.pacer is not None:
+            self._tasks.append(asyncio.create_task(self.pacer.run()))
 
     async def stop(self) -> None:
         self._stopping = True
@@ -132,7 +139,11 @@ class EmbeddedRunner:
             step_id = await self._next()
             self._running.add(step_id)
             try:
-                result = await self._advance(step_id)
+                await self.gate.enter()
+                try:
+                    result = await self._advance(step_id)
+                finally:
+                    self.gate.leave()
             finally:
                 self._running.discard(step_id)
             self.advances += 1

@@ -11,6 +11,7 @@ from __future__ import annotations
 import base64
 import json
 import os
+import time
 from collections.abc import Mapping
 
 from cryptography.fernet import Fernet, InvalidToken
@@ -27,6 +28,8 @@ from reelforge.storage.credential_tables import CredentialRow
 from reelforge.storage.db import Database
 from reelforge.storage.tables import utcnow
 
+STORED_TTL_SECONDS = 2.0
+
 
 def derive_key(secret: str) -> bytes:
     hkdf = HKDF(algorithm=hashes.SHA256(), length=32, salt=b"reelforge", info=b"credentials-v1")
@@ -37,6 +40,10 @@ class CredentialVault:
     def __init__(self, db: Database, secret: str) -> None:
         self.db = db
         self._fernet = Fernet(derive_key(secret))
+        # owner → (providers with a stored key, read at): every run asks, keys rarely change.
+        # A change made here is seen at once; one made by another process within the TTL,
+        # the same as for a run queued just before the change.
+        self._stored_cache: dict[str, tuple[frozenset[str], float]] = {}
 
     def _encrypt(self, values: Mapping[str, str]) -> bytes:
         return self._fernet.encrypt(json.dumps(dict(values), sort_keys=True).encode())
@@ -51,6 +58,9 @@ class CredentialVault:
                 remediation=("Store the provider key again in Setup.",),
             ) from exc
         return {str(k): str(v) for k, v in data.items()}
+
+    def _changed(self, owner_id: str) -> None:
+        self._stored_cache.pop(owner_id, None)
 
     async def put(
         self,
@@ -100,6 +110,7 @@ class CredentialVault:
         row.fields = ",".join(sorted(cleaned))
         row.updated_at = now
         await session.flush()
+        self._changed(owner_id)
         return row
 
     async def delete(self, session: AsyncSession, owner_id: str, provider: str) -> bool:
@@ -108,6 +119,7 @@ class CredentialVault:
                 CredentialRow.owner_id == owner_id, CredentialRow.provider == provider
             )
         )
+        self._changed(owner_id)
         return bool(getattr(result, "rowcount", 0))
 
     async def stored(self, owner_id: str, provider: str) -> dict[str, str] | None:
@@ -127,12 +139,21 @@ class CredentialVault:
         return values
 
     async def stored_providers(self, owner_id: str) -> set[str]:
-        """The providers the owner has stored a key for (one query, nothing decrypted)."""
+        """The providers the owner has stored a key for (one query, nothing decrypted;
+        remembered for ``STORED_TTL_SECONDS``)."""
+        now = time.monotonic()
+        cached = self._stored_cache.get(owner_id)
+        if cached is not None and cached[1] > now - STORED_TTL_SECONDS:
+            return set(cached[0])
         async with self.db.session() as session:
             rows = await session.execute(
                 select(CredentialRow.provider).where(CredentialRow.owner_id == owner_id)
             )
-            return {r[0] for r in rows}
+            found = frozenset(r[0] for r in rows)
+        if len(self._stored_cache) > 10_000:
+            self._stored_cache.clear()
+        self._stored_cache[owner_id] = (found, now)
+        return set(found)
 
     async def resolve(self, owner_id: str | None, provider: type[Provider]) -> Credential | None:
         """Stored credential, then environment variables; None when neither is complete."""

@@ -43,6 +43,9 @@ def create_engine(url: str, *, echo: bool = False) -> AsyncEngine:
             raise ValueError("ReelForge needs a SQLite file, not an in-memory database.")
         Path(database).parent.mkdir(parents=True, exist_ok=True)
         kwargs["async_creator"] = sqlite_inline.connector(database)
+        # An inline connection is a file handle and a page cache, no thread: keep enough
+        # that concurrent sessions never open and close connections (and rerun the pragmas).
+        kwargs.update(pool_size=32, max_overflow=96)
     else:
         kwargs.update(pool_size=10, max_overflow=20, pool_pre_ping=True)
     engine = create_async_engine(url, **kwargs)
