@@ -116,3 +116,16 @@ async def test_offline_without_key_and_sandbox_route(
     test = (await client.post("/v1/providers/echo/test")).json()
     assert test["sandbox"] is True and test["ok"] is True
     await sandbox_client.aclose()
+
+
+async def test_connection_state_follows_a_stored_key_at_once(
+    echo: Container, client: httpx.AsyncClient
+) -> None:
+    """The set of providers with stored keys is remembered briefly (every run asks); a key
+    stored or removed in this process is seen by the next run at once."""
+    owner = await _owner_id(client)
+    assert (await echo.hub.connections({"echo"}, owner))["echo"] is Connection.OFFLINE
+    await client.put("/v1/providers/echo/credential", json={"values": {"api_key": "k-123456"}})
+    assert (await echo.hub.connections({"echo"}, owner))["echo"] is Connection.LIVE
+    assert (await client.delete("/v1/providers/echo/credential")).status_code == 204
+    assert (await echo.hub.connections({"echo"}, owner))["echo"] is Connection.OFFLINE

@@ -61,10 +61,15 @@ class RunIntake:
 
     async def _drain(self) -> None:
         while self._queue:
-            batch, self._queue = self._queue[:MAX_BATCH], self._queue[MAX_BATCH:]
+            batch: list[NewRun] = []
             try:
                 await self._write(batch)
             except Exception as exc:
+                if not batch:  # no transaction at all (the database is unavailable)
+                    batch, self._queue = self._queue, []
+                    for new in batch:
+                        _settle(new, exc)
+                    continue
                 if len(batch) == 1:
                     _settle(batch[0], exc)
                     continue
@@ -78,9 +83,14 @@ class RunIntake:
                         _settle(new, one)
 
     async def _write(self, batch: list[NewRun]) -> None:
-        pending = [n for n in batch if not n.done.done()]
+        """Write ``batch``; an empty list is filled with what is queued once the write lock
+        is ours (so everything that queued while waiting for it goes in this commit)."""
         refused: list[tuple[NewRun, ReelForgeError]] = []
         async with self.db.transaction() as session:
+            if not batch:
+                batch.extend(self._queue[:MAX_BATCH])
+                del self._queue[:MAX_BATCH]
+            pending = [n for n in batch if not n.done.done()]
             accepted = [n for n in pending if await self._hold(session, n, refused)]
             if accepted:
                 conn = await session.connection()
