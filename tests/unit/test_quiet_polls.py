@@ -1,66 +1,100 @@
-"""Polling many tasks cheaply: a poll with no news writes nothing; news is written with the
-polls counted since the last write (engine/polling.py)."""
+"""Polling many tasks cheaply (engine/polling.py): a poll with no news writes nothing; news
+is queued with the polls counted since the last write; steady progress lets polls skip
+ahead to shortly before the predicted end."""
 
 from __future__ import annotations
 
 from typing import Any
 
 from reelforge.engine.polling import PROGRESS_SECONDS, PROGRESS_STEP, Polling, Watch
+from reelforge.engine.progress import Pending
 from reelforge.providers.base import TaskStatus, TaskUpdate
 from reelforge.storage.run_tables import StepRow
+
+
+class Queue:
+    def __init__(self) -> None:
+        self.added: list[Pending] = []
+        self.pending: dict[str, int] = {}
+
+    def add(self, step_id: str, news: Pending) -> None:
+        self.added.append(news)
+        self.pending[step_id] = self.pending.get(step_id, 0) + news.polls
+
+    def drop(self, step_id: str) -> int:
+        return self.pending.pop(step_id, 0)
 
 
 class Recorder(Polling):
     def __init__(self) -> None:
         self._watches: dict[str, Watch] = {}
-        self.writes: list[dict[str, Any]] = []
+        self._progress: Any = Queue()
 
-    async def _touch(self, step: StepRow, **kw: Any) -> None:  # type: ignore[override]
-        self.writes.append(kw)
+    @property
+    def writes(self) -> list[Pending]:
+        return list(self._progress.added)
 
 
 def running(progress: float | None = None, message: str | None = None) -> TaskUpdate:
     return TaskUpdate(status=TaskStatus.RUNNING, progress=progress, message=message)
 
 
-async def test_only_news_is_written_and_it_carries_the_quiet_polls() -> None:
-    engine, step, resolved = Recorder(), StepRow(id="stp_1", status="submitted"), object()
-    now = 1000.0
+def step(step_id: str) -> StepRow:
+    return StepRow(id=step_id, run_id="run_1", node_id="n", status="submitted")
 
-    async def poll(update: TaskUpdate, at: float) -> None:
-        await engine._note_progress(step, resolved, update, at, at + 2)  # type: ignore[arg-type]
 
-    await poll(running(0.10, "rendering"), now)  # first news
-    await poll(running(0.10, "rendering"), now + 2)  # the same: quiet
-    await poll(running(0.10 + PROGRESS_STEP / 2, "rendering"), now + 3)  # moved a little: quiet
+async def test_only_news_is_queued_and_it_carries_the_quiet_polls() -> None:
+    engine, row = Recorder(), step("stp_1")
+
+    async def poll(update: TaskUpdate, at: float) -> float:
+        return await engine._note_progress(row, object(), update, at, 2.0)  # type: ignore[arg-type]
+
+    await poll(running(0.10, "10%"), 100.0)  # first news
+    await poll(running(0.10, "10%"), 102.0)  # the same: quiet
+    await poll(running(0.10 + PROGRESS_STEP / 2, "12%"), 103.0)  # moved a little: quiet
     assert len(engine.writes) == 1
-    await poll(running(0.10 + PROGRESS_STEP, "rendering"), now + 4)  # moved enough
-    await poll(running(0.10 + PROGRESS_STEP, "encoding"), now + 5)  # a new log line
-    assert [w["polls"] for w in engine.writes] == [1, 3, 1]
-    assert [w["event"][1]["message"] for w in engine.writes] == [
-        "rendering",
-        "rendering",
-        "encoding",
-    ]
-    assert step.next_at == now + 7 and step.progress == 0.10 + PROGRESS_STEP
+    await poll(running(0.10 + PROGRESS_STEP, "15%"), 104.0)  # moved enough
+    assert [w.polls for w in engine.writes] == [1, 3]
+    assert engine.writes[-1].progress == 0.10 + PROGRESS_STEP
+    assert engine.writes[-1].message == "15%" and row.progress == 0.10 + PROGRESS_STEP
+
+
+async def test_without_a_progress_figure_a_new_log_line_is_the_news() -> None:
+    engine, row = Recorder(), step("stp_2")
+    for at, line in [(0.0, "queued: 3"), (2.0, "queued: 3"), (4.0, "queued: 2")]:
+        await engine._note_progress(row, object(), running(None, line), at, 2.0)  # type: ignore[arg-type]
+    assert [w.message for w in engine.writes] == ["queued: 3", "queued: 2"]
 
 
 async def test_slow_progress_is_still_written_now_and_then() -> None:
-    engine, step = Recorder(), StepRow(id="stp_2", status="submitted")
-    await engine._note_progress(step, object(), running(0.5), 0.0, 2.0)  # type: ignore[arg-type]
-    await engine._note_progress(step, object(), running(0.51), 1.0, 3.0)  # type: ignore[arg-type]
+    engine, row = Recorder(), step("stp_3")
+    await engine._note_progress(row, object(), running(0.5), 0.0, 2.0)  # type: ignore[arg-type]
+    await engine._note_progress(row, object(), running(0.51), 1.0, 2.0)  # type: ignore[arg-type]
     assert len(engine.writes) == 1
     later = PROGRESS_SECONDS + 1
-    await engine._note_progress(step, object(), running(0.52), later, later + 2)  # type: ignore[arg-type]
-    assert len(engine.writes) == 2 and engine.writes[-1]["progress"] == 0.52
+    await engine._note_progress(row, object(), running(0.52), later, 2.0)  # type: ignore[arg-type]
+    assert len(engine.writes) == 2 and engine.writes[-1].progress == 0.52
 
 
-async def test_the_watch_keeps_the_row_and_forgetting_it_means_reading_again() -> None:
-    engine, step = Recorder(), StepRow(id="stp_3", status="submitted")
-    await engine._note_progress(step, object(), running(), 0.0, 2.0)  # type: ignore[arg-type]
-    assert engine.writes == [] and engine.watched("stp_3") is step
-    assert engine.unwatch("stp_3") == 1  # one poll not yet counted in the row
-    assert engine.watched("stp_3") is None
-    await engine._note_progress(step, object(), running(), 3.0, 5.0)  # type: ignore[arg-type]
-    engine.forget(["stp_3"])
-    assert engine.watched("stp_3") is None
+async def test_steady_progress_skips_polls_to_shortly_before_the_end() -> None:
+    engine, row = Recorder(), step("stp_4")
+    interval = 2.0
+    # 1% a second: at t=10 it is at 10%, so it should end at t=100.
+    assert await engine._note_progress(row, object(), running(0.02), 2.0, interval) == 4.0  # type: ignore[arg-type]
+    next_at = await engine._note_progress(row, object(), running(0.10), 10.0, interval)  # type: ignore[arg-type]
+    assert next_at == 100.0 - 2 * interval
+    # Near the end: every interval again, so the end is seen within one interval.
+    assert await engine._note_progress(row, object(), running(0.97), 97.0, interval) == 99.0  # type: ignore[arg-type]
+
+
+async def test_the_watch_keeps_the_row_and_unwatching_counts_pending_polls() -> None:
+    engine, row = Recorder(), step("stp_5")
+    await engine._note_progress(row, object(), running(), 0.0, 2.0)  # type: ignore[arg-type]
+    assert engine.writes == [] and engine.watched("stp_5") is row
+    await engine._note_progress(row, object(), running(0.3), 2.0, 2.0)  # type: ignore[arg-type]
+    # Two polls: both counted once the step moves on (one was queued with the news).
+    assert engine.unwatch("stp_5") == 2
+    assert engine.watched("stp_5") is None
+    await engine._note_progress(row, object(), running(), 3.0, 2.0)  # type: ignore[arg-type]
+    engine.forget(["stp_5"])
+    assert engine.watched("stp_5") is None

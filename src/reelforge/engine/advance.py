@@ -38,6 +38,7 @@ from reelforge.engine.polling import (
     result_in_hand,
 )
 from reelforge.engine.ports import RunBilling
+from reelforge.engine.progress import ProgressWrites
 from reelforge.engine.requests import RequestBuilder
 from reelforge.engine.router import Router
 from reelforge.engine.routing import (
@@ -54,7 +55,7 @@ from reelforge.providers.hub import ProviderHub, ResolvedProvider
 from reelforge.providers.limits import LimitBoard, Permit
 from reelforge.storage.artifacts import ArtifactStore
 from reelforge.storage.db import Database
-from reelforge.storage.run_tables import StepRow
+from reelforge.storage.run_tables import RunRow, StepRow
 from reelforge.storage.tables import utcnow
 
 __all__ = ["Advance", "Engine"]
@@ -93,12 +94,16 @@ class Engine(Collecting, Attempts, Polling):
         self.requests = RequestBuilder(db, artifacts, media)
         self.finisher = RunFinisher(db, billing, events)
         self._watches: dict[str, Watch] = {}
+        self._progress = ProgressWrites(db, events)
 
     async def advance(self, step_id: str) -> Advance:
         step = self.watched(step_id)  # a step being polled: nothing to read back
+        run: RunRow | None = None
         if step is None:
             async with self.db.session() as session:
                 step = await repo.get_step(session, step_id)
+                if step is not None and step.status == StepStatus.HELD.value:
+                    run = await repo.get_run(session, step.run_id)  # _start needs it too
         if step is None:
             return Advance()
         status = StepStatus(step.status)
@@ -106,7 +111,7 @@ class Engine(Collecting, Attempts, Polling):
             self.unwatch(step_id)
         try:
             if status is StepStatus.HELD:
-                return await self._start(step)
+                return await self._start(step, run=run)
             if status is StepStatus.SUBMITTING:
                 return await self._recover_submitting(step)
             if status is StepStatus.SUBMITTED:
@@ -119,12 +124,14 @@ class Engine(Collecting, Attempts, Polling):
         return Advance()
 
     # -- held → submitting → submitted ----------------------------------------------------
-    async def _start(self, step: StepRow, *, pinned: bool = False) -> Advance:
+    async def _start(
+        self, step: StepRow, *, pinned: bool = False, run: RunRow | None = None
+    ) -> Advance:
         now = time.time()
         if step.next_at is not None and step.next_at > now + 0.001:
             return Advance(next_at=step.next_at)  # a retry that is not due yet
         async with self.db.session() as session:
-            run = await repo.get_run(session, step.run_id)
+            run = run or await repo.get_run(session, step.run_id)
             parents = (
                 [
                     s

@@ -58,17 +58,18 @@ class EventBus:
             if final or not final_only:
                 event.set()
 
-    async def wait(self, run_id: str, timeout: float, *, final_only: bool = False) -> None:
-        """Return when ``run_id`` has news in this process (with ``final_only``: when it
-        ended), or after ``timeout`` seconds (news from other processes is found by the
-        caller's next read)."""
+    async def wait(self, run_id: str, timeout: float, *, final_only: bool = False) -> bool:
+        """Return True when ``run_id`` has news in this process (with ``final_only``: when
+        it ended), False after ``timeout`` seconds (news from other processes is found by
+        the caller's next read)."""
         waiter = (asyncio.Event(), final_only)
         self._waiters[run_id].add(waiter)
         try:
             async with asyncio.timeout(timeout):
                 await waiter[0].wait()
+            return True
         except TimeoutError:
-            pass
+            return False
         finally:
             self._waiters[run_id].discard(waiter)
             if not self._waiters[run_id]:

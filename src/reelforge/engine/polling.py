@@ -3,10 +3,13 @@
 A poll that brings no news writes nothing: the runner keeps the next poll time in memory
 (a restart just polls at once), and the step row, its resolved provider and the polls
 not yet counted stay in a ``Watch`` between polls, so a quiet poll is one provider
-request and no database work. News is written: a new log line, progress that moved
-by ``PROGRESS_STEP`` (or moved at all after ``PROGRESS_SECONDS``), an error, the end.
-Anything that changes the step elsewhere (a cancel, a provider callback) goes through
-``forget``; the compare-and-set on every transition still guards a stale watch.
+request and no database work. News is progress that moved by ``PROGRESS_STEP`` (or at
+all after ``PROGRESS_SECONDS``), or a new log line when there is no progress figure; it
+is written in batches (engine.progress). Errors and the end are written at once.
+Progress reported at a steady rate also says when the task should end: polls skip ahead
+to shortly before then. Anything that changes the step elsewhere (a cancel, a provider
+callback) goes through ``forget``; the compare-and-set on every transition still guards
+a stale watch.
 """
 
 from __future__ import annotations
@@ -20,6 +23,7 @@ from sqlalchemy import bindparam, update
 
 from reelforge.domain.errors import ErrorCode, ReelForgeError
 from reelforge.engine.collect import Advance
+from reelforge.engine.progress import Pending, ProgressWrites
 from reelforge.engine.repo import STEPS
 from reelforge.engine.routing import Option, RouteState, step_options
 from reelforge.engine.states import StepStatus
@@ -41,6 +45,7 @@ STEP_DEADLINE_SECONDS = 3 * 3600.0
 CALLBACK_POLL_FACTOR = 6.0
 PROGRESS_STEP = 0.05  # progress written when it moved this much …
 PROGRESS_SECONDS = 5.0  # … or moved at all and this long passed since the last write
+MAX_SKIP_SECONDS = 120.0  # the longest a progress estimate may postpone a poll
 MAX_WATCHES = 200_000  # a bound, not a limit: past it the watches start over (reads again)
 
 
@@ -61,6 +66,7 @@ class Watch:
     message: str | None
     written_at: float
     polls: int = 0  # polls made since the last write
+    first: tuple[float, float] | None = None  # (time, progress) of the first progress seen
 
 
 class Polling:
@@ -73,6 +79,7 @@ class Polling:
     limits: LimitBoard
     finisher: RunFinisher
     _watches: dict[str, Watch]
+    _progress: ProgressWrites
 
     def watched(self, step_id: str) -> StepRow | None:
         watch = self._watches.get(step_id)
@@ -82,11 +89,12 @@ class Polling:
         """The steps changed elsewhere: read them again at their next advance."""
         for step_id in step_ids:
             self._watches.pop(step_id, None)
+            self._progress.drop(step_id)
 
     def unwatch(self, step_id: str) -> int:
         """Stop watching (the step moves on); returns the polls not yet counted."""
         watch = self._watches.pop(step_id, None)
-        return watch.polls if watch is not None else 0
+        return (watch.polls if watch is not None else 0) + self._progress.drop(step_id)
 
     async def _poll(self, step: StepRow, resolved: ResolvedProvider | None = None) -> Advance:
         now = time.time()
@@ -151,8 +159,7 @@ class Polling:
                     log.warning("cancel_after_timeout_failed", step_id=step.id)
             route.rounds += 1
             return await self._after_failure(step, route, options, timeout, StepStatus.SUBMITTED)
-        next_at = now + max(0.05, update.poll_after_seconds or interval)
-        await self._note_progress(step, resolved, update, now, next_at)
+        next_at = await self._note_progress(step, resolved, update, now, interval)
         return Advance(next_at=next_at)
 
     async def _note_progress(
@@ -161,8 +168,11 @@ class Polling:
         resolved: ResolvedProvider,
         update: TaskUpdate,
         now: float,
-        next_at: float,
-    ) -> None:
+        interval: float,
+    ) -> float:
+        """Remember the poll, queue its news (if any) for writing; returns the next poll's
+        time: the provider's suggestion, else one interval, or, when reported progress
+        gives an estimate of the end, until shortly before that end."""
         watch = self._watches.get(step.id)
         if watch is None:
             if len(self._watches) >= MAX_WATCHES:
@@ -170,25 +180,40 @@ class Polling:
             watch = Watch(step, resolved, step.progress, None, written_at=now)
             self._watches[step.id] = watch
         watch.row, watch.polls = step, watch.polls + 1
-        step.next_at = next_at
-        moved = update.progress is not None and update.progress != watch.progress
-        news = bool(update.message) and update.message != watch.message
-        if moved and not news:
-            gained = (update.progress or 0.0) - (watch.progress or 0.0)
-            moved = gained >= PROGRESS_STEP or now - watch.written_at >= PROGRESS_SECONDS
-        if not (moved or news):
-            return  # a quiet poll: nothing to write
+        if update.progress is not None and watch.first is None and update.progress > 0:
+            watch.first = (now, update.progress)
+        if update.poll_after_seconds:
+            delay = max(0.05, update.poll_after_seconds)
+        else:
+            delay = _until_near_the_end(watch, update.progress, now, interval)
+        step.next_at = next_at = now + delay
+        if update.progress is not None:
+            changed = update.progress != watch.progress
+            gained = update.progress - (watch.progress or 0.0)
+            news = changed and (
+                gained >= PROGRESS_STEP or now - watch.written_at >= PROGRESS_SECONDS
+            )
+        else:  # no progress figure: a new log line or queue position is the news
+            news = bool(update.message) and update.message != watch.message
+        if not news:
+            return next_at  # a quiet poll: nothing to write
         polls, watch.polls = watch.polls, 0
         watch.progress, watch.message, watch.written_at = update.progress, update.message, now
         if update.progress is not None:
             step.progress = update.progress
-        await self._touch(
-            step,
-            next_at=next_at,
-            polls=polls,
-            progress=update.progress,
-            event=("step.progress", {"progress": update.progress, "message": update.message}),
+        self._progress.add(
+            step.id,
+            Pending(
+                run_id=step.run_id,
+                node_id=step.node_id,
+                status=step.status,
+                polls=polls,
+                progress=step.progress,
+                message=update.message,
+                next_at=next_at,
+            ),
         )
+        return next_at
 
     async def _touch(
         self,
@@ -233,6 +258,20 @@ class Polling:
             exc: ReelForgeError,
             status: StepStatus,
         ) -> Advance: ...
+
+
+def _until_near_the_end(watch: Watch, progress: float | None, now: float, interval: float) -> float:
+    """Seconds to the next poll. Progress reported at a steady rate tells when the task
+    should end: skip to two intervals before that (at most ``MAX_SKIP_SECONDS``), then poll
+    every interval again, so the end is seen within one interval as usual."""
+    if progress is None or watch.first is None:
+        return interval
+    since, first = watch.first
+    elapsed = now - since
+    if progress <= first or elapsed < interval:
+        return interval
+    remaining = (1.0 - progress) * elapsed / (progress - first)
+    return max(interval, min(MAX_SKIP_SECONDS, remaining - 2 * interval))
 
 
 async def result_in_hand(

@@ -26,6 +26,8 @@ from reelforge.storage.run_tables import RunRow
 
 log = get_logger("reelforge.runner")
 
+IN_FLIGHT, NEW = 0, 1  # scheduling lanes, served in this order
+
 
 class EmbeddedRunner:
     def __init__(
@@ -44,8 +46,8 @@ class EmbeddedRunner:
         self.pacer = Pacer(self.gate, concurrency, foreground) if foreground else None
         self.sweep_seconds = sweep_seconds
         self.on_run_finished = on_run_finished
-        self._heap: list[tuple[float, int, str]] = []
-        self._due: dict[str, float] = {}  # step id → earliest scheduled time
+        self._heaps: tuple[list[tuple[float, int, str]], ...] = ([], [])  # IN_FLIGHT, NEW
+        self._due: dict[str, tuple[float, int]] = {}  # step id → (earliest time, lane)
         self._running: set[str] = set()
         self._again: set[str] = set()  # woken while running: advance once more after
         self._seq = itertools.count()
@@ -82,11 +84,14 @@ class EmbeddedRunner:
         deadline = time.monotonic() + timeout
         while True:
             if new:
-                # Woken when a worker here finishes the run; the status is read again at
-                # least every second for runs finished elsewhere (a cancel, another process).
+                # Woken when a worker here finishes the run (then there is nothing to read);
+                # the status is read at least every second for runs finished elsewhere (a
+                # cancel, another process).
                 remaining = deadline - time.monotonic()
-                if remaining > 0:
-                    await self.engine.events.wait(run_id, min(remaining, 1.0), final_only=True)
+                if remaining > 0 and await self.engine.events.wait(
+                    run_id, min(remaining, 1.0), final_only=True
+                ):
+                    return True
             new = True
             async with self.engine.db.session() as session:
                 status = (
@@ -98,35 +103,45 @@ class EmbeddedRunner:
                 return False
 
     # -- scheduling -----------------------------------------------------------------------
-    def _schedule(self, step_id: str, when: float) -> None:
+    # Two lanes: steps already at a provider (polls, collection) come before new work when
+    # both are due, so a burst of new runs does not delay recording the ones finishing.
+    def _schedule(self, step_id: str, when: float, lane: int = NEW) -> None:
         if step_id in self._running:
             self._again.add(step_id)
             if when <= time.time():
                 return
         current = self._due.get(step_id)
-        if current is not None and current <= when:
+        if current is not None and current[0] <= when:
             return
-        self._due[step_id] = when
-        heapq.heappush(self._heap, (when, next(self._seq), step_id))
+        self._due[step_id] = (when, lane)
+        heapq.heappush(self._heaps[lane], (when, next(self._seq), step_id))
         self._wakeup.set()
 
-    async def _next(self) -> str:
-        while True:
-            now = time.time()
-            while self._heap:
-                when, _, step_id = self._heap[0]
-                if self._due.get(step_id) != when:
-                    heapq.heappop(self._heap)  # superseded by an earlier schedule
+    def _pop_due(self, now: float) -> str | None:
+        for lane, heap in enumerate(self._heaps):
+            while heap:
+                when, _, step_id = heap[0]
+                if self._due.get(step_id) != (when, lane):
+                    heapq.heappop(heap)  # superseded by an earlier schedule
                     continue
                 if when > now:
                     break
-                heapq.heappop(self._heap)
+                heapq.heappop(heap)
                 del self._due[step_id]
                 if step_id in self._running:
                     self._again.add(step_id)
                     continue
                 return step_id
-            timeout = (self._heap[0][0] - now) if self._heap else self.sweep_seconds
+        return None
+
+    async def _next(self) -> str:
+        while True:
+            now = time.time()
+            step_id = self._pop_due(now)
+            if step_id is not None:
+                return step_id
+            tops = [heap[0][0] for heap in self._heaps if heap]
+            timeout = (min(tops) - now) if tops else self.sweep_seconds
             self._wakeup.clear()
             try:
                 async with asyncio.timeout(max(0.0, timeout)):
@@ -148,7 +163,7 @@ class EmbeddedRunner:
                 self._running.discard(step_id)
             self.advances += 1
             if result.next_at is not None:
-                self._schedule(step_id, result.next_at)
+                self._schedule(step_id, result.next_at, IN_FLIGHT)
             if step_id in self._again:
                 self._again.discard(step_id)
                 self._schedule(step_id, time.time())

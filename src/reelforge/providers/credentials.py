@@ -123,6 +123,8 @@ class CredentialVault:
         return bool(getattr(result, "rowcount", 0))
 
     async def stored(self, owner_id: str, provider: str) -> dict[str, str] | None:
+        if provider not in await self.stored_providers(owner_id):
+            return None  # the common case (sandbox, env keys): no row to read or decrypt
         async with self.db.session() as session:
             row = (
                 await session.execute(
