@@ -32,7 +32,7 @@ from reelforge.storage import identity
 from reelforge.storage.run_tables import RunRow, StepRow
 
 QUEUE_SECONDS = 1.0
-RUN_SECONDS = 30.0
+RUN_SECONDS = 90.0  # long enough that one worker can have all 10,000 submitted before any ends
 MODEL = "fal/wan-t2v"  # a video model: long-running tasks, polled every 2 s
 
 EMULATOR = """

@@ -242,8 +242,8 @@ class Engine(Collecting, Attempts, Polling):
         route.note(
             "submitted", option.model, attempt=route.tries, task_id=task.task_id, notes=notes
         )
-        # The provider answered with the result (a synchronous API): the step is recorded as
-        # submitted and moves on to collecting in the same commit.
+        # The provider answered with the result (a synchronous API): once the task is
+        # recorded, its outputs are collected in this same advance.
         in_hand = await result_in_hand(resolved, task, interval)
         submitted_at = utcnow()
         async with self.db.transaction() as session:
@@ -278,10 +278,6 @@ class Engine(Collecting, Attempts, Polling):
                     },
                     step.id,
                 )
-                if in_hand is not None:
-                    await repo.transition(
-                        session, step.id, StepStatus.SUBMITTED, StepStatus.COLLECTING, progress=1.0
-                    )
         if not moved:
             # The step was canceled (or resolved elsewhere) while we submitted: stop the task.
             if resolved.provider.supports_cancel:
@@ -292,7 +288,7 @@ class Engine(Collecting, Attempts, Polling):
             return Advance()
         self.events.notify(step.run_id)
         if in_hand is not None:
-            step.status, step.task = StepStatus.COLLECTING.value, task.model_dump(mode="json")
+            step.status, step.task = StepStatus.SUBMITTED.value, task.model_dump(mode="json")
             step.served_by, step.submitted_at = option.model, submitted_at
             return await self._store_outputs(step, task, in_hand, resolved.sandbox)
         return Advance(next_at=time.time() + interval)

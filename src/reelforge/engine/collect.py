@@ -56,18 +56,10 @@ class Collecting:
         *,
         polls: int = 0,
     ) -> Advance:
-        async with self.db.transaction() as session:
-            moved = await repo.transition(
-                session,
-                step.id,
-                StepStatus.SUBMITTED,
-                StepStatus.COLLECTING,
-                progress=1.0,
-                add_polls=polls,
-            )
-        if not moved:
-            return Advance()
-        return await self._store_outputs(step, task, update, sandbox)
+        """Submitted → collecting → succeeded. The outputs are fetched first and both moves
+        are committed with them: a crash while fetching leaves the step submitted, and the
+        next advance polls the (finished) task again for its outputs."""
+        return await self._store_outputs(step, task, update, sandbox, polls=polls)
 
     async def _collect_again(self, step: StepRow) -> Advance:
         """After a crash during collection: ask the provider again for fresh output URLs."""
@@ -84,7 +76,13 @@ class Collecting:
         return await self._store_outputs(step, task, update, resolved.sandbox)
 
     async def _store_outputs(
-        self, step: StepRow, task: ProviderTask, update: TaskUpdate, sandbox: bool
+        self,
+        step: StepRow,
+        task: ProviderTask,
+        update: TaskUpdate,
+        sandbox: bool,
+        *,
+        polls: int = 0,
     ) -> Advance:
         if not update.outputs:
             raise ReelForgeError(
@@ -130,6 +128,15 @@ class Collecting:
             provenance["fallback_from"] = step.model
         fetched = [await self.media.fetch_output(o, provider=task.provider) for o in update.outputs]
         async with self.db.transaction() as session:
+            if step.status == StepStatus.SUBMITTED.value and not await repo.transition(
+                session,
+                step.id,
+                StepStatus.SUBMITTED,
+                StepStatus.COLLECTING,
+                progress=1.0,
+                add_polls=polls,
+            ):
+                raise LostRace()
             rows = []
             for index, (output, blob) in enumerate(zip(update.outputs, fetched, strict=True)):
                 rows.append(

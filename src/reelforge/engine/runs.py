@@ -3,9 +3,9 @@ releases what is left of its hold, all in the same transaction as the state chan
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, cast
 
-from sqlalchemy import update
+from sqlalchemy import Table, bindparam, case, update
 
 from reelforge.domain.errors import ReelForgeError
 from reelforge.engine import repo
@@ -16,6 +16,30 @@ from reelforge.engine.states import TERMINAL, RunStatus, StepStatus
 from reelforge.storage.db import Database
 from reelforge.storage.run_tables import RunRow, StepRow
 from reelforge.storage.tables import utcnow
+
+RUNS = cast(Table, RunRow.__table__)
+_MARK_RUNNING = (
+    update(RUNS)
+    .where(RUNS.c.id == bindparam("_id"), RUNS.c.status == RunStatus.QUEUED.value)
+    .values(status=RunStatus.RUNNING.value)
+)
+_SETTLE = (
+    update(RUNS)
+    .where(
+        RUNS.c.id == bindparam("_id"),
+        RUNS.c.status.in_([RunStatus.QUEUED.value, RunStatus.RUNNING.value, "canceling"]),
+    )
+    .values(
+        status=case(
+            (RUNS.c.status == RunStatus.CANCELING.value, RunStatus.CANCELED.value),
+            else_=bindparam("_final"),
+        ),
+        cost_micros=bindparam("_cost"),
+        finished_at=bindparam("_finished", type_=RUNS.c.finished_at.type),
+        error=bindparam("_error", type_=RUNS.c.error.type),
+    )
+    .returning(RUNS.c.owner_id, RUNS.c.callback_url, RUNS.c.status)
+)
 
 
 class RunFinisher:
@@ -28,11 +52,8 @@ class RunFinisher:
         self.webhooks_due: set[str] = set()
 
     async def mark_running(self, session: Any, run_id: str) -> None:
-        await session.execute(
-            update(RunRow)
-            .where(RunRow.id == run_id, RunRow.status == RunStatus.QUEUED.value)
-            .values(status=RunStatus.RUNNING.value)
-        )
+        conn = await session.connection()
+        await conn.execute(_MARK_RUNNING, {"_id": run_id})
 
     async def fail(self, step: StepRow, exc: ReelForgeError) -> Any:
         error = exc.to_dict()
@@ -171,11 +192,8 @@ class RunFinisher:
         steps = steps if steps is not None else await repo.run_steps(session, run_id)
         if not all(StepStatus(s.status) in TERMINAL for s in steps):
             return None
-        run = await repo.get_run(session, run_id)
-        if run is None or RunStatus(run.status).terminal:
-            return None
         statuses = {s.status for s in steps}
-        if run.status == RunStatus.CANCELING.value or StepStatus.CANCELED.value in statuses:
+        if StepStatus.CANCELED.value in statuses:
             final = RunStatus.CANCELED
         elif statuses <= {StepStatus.SUCCEEDED.value}:
             final = RunStatus.SUCCEEDED
@@ -183,20 +201,32 @@ class RunFinisher:
             final = RunStatus.FAILED
         cost = sum(s.cost_micros or 0 for s in steps if s.status == StepStatus.SUCCEEDED.value)
         first_error = next((s.error for s in steps if s.status == StepStatus.FAILED.value), None)
-        result = await session.execute(
-            update(RunRow)
-            .where(RunRow.id == run_id, RunRow.status.in_(["queued", "running", "canceling"]))
-            .values(status=final.value, cost_micros=cost, finished_at=utcnow(), error=first_error)
-        )
-        if getattr(result, "rowcount", 0) != 1:
+        # One statement decides and reads back: a run being canceled ends canceled whatever
+        # its steps say; a run already ended is left alone (no row comes back).
+        conn = await session.connection()
+        settled = (
+            await conn.execute(
+                _SETTLE,
+                {
+                    "_id": run_id,
+                    "_final": final.value,
+                    "_cost": cost,
+                    "_finished": utcnow(),
+                    "_error": first_error,
+                },
+            )
+        ).first()
+        if settled is None:
             return None
-        released = await self.billing.release(session, owner_id=run.owner_id, run_id=run_id)
+        owner_id, callback_url, status = settled
+        final = RunStatus(status)
+        released = await self.billing.release(session, owner_id=owner_id, run_id=run_id)
         await self.events.emit(
             session,
             run_id,
             f"run.{final.value}",
             {"status": final.value, "cost_micros": cost, "released_micros": released},
         )
-        if run.callback_url:
+        if callback_url:
             self.webhooks_due.add(run_id)
         return run_id
