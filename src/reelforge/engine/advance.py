@@ -130,17 +130,16 @@ class Engine(Collecting, Attempts, Polling):
         now = time.time()
         if step.next_at is not None and step.next_at > now + 0.001:
             return Advance(next_at=step.next_at)  # a retry that is not due yet
-        async with self.db.session() as session:
-            run = run or await repo.get_run(session, step.run_id)
-            parents = (
-                [
-                    s
-                    for s in await repo.run_steps(session, step.run_id)
-                    if s.node_id in step.depends_on
-                ]
-                if step.depends_on
-                else []
-            )
+        parents: list[StepRow] = []
+        if run is None or step.depends_on:
+            async with self.db.session() as session:
+                run = run or await repo.get_run(session, step.run_id)
+                if step.depends_on:
+                    parents = [
+                        s
+                        for s in await repo.run_steps(session, step.run_id)
+                        if s.node_id in step.depends_on
+                    ]
         if run is None:
             return Advance()
         if run.status in ("canceled", "canceling"):
