@@ -97,3 +97,12 @@ async def test_metrics_and_openapi(client: httpx.AsyncClient) -> None:
     spec = (await client.get("/openapi.json")).json()
     assert "/v1/me" in spec["paths"]
     assert (await client.get("/docs")).status_code == 200
+
+
+async def test_requests_are_counted_for_the_runner_to_give_way(
+    client: httpx.AsyncClient, container: Container
+) -> None:
+    before = container.foreground.requests
+    assert (await client.get("/healthz")).status_code == 200
+    assert container.foreground.requests == before + 1
+    assert container.foreground.in_flight == 0
