@@ -21,6 +21,21 @@ def percentile(values: list[float], pct: float) -> float:
     return ordered[index]
 
 
+def summary(
+    latencies: list[float], errors: int, concurrency: int, duration: float
+) -> dict[str, float]:
+    return {
+        "requests": len(latencies),
+        "errors": errors,
+        "rps": round(len(latencies) / duration, 1),
+        "p50_ms": round(percentile(latencies, 50) * 1000, 2),
+        "p99_ms": round(percentile(latencies, 99) * 1000, 2),
+        "mean_ms": round(statistics.fmean(latencies) * 1000, 2) if latencies else float("nan"),
+        "concurrency": concurrency,
+        "duration_s": duration,
+    }
+
+
 async def closed_loop(
     url: str,
     *,
@@ -53,16 +68,7 @@ async def closed_loop(
                     latencies.append(t1 - t0)
 
         await asyncio.gather(*(worker() for _ in range(concurrency)))
-    return {
-        "requests": len(latencies),
-        "errors": errors,
-        "rps": round(len(latencies) / duration, 1),
-        "p50_ms": round(percentile(latencies, 50) * 1000, 2),
-        "p99_ms": round(percentile(latencies, 99) * 1000, 2),
-        "mean_ms": round(statistics.fmean(latencies) * 1000, 2) if latencies else float("nan"),
-        "concurrency": concurrency,
-        "duration_s": duration,
-    }
+    return summary(latencies, errors, concurrency, duration)
 
 
 async def _read_response(reader: asyncio.StreamReader) -> tuple[int, bytes]:
@@ -123,13 +129,4 @@ async def raw_closed_loop(
             writer.close()
 
     await asyncio.gather(*(worker() for _ in range(concurrency)))
-    return {
-        "requests": len(latencies),
-        "errors": errors,
-        "rps": round(len(latencies) / duration, 1),
-        "p50_ms": round(percentile(latencies, 50) * 1000, 2),
-        "p99_ms": round(percentile(latencies, 99) * 1000, 2),
-        "mean_ms": round(statistics.fmean(latencies) * 1000, 2) if latencies else float("nan"),
-        "concurrency": concurrency,
-        "duration_s": duration,
-    }
+    return summary(latencies, errors, concurrency, duration)

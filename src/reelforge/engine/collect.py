@@ -47,20 +47,6 @@ class Collecting:
     events: EventBus
     finisher: RunFinisher
 
-    async def _collect(
-        self,
-        step: StepRow,
-        task: ProviderTask,
-        update: TaskUpdate,
-        sandbox: bool,
-        *,
-        polls: int = 0,
-    ) -> Advance:
-        """Submitted → collecting → succeeded. The outputs are fetched first and both moves
-        are committed with them: a crash while fetching leaves the step submitted, and the
-        next advance polls the (finished) task again for its outputs."""
-        return await self._store_outputs(step, task, update, sandbox, polls=polls)
-
     async def _collect_again(self, step: StepRow) -> Advance:
         """After a crash during collection: ask the provider again for fresh output URLs."""
         task = ProviderTask.model_validate(step.task)
@@ -84,6 +70,9 @@ class Collecting:
         *,
         polls: int = 0,
     ) -> Advance:
+        """(Submitted →) collecting → succeeded. The outputs are fetched first and the moves
+        are committed with them: a crash while fetching leaves the step submitted, and the
+        next advance polls the (finished) task again for its outputs."""
         if not update.outputs:
             raise ReelForgeError(
                 ErrorCode.PROVIDER_ERROR,

@@ -130,7 +130,7 @@ class Polling:
         await self.health.record_ok(key, time.monotonic() - started)
         if update.status is TaskStatus.SUCCEEDED:
             polls = self.unwatch(step.id) + 1
-            return await self._collect(step, task, update, resolved.sandbox, polls=polls)
+            return await self._store_outputs(step, task, update, resolved.sandbox, polls=polls)
         if update.status is not TaskStatus.RUNNING and update.status is not TaskStatus.QUEUED:
             self.unwatch(step.id)
         route = RouteState.load(step.route)
@@ -240,7 +240,7 @@ class Polling:
 
     if TYPE_CHECKING:  # provided by Engine's other mixins
 
-        async def _collect(
+        async def _store_outputs(
             self,
             step: StepRow,
             task: ProviderTask,
