@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import functools
 import graphlib
-import hashlib
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any, Protocol
@@ -19,6 +18,7 @@ from reelforge.domain.catalog import MediaSlot, ModelEntry
 from reelforge.domain.errors import ErrorCode, ReelForgeError
 from reelforge.domain.modes import MediaKind, Mode
 from reelforge.engine.alternatives import PlannedAlternative, node_price, plan_alternatives
+from reelforge.engine.graph import cache_key, topological_order
 from reelforge.engine.pipeline import Node, Pipeline
 
 LAST_FRAME_MODEL = "local/last-frame"
@@ -135,48 +135,6 @@ def default_slots(entry: ModelEntry, mode: Mode) -> list[MediaSlot]:
     if entry.inputs:
         return list(entry.inputs)
     return list(_MODE_SLOTS[mode])  # built once: a planner may ask for thousands of nodes
-
-
-def topological_order(
-    graph: Mapping[str, set[str]], successors: Mapping[str, list[str]]
-) -> list[str]:
-    """Kahn's algorithm, ready nodes first-in first-out (graphlib's order, at a fraction of
-    its cost on large graphs). Raises graphlib.CycleError naming a cycle when there is one."""
-    waiting = {node: len(preds) for node, preds in graph.items()}
-    order = [node for node, count in waiting.items() if count == 0]
-    for node in order:  # the list grows while it is walked
-        for child in successors.get(node, ()):
-            waiting[child] -= 1
-            if waiting[child] == 0:
-                order.append(child)
-    if len(order) < len(graph):
-        # Let graphlib find and name the cycle; that only happens for a refused pipeline.
-        list(graphlib.TopologicalSorter(graph).static_order())
-    return order
-
-
-def _cache_key(step: PlannedStep, parent_keys: Mapping[str, str], shas: Mapping[str, str]) -> str:
-    """ComfyUI-style: the step's own settings plus the keys of what feeds it."""
-    inputs = sorted(
-        (
-            i.slot,
-            parent_keys.get(i.from_node or "", "")
-            or shas.get(i.artifact_id or "", "")
-            or (i.url or ""),
-        )
-        for i in step.inputs
-    )
-    params = sorted(step.params.items())
-    doc = (
-        step.entry.id,
-        step.mode.value,
-        step.prompt,
-        step.negative_prompt,
-        step.seed,
-        params,
-        inputs,
-    )
-    return hashlib.sha256(repr(doc).encode()).hexdigest()
 
 
 def plan_pipeline(
@@ -309,7 +267,7 @@ def plan_pipeline(
         )
         for helper in extra_steps:
             steps.append(helper)
-        step.cache_key = _cache_key(step, keys, shas)
+        step.cache_key = cache_key(step, keys, shas)
         keys[node_id] = step.cache_key
         steps.append(step)
         total += step.quote_micros
@@ -487,6 +445,6 @@ def _last_frame_step(
         price_known=True,
         implicit=True,
     )
-    step.cache_key = _cache_key(step, keys, {})
+    step.cache_key = cache_key(step, keys, {})
     keys[step.node_id] = step.cache_key
     return step
