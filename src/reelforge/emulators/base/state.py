@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import base64
 import binascii
+import time
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from typing import Any
@@ -116,10 +117,13 @@ class EmulatorState:
         """POST ``payload(task)`` to the task's callback URL when it finishes."""
         if not task.callback_url:
             return
-        delay = max(0.0, task.finishes_at - asyncio.get_running_loop().time())
 
         async def fire() -> None:
-            await asyncio.sleep(delay)
+            # Tasks keep time.monotonic(); a loop's timers (uvloop's in whole milliseconds)
+            # may wake a little early, and a callback must never report an unfinished task.
+            await asyncio.sleep(max(0.0, task.finishes_at - time.monotonic()) + 0.002)
+            if (late := task.finishes_at - time.monotonic()) > 0:
+                await asyncio.sleep(late + 0.002)
             body = payload(task)
             if asyncio.iscoroutine(body):
                 body = await body
