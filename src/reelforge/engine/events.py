@@ -43,14 +43,6 @@ class EventBus:
             },
         )
 
-    async def emit_many(self, session: AsyncSession, rows: list[dict[str, Any]]) -> None:
-        if rows:
-            now = utcnow()
-            await session.execute(
-                insert(EVENTS),
-                [{"step_id": None, "data": {}, "created_at": now, **r} for r in rows],
-            )
-
     def notify(self, run_id: str, *, final: bool = False) -> None:
         """Wake this process's listeners for ``run_id``; ``final`` when the run has ended
         (listeners waiting only for the end sleep through the rest)."""

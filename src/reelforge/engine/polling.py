@@ -19,12 +19,9 @@ import time
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import bindparam, update
-
 from reelforge.domain.errors import ErrorCode, ReelForgeError
 from reelforge.engine.collect import Advance
-from reelforge.engine.progress import Pending, ProgressWrites
-from reelforge.engine.repo import STEPS
+from reelforge.engine.progress import NOTE_POLLS, Pending, ProgressWrites
 from reelforge.engine.routing import Option, RouteState, step_options
 from reelforge.engine.states import StepStatus
 from reelforge.logs import get_logger
@@ -47,13 +44,6 @@ PROGRESS_STEP = 0.05  # progress written when it moved this much …
 PROGRESS_SECONDS = 5.0  # … or moved at all and this long passed since the last write
 MAX_SKIP_SECONDS = 120.0  # the longest a progress estimate may postpone a poll
 MAX_WATCHES = 200_000  # a bound, not a limit: past it the watches start over (reads again)
-
-
-_TOUCH = (
-    update(STEPS)
-    .where(STEPS.c.id == bindparam("_id"), STEPS.c.status == bindparam("_status"))
-    .values(polls=STEPS.c.polls + bindparam("_polls"))
-)
 
 
 @dataclass
@@ -123,7 +113,7 @@ class Polling:
             if not exc.retryable:
                 raise
             delay = exc.retry_after or interval * random.uniform(1.0, 2.0)
-            await self._touch(step, next_at=now + delay, event=("step.poll_error", exc.to_dict()))
+            await self._poll_error(step, now + delay, exc)
             return Advance(next_at=now + delay)
         finally:
             permit.release()
@@ -215,28 +205,28 @@ class Polling:
         )
         return next_at
 
-    async def _touch(
-        self,
-        step: StepRow,
-        *,
-        next_at: float,
-        polls: int = 1,
-        progress: float | None = None,
-        event: tuple[str, dict[str, Any]] | None = None,
-    ) -> None:
+    async def _poll_error(self, step: StepRow, next_at: float, exc: ReelForgeError) -> None:
+        """A retryable failure to poll: counted and told at once (not batched)."""
         async with self.db.transaction() as session:
             conn = await session.connection()
             await conn.execute(
-                _TOUCH,
-                {"_id": step.id, "_status": step.status, "_polls": polls, "next_at": next_at}
-                | ({} if progress is None else {"progress": progress}),
+                NOTE_POLLS,
+                {
+                    "_id": step.id,
+                    "_status": step.status,
+                    "_polls": 1,
+                    "_progress": step.progress,
+                    "_next_at": next_at,
+                },
             )
-            if event is not None:
-                await self.events.emit(
-                    session, step.run_id, event[0], {"node": step.node_id, **event[1]}, step.id
-                )
-        if event is not None:
-            self.events.notify(step.run_id)
+            await self.events.emit(
+                session,
+                step.run_id,
+                "step.poll_error",
+                {"node": step.node_id, **exc.to_dict()},
+                step.id,
+            )
+        self.events.notify(step.run_id)
 
     if TYPE_CHECKING:  # provided by Engine's other mixins
 

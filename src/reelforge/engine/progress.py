@@ -25,7 +25,8 @@ log = get_logger("reelforge.engine")
 
 FLUSH_SECONDS = 0.25
 
-_UPDATE = (
+# A step's poll bookkeeping: polls counted, progress, next poll time (if still ``_status``).
+NOTE_POLLS = (
     update(STEPS)
     .where(STEPS.c.id == bindparam("_id"), STEPS.c.status == bindparam("_status"))
     .values(
@@ -76,7 +77,7 @@ class ProgressWrites:
         try:
             async with self.db.transaction() as session:
                 conn = await session.connection()
-                await conn.execute(_UPDATE, [_row(step_id, p) for step_id, p in batch.items()])
+                await conn.execute(NOTE_POLLS, [_row(step_id, p) for step_id, p in batch.items()])
                 await conn.execute(insert(EVENTS), [_event(s, p, now) for s, p in batch.items()])
         except Exception:
             log.exception("progress_flush_failed", steps=len(batch))
