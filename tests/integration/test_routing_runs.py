@@ -4,6 +4,7 @@ through the API. The fal model is the node's own; Together's free FLUX is its fa
 from __future__ import annotations
 
 import asyncio
+import json
 import time
 from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
@@ -282,3 +283,30 @@ async def test_unconnected_primary_is_skipped_not_refused(
     assert step["served_by"] == FAL_MODEL
     assert "ENGINE_OFFLINE" in step["route"]["reason"]
     assert alone.status_code == 503 and alone.json()["error"]["code"] == "ENGINE_OFFLINE"
+
+
+async def test_a_paid_run_releases_what_it_did_not_spend_and_a_free_run_has_nothing_to_release(
+    world: World, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    billing = world.container.engine.billing
+    released_for: list[str] = []
+    real_release = billing.release
+
+    async def spy(session: Any, *, owner_id: str, run_id: str) -> int:
+        released_for.append(run_id)
+        return await real_release(session, owner_id=owner_id, run_id=run_id)
+
+    monkeypatch.setattr(billing, "release", spy)
+    paid = await world.generate()  # fal/flux-dev: a live, priced model
+    assert paid["status"] == "succeeded", paid
+    assert paid["hold_micros"] > 0 and paid["hold_micros"] >= paid["cost_micros"] > 0
+    text = (await world.client.get(f"/v1/runs/{paid['id']}/events")).text
+    ended = json.loads(text.split("event: run.succeeded\ndata: ", 1)[1].split("\n", 1)[0])
+    assert ended["released_micros"] == paid["hold_micros"] - paid["cost_micros"]
+    credits = (await world.client.get("/v1/credits")).json()
+    assert credits["held"]["micros"] == 0
+    assert released_for == [paid["id"]]
+
+    free = await world.generate(model=FALLBACK, fallbacks=[])  # Together's free FLUX
+    assert free["status"] == "succeeded" and free["hold_micros"] == 0, free
+    assert released_for == [paid["id"]]  # nothing held, so nothing to release

@@ -22,6 +22,8 @@ from __future__ import annotations
 import time
 from typing import Any
 
+from sqlalchemy.ext.asyncio import AsyncSession
+
 from reelforge.domain.catalog import ModelEntry
 from reelforge.domain.errors import ErrorCode, ReelForgeError
 from reelforge.engine import repo
@@ -55,6 +57,7 @@ from reelforge.providers.hub import ProviderHub, ResolvedProvider
 from reelforge.providers.limits import LimitBoard, Permit
 from reelforge.storage.artifacts import ArtifactStore
 from reelforge.storage.db import Database
+from reelforge.storage.group_commit import GroupCommit
 from reelforge.storage.run_tables import RunRow, StepRow
 from reelforge.storage.tables import utcnow
 
@@ -93,6 +96,8 @@ class Engine(Collecting, Attempts, Polling):
         self.router = Router(catalog, hub, self.health)
         self.requests = RequestBuilder(db, artifacts, media)
         self.finisher = RunFinisher(db, billing, events)
+        # The moves of many steps at once share commits (storage.group_commit).
+        self.writes = GroupCommit(db)
         self._watches: dict[str, Watch] = {}
         self._progress = ProgressWrites(db, events)
 
@@ -169,7 +174,9 @@ class Engine(Collecting, Attempts, Polling):
         try:
             route.tries += 1
             route.started_at = route.started_at or now
-            async with self.db.transaction() as session:
+            dumped, queued = route.dump(), run.status == "queued"
+
+            async def take_lease(session: AsyncSession) -> bool:
                 moved = await repo.transition(
                     session,
                     step.id,
@@ -177,7 +184,7 @@ class Engine(Collecting, Attempts, Polling):
                     StepStatus.SUBMITTING,
                     attempts=step.attempts + 1,
                     next_at=now + SUBMIT_LEASE_SECONDS,
-                    route=route.dump(),
+                    route=dumped,
                 )
                 if moved:
                     for item in skipped:
@@ -195,8 +202,11 @@ class Engine(Collecting, Attempts, Polling):
                         {"node": step.node_id, "model": option.model, "attempt": route.tries},
                         step.id,
                     )
-                if moved and run.status == "queued":
-                    await self.finisher.mark_running(session, run.id)
+                    if queued:
+                        await self.finisher.mark_running(session, step.run_id)
+                return moved
+
+            moved = await self.writes.run(take_lease)
             if not moved:
                 return Advance()
             self.events.notify(step.run_id)
@@ -245,38 +255,36 @@ class Engine(Collecting, Attempts, Polling):
         # recorded, its outputs are collected in this same advance.
         in_hand = await result_in_hand(resolved, task, interval)
         submitted_at = utcnow()
-        async with self.db.transaction() as session:
+        values: dict[str, Any] = {
+            "task": task.model_dump(mode="json"),
+            "task_id": task.task_id,
+            "provider": task.provider,
+            "sandbox": resolved.sandbox,
+            "served_by": option.model,
+            "submitted_at": submitted_at,
+            "next_at": time.time() + interval,
+            "error": None,
+            "route": route.dump(),
+        }
+        event = {
+            "node": step.node_id,
+            "task_id": task.task_id,
+            "sandbox": resolved.sandbox,
+            "model": option.model,
+            "attempt": route.tries,
+            "fallback": route.option > 0,
+            "notes": notes,
+        }
+
+        async def record_task(session: AsyncSession) -> bool:
             moved = await repo.transition(
-                session,
-                step.id,
-                StepStatus.SUBMITTING,
-                StepStatus.SUBMITTED,
-                task=task.model_dump(mode="json"),
-                task_id=task.task_id,
-                provider=task.provider,
-                sandbox=resolved.sandbox,
-                served_by=option.model,
-                submitted_at=submitted_at,
-                next_at=time.time() + interval,
-                error=None,
-                route=route.dump(),
+                session, step.id, StepStatus.SUBMITTING, StepStatus.SUBMITTED, **values
             )
             if moved:
-                await self.events.emit(
-                    session,
-                    step.run_id,
-                    "step.submitted",
-                    {
-                        "node": step.node_id,
-                        "task_id": task.task_id,
-                        "sandbox": resolved.sandbox,
-                        "model": option.model,
-                        "attempt": route.tries,
-                        "fallback": route.option > 0,
-                        "notes": notes,
-                    },
-                    step.id,
-                )
+                await self.events.emit(session, step.run_id, "step.submitted", event, step.id)
+            return moved
+
+        moved = await self.writes.run(record_task)
         if not moved:
             # The step was canceled (or resolved elsewhere) while we submitted: stop the task.
             if resolved.provider.supports_cancel:
@@ -287,7 +295,7 @@ class Engine(Collecting, Attempts, Polling):
             return Advance()
         self.events.notify(step.run_id)
         if in_hand is not None:
-            step.status, step.task = StepStatus.SUBMITTED.value, task.model_dump(mode="json")
+            step.status, step.task = StepStatus.SUBMITTED.value, values["task"]
             step.served_by, step.submitted_at = option.model, submitted_at
             return await self._store_outputs(step, task, in_hand, resolved.sandbox)
         return Advance(next_at=time.time() + interval)

@@ -15,12 +15,15 @@ from reelforge.storage.run_tables import StepRow
 from reelforge.storage.tables import utcnow
 
 if TYPE_CHECKING:
+    from sqlalchemy.ext.asyncio import AsyncSession
+
     from reelforge.engine.events import EventBus
     from reelforge.engine.media_io import MediaIO
     from reelforge.engine.ports import RunBilling
     from reelforge.engine.runs import RunFinisher
     from reelforge.providers.hub import ProviderHub
     from reelforge.storage.db import Database
+    from reelforge.storage.group_commit import GroupCommit
 
 
 @dataclass
@@ -46,6 +49,7 @@ class Collecting:
     billing: RunBilling
     events: EventBus
     finisher: RunFinisher
+    writes: GroupCommit
 
     async def _collect_again(self, step: StepRow) -> Advance:
         """After a crash during collection: ask the provider again for fresh output URLs."""
@@ -116,16 +120,8 @@ class Collecting:
         if served_by != step.model:
             provenance["fallback_from"] = step.model
         fetched = [await self.media.fetch_output(o, provider=task.provider) for o in update.outputs]
-        async with self.db.transaction() as session:
-            if step.status == StepStatus.SUBMITTED.value and not await repo.transition(
-                session,
-                step.id,
-                StepStatus.SUBMITTED,
-                StepStatus.COLLECTING,
-                progress=1.0,
-                add_polls=polls,
-            ):
-                raise LostRace()
+
+        async def store(session: AsyncSession) -> Advance:
             rows = []
             for index, (output, blob) in enumerate(zip(update.outputs, fetched, strict=True)):
                 rows.append(
@@ -140,11 +136,16 @@ class Collecting:
                         sandbox=sandbox,
                     )
                 )
+            # From submitted, collecting is passed through in this same statement (the
+            # outputs are stored already); a lost race rolls the artifact rows back.
+            submitted = step.status == StepStatus.SUBMITTED.value
             moved = await repo.transition(
                 session,
                 step.id,
-                StepStatus.COLLECTING,
+                StepStatus.SUBMITTED if submitted else StepStatus.COLLECTING,
                 StepStatus.SUCCEEDED,
+                via=StepStatus.COLLECTING if submitted else None,
+                add_polls=polls,
                 outputs=[r.id for r in rows],
                 cost_micros=cost,
                 finished_at=utcnow(),
@@ -174,7 +175,10 @@ class Collecting:
             )
             # The run's bookkeeping in the same transaction: children to wake, or the run
             # settled when this was its last step.
-            result: Advance = await self.finisher.after_step_in(session, step)
+            after: Advance = await self.finisher.after_step_in(session, step)
+            return after
+
+        result = await self.writes.run(store)
         self.events.notify(step.run_id)
         return result
 

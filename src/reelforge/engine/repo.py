@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from itertools import pairwise
 from typing import Any, cast
 
 from sqlalchemy import Table, Update, bindparam, select, update
@@ -20,11 +21,17 @@ async def transition(
     new: StepStatus,
     *,
     add_polls: int = 0,
+    via: StepStatus | None = None,
     **values: Any,
 ) -> bool:
-    """Move a step from ``old`` to ``new`` (with extra column values) iff it is still ``old``."""
-    if not can_move(old, new):
-        raise ValueError(f"illegal step transition {old} → {new}")
+    """Move a step from ``old`` to ``new`` (with extra column values) iff it is still ``old``.
+
+    ``via`` names a state passed through in the same transaction (submitted → collecting →
+    succeeded when the outputs are already stored): both moves are checked, and one
+    statement makes them, since no reader could ever see the state in between."""
+    path = (old, new) if via is None else (old, via, new)
+    if not all(can_move(a, b) for a, b in pairwise(path)):
+        raise ValueError(f"illegal step transition {' → '.join(path)}")
     params = {"_id": step_id, "_old": old.value, "_new": new.value, "_polls": add_polls}
     params.update(values)
     conn = await session.connection()

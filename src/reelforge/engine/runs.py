@@ -38,7 +38,7 @@ _SETTLE = (
         finished_at=bindparam("_finished", type_=RUNS.c.finished_at.type),
         error=bindparam("_error", type_=RUNS.c.error.type),
     )
-    .returning(RUNS.c.owner_id, RUNS.c.callback_url, RUNS.c.status)
+    .returning(RUNS.c.owner_id, RUNS.c.callback_url, RUNS.c.status, RUNS.c.hold_micros)
 )
 
 
@@ -218,9 +218,11 @@ class RunFinisher:
         ).first()
         if settled is None:
             return None
-        owner_id, callback_url, status = settled
+        owner_id, callback_url, status, held = settled
         final = RunStatus(status)
-        released = await self.billing.release(session, owner_id=owner_id, run_id=run_id)
+        released = (
+            await self.billing.release(session, owner_id=owner_id, run_id=run_id) if held else 0
+        )
         await self.events.emit(
             session,
             run_id,

@@ -37,6 +37,9 @@ class RunRow(Base):
     preset: Mapped[str | None] = mapped_column(String(100), nullable=True)
     quote_micros: Mapped[int] = mapped_column(BigInteger, default=0)
     price_unknown: Mapped[bool] = mapped_column(Boolean, default=False)
+    # What was held when the run was stored (0: a free or sandbox run holds nothing, so
+    # settling it has no hold to release).
+    hold_micros: Mapped[int] = mapped_column(BigInteger, default=0, server_default="0")
     cost_micros: Mapped[int] = mapped_column(BigInteger, default=0)
     allow_cache: Mapped[bool] = mapped_column(Boolean, default=False)
     callback_url: Mapped[str | None] = mapped_column(Text, nullable=True)
