@@ -11,7 +11,9 @@ from __future__ import annotations
 import asyncio
 import heapq
 import itertools
+import math
 import time
+from collections import deque
 from collections.abc import Iterable
 
 from sqlalchemy import select
@@ -51,7 +53,12 @@ class EmbeddedRunner:
         self._running: set[str] = set()
         self._again: set[str] = set()  # woken while running: advance once more after
         self._seq = itertools.count()
-        self._wakeup = asyncio.Event()
+        # Workers with nothing to do each wait on their own future, and one is woken per
+        # step that falls due (a shared event would wake all of them for every step); the
+        # clock task sleeps until the earliest step in the heaps is due.
+        self._idle: deque[asyncio.Future[None]] = deque()
+        self._clock_wake = asyncio.Event()
+        self._clock_at = math.inf  # when the clock looks next (inf: when woken)
         self._tasks: list[asyncio.Task[None]] = []
         self._stopping = False
         self.advances = 0
@@ -61,13 +68,13 @@ class EmbeddedRunner:
         self._stopping = False
         await self._rescan()
         self._tasks = [asyncio.create_task(self._worker(i)) for i in range(self.concurrency)]
+        self._tasks.append(asyncio.create_task(self._clock()))
         self._tasks.append(asyncio.create_task(self._sweeper()))
         if self.pacer is not None:
             self._tasks.append(asyncio.create_task(self.pacer.run()))
 
     async def stop(self) -> None:
         self._stopping = True
-        self._wakeup.set()
         for task in self._tasks:
             task.cancel()
         await asyncio.gather(*self._tasks, return_exceptions=True)
@@ -115,7 +122,20 @@ class EmbeddedRunner:
             return
         self._due[step_id] = (when, lane)
         heapq.heappush(self._heaps[lane], (when, next(self._seq), step_id))
-        self._wakeup.set()
+        if when <= time.time():
+            self._wake_one()
+        elif when < self._clock_at:
+            self._clock_wake.set()
+
+    def _wake_one(self) -> None:
+        while self._idle:
+            waiting = self._idle.popleft()
+            if not waiting.done():
+                waiting.set_result(None)
+                return
+
+    def _due_now(self, now: float) -> bool:
+        return any(heap and heap[0][0] <= now for heap in self._heaps)
 
     def _pop_due(self, now: float) -> str | None:
         for lane, heap in enumerate(self._heaps):
@@ -138,14 +158,37 @@ class EmbeddedRunner:
         while True:
             now = time.time()
             step_id = self._pop_due(now)
+            if self._clock_at == math.inf:
+                self._clock_wake.set()  # the clock sets its alarm for what is left
             if step_id is not None:
+                if self._idle and self._due_now(now):
+                    self._wake_one()  # more is due: the next idle worker takes it
                 return step_id
-            tops = [heap[0][0] for heap in self._heaps if heap]
-            timeout = (min(tops) - now) if tops else self.sweep_seconds
-            self._wakeup.clear()
+            waiting: asyncio.Future[None] = asyncio.get_running_loop().create_future()
+            self._idle.append(waiting)
             try:
-                async with asyncio.timeout(max(0.0, timeout)):
-                    await self._wakeup.wait()
+                await waiting
+            finally:
+                waiting.cancel()  # no-op once woken; a cancelled worker is skipped
+
+    async def _clock(self) -> None:
+        """Wake a worker when the earliest scheduled step falls due."""
+        while not self._stopping:
+            self._clock_wake.clear()
+            now = time.time()
+            earliest = min((heap[0][0] for heap in self._heaps if heap), default=math.inf)
+            timeout: float | None = None
+            if earliest <= now:
+                # Due already: an idle worker takes it (busy ones take it as they finish);
+                # the clock is woken again by a new step or a worker with nothing to do.
+                self._wake_one()
+                self._clock_at = math.inf
+            else:
+                self._clock_at = earliest
+                timeout = earliest - now if earliest < math.inf else None
+            try:
+                async with asyncio.timeout(timeout):
+                    await self._clock_wake.wait()
             except TimeoutError:
                 pass
 
