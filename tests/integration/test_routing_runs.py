@@ -66,6 +66,7 @@ class World:
     fal: Recorder
     fal_url: str
     together: Recorder
+    together_url: str
     runs: list[str] = field(default_factory=list)
 
     async def fault(self, url: str, **fault: Any) -> None:
@@ -116,7 +117,7 @@ async def world(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> AsyncIterato
                 headers={"Authorization": f"Bearer {key}"},
                 timeout=60,
             ) as client:
-                yield World(client, container, fal_app, fal_url, together_app)
+                yield World(client, container, fal_app, fal_url, together_app, together_url)
 
 
 def step_of(run: dict[str, Any]) -> dict[str, Any]:
@@ -310,3 +311,20 @@ async def test_a_paid_run_releases_what_it_did_not_spend_and_a_free_run_has_noth
     free = await world.generate(model=FALLBACK, fallbacks=[])  # Together's free FLUX
     assert free["status"] == "succeeded" and free["hold_micros"] == 0, free
     assert released_for == [paid["id"]]  # nothing held, so nothing to release
+
+
+@pytest.mark.parametrize("provider", ["fal", "together"])
+async def test_an_output_download_that_fails_once_is_fetched_again(
+    world: World, provider: str
+) -> None:
+    """The task is done and paid for: a 503 on its output file must not fail the step."""
+    url = world.fal_url if provider == "fal" else world.together_url
+    await world.fault(url, kind="server_error", on="files", status=503, times=1)
+    model = FAL_MODEL if provider == "fal" else FALLBACK
+    run = await world.generate(model=model, fallbacks=[])
+    assert run["status"] == "succeeded", run
+    assert len(step_of(run)["outputs"]) == 1
+    types = await world.events(run["id"])
+    assert types.count("step.poll_error") == 1 and "step.failed" not in types
+    submits = world.fal.submits() if provider == "fal" else world.together.submits()
+    assert len(submits) == 1  # fetched again, never submitted (paid) again

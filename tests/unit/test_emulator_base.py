@@ -108,3 +108,25 @@ def test_renderer_makes_real_media_that_depends_on_prompt_and_seed() -> None:
     talking = render_video("x", 1, source_image=a, audio=render_audio("one two three four"))
     with av.open(io.BytesIO(talking)) as container:
         assert [s.type for s in container.streams] == ["video", "audio"]
+
+
+def test_queue_position_counts_only_earlier_tasks_still_queued() -> None:
+    from reelforge.emulators.base.tasks import EmuTask, TaskStore
+
+    store = TaskStore(queue_seconds=10.0, run_seconds=5.0)
+    tasks = [store.create("t2v", model="m", prompt=str(i))[0] for i in range(6)]
+    base = tasks[0].created
+    for i, task in enumerate(tasks):
+        task.created = base + i  # one second apart, in the order they were made
+    store.cancel(tasks[2])
+    now = base + 12.5  # tasks 0-2 are out of the queue (2 canceled, 0 and 1 running)
+
+    def brute(task: EmuTask) -> int:
+        return sum(
+            1
+            for other in store.tasks.values()
+            if other.created < task.created and other.state(now)[0] == "queued"
+        )
+
+    assert [store.queued_ahead(t, now) for t in tasks] == [brute(t) for t in tasks]
+    assert [store.queued_ahead(t, now) for t in tasks] == [0, 0, 0, 0, 1, 2]

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import ipaddress
 from pathlib import Path
 
@@ -160,4 +161,33 @@ async def test_size_cap_and_expired_url(local_server: str, store: FileBlobStore)
     assert too_big.value.code is ErrorCode.PAYLOAD_TOO_LARGE
     assert gone.value.code is ErrorCode.FILE_NOT_FOUND
     assert not list((store.root / ".tmp").glob("*"))
+    assert not [p for p in store.root.rglob("*") if p.is_file()]
+
+
+async def test_a_download_cut_off_midway_is_a_retryable_error(store: FileBlobStore) -> None:
+    """A server that promises 5,000 bytes and closes after a few (a dropped connection):
+    a clear, retryable error, and nothing half-written is kept."""
+    head = png_bytes()[:64]
+
+    async def cut_off(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        await reader.readuntil(b"\r\n\r\n")
+        writer.write(
+            b"HTTP/1.1 200 OK\r\nContent-Type: image/png\r\nContent-Length: 5000\r\n\r\n" + head
+        )
+        await writer.drain()
+        writer.close()
+
+    server = await asyncio.start_server(cut_off, "127.0.0.1", 0)
+    port = server.sockets[0].getsockname()[1]
+    f = fetcher(allow_hosts=[f"127.0.0.1:{port}"])
+    try:
+        with pytest.raises(ReelForgeError) as info:
+            await f.fetch_to(f"http://127.0.0.1:{port}/clip.png", store.writer())
+    finally:
+        await f.aclose()
+        server.close()
+        await server.wait_closed()
+    assert info.value.code is ErrorCode.PROVIDER_ERROR and info.value.retryable
+    assert info.value.detail["reason"] == "RemoteProtocolError"
+    assert not list((store.root / ".tmp").glob("*")), "aborted download left a temp file"
     assert not [p for p in store.root.rglob("*") if p.is_file()]

@@ -297,7 +297,7 @@ class Engine(Collecting, Attempts, Polling):
         if in_hand is not None:
             step.status, step.task = StepStatus.SUBMITTED.value, values["task"]
             step.served_by, step.submitted_at = option.model, submitted_at
-            return await self._store_outputs(step, task, in_hand, resolved.sandbox)
+            return await self._collect(step, task, in_hand, resolved.sandbox, interval)
         return Advance(next_at=time.time() + interval)
 
     async def _recover_submitting(self, step: StepRow) -> Advance:

@@ -120,7 +120,7 @@ class Polling:
         await self.health.record_ok(key, time.monotonic() - started)
         if update.status is TaskStatus.SUCCEEDED:
             polls = self.unwatch(step.id) + 1
-            return await self._store_outputs(step, task, update, resolved.sandbox, polls=polls)
+            return await self._collect(step, task, update, resolved.sandbox, interval, polls=polls)
         if update.status is not TaskStatus.RUNNING and update.status is not TaskStatus.QUEUED:
             self.unwatch(step.id)
         route = RouteState.load(step.route)
@@ -204,6 +204,34 @@ class Polling:
             ),
         )
         return next_at
+
+    async def _collect(
+        self,
+        step: StepRow,
+        task: ProviderTask,
+        update: TaskUpdate,
+        sandbox: bool,
+        interval: float,
+        *,
+        polls: int = 0,
+    ) -> Advance:
+        """Store a finished task's outputs. A download that fails for a passing reason (a
+        dropped connection, a 5xx) leaves the step submitted: the task is done and paid
+        for, so it is asked again for its outputs at the next poll, until the deadline."""
+        try:
+            return await self._store_outputs(step, task, update, sandbox, polls=polls)
+        except ReelForgeError as exc:
+            now = time.time()
+            submitted_at = step.submitted_at.timestamp() if step.submitted_at else now
+            if (
+                not exc.retryable
+                or exc.code is ErrorCode.CONFLICT  # lost a race: the step moved on
+                or now - submitted_at > STEP_DEADLINE_SECONDS
+            ):
+                raise
+            delay = exc.retry_after or max(interval, 1.0) * random.uniform(1.0, 2.0)
+            await self._poll_error(step, now + delay, exc)
+            return Advance(next_at=now + delay)
 
     async def _poll_error(self, step: StepRow, next_at: float, exc: ReelForgeError) -> None:
         """A retryable failure to poll: counted and told at once (not batched)."""

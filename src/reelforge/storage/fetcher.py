@@ -196,6 +196,17 @@ class SafeFetcher:
                 f"The download did not finish within {self.timeout_seconds:g} s.",
                 detail={"url": _redact_url(url)},
             ) from exc
+        except httpx.HTTPError as exc:
+            # The connection dropped or the body broke off (a server closing a kept-alive
+            # connection, a reset): a passing failure, worth another try.
+            writer.abort()
+            raise ReelForgeError(
+                ErrorCode.PROVIDER_ERROR,
+                "The download failed before it was complete.",
+                detail={"url": _redact_url(url), "reason": type(exc).__name__},
+                remediation=("Try again; the file is fetched from the start.",),
+                retryable=True,
+            ) from exc
         except BaseException:
             writer.abort()
             raise

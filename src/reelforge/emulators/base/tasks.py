@@ -67,6 +67,7 @@ class TaskStore:
         self.by_idempotency: dict[str, str] = {}
         self.submissions: Counter[str] = Counter()
         self._lock = threading.Lock()
+        self._longest_queue = 0.0  # the longest any task waits queued
 
     def create(
         self,
@@ -103,11 +104,26 @@ class TaskStore:
                 callback_url=callback_url,
             )
             self.tasks[task.id] = task
+            self._longest_queue = max(self._longest_queue, task.queue_seconds)
             if idempotency_key:
                 self.by_idempotency[idempotency_key] = task.id
             self.submissions[op] += 1
             self.submissions["total"] += 1
             return task, True
+
+    def queued_ahead(self, task: EmuTask, now: float) -> int:
+        """Tasks created before ``task`` that are still queued. Tasks are kept in the order
+        they were created, so only those of the last queue window are looked at (newest
+        first), not every task ever made: ten thousand tasks do not slow each answer."""
+        horizon = now - self._longest_queue
+        ahead = 0
+        with self._lock:
+            for other in reversed(self.tasks.values()):
+                if other.created < horizon:
+                    break
+                if other.created < task.created and other.state(now)[0] == "queued":
+                    ahead += 1
+        return ahead
 
     def get(self, task_id: str, owner: str | None = None) -> EmuTask | None:
         task = self.tasks.get(task_id)

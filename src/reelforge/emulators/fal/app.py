@@ -97,12 +97,7 @@ def create_app(config: EmulatorConfig) -> Starlette:
         }
 
     def queue_position(task: EmuTask) -> int:
-        now = time.monotonic()
-        return sum(
-            1
-            for other in state.tasks.tasks.values()
-            if other.created < task.created and other.state(now)[0] == "queued"
-        )
+        return state.tasks.queued_ahead(task, time.monotonic())
 
     async def submit(request: Request) -> Response:
         fault = await state.gate("submit")
