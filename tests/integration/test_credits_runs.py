@@ -5,7 +5,6 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator
 from datetime import timedelta
-from pathlib import Path
 
 import pytest
 from sqlalchemy import func, select, text
@@ -27,16 +26,9 @@ from tests.ledger_helpers import (
 )
 
 
-@pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
-def ledger_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
-    if request.param == "sqlite":
-        return f"sqlite+aiosqlite:///{tmp_path / 'ledger.db'}"
-    return str(request.getfixturevalue("pg_url"))
-
-
 @pytest.fixture
-async def db(ledger_url: str) -> AsyncIterator[Database]:
-    async with ledger_db(ledger_url) as database:
+async def db(any_db_url: str) -> AsyncIterator[Database]:
+    async with ledger_db(any_db_url) as database:
         yield database
 
 

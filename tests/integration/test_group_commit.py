@@ -15,16 +15,9 @@ from reelforge.storage.db import Database
 from reelforge.storage.group_commit import GroupCommit
 
 
-@pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
-def url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
-    if request.param == "sqlite":
-        return f"sqlite+aiosqlite:///{tmp_path / 'g.db'}"
-    return str(request.getfixturevalue("pg_url"))
-
-
 @pytest.fixture
-async def db(url: str) -> AsyncIterator[Database]:
-    database = Database(url)
+async def db(any_db_url: str) -> AsyncIterator[Database]:
+    database = Database(any_db_url)
     async with database.transaction() as s:
         await s.execute(text("CREATE TABLE marks (name VARCHAR(20) PRIMARY KEY, n INTEGER)"))
     yield database
