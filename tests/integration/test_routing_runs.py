@@ -274,7 +274,7 @@ async def test_unconnected_primary_is_skipped_not_refused(
                 base_url="http://testserver",
                 headers={"Authorization": f"Bearer {key}"},
             ) as client:
-                world = World(client, container, fal_app, fal_url, fal_app)
+                world = World(client, container, fal_app, fal_url, fal_app, fal_url)
                 run = await world.generate(model="replicate/flux-dev", fallbacks=[FAL_MODEL])
                 alone = await client.post(
                     "/v1/generations", json={"model": "replicate/flux-dev", "prompt": "x"}
