@@ -20,7 +20,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from reelforge.domain.errors import ErrorCode, ReelForgeError
-from reelforge.engine.collect import Advance
+from reelforge.engine.collect import Advance, LostRace
 from reelforge.engine.progress import NOTE_POLLS, Pending, ProgressWrites
 from reelforge.engine.routing import Option, RouteState, step_options
 from reelforge.engine.states import StepStatus
@@ -225,7 +225,7 @@ class Polling:
             submitted_at = step.submitted_at.timestamp() if step.submitted_at else now
             if (
                 not exc.retryable
-                or exc.code is ErrorCode.CONFLICT  # lost a race: the step moved on
+                or isinstance(exc, LostRace)  # the step moved on elsewhere
                 or now - submitted_at > STEP_DEADLINE_SECONDS
             ):
                 raise
