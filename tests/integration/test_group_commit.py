@@ -9,10 +9,10 @@ from pathlib import Path
 
 import pytest
 from sqlalchemy import text
-from sqlalchemy.ext.asyncio import AsyncSession
-
 from reelforge.storage.db import Database
 from reelforge.storage.group_commit import GroupCommit
+from reelforge.storage.prepared import Prepared
+from reelforge.storage.sql import Tx
 
 
 @pytest.fixture
@@ -24,11 +24,13 @@ async def db(any_db_url: str) -> AsyncIterator[Database]:
     await database.dispose()
 
 
-def insert(name: str, n: int = 1) -> Callable[[AsyncSession], Awaitable[str]]:
-    async def work(session: AsyncSession) -> str:
-        await session.execute(
-            text("INSERT INTO marks (name, n) VALUES (:name, :n)"), {"name": name, "n": n}
-        )
+INSERT = Prepared(text("INSERT INTO marks (name, n) VALUES (:name, :n)"))
+HALF = Prepared(text("INSERT INTO marks (name, n) VALUES ('half', 1)"))
+
+
+def insert(name: str, n: int = 1) -> Callable[[Tx], Awaitable[str]]:
+    async def work(tx: Tx) -> str:
+        await tx.execute(INSERT, {"name": name, "n": n})
         return name.upper()
 
     return work
@@ -57,8 +59,8 @@ async def test_alone_a_piece_is_written_at_once(db: Database) -> None:
 async def test_one_failing_piece_fails_only_itself(db: Database) -> None:
     writes = GroupCommit(db)
 
-    async def half_then_fail(session: AsyncSession) -> None:
-        await session.execute(text("INSERT INTO marks (name, n) VALUES ('half', 1)"))
+    async def half_then_fail(tx: Tx) -> None:
+        await tx.execute(HALF)
         raise RuntimeError("refused")
 
     calls = [writes.run(insert(f"ok{i}")) for i in range(10)]

@@ -21,14 +21,15 @@ async def submitted_steps(container: Container, n: int) -> list[StepRow]:
         nodes=[Node(id=f"v{i}", model="fal/wan-t2v", prompt=f"shot {i}") for i in range(n)]
     )
     created = await container.runs.create_run(owner.id, pipeline)
-    async with container.db.transaction() as s:
+    async with container.db.write() as s:
         for step_id in created.ready:
             for old, new in [
                 (StepStatus.HELD, StepStatus.SUBMITTING),
                 (StepStatus.SUBMITTING, StepStatus.SUBMITTED),
             ]:
                 assert await repo.transition(s, step_id, old, new)
-        return list((await s.execute(select(StepRow).order_by(StepRow.node_id))).scalars())
+    async with container.db.session() as session:
+        return list((await session.execute(select(StepRow).order_by(StepRow.node_id))).scalars())
 
 
 def news(step: StepRow, progress: float, polls: int = 1) -> Pending:
@@ -61,11 +62,11 @@ async def test_news_for_a_step_that_already_moved_on_changes_nothing(
     container: Container,
 ) -> None:
     (step,) = await submitted_steps(container, 1)
-    async with container.db.transaction() as s:
+    async with container.db.write() as s:
         await repo.transition(s, step.id, StepStatus.SUBMITTED, StepStatus.COLLECTING)
     writes = ProgressWrites(container.db, container.engine.events)
     writes.add(step.id, news(step, 0.7))
     await writes.flush()
-    async with container.db.session() as s:
+    async with container.db.read() as s:
         row = await repo.get_step(s, step.id)
     assert row is not None and row.status == "collecting" and row.progress is None

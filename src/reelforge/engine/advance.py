@@ -22,8 +22,6 @@ from __future__ import annotations
 import time
 from typing import Any
 
-from sqlalchemy.ext.asyncio import AsyncSession
-
 from reelforge.domain.catalog import ModelEntry
 from reelforge.domain.errors import ErrorCode, ReelForgeError
 from reelforge.engine import repo
@@ -59,6 +57,7 @@ from reelforge.storage.artifacts import ArtifactStore
 from reelforge.storage.db import Database
 from reelforge.storage.group_commit import GroupCommit
 from reelforge.storage.run_tables import RunRow, StepRow
+from reelforge.storage.sql import Tx
 from reelforge.storage.tables import utcnow
 
 __all__ = ["Advance", "Engine"]
@@ -105,10 +104,10 @@ class Engine(Collecting, Attempts, Polling):
         step = self.watched(step_id)  # a step being polled: nothing to read back
         run: RunRow | None = None
         if step is None:
-            async with self.db.session() as session:
-                step = await repo.get_step(session, step_id)
+            async with self.db.read() as sql:
+                step = await repo.get_step(sql, step_id)
                 if step is not None and step.status == StepStatus.HELD.value:
-                    run = await repo.get_run(session, step.run_id)  # _start needs it too
+                    run = await repo.get_run(sql, step.run_id)  # _start needs it too
         if step is None:
             return Advance()
         status = StepStatus(step.status)
@@ -137,12 +136,12 @@ class Engine(Collecting, Attempts, Polling):
             return Advance(next_at=step.next_at)  # a retry that is not due yet
         parents: list[StepRow] = []
         if run is None or step.depends_on:
-            async with self.db.session() as session:
-                run = run or await repo.get_run(session, step.run_id)
+            async with self.db.read() as sql:
+                run = run or await repo.get_run(sql, step.run_id)
                 if step.depends_on:
                     parents = [
                         s
-                        for s in await repo.run_steps(session, step.run_id)
+                        for s in await repo.run_steps(sql, step.run_id)
                         if s.node_id in step.depends_on
                     ]
         if run is None:
@@ -176,9 +175,9 @@ class Engine(Collecting, Attempts, Polling):
             route.started_at = route.started_at or now
             dumped, queued = route.dump(), run.status == "queued"
 
-            async def take_lease(session: AsyncSession) -> bool:
+            async def take_lease(tx: Tx) -> bool:
                 moved = await repo.transition(
-                    session,
+                    tx,
                     step.id,
                     StepStatus.HELD,
                     StepStatus.SUBMITTING,
@@ -189,21 +188,21 @@ class Engine(Collecting, Attempts, Polling):
                 if moved:
                     for item in skipped:
                         await self.events.emit(
-                            session,
+                            tx,
                             step.run_id,
                             "step.fallback",
                             {"node": step.node_id, **item},
                             step.id,
                         )
                     await self.events.emit(
-                        session,
+                        tx,
                         step.run_id,
                         "step.submitting",
                         {"node": step.node_id, "model": option.model, "attempt": route.tries},
                         step.id,
                     )
                     if queued:
-                        await self.finisher.mark_running(session, step.run_id)
+                        await self.finisher.mark_running(tx, step.run_id)
                 return moved
 
             moved = await self.writes.run(take_lease)
@@ -276,12 +275,12 @@ class Engine(Collecting, Attempts, Polling):
             "notes": notes,
         }
 
-        async def record_task(session: AsyncSession) -> bool:
+        async def record_task(tx: Tx) -> bool:
             moved = await repo.transition(
-                session, step.id, StepStatus.SUBMITTING, StepStatus.SUBMITTED, **values
+                tx, step.id, StepStatus.SUBMITTING, StepStatus.SUBMITTED, **values
             )
             if moved:
-                await self.events.emit(session, step.run_id, "step.submitted", event, step.id)
+                await self.events.emit(tx, step.run_id, "step.submitted", event, step.id)
             return moved
 
         moved = await self.writes.run(record_task)
@@ -318,10 +317,10 @@ class Engine(Collecting, Attempts, Polling):
                 retryable=False,
             )
         route.tries = max(0, route.tries - 1)  # the interrupted submission is tried again
-        async with self.db.transaction() as session:
+        async with self.db.write() as tx:
             # Take the lease again (version bump) before resubmitting with the same key.
             moved = await repo.transition(
-                session,
+                tx,
                 step.id,
                 StepStatus.SUBMITTING,
                 StepStatus.HELD,
@@ -330,8 +329,8 @@ class Engine(Collecting, Attempts, Polling):
             )
         if not moved:
             return Advance()
-        async with self.db.session() as session:
-            fresh = await repo.get_step(session, step.id)
+        async with self.db.read() as sql:
+            fresh = await repo.get_step(sql, step.id)
         # Pinned: the same model and key again, never a fallback while the first may exist.
         return await self._start(fresh, pinned=True) if fresh is not None else Advance()
 

@@ -12,7 +12,7 @@ from __future__ import annotations
 import time
 from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import update as sql_update
+from sqlalchemy import bindparam, update
 
 from reelforge.domain.catalog import ModelEntry
 from reelforge.domain.errors import ErrorCode, ReelForgeError
@@ -22,12 +22,28 @@ from reelforge.engine.routing import Option, RetryPolicy, RouteState, Verdict, d
 from reelforge.engine.states import StepStatus
 from reelforge.providers.health import HealthBoard, credential_key
 from reelforge.providers.hub import ProviderHub, ResolvedProvider
+from reelforge.storage.prepared import Prepared
 from reelforge.storage.run_tables import StepRow
 
 if TYPE_CHECKING:
     from reelforge.engine.catalog_access import CatalogAccess
     from reelforge.engine.events import EventBus
     from reelforge.storage.db import Database
+
+
+def _save_route_statement(with_next_at: bool) -> Prepared:
+    values = {"route": bindparam("route", type_=repo.STEPS.c.route.type)}
+    if with_next_at:
+        values["next_at"] = bindparam("next_at", type_=repo.STEPS.c.next_at.type)
+    return Prepared(
+        update(repo.STEPS)
+        .where(repo.STEPS.c.id == bindparam("_id"), repo.STEPS.c.status == bindparam("_status"))
+        .values(**values)
+    )
+
+
+# The route saved while the step stays where it is (with the time to look again, or not).
+_SAVE_ROUTE = {False: _save_route_statement(False), True: _save_route_statement(True)}
 
 
 class Attempts:
@@ -147,9 +163,9 @@ class Attempts:
                 "fallback", model, to=options[route.option].model, reason=decision.reason
             )
             next_at = now
-        async with self.db.transaction() as session:
+        async with self.db.write() as tx:
             moved = await repo.transition(
-                session,
+                tx,
                 step.id,
                 status,
                 StepStatus.HELD,
@@ -159,7 +175,7 @@ class Attempts:
             )
             if moved:
                 await self.events.emit(
-                    session,
+                    tx,
                     step.run_id,
                     event,
                     {"node": step.node_id, **data, "error": error},
@@ -178,18 +194,14 @@ class Attempts:
         skipped: list[dict[str, Any]],
         next_at: float | None = None,
     ) -> None:
-        values: dict[str, Any] = {"route": route.dump()}
+        params: dict[str, Any] = {"_id": step.id, "_status": status.value, "route": route.dump()}
         if next_at is not None:
-            values["next_at"] = next_at
-        async with self.db.transaction() as session:
-            await session.execute(
-                sql_update(StepRow)
-                .where(StepRow.id == step.id, StepRow.status == status.value)
-                .values(**values)
-            )
+            params["next_at"] = next_at
+        async with self.db.write() as tx:
+            await tx.execute(_SAVE_ROUTE[next_at is not None], params)
             for item in skipped:
                 await self.events.emit(
-                    session, step.run_id, "step.fallback", {"node": step.node_id, **item}, step.id
+                    tx, step.run_id, "step.fallback", {"node": step.node_id, **item}, step.id
                 )
         if skipped:
             self.events.notify(step.run_id)

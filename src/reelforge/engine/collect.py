@@ -15,8 +15,6 @@ from reelforge.storage.run_tables import StepRow
 from reelforge.storage.tables import utcnow
 
 if TYPE_CHECKING:
-    from sqlalchemy.ext.asyncio import AsyncSession
-
     from reelforge.engine.events import EventBus
     from reelforge.engine.media_io import MediaIO
     from reelforge.engine.ports import RunBilling
@@ -24,6 +22,7 @@ if TYPE_CHECKING:
     from reelforge.providers.hub import ProviderHub
     from reelforge.storage.db import Database
     from reelforge.storage.group_commit import GroupCommit
+    from reelforge.storage.sql import Tx
 
 
 @dataclass
@@ -85,10 +84,10 @@ class Collecting:
             )
         parents: list[StepRow] = []
         if step.depends_on:
-            async with self.db.session() as session:
+            async with self.db.read() as sql:
                 parents = [
                     s
-                    for s in await repo.run_steps(session, step.run_id)
+                    for s in await repo.run_steps(sql, step.run_id)
                     if s.node_id in step.depends_on
                 ]
         route = RouteState.load(step.route)
@@ -121,12 +120,12 @@ class Collecting:
             provenance["fallback_from"] = step.model
         fetched = [await self.media.fetch_output(o, provider=task.provider) for o in update.outputs]
 
-        async def store(session: AsyncSession) -> Advance:
+        async def store(tx: Tx) -> Advance:
             rows = []
             for index, (output, blob) in enumerate(zip(update.outputs, fetched, strict=True)):
                 rows.append(
                     await self.media.record_output(
-                        session,
+                        tx,
                         output,
                         blob,
                         owner_id=step.owner_id,
@@ -140,7 +139,7 @@ class Collecting:
             # outputs are stored already); a lost race rolls the artifact rows back.
             submitted = step.status == StepStatus.SUBMITTED.value
             moved = await repo.transition(
-                session,
+                tx,
                 step.id,
                 StepStatus.SUBMITTED if submitted else StepStatus.COLLECTING,
                 StepStatus.SUCCEEDED,
@@ -154,15 +153,19 @@ class Collecting:
             )
             if not moved:
                 raise LostRace()
-            captured = await self.billing.capture(
-                session,
-                owner_id=step.owner_id,
-                run_id=step.run_id,
-                step_id=step.id,
-                amount_micros=cost,
+            captured = (
+                await self.billing.capture(
+                    await tx.session(),
+                    owner_id=step.owner_id,
+                    run_id=step.run_id,
+                    step_id=step.id,
+                    amount_micros=cost,
+                )
+                if cost > 0
+                else 0
             )
             await self.events.emit(
-                session,
+                tx,
                 step.run_id,
                 "step.succeeded",
                 {
@@ -175,7 +178,7 @@ class Collecting:
             )
             # The run's bookkeeping in the same transaction: children to wake, or the run
             # settled when this was its last step.
-            after: Advance = await self.finisher.after_step_in(session, step)
+            after: Advance = await self.finisher.after_step_in(tx, step)
             return after
 
         result = await self.writes.run(store)
@@ -183,12 +186,12 @@ class Collecting:
         return result
 
     async def _from_cache(self, step: StepRow) -> Advance | None:
-        async with self.db.transaction() as session:
-            hit = await repo.find_cached(session, step.owner_id, step.cache_key or "")
+        async with self.db.write() as tx:
+            hit = await repo.find_cached(tx, step.owner_id, step.cache_key or "")
             if hit is None:
                 return None
             moved = await repo.transition(
-                session,
+                tx,
                 step.id,
                 StepStatus.HELD,
                 StepStatus.SUCCEEDED,
@@ -203,7 +206,7 @@ class Collecting:
             if not moved:
                 return Advance()
             await self.events.emit(
-                session,
+                tx,
                 step.run_id,
                 "step.succeeded",
                 {

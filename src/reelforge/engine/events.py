@@ -7,14 +7,22 @@ import asyncio
 from collections import defaultdict
 from typing import Any, cast
 
-from sqlalchemy import Table, insert, select
-from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy import Table, bindparam, insert, select
 
+from reelforge.storage.prepared import Prepared
 from reelforge.storage.run_tables import RunEventRow
+from reelforge.storage.sql import Reader, Tx, detached
 from reelforge.storage.tables import utcnow
 
 EVENTS = cast(Table, RunEventRow.__table__)
-_INSERT = insert(EVENTS)
+EVENT_COLUMNS = ("run_id", "step_id", "type", "data", "created_at")
+INSERT_EVENT = Prepared(insert(EVENTS).values({c: bindparam(c) for c in EVENT_COLUMNS}))
+_SINCE = Prepared(
+    select(EVENTS)
+    .where(EVENTS.c.run_id == bindparam("_run"), EVENTS.c.id > bindparam("_after"))
+    .order_by(EVENTS.c.id)
+    .limit(bindparam("_limit"))
+)
 
 
 class EventBus:
@@ -24,16 +32,15 @@ class EventBus:
 
     async def emit(
         self,
-        session: AsyncSession,
+        tx: Tx,
         run_id: str,
         type_: str,
         data: dict[str, Any] | None = None,
         step_id: str | None = None,
     ) -> None:
         """Add an event inside the caller's transaction; call ``notify`` after commit."""
-        conn = await session.connection()
-        await conn.execute(
-            _INSERT,
+        await tx.execute(
+            INSERT_EVENT,
             {
                 "run_id": run_id,
                 "step_id": step_id,
@@ -68,13 +75,6 @@ class EventBus:
                 self._waiters.pop(run_id, None)
 
     @staticmethod
-    async def since(
-        session: AsyncSession, run_id: str, after_id: int, limit: int = 500
-    ) -> list[RunEventRow]:
-        stmt = (
-            select(RunEventRow)
-            .where(RunEventRow.run_id == run_id, RunEventRow.id > after_id)
-            .order_by(RunEventRow.id)
-            .limit(limit)
-        )
-        return list((await session.execute(stmt)).scalars())
+    async def since(sql: Reader, run_id: str, after_id: int, limit: int = 500) -> list[RunEventRow]:
+        rows = await sql.fetch(_SINCE, {"_run": run_id, "_after": after_id, "_limit": limit})
+        return [detached(RunEventRow, r) for r in rows]

@@ -15,15 +15,16 @@ import asyncio
 from dataclasses import dataclass, field
 from typing import Any, cast
 
-from sqlalchemy import Table, insert
-from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy import Table
 
 from reelforge.domain.errors import ReelForgeError
 from reelforge.engine.events import EVENTS
 from reelforge.engine.ports import RunBilling
 from reelforge.logs import get_logger
 from reelforge.storage.db import Database
+from reelforge.storage.prepared import inserting
 from reelforge.storage.run_tables import RunRow, StepRow
+from reelforge.storage.sql import Tx
 
 log = get_logger("reelforge.engine.intake")
 
@@ -86,17 +87,21 @@ class RunIntake:
         """Write ``batch``; an empty list is filled with what is queued once the write lock
         is ours (so everything that queued while waiting for it goes in this commit)."""
         refused: list[tuple[NewRun, ReelForgeError]] = []
-        async with self.db.transaction() as session:
+        async with self.db.write() as tx:
             if not batch:
                 batch.extend(self._queue[:MAX_BATCH])
                 del self._queue[:MAX_BATCH]
             pending = [n for n in batch if not n.done.done()]
-            accepted = [n for n in pending if await self._hold(session, n, refused)]
+            accepted = [n for n in pending if await self._hold(tx, n, refused)]
             if accepted:
-                conn = await session.connection()
-                await conn.execute(insert(RUNS), [n.run for n in accepted])
-                await conn.execute(insert(STEPS), [s for n in accepted for s in n.steps])
-                await conn.execute(insert(EVENTS), [e for n in accepted for e in n.events])
+                runs = [n.run for n in accepted]
+                steps = [s for n in accepted for s in n.steps]
+                events = [e for n in accepted for e in n.events]
+                # Every run of a batch has the same columns (so has every step and event).
+                await tx.executemany(inserting(RUNS, runs[0]), runs)
+                await tx.executemany(inserting(STEPS, steps[0]), steps)
+                if events:
+                    await tx.executemany(inserting(EVENTS, events[0]), events)
         self.batches += 1
         for new, exc in refused:
             _settle(new, exc)
@@ -104,10 +109,11 @@ class RunIntake:
             _settle(new, None)
 
     async def _hold(
-        self, session: AsyncSession, new: NewRun, refused: list[tuple[NewRun, ReelForgeError]]
+        self, tx: Tx, new: NewRun, refused: list[tuple[NewRun, ReelForgeError]]
     ) -> bool:
         if new.hold_micros <= 0:
             return True
+        session = await tx.session()
         try:
             async with session.begin_nested():
                 await self.billing.hold(

@@ -16,8 +16,6 @@ import time
 from typing import Any
 from urllib.parse import unquote, urlsplit
 
-from sqlalchemy.ext.asyncio import AsyncSession
-
 from reelforge.domain.errors import ErrorCode, ReelForgeError
 from reelforge.domain.modes import MediaKind
 from reelforge.providers.base import OutputMedia
@@ -25,6 +23,7 @@ from reelforge.storage.artifact_tables import ArtifactRow
 from reelforge.storage.artifacts import ArtifactStore
 from reelforge.storage.blobs import BlobInfo, FileBlobStore
 from reelforge.storage.fetcher import SafeFetcher
+from reelforge.storage.sql import Tx
 
 LOCAL_PROVIDER = "local"
 DATA_URI_LIMIT = 64 * 1024 * 1024
@@ -124,7 +123,7 @@ class MediaIO:
 
     async def record_output(
         self,
-        session: AsyncSession,
+        tx: Tx,
         output: OutputMedia,
         fetched: tuple[BlobInfo, bytes],
         *,
@@ -137,7 +136,7 @@ class MediaIO:
         """The artifact row for a fetched output, inside the caller's transaction."""
         blob, head = fetched
         row = await self.artifacts.record(
-            session,
+            tx,
             owner_id=owner_id,
             blob=blob,
             head=head,

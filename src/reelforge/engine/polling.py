@@ -235,9 +235,8 @@ class Polling:
 
     async def _poll_error(self, step: StepRow, next_at: float, exc: ReelForgeError) -> None:
         """A retryable failure to poll: counted and told at once (not batched)."""
-        async with self.db.transaction() as session:
-            conn = await session.connection()
-            await conn.execute(
+        async with self.db.write() as tx:
+            await tx.execute(
                 NOTE_POLLS,
                 {
                     "_id": step.id,
@@ -248,7 +247,7 @@ class Polling:
                 },
             )
             await self.events.emit(
-                session,
+                tx,
                 step.run_id,
                 "step.poll_error",
                 {"node": step.node_id, **exc.to_dict()},

@@ -13,12 +13,13 @@ import asyncio
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import bindparam, insert, update
+from sqlalchemy import bindparam, update
 
-from reelforge.engine.events import EVENTS, EventBus
+from reelforge.engine.events import INSERT_EVENT, EventBus
 from reelforge.engine.repo import STEPS
 from reelforge.logs import get_logger
 from reelforge.storage.db import Database
+from reelforge.storage.prepared import Prepared
 from reelforge.storage.tables import utcnow
 
 log = get_logger("reelforge.engine")
@@ -26,7 +27,7 @@ log = get_logger("reelforge.engine")
 FLUSH_SECONDS = 0.25
 
 # A step's poll bookkeeping: polls counted, progress, next poll time (if still ``_status``).
-NOTE_POLLS = (
+NOTE_POLLS = Prepared(
     update(STEPS)
     .where(STEPS.c.id == bindparam("_id"), STEPS.c.status == bindparam("_status"))
     .values(
@@ -75,10 +76,9 @@ class ProgressWrites:
             return
         now = utcnow()
         try:
-            async with self.db.transaction() as session:
-                conn = await session.connection()
-                await conn.execute(NOTE_POLLS, [_row(step_id, p) for step_id, p in batch.items()])
-                await conn.execute(insert(EVENTS), [_event(s, p, now) for s, p in batch.items()])
+            async with self.db.write() as tx:
+                await tx.executemany(NOTE_POLLS, [_row(step_id, p) for step_id, p in batch.items()])
+                await tx.executemany(INSERT_EVENT, [_event(s, p, now) for s, p in batch.items()])
         except Exception:
             log.exception("progress_flush_failed", steps=len(batch))
             return

@@ -1,21 +1,27 @@
-"""Database access for runs and steps. Transitions are compare-and-set on the status."""
+"""Database access for runs and steps. Transitions are compare-and-set on the status.
+
+Every statement here is prepared (``storage.prepared``): a run's steps move through these
+thousands of times a second under load, so they run on the driver as they are.
+"""
 
 from __future__ import annotations
 
 from itertools import pairwise
 from typing import Any, cast
 
-from sqlalchemy import Table, Update, bindparam, select, update
-from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy import Table, bindparam, literal, select, update
 
 from reelforge.engine.states import TERMINAL, StepStatus, can_move
+from reelforge.storage.prepared import Prepared
 from reelforge.storage.run_tables import RunRow, StepRow
+from reelforge.storage.sql import Reader, Tx, detached
 
 STEPS = cast(Table, StepRow.__table__)
+RUNS = cast(Table, RunRow.__table__)
 
 
 async def transition(
-    session: AsyncSession,
+    tx: Tx,
     step_id: str,
     old: StepStatus,
     new: StepStatus,
@@ -34,20 +40,17 @@ async def transition(
         raise ValueError(f"illegal step transition {' → '.join(path)}")
     params = {"_id": step_id, "_old": old.value, "_new": new.value, "_polls": add_polls}
     params.update(values)
-    conn = await session.connection()
-    result = await conn.execute(_transition_statement(tuple(sorted(values))), params)
-    return getattr(result, "rowcount", 0) == 1
+    return await tx.execute(_transition_statement(tuple(sorted(values))), params) == 1
 
 
-# One statement per set of columns a transition writes, built once: every step's every
-# move runs one, and building and hashing a fresh statement costs more than running it.
-_TRANSITIONS: dict[tuple[str, ...], Update] = {}
+# One statement per set of columns a transition writes, prepared once.
+_TRANSITIONS: dict[tuple[str, ...], Prepared] = {}
 
 
-def _transition_statement(columns: tuple[str, ...]) -> Update:
+def _transition_statement(columns: tuple[str, ...]) -> Prepared:
     stmt = _TRANSITIONS.get(columns)
     if stmt is None:
-        stmt = (
+        stmt = Prepared(
             update(STEPS)
             .where(STEPS.c.id == bindparam("_id"), STEPS.c.status == bindparam("_old"))
             .values(
@@ -61,46 +64,54 @@ def _transition_statement(columns: tuple[str, ...]) -> Update:
     return stmt
 
 
-async def get_step(session: AsyncSession, step_id: str) -> StepRow | None:
-    return await session.get(StepRow, step_id, populate_existing=True)
-
-
-async def get_run(session: AsyncSession, run_id: str) -> RunRow | None:
-    return await session.get(RunRow, run_id, populate_existing=True)
-
-
-async def run_steps(session: AsyncSession, run_id: str) -> list[StepRow]:
-    stmt = (
-        select(StepRow)
-        .where(StepRow.run_id == run_id)
-        .order_by(StepRow.position)
-        .execution_options(populate_existing=True)
+_STEP = Prepared(select(STEPS).where(STEPS.c.id == bindparam("_id")))
+_RUN = Prepared(select(RUNS).where(RUNS.c.id == bindparam("_id")))
+_RUN_STATUS = Prepared(select(RUNS.c.status).where(RUNS.c.id == bindparam("_id")))
+_RUN_STEPS = Prepared(
+    select(STEPS).where(STEPS.c.run_id == bindparam("_run")).order_by(STEPS.c.position)
+)
+_UNFINISHED = Prepared(
+    select(STEPS.c.id, STEPS.c.next_at)
+    .where(STEPS.c.status.not_in([literal(s.value) for s in TERMINAL]))
+    .order_by(STEPS.c.next_at)
+    .limit(bindparam("_limit"))
+)
+_CACHED = Prepared(
+    select(STEPS)
+    .where(
+        STEPS.c.owner_id == bindparam("_owner"),
+        STEPS.c.cache_key == bindparam("_key"),
+        STEPS.c.status == StepStatus.SUCCEEDED.value,
     )
-    return list((await session.execute(stmt)).scalars())
+    .order_by(STEPS.c.finished_at.desc())
+    .limit(1)
+)
 
 
-async def unfinished_step_ids(
-    session: AsyncSession, limit: int = 100_000
-) -> list[tuple[str, float | None]]:
+async def get_step(sql: Reader, step_id: str) -> StepRow | None:
+    row = await sql.fetchone(_STEP, {"_id": step_id})
+    return None if row is None else detached(StepRow, row)
+
+
+async def get_run(sql: Reader, run_id: str) -> RunRow | None:
+    row = await sql.fetchone(_RUN, {"_id": run_id})
+    return None if row is None else detached(RunRow, row)
+
+
+async def run_status(sql: Reader, run_id: str) -> str | None:
+    row = await sql.fetchone(_RUN_STATUS, {"_id": run_id})
+    return None if row is None else str(row["status"])
+
+
+async def run_steps(sql: Reader, run_id: str) -> list[StepRow]:
+    return [detached(StepRow, r) for r in await sql.fetch(_RUN_STEPS, {"_run": run_id})]
+
+
+async def unfinished_step_ids(sql: Reader, limit: int = 100_000) -> list[tuple[str, float | None]]:
     """Every step that is not terminal (for a runner's rescan on start)."""
-    stmt = (
-        select(StepRow.id, StepRow.next_at)
-        .where(StepRow.status.not_in([s.value for s in TERMINAL]))
-        .order_by(StepRow.next_at)
-        .limit(limit)
-    )
-    return [(row[0], row[1]) for row in (await session.execute(stmt)).all()]
+    return [(r["id"], r["next_at"]) for r in await sql.fetch(_UNFINISHED, {"_limit": limit})]
 
 
-async def find_cached(session: AsyncSession, owner_id: str, cache_key: str) -> StepRow | None:
-    stmt = (
-        select(StepRow)
-        .where(
-            StepRow.owner_id == owner_id,
-            StepRow.cache_key == cache_key,
-            StepRow.status == StepStatus.SUCCEEDED.value,
-        )
-        .order_by(StepRow.finished_at.desc())
-        .limit(1)
-    )
-    return (await session.execute(stmt)).scalar_one_or_none()
+async def find_cached(sql: Reader, owner_id: str, cache_key: str) -> StepRow | None:
+    row = await sql.fetchone(_CACHED, {"_owner": owner_id, "_key": cache_key})
+    return None if row is None else detached(StepRow, row)

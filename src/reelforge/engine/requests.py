@@ -83,7 +83,7 @@ class RequestBuilder:
         result = await self.media.fetcher.fetch_to(
             item["url"], writer, kinds=[MediaKind(item["kind"])]
         )
-        async with self.db.transaction() as tx:
+        async with self.db.write() as tx:
             row = await self.artifacts.record(
                 tx,
                 owner_id=step.owner_id,

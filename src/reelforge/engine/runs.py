@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from typing import Any, cast
 
-from sqlalchemy import Table, bindparam, case, update
+from sqlalchemy import Table, bindparam, case, literal, update
 
 from reelforge.domain.errors import ReelForgeError
 from reelforge.engine import repo
@@ -14,21 +14,21 @@ from reelforge.engine.events import EventBus
 from reelforge.engine.ports import RunBilling
 from reelforge.engine.states import TERMINAL, RunStatus, StepStatus
 from reelforge.storage.db import Database
+from reelforge.storage.prepared import Prepared
 from reelforge.storage.run_tables import RunRow, StepRow
+from reelforge.storage.sql import Tx
 from reelforge.storage.tables import utcnow
 
 RUNS = cast(Table, RunRow.__table__)
-_MARK_RUNNING = (
+_MARK_RUNNING = Prepared(
     update(RUNS)
     .where(RUNS.c.id == bindparam("_id"), RUNS.c.status == RunStatus.QUEUED.value)
     .values(status=RunStatus.RUNNING.value)
 )
-_SETTLE = (
+_OPEN = [RunStatus.QUEUED.value, RunStatus.RUNNING.value, RunStatus.CANCELING.value]
+_SETTLE = Prepared(
     update(RUNS)
-    .where(
-        RUNS.c.id == bindparam("_id"),
-        RUNS.c.status.in_([RunStatus.QUEUED.value, RunStatus.RUNNING.value, "canceling"]),
-    )
+    .where(RUNS.c.id == bindparam("_id"), RUNS.c.status.in_([literal(s) for s in _OPEN]))
     .values(
         status=case(
             (RUNS.c.status == RunStatus.CANCELING.value, RunStatus.CANCELED.value),
@@ -51,18 +51,17 @@ class RunFinisher:
         # their webhook (and reads the run only for those).
         self.webhooks_due: set[str] = set()
 
-    async def mark_running(self, session: Any, run_id: str) -> None:
-        conn = await session.connection()
-        await conn.execute(_MARK_RUNNING, {"_id": run_id})
+    async def mark_running(self, tx: Tx, run_id: str) -> None:
+        await tx.execute(_MARK_RUNNING, {"_id": run_id})
 
     async def fail(self, step: StepRow, exc: ReelForgeError) -> Any:
         error = exc.to_dict()
-        async with self.db.transaction() as session:
-            current = await repo.get_step(session, step.id)
+        async with self.db.write() as tx:
+            current = await repo.get_step(tx, step.id)
             if current is None or StepStatus(current.status).terminal:
                 return Advance()
             moved = await repo.transition(
-                session,
+                tx,
                 step.id,
                 StepStatus(current.status),
                 StepStatus.FAILED,
@@ -73,17 +72,17 @@ class RunFinisher:
             if not moved:
                 return Advance()
             await self.events.emit(
-                session, step.run_id, "step.failed", {"node": step.node_id, "error": error}, step.id
+                tx, step.run_id, "step.failed", {"node": step.node_id, "error": error}, step.id
             )
-            await self._skip_descendants(session, step.run_id, step.node_id)
-            finished = await self._settle_run(session, step.run_id)
+            await self._skip_descendants(tx, step.run_id, step.node_id)
+            finished = await self._settle_run(tx, step.run_id)
         self.events.notify(step.run_id)
         return Advance(run_finished=finished)
 
     async def skip(self, step: StepRow, reason: str) -> Any:
-        async with self.db.transaction() as session:
+        async with self.db.write() as tx:
             moved = await repo.transition(
-                session,
+                tx,
                 step.id,
                 StepStatus(step.status),
                 StepStatus.SKIPPED,
@@ -94,21 +93,21 @@ class RunFinisher:
             if not moved:
                 return Advance()
             await self.events.emit(
-                session,
+                tx,
                 step.run_id,
                 "step.skipped",
                 {"node": step.node_id, "reason": reason},
                 step.id,
             )
-            await self._skip_descendants(session, step.run_id, step.node_id)
-            finished = await self._settle_run(session, step.run_id)
+            await self._skip_descendants(tx, step.run_id, step.node_id)
+            finished = await self._settle_run(tx, step.run_id)
         self.events.notify(step.run_id)
         return Advance(run_finished=finished)
 
     async def cancel_step(self, step: StepRow, *, provider_canceled: bool = False) -> Any:
-        async with self.db.transaction() as session:
+        async with self.db.write() as tx:
             moved = await repo.transition(
-                session,
+                tx,
                 step.id,
                 StepStatus(step.status),
                 StepStatus.CANCELED,
@@ -118,29 +117,29 @@ class RunFinisher:
             if not moved:
                 return Advance()
             await self.events.emit(
-                session,
+                tx,
                 step.run_id,
                 "step.canceled",
                 {"node": step.node_id, "by_provider": provider_canceled},
                 step.id,
             )
             if provider_canceled:
-                await self._skip_descendants(session, step.run_id, step.node_id)
-            finished = await self._settle_run(session, step.run_id)
+                await self._skip_descendants(tx, step.run_id, step.node_id)
+            finished = await self._settle_run(tx, step.run_id)
         self.events.notify(step.run_id)
         return Advance(run_finished=finished)
 
     async def after_step(self, step: StepRow) -> Any:
         """A step succeeded: wake its children, or settle the run when it was the last."""
-        async with self.db.transaction() as session:
-            result = await self.after_step_in(session, step)
+        async with self.db.write() as tx:
+            result = await self.after_step_in(tx, step)
         if result.run_finished:
             self.events.notify(step.run_id)
         return result
 
-    async def after_step_in(self, session: Any, step: StepRow) -> Any:
+    async def after_step_in(self, tx: Tx, step: StepRow) -> Any:
         """``after_step`` inside the caller's transaction (the caller notifies)."""
-        steps = await repo.run_steps(session, step.run_id)
+        steps = await repo.run_steps(tx, step.run_id)
         children = [
             s.id
             for s in steps
@@ -148,11 +147,11 @@ class RunFinisher:
         ]
         finished = None
         if all(StepStatus(s.status).terminal for s in steps):
-            finished = await self._settle_run(session, step.run_id, steps)
+            finished = await self._settle_run(tx, step.run_id, steps)
         return Advance(wake=children, run_finished=finished)
 
-    async def _skip_descendants(self, session: Any, run_id: str, node_id: str) -> None:
-        steps = await repo.run_steps(session, run_id)
+    async def _skip_descendants(self, tx: Tx, run_id: str, node_id: str) -> None:
+        steps = await repo.run_steps(tx, run_id)
         doomed = {node_id}
         changed = True
         while changed:  # transitive closure over depends_on
@@ -166,7 +165,7 @@ class RunFinisher:
                 continue
             if StepStatus(s.status) in (StepStatus.HELD, StepStatus.PENDING, StepStatus.QUOTED):
                 if await repo.transition(
-                    session,
+                    tx,
                     s.id,
                     StepStatus(s.status),
                     StepStatus.SKIPPED,
@@ -178,7 +177,7 @@ class RunFinisher:
                     },
                 ):
                     await self.events.emit(
-                        session,
+                        tx,
                         run_id,
                         "step.skipped",
                         {"node": s.node_id, "because": node_id},
@@ -186,10 +185,10 @@ class RunFinisher:
                     )
 
     async def _settle_run(
-        self, session: Any, run_id: str, steps: list[StepRow] | None = None
+        self, tx: Tx, run_id: str, steps: list[StepRow] | None = None
     ) -> str | None:
         """If every step is terminal, set the run's status, cost, and release the hold."""
-        steps = steps if steps is not None else await repo.run_steps(session, run_id)
+        steps = steps if steps is not None else await repo.run_steps(tx, run_id)
         if not all(StepStatus(s.status) in TERMINAL for s in steps):
             return None
         statuses = {s.status for s in steps}
@@ -203,28 +202,27 @@ class RunFinisher:
         first_error = next((s.error for s in steps if s.status == StepStatus.FAILED.value), None)
         # One statement decides and reads back: a run being canceled ends canceled whatever
         # its steps say; a run already ended is left alone (no row comes back).
-        conn = await session.connection()
-        settled = (
-            await conn.execute(
-                _SETTLE,
-                {
-                    "_id": run_id,
-                    "_final": final.value,
-                    "_cost": cost,
-                    "_finished": utcnow(),
-                    "_error": first_error,
-                },
-            )
-        ).first()
+        settled = await tx.fetchone(
+            _SETTLE,
+            {
+                "_id": run_id,
+                "_final": final.value,
+                "_cost": cost,
+                "_finished": utcnow(),
+                "_error": first_error,
+            },
+        )
         if settled is None:
             return None
-        owner_id, callback_url, status, held = settled
-        final = RunStatus(status)
+        owner_id, callback_url = settled["owner_id"], settled["callback_url"]
+        final = RunStatus(settled["status"])
         released = (
-            await self.billing.release(session, owner_id=owner_id, run_id=run_id) if held else 0
+            await self.billing.release(await tx.session(), owner_id=owner_id, run_id=run_id)
+            if settled["hold_micros"]
+            else 0
         )
         await self.events.emit(
-            session,
+            tx,
             run_id,
             f"run.{final.value}",
             {"status": final.value, "cost_micros": cost, "released_micros": released},

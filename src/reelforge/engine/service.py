@@ -9,7 +9,7 @@ from collections.abc import Callable, Coroutine
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import bindparam, literal, select, update
 from sqlalchemy.exc import IntegrityError
 
 from reelforge.domain.errors import ErrorCode, ReelForgeError
@@ -25,10 +25,20 @@ from reelforge.engine.states import RunStatus, StepStatus
 from reelforge.logs import get_logger
 from reelforge.providers.base import ProviderTask
 from reelforge.storage.artifact_tables import ArtifactRow
+from reelforge.storage.prepared import Prepared
 from reelforge.storage.run_tables import RunRow, StepRow
 from reelforge.storage.tables import utcnow
 
 log = get_logger("reelforge.engine.service")
+
+_MARK_CANCELING = Prepared(
+    update(repo.RUNS)
+    .where(
+        repo.RUNS.c.id == bindparam("_id"),
+        repo.RUNS.c.status.in_([literal(RunStatus.QUEUED.value), literal(RunStatus.RUNNING.value)]),
+    )
+    .values(status=RunStatus.CANCELING.value)
+)
 
 
 @dataclass
@@ -216,13 +226,13 @@ class RunService:
             ).scalar_one_or_none()
 
     async def get_run(self, run_id: str, owner_id: str) -> tuple[RunRow, list[StepRow]]:
-        async with self.db.session() as session:
-            run = await repo.get_run(session, run_id)
+        async with self.db.read() as sql:
+            run = await repo.get_run(sql, run_id)
             if run is None or run.owner_id != owner_id:
                 raise ReelForgeError(
                     ErrorCode.NOT_FOUND, f"No run {run_id!r}.", detail={"run_id": run_id}
                 )
-            return run, await repo.run_steps(session, run_id)
+            return run, await repo.run_steps(sql, run_id)
 
     async def cancel_run(self, run_id: str, owner_id: str) -> list[str]:
         """Stop pending steps, cancel provider tasks in flight, release what is unspent.
@@ -237,15 +247,9 @@ class RunService:
                 f"The run is already {run.status}.",
                 detail={"status": run.status},
             )
-        async with self.db.transaction() as session:
-            from sqlalchemy import update
-
-            await session.execute(
-                update(RunRow)
-                .where(RunRow.id == run_id, RunRow.status.in_(["queued", "running"]))
-                .values(status=RunStatus.CANCELING.value)
-            )
-            await self.engine.events.emit(session, run_id, "run.canceling", {})
+        async with self.db.write() as tx:
+            await tx.execute(_MARK_CANCELING, {"_id": run_id})
+            await self.engine.events.emit(tx, run_id, "run.canceling", {})
         to_stop: list[StepRow] = []
         for step in steps:
             status = StepStatus(step.status)
@@ -262,9 +266,9 @@ class RunService:
             await self.engine.finisher.cancel_step(step)
             if step.task:
                 await self._cancel_at_provider(step)
-        async with self.db.transaction() as session:
-            remaining = await repo.run_steps(session, run_id)
-            finished = await self.engine.finisher._settle_run(session, run_id, remaining)
+        async with self.db.write() as tx:
+            remaining = await repo.run_steps(tx, run_id)
+            finished = await self.engine.finisher._settle_run(tx, run_id, remaining)
         self.engine.events.notify(run_id, final=finished is not None)
         if finished and self.on_finished is not None:
             task = asyncio.create_task(self.on_finished(finished))

@@ -37,7 +37,6 @@ from dataclasses import dataclass
 from typing import Any
 
 import dramatiq
-from sqlalchemy import select
 from sqlalchemy.exc import InterfaceError, OperationalError
 
 from reelforge.domain.errors import ErrorCode, ReelForgeError
@@ -53,7 +52,6 @@ from reelforge.jobs.dramatiq_broker import (
 )
 from reelforge.jobs.schedule_book import RECLAIMED, STALE, NullBook, RedisBook, ScheduleBook
 from reelforge.logs import get_logger
-from reelforge.storage.run_tables import RunRow
 
 log = get_logger("reelforge.runner.dramatiq")
 
@@ -196,10 +194,8 @@ class DramatiqRunner:
         deadline = time.monotonic() + timeout
         pause = 0.02
         while True:
-            async with self.engine.db.session() as session:
-                status = (
-                    await session.execute(select(RunRow.status).where(RunRow.id == run_id))
-                ).scalar_one_or_none()
+            async with self.engine.db.read() as sql:
+                status = await repo.run_status(sql, run_id)
             if status is None or RunStatus(status).terminal:
                 return status is not None
             remaining = deadline - time.monotonic()
@@ -264,9 +260,9 @@ class DramatiqRunner:
     async def _follow_up(self, step_id: str) -> tuple[list[str], str | None]:
         """A second delivery found nothing to do: the first may have died after the step's
         end was committed and before its children were woken or the run's webhook sent."""
-        async with self.engine.db.session() as session:
-            step = await repo.get_step(session, step_id)
-            run = await repo.get_run(session, step.run_id) if step is not None else None
+        async with self.engine.db.read() as sql:
+            step = await repo.get_step(sql, step_id)
+            run = await repo.get_run(sql, step.run_id) if step is not None else None
         if step is None or run is None or not StepStatus(step.status).terminal:
             return [], None
         wake: list[str] = []
@@ -284,8 +280,8 @@ class DramatiqRunner:
         except Exception as exc:
             # A bug or an unmapped failure: fail the step clearly rather than loop forever.
             log.exception("advance_crashed", step_id=step_id, error_type=type(exc).__name__)
-            async with self.engine.db.session() as session:
-                step = await repo.get_step(session, step_id)
+            async with self.engine.db.read() as sql:
+                step = await repo.get_step(sql, step_id)
             if step is None:
                 return Advance()
             return await self.engine.finisher.fail(
@@ -299,8 +295,8 @@ class DramatiqRunner:
 
     # -- recovery -----------------------------------------------------------------------
     async def _rescan(self) -> None:
-        async with self.engine.db.session() as session:
-            pending = await repo.unfinished_step_ids(session)
+        async with self.engine.db.read() as sql:
+            pending = await repo.unfinished_step_ids(sql)
         now = time.time()
         items = [(step_id, next_at if next_at is not None else now) for step_id, next_at in pending]
         if items:

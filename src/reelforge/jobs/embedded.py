@@ -16,15 +16,12 @@ import time
 from collections import deque
 from collections.abc import Iterable
 
-from sqlalchemy import select
-
 from reelforge.domain.errors import ErrorCode, ReelForgeError
 from reelforge.engine import repo
 from reelforge.engine.advance import Advance, Engine
 from reelforge.engine.states import RunStatus
 from reelforge.jobs.pacing import Foreground, Gate, Pacer
 from reelforge.logs import get_logger
-from reelforge.storage.run_tables import RunRow
 
 log = get_logger("reelforge.runner")
 
@@ -100,10 +97,8 @@ class EmbeddedRunner:
                 ):
                     return True
             new = True
-            async with self.engine.db.session() as session:
-                status = (
-                    await session.execute(select(RunRow.status).where(RunRow.id == run_id))
-                ).scalar_one_or_none()
+            async with self.engine.db.read() as sql:
+                status = await repo.run_status(sql, run_id)
             if status is None or RunStatus(status).terminal:
                 return status is not None
             if deadline - time.monotonic() <= 0:
@@ -228,8 +223,8 @@ class EmbeddedRunner:
         except Exception as exc:
             # A bug or an unmapped failure: fail the step clearly rather than loop forever.
             log.exception("advance_crashed", step_id=step_id, error_type=type(exc).__name__)
-            async with self.engine.db.session() as session:
-                step = await repo.get_step(session, step_id)
+            async with self.engine.db.read() as sql:
+                step = await repo.get_step(sql, step_id)
             if step is None:
                 return Advance()
             return await self.engine.finisher.fail(
@@ -242,8 +237,8 @@ class EmbeddedRunner:
             )
 
     async def _rescan(self) -> None:
-        async with self.engine.db.session() as session:
-            pending = await repo.unfinished_step_ids(session)
+        async with self.engine.db.read() as sql:
+            pending = await repo.unfinished_step_ids(sql)
         now = time.time()
         for step_id, next_at in pending:
             if step_id in self._due or step_id in self._running:

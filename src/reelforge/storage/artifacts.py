@@ -5,10 +5,9 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
-from sqlalchemy import select
-from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy import Table, select
 
 from reelforge.domain.errors import ErrorCode, ReelForgeError
 from reelforge.domain.ids import new_id
@@ -16,7 +15,14 @@ from reelforge.domain.media import kind_of_content_type, sniff_content_type
 from reelforge.storage.artifact_tables import ArtifactRow
 from reelforge.storage.blobs import BlobInfo, BlobStore, BlobWriter
 from reelforge.storage.db import Database
+from reelforge.storage.prepared import inserting
+from reelforge.storage.sql import Tx, detached
 from reelforge.storage.tables import utcnow
+
+_INSERT = inserting(
+    cast(Table, ArtifactRow.__table__),
+    [c.name for c in ArtifactRow.__table__.columns],
+)
 
 
 class ArtifactStore:
@@ -29,7 +35,7 @@ class ArtifactStore:
 
     async def record(
         self,
-        session: AsyncSession,
+        tx: Tx,
         *,
         owner_id: str,
         blob: BlobInfo,
@@ -52,21 +58,20 @@ class ArtifactStore:
                 "The file is not an image, video or audio format ReelForge knows.",
                 detail={"declared_type": declared_type},
             )
-        row = ArtifactRow(
-            id=new_id("art"),
-            owner_id=owner_id,
-            sha256=blob.sha256,
-            size=blob.size,
-            content_type=content_type,
-            kind=kind.value,
-            name=name[:300],
-            sandbox=sandbox,
-            provenance=provenance or {},
-            created_at=utcnow(),
-        )
-        session.add(row)
-        await session.flush()
-        return row
+        values = {
+            "id": new_id("art"),
+            "owner_id": owner_id,
+            "sha256": blob.sha256,
+            "size": blob.size,
+            "content_type": content_type,
+            "kind": kind.value,
+            "name": name[:300],
+            "sandbox": sandbox,
+            "provenance": provenance or {},
+            "created_at": utcnow(),
+        }
+        await tx.execute(_INSERT, values)
+        return detached(ArtifactRow, values)
 
     async def put_bytes(
         self,
@@ -78,9 +83,9 @@ class ArtifactStore:
         sandbox: bool = False,
     ) -> ArtifactRow:
         blob = await self.blobs.put_bytes(data)
-        async with self.db.transaction() as session:
+        async with self.db.write() as tx:
             return await self.record(
-                session,
+                tx,
                 owner_id=owner_id,
                 blob=blob,
                 head=data[:64],
@@ -101,9 +106,9 @@ class ArtifactStore:
         with path.open("rb") as fh:
             head = fh.read(64)
         blob = await self.blobs.put_file(path)
-        async with self.db.transaction() as session:
+        async with self.db.write() as tx:
             return await self.record(
-                session,
+                tx,
                 owner_id=owner_id,
                 blob=blob,
                 head=head,

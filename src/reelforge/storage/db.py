@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 import asyncio
+import sqlite3
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import event, text
+from sqlalchemy import text
 from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import (
     AsyncEngine,
@@ -16,23 +17,22 @@ from sqlalchemy.ext.asyncio import (
     async_sessionmaker,
     create_async_engine,
 )
+from sqlalchemy.pool import StaticPool
 
 from reelforge.storage import sqlite_inline
+from reelforge.storage.sql import (
+    CoreReader,
+    CoreTx,
+    Reader,
+    SqliteReader,
+    SqliteTx,
+    Tx,
+    wrap_sqlite_error,
+)
 
 
 def is_sqlite(url: str) -> bool:
     return make_url(url).get_backend_name() == "sqlite"
-
-
-def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
-    cursor = dbapi_connection.cursor()
-    # WAL lets readers run beside one writer; foreign keys are off by default in SQLite.
-    # Waiting for another process's write lock is done by the inline driver, off the loop
-    # (busy_timeout stays 0: SQLite's own busy handler would sleep on the event loop).
-    cursor.execute("PRAGMA journal_mode=WAL")
-    cursor.execute("PRAGMA synchronous=NORMAL")
-    cursor.execute("PRAGMA foreign_keys=ON")
-    cursor.close()
 
 
 def create_engine(url: str, *, echo: bool = False) -> AsyncEngine:
@@ -48,26 +48,42 @@ def create_engine(url: str, *, echo: bool = False) -> AsyncEngine:
         kwargs.update(pool_size=32, max_overflow=96)
     else:
         kwargs.update(pool_size=10, max_overflow=20, pool_pre_ping=True)
-    engine = create_async_engine(url, **kwargs)
-    if is_sqlite(url):
-        event.listen(engine.sync_engine, "connect", _sqlite_pragmas)
-    return engine
+    return create_async_engine(url, **kwargs)
 
 
 _BEGIN_IMMEDIATE = text("BEGIN IMMEDIATE")
+MAX_IDLE_READERS = 16  # raw SQLite read connections kept open between reads
 
 
 class Database:
-    """Owns the engine and hands out sessions; one per process."""
+    """Owns the engine and hands out sessions, reads and write transactions; one per
+    process.
+
+    ``session()`` and ``transaction()`` are SQLAlchemy sessions (the ORM, anything).
+    ``read()`` and ``write()`` run prepared statements (``storage.sql``): on SQLite on the
+    driver's connection itself, which is what the engine's hot path uses.
+    """
 
     def __init__(self, url: str, *, echo: bool = False) -> None:
         self.url = url
         self.engine = create_engine(url, echo=echo)
         self.sessionmaker = async_sessionmaker(self.engine, expire_on_commit=False)
-        # SQLite has one writer. Queueing this process's write transactions here, instead of
-        # letting their connections collide in SQLite's busy handler (which sleeps in
-        # growing steps), keeps writes back to back. Write transactions must not nest.
-        self._write_lock: asyncio.Lock | None = asyncio.Lock() if self.is_sqlite else None
+        self._write_lock: asyncio.Lock | None = None
+        if self.is_sqlite:
+            # SQLite has one writer, so a process has one write connection: this process's
+            # write transactions queue here (write transactions must not nest) instead of
+            # colliding in SQLite's busy handler, and writes need no pool. Sessions that
+            # write (``transaction()``, ``Tx.session()``) use it through a one-connection
+            # engine; reads use the pool, or raw connections of their own.
+            self._path = str(make_url(url).database)
+            self._write_lock = asyncio.Lock()
+            self._writer: sqlite3.Connection | None = None
+            self._writer_engine = create_async_engine(
+                url, async_creator=self._writer_connection, poolclass=StaticPool, echo=echo
+            )
+            self._writer_sessions = async_sessionmaker(self._writer_engine, expire_on_commit=False)
+            self._readers: list[sqlite3.Connection] = []
+            self._dialect = self.engine.dialect
 
     @property
     def is_sqlite(self) -> bool:
@@ -85,11 +101,84 @@ class Database:
             async with self.sessionmaker() as session, session.begin():
                 yield session
             return
-        async with self._write_lock, self.sessionmaker() as session, session.begin():
-            # Take SQLite's write lock first: another process holding it is waited for
-            # here (asynchronously, before anything is done), never halfway through.
-            await session.execute(_BEGIN_IMMEDIATE)
-            yield session
+        async with self._write_lock:
+            await self._open_writer()
+            async with self._writer_sessions() as session, session.begin():
+                # Take SQLite's write lock first: another process holding it is waited for
+                # here (asynchronously, before anything is done), never halfway through.
+                await session.execute(_BEGIN_IMMEDIATE)
+                yield session
+
+    @asynccontextmanager
+    async def read(self) -> AsyncIterator[Reader]:
+        """Prepared statements that read, in one snapshot."""
+        if not self.is_sqlite:
+            async with self.sessionmaker() as session:
+                yield CoreReader(session)
+            return
+        conn = self._readers.pop() if self._readers else sqlite_inline.open_raw(self._path)
+        try:
+            conn.execute("BEGIN")  # deferred: no lock, one snapshot for every statement
+            yield SqliteReader(conn, self._dialect)
+        finally:
+            conn.rollback()
+            if len(self._readers) < MAX_IDLE_READERS:
+                self._readers.append(conn)
+            else:
+                conn.close()
+
+    @asynccontextmanager
+    async def write(self) -> AsyncIterator[Tx]:
+        """One write transaction of prepared statements: committed when the block ends,
+        rolled back (nothing half-written) when it raises."""
+        if self._write_lock is None:
+            async with self.sessionmaker() as session, session.begin():
+                yield CoreTx(session)
+            return
+        async with self._write_lock:
+            conn = await self._open_writer()
+            try:
+                await sqlite_inline.retry_busy(lambda: conn.execute("BEGIN IMMEDIATE"))
+            except sqlite3.Error as exc:
+                raise wrap_sqlite_error("BEGIN IMMEDIATE", exc) from exc
+            tx = SqliteTx(conn, self._dialect, self._writer_sessions)
+            try:
+                yield tx
+                if tx.joined is not None:
+                    await tx.joined.commit()  # its flush, then the connection's commit
+                else:
+                    await sqlite_inline.retry_busy(conn.commit)
+            except BaseException:
+                if tx.joined is not None:
+                    await tx.joined.rollback()
+                if conn.in_transaction:
+                    conn.rollback()
+                raise
+            finally:
+                if tx.joined is not None:
+                    await tx.joined.close()
+
+    async def _open_writer(self) -> sqlite3.Connection:
+        if self._writer is None:
+            self._writer = sqlite_inline.open_raw(self._path)
+            # Connect the one-connection engine now, outside any transaction (a dialect's
+            # first connection runs statements of its own).
+            async with self._writer_engine.connect():
+                pass
+        return self._writer
+
+    async def _writer_connection(self) -> sqlite_inline.InlineConnection:
+        if self._writer is None:
+            self._writer = sqlite_inline.open_raw(self._path)
+        return sqlite_inline.InlineConnection(self._writer, owned=False)
 
     async def dispose(self) -> None:
         await self.engine.dispose()
+        if self.is_sqlite:
+            await self._writer_engine.dispose()
+            for conn in self._readers:
+                conn.close()
+            self._readers.clear()
+            if self._writer is not None:
+                self._writer.close()
+                self._writer = None

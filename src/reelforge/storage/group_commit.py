@@ -7,7 +7,8 @@ statements. Here a transaction that arrives while another is being written waits
 with the others in the next one; alone, it is written at once (no timer, nothing waits
 for company).
 
-Each piece of work is a function of the session that must not do outside I/O (it runs
+Each piece of work is a function of the transaction (``storage.sql.Tx``) that must not
+do outside I/O (it runs
 while the write lock is held) and must be safe to run again: when one piece raises, the
 batch is rolled back and every piece is replayed in a transaction of its own, so one
 failure (a lost compare-and-set, say) never fails its neighbours and nothing half-written
@@ -21,12 +22,11 @@ import asyncio
 from collections.abc import Awaitable, Callable
 from typing import Any, TypeVar
 
-from sqlalchemy.ext.asyncio import AsyncSession
-
 from reelforge.storage.db import Database
+from reelforge.storage.sql import Tx
 
 T = TypeVar("T")
-Work = Callable[[AsyncSession], Awaitable[Any]]
+Work = Callable[[Tx], Awaitable[Any]]
 
 MAX_BATCH = 100  # pieces per transaction: bounds how long one commit holds the lock
 
@@ -39,7 +39,7 @@ class GroupCommit:
         self._writer: asyncio.Task[None] | None = None
         self.batches = 0  # transactions written (for benchmarks and tests)
 
-    async def run(self, work: Callable[[AsyncSession], Awaitable[T]]) -> T:
+    async def run(self, work: Callable[[Tx], Awaitable[T]]) -> T:
         done: asyncio.Future[T] = asyncio.get_running_loop().create_future()
         self._queue.append((work, done))
         if self._writer is None or self._writer.done():
@@ -75,11 +75,11 @@ class GroupCommit:
     async def _write(self, batch: list[tuple[Work, asyncio.Future[Any]]]) -> list[Any]:
         """Run ``batch`` in one transaction; an empty list is filled with what is queued
         once the write lock is ours (so all that queued while waiting goes together)."""
-        async with self.db.transaction() as session:
+        async with self.db.write() as tx:
             if not batch:
                 batch.extend(self._queue[: self.max_batch])
                 del self._queue[: self.max_batch]
-            results = [await work(session) for work, _done in batch]
+            results = [await work(tx) for work, _done in batch]
         self.batches += 1
         return results
 

@@ -28,7 +28,7 @@ _BUSY_CODES = {sqlite3.SQLITE_BUSY, sqlite3.SQLITE_LOCKED}
 _BUSY_SNAPSHOT = 517
 
 
-def _busy(exc: sqlite3.OperationalError) -> bool:
+def is_busy(exc: sqlite3.OperationalError) -> bool:
     code = getattr(exc, "sqlite_errorcode", None)
     if code == _BUSY_SNAPSHOT:
         return False
@@ -37,14 +37,14 @@ def _busy(exc: sqlite3.OperationalError) -> bool:
     return "locked" in str(exc) or "busy" in str(exc)
 
 
-async def _retry_busy(call: Callable[[], Any]) -> Any:
+async def retry_busy(call: Callable[[], Any]) -> Any:
     delay = 0.0005
     deadline = time.monotonic() + BUSY_DEADLINE_SECONDS
     while True:
         try:
             return call()
         except sqlite3.OperationalError as exc:
-            if not _busy(exc) or time.monotonic() > deadline:
+            if not is_busy(exc) or time.monotonic() > deadline:
                 raise
         await asyncio.sleep(delay)
         delay = min(delay * 2, 0.05)
@@ -61,12 +61,12 @@ class InlineCursor:
         self._cursor.close()
 
     async def execute(self, sql: str, parameters: Any = ()) -> InlineCursor:
-        await _retry_busy(lambda: self._cursor.execute(sql, parameters))
+        await retry_busy(lambda: self._cursor.execute(sql, parameters))
         return self
 
     async def executemany(self, sql: str, seq_of_parameters: Iterable[Any]) -> InlineCursor:
         rows = list(seq_of_parameters)
-        await _retry_busy(lambda: self._cursor.executemany(sql, rows))
+        await retry_busy(lambda: self._cursor.executemany(sql, rows))
         return self
 
     async def fetchone(self) -> Any:
@@ -131,8 +131,9 @@ class _ImmediateQueue:
 
 
 class InlineConnection:
-    def __init__(self, connection: sqlite3.Connection) -> None:
+    def __init__(self, connection: sqlite3.Connection, *, owned: bool = True) -> None:
         self._connection: sqlite3.Connection | None = connection
+        self._owned = owned  # not owned: closing this wrapper leaves the connection open
         self._tx = _ImmediateQueue()
 
     @property
@@ -148,7 +149,7 @@ class InlineConnection:
         return await InlineCursor(self._conn.cursor()).execute(sql, parameters)
 
     async def commit(self) -> None:
-        await _retry_busy(self._conn.commit)
+        await retry_busy(self._conn.commit)
 
     async def rollback(self) -> None:
         self._conn.rollback()
@@ -158,7 +159,8 @@ class InlineConnection:
 
     def stop(self) -> None:
         if self._connection is not None:
-            self._connection.close()
+            if self._owned:
+                self._connection.close()
             self._connection = None
 
     async def create_function(
@@ -179,14 +181,34 @@ class InlineConnection:
         self._conn.isolation_level = value
 
 
+# Set on every connection: WAL lets readers run beside one writer (and lasts in the file);
+# NORMAL syncs at checkpoints, not at every commit (a crash of the process loses nothing,
+# a power cut may lose the last commits); foreign keys are off by default in SQLite.
+# Waiting for another process's write lock is done here, off the loop (busy_timeout 0:
+# SQLite's own busy handler would sleep on the event loop).
+PRAGMAS = (
+    "PRAGMA journal_mode=WAL",
+    "PRAGMA synchronous=NORMAL",
+    "PRAGMA foreign_keys=ON",
+    "PRAGMA busy_timeout=0",
+)
+
+
+def open_raw(path: str) -> sqlite3.Connection:
+    """A SQLite connection as ReelForge uses them (legacy DEFERRED transactions: writers
+    start theirs with ``BEGIN IMMEDIATE`` themselves)."""
+    # check_same_thread off: the pool may hand a connection to another loop's thread at
+    # shutdown (garbage collection); every use is on one loop at a time.
+    conn = sqlite3.connect(path, timeout=0, isolation_level="DEFERRED", check_same_thread=False)
+    for pragma in PRAGMAS:
+        conn.execute(pragma)
+    return conn
+
+
 def connector(path: str) -> Callable[[], Any]:
     """An ``async_creator`` for ``create_async_engine``: opens ``path`` inline."""
 
     async def connect() -> InlineConnection:
-        # check_same_thread off: the pool may hand a connection to another loop's thread at
-        # shutdown (garbage collection); every use is on one loop at a time.
-        conn = sqlite3.connect(path, timeout=0, isolation_level="DEFERRED", check_same_thread=False)
-        conn.execute("PRAGMA busy_timeout=0")
-        return InlineConnection(conn)
+        return InlineConnection(open_raw(path))
 
     return connect

@@ -63,9 +63,9 @@ async def upload(
                 detail={"filename": file.filename, "declared_type": file.content_type},
             )
         blob = await writer.commit()
-    async with container.db.transaction() as session:
+    async with container.db.write() as tx:
         row = await container.artifacts.record(
-            session,
+            tx,
             owner_id=principal.user_id,
             blob=blob,
             head=head,

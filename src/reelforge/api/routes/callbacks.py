@@ -29,8 +29,8 @@ async def provider_callback(
     expected = callback_token(container.engine.media.link_secret, step_id)
     if not hmac.compare_digest(expected, token):
         raise ReelForgeError(ErrorCode.FORBIDDEN, "Unknown callback.")
-    async with container.db.session() as session:
-        step = await repo.get_step(session, step_id)
+    async with container.db.read() as sql:
+        step = await repo.get_step(sql, step_id)
     if step is None or step.provider != provider:
         raise ReelForgeError(ErrorCode.NOT_FOUND, "Unknown callback.")
     if step.status == "submitted":

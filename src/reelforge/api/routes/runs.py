@@ -187,8 +187,8 @@ async def run_events(
         bus: EventBus = container.engine.events
         yield b"retry: 2000\n\n"
         while True:
-            async with container.db.session() as session:
-                rows = await bus.since(session, run_id, after)
+            async with container.db.read() as sql:
+                rows = await bus.since(sql, run_id, after)
             for row in rows:
                 after = row.id
                 payload = json.dumps(
