@@ -48,6 +48,7 @@ from reelforge.storage.artifacts import ArtifactStore
 from reelforge.storage.blobs import open_blob_store
 from reelforge.storage.db import Database
 from reelforge.storage.fetcher import SafeFetcher
+from reelforge.storage.http_client import outgoing_client
 
 log = get_logger("reelforge.app")
 
@@ -97,10 +98,7 @@ def build_container(settings: Settings) -> Container:
         allow_hosts=settings.fetch_allow_hosts,
     )
     vault = CredentialVault(db, secret)
-    provider_client = httpx.AsyncClient(
-        timeout=httpx.Timeout(60.0, connect=10.0),
-        limits=httpx.Limits(max_connections=200, max_keepalive_connections=50),
-    )
+    provider_client = outgoing_client(timeout=httpx.Timeout(60.0, connect=10.0))
     sandbox_endpoints, sandbox_closers = build_sandbox(fetcher) if settings.sandbox else ({}, [])
     hub = ProviderHub(
         load_registry(),

@@ -6,6 +6,7 @@ import asyncio
 import ipaddress
 from pathlib import Path
 
+import httpx
 import pytest
 from starlette.applications import Starlette
 from starlette.responses import RedirectResponse, Response
@@ -188,6 +189,8 @@ async def test_a_download_cut_off_midway_is_a_retryable_error(store: FileBlobSto
         server.close()
         await server.wait_closed()
     assert info.value.code is ErrorCode.PROVIDER_ERROR and info.value.retryable
-    assert info.value.detail["reason"] == "RemoteProtocolError"
+    # httpx's name for a broken transfer (which one depends on the transport underneath)
+    reason = info.value.detail["reason"]
+    assert issubclass(getattr(httpx, reason), httpx.TransportError), reason
     assert not list((store.root / ".tmp").glob("*")), "aborted download left a temp file"
     assert not [p for p in store.root.rglob("*") if p.is_file()]

@@ -65,6 +65,7 @@ __all__ = ["Advance", "Engine"]
 log = get_logger("reelforge.engine")
 
 SUBMIT_LEASE_SECONDS = 90.0  # longer than a submit call's HTTP timeout
+MAX_FRESH = 100_000
 
 
 class Engine(Collecting, Attempts, Polling):
@@ -98,11 +99,23 @@ class Engine(Collecting, Attempts, Polling):
         # The moves of many steps at once share commits (storage.group_commit).
         self.writes = GroupCommit(db)
         self._watches: dict[str, Watch] = {}
+        # New steps handed over with the rows just stored (``hand_over``): their first
+        # advance reads nothing back.
+        self._fresh: dict[str, tuple[StepRow, RunRow]] = {}
         self._progress = ProgressWrites(db, events)
+
+    def hand_over(self, fresh: dict[str, tuple[StepRow, RunRow]]) -> None:
+        """Steps this process just stored, as stored: their first advance uses these rows
+        (the compare-and-set of their first move still guards against any change)."""
+        if len(self._fresh) + len(fresh) > MAX_FRESH:
+            self._fresh.clear()  # a bound: past it the steps are read as usual
+        self._fresh.update(fresh)
 
     async def advance(self, step_id: str) -> Advance:
         step = self.watched(step_id)  # a step being polled: nothing to read back
         run: RunRow | None = None
+        if step is None and (handed := self._fresh.pop(step_id, None)) is not None:
+            step, run = handed
         if step is None:
             async with self.db.read() as sql:
                 step = await repo.get_step(sql, step_id)

@@ -29,7 +29,7 @@ from reelforge.providers.base import ProviderTask, TaskStatus, TaskUpdate
 from reelforge.providers.health import HealthBoard, credential_key
 from reelforge.providers.hub import ProviderHub, ResolvedProvider
 from reelforge.providers.limits import LimitBoard, Permit
-from reelforge.storage.run_tables import StepRow
+from reelforge.storage.run_tables import RunRow, StepRow
 
 if TYPE_CHECKING:
     from reelforge.engine.events import EventBus
@@ -69,6 +69,7 @@ class Polling:
     limits: LimitBoard
     finisher: RunFinisher
     _watches: dict[str, Watch]
+    _fresh: dict[str, tuple[StepRow, RunRow]]
     _progress: ProgressWrites
 
     def watched(self, step_id: str) -> StepRow | None:
@@ -79,6 +80,7 @@ class Polling:
         """The steps changed elsewhere: read them again at their next advance."""
         for step_id in step_ids:
             self._watches.pop(step_id, None)
+            self._fresh.pop(step_id, None)
             self._progress.drop(step_id)
 
     def unwatch(self, step_id: str) -> int:

@@ -88,6 +88,20 @@ _CACHED = Prepared(
 )
 
 
+_STEP_COLUMNS = tuple(c.key for c in STEPS.columns)
+_RUN_COLUMNS = tuple(c.key for c in RUNS.columns)
+
+
+def step_from(values: dict[str, Any]) -> StepRow:
+    """A step as just written (columns not given were stored NULL)."""
+    return detached(StepRow, {**dict.fromkeys(_STEP_COLUMNS), **values})
+
+
+def run_from(values: dict[str, Any]) -> RunRow:
+    """A run as just written (columns not given were stored NULL)."""
+    return detached(RunRow, {**dict.fromkeys(_RUN_COLUMNS), **values})
+
+
 async def get_step(sql: Reader, step_id: str) -> StepRow | None:
     row = await sql.fetchone(_STEP, {"_id": step_id})
     return None if row is None else detached(StepRow, row)

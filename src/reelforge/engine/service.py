@@ -53,7 +53,17 @@ class CreatedRun:
         if self.rows is None:
             return None
         run, steps = self.rows
-        return run_view(RunRow(**run), [StepRow(**s) for s in steps])
+        return run_view(repo.run_from(run), [repo.step_from(s) for s in steps])
+
+    def fresh(self) -> dict[str, tuple[StepRow, RunRow]]:
+        """The steps that can start now, with their run, as stored (for the first advance
+        in this process, which then reads nothing back)."""
+        if self.rows is None:
+            return {}
+        run_values, steps = self.rows
+        run = repo.run_from(run_values)
+        ready = set(self.ready)
+        return {s["id"]: (repo.step_from(s), run) for s in steps if s["id"] in ready}
 
 
 def step_idempotency_key(run_id: str, node_id: str) -> str:

@@ -42,6 +42,7 @@ from sqlalchemy.exc import InterfaceError, OperationalError
 from reelforge.domain.errors import ErrorCode, ReelForgeError
 from reelforge.engine import repo
 from reelforge.engine.advance import Advance, Engine
+from reelforge.engine.service import CreatedRun
 from reelforge.engine.states import RunStatus, StepStatus
 from reelforge.jobs.dramatiq_broker import (
     BrokerConfig,
@@ -188,6 +189,9 @@ class DramatiqRunner:
         items = [(step_id, when) for step_id in step_ids]
         if items:
             await asyncio.to_thread(self._schedule, items, None)
+
+    async def enqueue_created(self, created: CreatedRun) -> None:
+        await self.enqueue(created.ready)  # workers are other processes: they read the rows
 
     async def wait_run(self, run_id: str, timeout: float, *, new: bool = False) -> bool:
         """Workers are other processes: watch the run's row (quickly at first)."""

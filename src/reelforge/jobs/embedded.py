@@ -19,6 +19,7 @@ from collections.abc import Iterable
 from reelforge.domain.errors import ErrorCode, ReelForgeError
 from reelforge.engine import repo
 from reelforge.engine.advance import Advance, Engine
+from reelforge.engine.service import CreatedRun
 from reelforge.engine.states import RunStatus
 from reelforge.jobs.pacing import Foreground, Gate, Pacer
 from reelforge.logs import get_logger
@@ -83,6 +84,13 @@ class EmbeddedRunner:
         self.engine.forget(step_ids)  # enqueued from outside: something changed, read again
         for step_id in step_ids:
             self._schedule(step_id, when)
+
+    async def enqueue_created(self, created: CreatedRun) -> None:
+        # Rows in hand: the first advance reads nothing back (nothing else knows the run yet).
+        self.engine.hand_over(created.fresh())
+        now = time.time()
+        for step_id in created.ready:
+            self._schedule(step_id, now)
 
     async def wait_run(self, run_id: str, timeout: float, *, new: bool = False) -> bool:
         deadline = time.monotonic() + timeout

@@ -6,6 +6,8 @@ from __future__ import annotations
 from collections.abc import Iterable
 from typing import Protocol
 
+from reelforge.engine.service import CreatedRun
+
 
 class Runner(Protocol):
     async def start(self) -> None:
@@ -15,6 +17,9 @@ class Runner(Protocol):
 
     async def enqueue(self, step_ids: Iterable[str], at: float | None = None) -> None:
         """Advance these steps now (or at epoch time ``at``)."""
+
+    async def enqueue_created(self, created: CreatedRun) -> None:
+        """Start a run this process just stored: its steps that can start now."""
 
     async def wait_run(self, run_id: str, timeout: float, *, new: bool = False) -> bool:
         """Wait until the run is terminal (True) or ``timeout`` passes (False). ``new``: the

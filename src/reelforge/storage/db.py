@@ -29,6 +29,7 @@ from reelforge.storage.sql import (
     Tx,
     wrap_sqlite_error,
 )
+from reelforge.storage.wal import Checkpointer
 
 
 def is_sqlite(url: str) -> bool:
@@ -84,6 +85,7 @@ class Database:
             self._writer_sessions = async_sessionmaker(self._writer_engine, expire_on_commit=False)
             self._readers: list[sqlite3.Connection] = []
             self._dialect = self.engine.dialect
+            self.checkpointer = Checkpointer(self._path)
 
     @property
     def is_sqlite(self) -> bool:
@@ -159,6 +161,7 @@ class Database:
                     await tx.joined.close()
 
     async def _open_writer(self) -> sqlite3.Connection:
+        self.checkpointer.start()
         if self._writer is None:
             self._writer = sqlite_inline.open_raw(self._path)
             # Connect the one-connection engine now, outside any transaction (a dialect's
@@ -175,6 +178,7 @@ class Database:
     async def dispose(self) -> None:
         await self.engine.dispose()
         if self.is_sqlite:
+            await self.checkpointer.stop()
             await self._writer_engine.dispose()
             for conn in self._readers:
                 conn.close()

@@ -27,6 +27,7 @@ from reelforge.domain.errors import ErrorCode, ReelForgeError
 from reelforge.domain.media import kind_of_content_type, sniff_content_type
 from reelforge.domain.modes import MediaKind
 from reelforge.storage.blobs import BlobInfo, BlobWriter
+from reelforge.storage.http_client import outgoing_client
 
 IPAddress = ipaddress.IPv4Address | ipaddress.IPv6Address
 
@@ -102,9 +103,8 @@ class SafeFetcher:
         self.timeout_seconds = timeout_seconds
         self.allow_hosts = {h.lower() for h in allow_hosts}
         self.internal = dict(internal_transports or {})
-        self._client = httpx.AsyncClient(
-            follow_redirects=False, timeout=httpx.Timeout(30.0, connect=10.0), trust_env=False
-        )
+        # Never through a proxy: the address checked is the address connected to.
+        self._client = outgoing_client(timeout=httpx.Timeout(30.0, connect=10.0), trust_env=False)
         self._internal_clients = {
             host: httpx.AsyncClient(transport=t, follow_redirects=False, trust_env=False)
             for host, t in self.internal.items()

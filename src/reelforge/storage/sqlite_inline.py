@@ -183,12 +183,15 @@ class InlineConnection:
 
 # Set on every connection: WAL lets readers run beside one writer (and lasts in the file);
 # NORMAL syncs at checkpoints, not at every commit (a crash of the process loses nothing,
-# a power cut may lose the last commits); foreign keys are off by default in SQLite.
+# a power cut may lose the last commits); checkpoints are made off the loop (storage.wal),
+# and the log is cut back to 64 MB after one; foreign keys are off by default in SQLite.
 # Waiting for another process's write lock is done here, off the loop (busy_timeout 0:
 # SQLite's own busy handler would sleep on the event loop).
 PRAGMAS = (
     "PRAGMA journal_mode=WAL",
     "PRAGMA synchronous=NORMAL",
+    "PRAGMA wal_autocheckpoint=0",
+    "PRAGMA journal_size_limit=67108864",
     "PRAGMA foreign_keys=ON",
     "PRAGMA busy_timeout=0",
 )

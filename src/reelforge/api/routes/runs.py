@@ -90,7 +90,7 @@ async def start_run(
         callback_url=callback_url,
     )
     if created.ready:
-        await container.runner.enqueue(created.ready)
+        await container.runner.enqueue_created(created)
     return created
 
 
