@@ -9,6 +9,7 @@ from pathlib import Path
 
 import pytest
 from sqlalchemy import text
+
 from reelforge.storage.db import Database
 from reelforge.storage.group_commit import GroupCommit
 from reelforge.storage.prepared import Prepared
