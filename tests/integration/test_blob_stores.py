@@ -12,7 +12,7 @@ import httpx
 import pytest
 from moto.server import ThreadedMotoServer
 
-from reelforge.storage.blobs import FileBlobStore, S3BlobStore, open_blob_store
+from reelforge.storage.blobs import SPOOL_BYTES, FileBlobStore, S3BlobStore, open_blob_store
 from tests.helpers import free_port
 
 
@@ -74,11 +74,26 @@ async def test_put_stat_open_range_delete(store: FileBlobStore | S3BlobStore) ->
 
 
 async def test_aborted_writer_leaves_nothing(store: FileBlobStore | S3BlobStore) -> None:
-    writer = store.writer()
-    writer.write(b"half a file")
-    writer.abort()
-    assert not writer.path.exists()
+    small = store.writer()
+    small.write(b"half a file")
+    small.abort()
+    assert small.path is None  # kept in memory: no file was ever made
+    big = store.writer()
+    big.write(b"x" * (SPOOL_BYTES + 1))
+    assert big.path is not None and big.path.exists()  # spooled to a temp file
+    big.abort()
+    assert not big.path.exists()
     assert not list(store.tmp_dir.glob("*"))
+
+
+async def test_storing_a_blob_again_keeps_the_stored_file(fs_store: FileBlobStore) -> None:
+    first = await fs_store.put_bytes(b"a small image")
+    stored = fs_store._path(first.sha256)
+    before = stored.stat().st_mtime_ns
+    again = await fs_store.put_bytes(b"a small image")
+    assert again == first and stored.stat().st_mtime_ns == before
+    assert not list(fs_store.tmp_dir.glob("*"))
+    assert stored.read_bytes() == b"a small image"
 
 
 async def test_s3_url_is_presigned_and_works(s3_store: S3BlobStore) -> None:

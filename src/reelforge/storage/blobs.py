@@ -32,14 +32,21 @@ def _check_sha(sha256: str) -> str:
     return sha256
 
 
+SPOOL_BYTES = 1024 * 1024  # a writer keeps this much in memory before using a temp file
+
+
 class BlobWriter:
-    """Spools chunks to a temp file while hashing; ``commit`` hands it to the store."""
+    """Hashes chunks as they come; ``commit`` hands the blob to the store.
+
+    Up to ``SPOOL_BYTES`` are kept in memory (most images are smaller), so a blob the
+    store already has costs no file at all; past that, the bytes spool to a temp file.
+    """
 
     def __init__(self, store: BlobStore, tmp_dir: Path) -> None:
-        tmp_dir.mkdir(parents=True, exist_ok=True)
-        fd, name = tempfile.mkstemp(prefix="blob-", dir=tmp_dir)
-        self._file = os.fdopen(fd, "wb")
-        self.path = Path(name)
+        self._tmp_dir = tmp_dir
+        self._chunks: list[bytes] | None = []
+        self._file: Any = None
+        self.path: Path | None = None
         self._hash = hashlib.sha256()
         self.size = 0
         self.head = b""
@@ -50,26 +57,50 @@ class BlobWriter:
         if len(self.head) < 64:
             self.head += chunk[: 64 - len(self.head)]
         self._hash.update(chunk)
-        self._file.write(chunk)
         self.size += len(chunk)
+        if self._chunks is not None:
+            self._chunks.append(chunk)
+            if self.size <= SPOOL_BYTES:
+                return
+            self._spill()
+            return
+        self._file.write(chunk)
+
+    def _spill(self) -> None:
+        self._tmp_dir.mkdir(parents=True, exist_ok=True)
+        fd, name = tempfile.mkstemp(prefix="blob-", dir=self._tmp_dir)
+        self._file = os.fdopen(fd, "wb")
+        self.path = Path(name)
+        for chunk in self._chunks or ():
+            self._file.write(chunk)
+        self._chunks = None
 
     async def commit(self) -> BlobInfo:
-        self._file.close()
         info = BlobInfo(self._hash.hexdigest(), self.size)
         try:
-            await self._store._adopt(self.path, info)
+            if self._chunks is not None:
+                await self._store._adopt_bytes(b"".join(self._chunks), info)
+            else:
+                self._file.close()
+                assert self.path is not None
+                await self._store._adopt(self.path, info)
         finally:
             self._done = True
-            with contextlib.suppress(FileNotFoundError):
-                self.path.unlink()
+            self._chunks = None
+            if self.path is not None:
+                with contextlib.suppress(FileNotFoundError):
+                    self.path.unlink()
         return info
 
     def abort(self) -> None:
         if not self._done:
             self._done = True
-            self._file.close()
-            with contextlib.suppress(FileNotFoundError):
-                self.path.unlink()
+            self._chunks = None
+            if self._file is not None:
+                self._file.close()
+            if self.path is not None:
+                with contextlib.suppress(FileNotFoundError):
+                    self.path.unlink()
 
     async def __aenter__(self) -> BlobWriter:
         return self
@@ -83,6 +114,7 @@ class BlobStore(Protocol):
 
     def writer(self) -> BlobWriter: ...
     async def _adopt(self, path: Path, info: BlobInfo) -> None: ...
+    async def _adopt_bytes(self, data: bytes, info: BlobInfo) -> None: ...
     async def put_bytes(self, data: bytes) -> BlobInfo: ...
     async def put_file(self, path: Path) -> BlobInfo: ...
     async def stat(self, sha256: str) -> BlobInfo | None: ...
@@ -127,10 +159,27 @@ class FileBlobStore(_BaseStore):
 
     async def _adopt(self, path: Path, info: BlobInfo) -> None:
         dest = self._path(info.sha256)
-        dest.parent.mkdir(parents=True, exist_ok=True)
         if dest.exists():
             return  # same content already stored
+        dest.parent.mkdir(parents=True, exist_ok=True)
         os.replace(path, dest)
+
+    async def _adopt_bytes(self, data: bytes, info: BlobInfo) -> None:
+        dest = self._path(info.sha256)
+        if dest.exists():
+            return
+        # Written beside, then renamed: a reader never sees a partial file.
+        self.tmp_dir.mkdir(parents=True, exist_ok=True)
+        fd, name = tempfile.mkstemp(prefix="blob-", dir=self.tmp_dir)
+        try:
+            with os.fdopen(fd, "wb") as fh:
+                fh.write(data)
+            dest.parent.mkdir(parents=True, exist_ok=True)
+            os.replace(name, dest)
+        except BaseException:
+            with contextlib.suppress(FileNotFoundError):
+                os.unlink(name)
+            raise
 
     async def stat(self, sha256: str) -> BlobInfo | None:
         path = self._path(sha256)
@@ -210,6 +259,13 @@ class S3BlobStore(_BaseStore):
             return
         await asyncio.to_thread(
             self.client.upload_file, str(path), self.bucket, self._key(info.sha256)
+        )
+
+    async def _adopt_bytes(self, data: bytes, info: BlobInfo) -> None:
+        if await self.stat(info.sha256) is not None:
+            return
+        await asyncio.to_thread(
+            self.client.put_object, Bucket=self.bucket, Key=self._key(info.sha256), Body=data
         )
 
     async def stat(self, sha256: str) -> BlobInfo | None:
