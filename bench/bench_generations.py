@@ -14,6 +14,7 @@ import json
 import os
 import statistics
 import time
+from pathlib import Path
 from typing import Any
 
 import httpx
@@ -49,7 +50,7 @@ def submissions(
     duration: float = 5.0, concurrency: int = 16, extra_env: dict[str, str] | None = None
 ) -> dict[str, Any]:
     env = {k: v for k, v in os.environ.items() if not k.endswith(("_KEY", "_SECRET", "_TOKEN"))}
-    with reelforge_server(extra_env, base_env=env) as (base, key, _home):
+    with reelforge_server(extra_env, base_env=env) as (base, key, _home, _pid):
         host, port = base.removeprefix("http://").split(":")
         return asyncio.run(
             raw_closed_loop(
@@ -66,7 +67,12 @@ def submissions(
         )
 
 
-def overhead(n: int = 200) -> dict[str, Any]:
+def _cpu_seconds(pid: int) -> float:
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def overhead(n: int = 500, warmup: int = 50) -> dict[str, Any]:
     emulator = create_app(EmulatorConfig(queue_seconds=0.0, run_seconds=0.0, image_run_seconds=0.0))
     with serve_asgi(emulator) as emu:
         extra = {
@@ -74,9 +80,9 @@ def overhead(n: int = 200) -> dict[str, Any]:
             "REELFORGE_PROVIDER_BASE_URLS": json.dumps({"together": emu}),
             "REELFORGE_FETCH_ALLOW_HOSTS": json.dumps([emu.removeprefix("http://")]),
         }
-        with reelforge_server(extra) as (base, key, _home):
+        with reelforge_server(extra) as (base, key, _home, pid):
 
-            async def measure() -> tuple[list[float], list[float], int]:
+            async def measure() -> tuple[list[float], list[float], int, float]:
                 body = {
                     "model": "black-forest-labs/FLUX.1-schnell-Free",
                     "prompt": "a kite",
@@ -102,21 +108,27 @@ def overhead(n: int = 200) -> dict[str, Any]:
                         if r.status_code != 200 or r.json()["status"] != "succeeded":
                             failures += 1
 
-                    await _sequential(direct, 5)
-                    await _sequential(gateway, 5)
+                    # Warm both paths (connections, caches, the first runs' lazy setup).
+                    await _sequential(direct, warmup)
+                    await _sequential(gateway, warmup)
                     # Interleaved, so that whatever else the machine does falls on both.
                     d: list[float] = []
                     g: list[float] = []
+                    serve_cpu = 0.0
                     for _ in range(n):
                         d += await _sequential(direct, 1)
+                        before = _cpu_seconds(pid)
                         g += await _sequential(gateway, 1)
-                    return d, g, failures
+                        serve_cpu += _cpu_seconds(pid) - before
+                    return d, g, failures, serve_cpu
 
-            d, g, failures = asyncio.run(measure())
+            d, g, failures, serve_cpu = asyncio.run(measure())
     return {
         "direct": _summary(d),
         "gateway_prefer_wait": _summary(g),
         "added_p50_ms": round((percentile(g, 50) - percentile(d, 50)) * 1000, 2),
+        # CPU of the serve process per gateway call (what the added latency is made of).
+        "serve_cpu_ms_per_call": round(serve_cpu / n * 1000, 2),
         "gateway_failures": failures,
     }
 

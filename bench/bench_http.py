@@ -11,7 +11,7 @@ from bench.server import reelforge_server
 
 
 def run(duration: float = 5.0, concurrency: int = 16) -> dict[str, Any]:
-    with reelforge_server() as (base, key, _home):
+    with reelforge_server() as (base, key, _home, _pid):
         health = asyncio.run(
             closed_loop(f"{base}/healthz", concurrency=concurrency, duration=duration)
         )

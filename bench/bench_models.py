@@ -16,7 +16,7 @@ MODEL = "atlas/bytedance/seedance-v1-pro-i2v-480p"
 
 
 def run(duration: float = 5.0, concurrency: int = 8) -> dict[str, Any]:
-    with reelforge_server() as (base, key, _home):
+    with reelforge_server() as (base, key, _home, _pid):
         headers = {"Authorization": f"Bearer {key}"}
         warm = httpx.get(f"{base}/v1/models", headers=headers, timeout=60)
         warm.raise_for_status()

@@ -24,8 +24,8 @@ def free_port() -> int:
 @contextmanager
 def reelforge_server(
     extra_env: dict[str, str] | None = None, *, base_env: dict[str, str] | None = None
-) -> Iterator[tuple[str, str, Path]]:
-    """Yields (base_url, owner_key, home)."""
+) -> Iterator[tuple[str, str, Path, int]]:
+    """Yields (base_url, owner_key, home, pid)."""
     with tempfile.TemporaryDirectory(prefix="rf-bench-") as tmp:
         home = Path(tmp) / "home"
         port = free_port()
@@ -56,7 +56,7 @@ def reelforge_server(
                     raise RuntimeError(f"server did not start: {err[-2000:]}")
                 time.sleep(0.1)
             key = (home / "owner.key").read_text().strip()
-            yield base, key, home
+            yield base, key, home, proc.pid
         finally:
             proc.terminate()
             try:

@@ -62,7 +62,7 @@ def server() -> tuple[str, Path]:
         for k, v in os.environ.items()
         if not k.endswith(("_KEY", "_SECRET", "_TOKEN", "_KEY_ID"))
     }
-    with reelforge_server(base_env=env) as (base, _key, home):
+    with reelforge_server(base_env=env) as (base, _key, home, _pid):
         yield base, home  # type: ignore[misc]
 
 

@@ -65,6 +65,21 @@ async def test_generation_with_prefer_wait_returns_the_finished_run(
     assert meta["provenance"]["prompt"] == "a red fox in snow"
 
 
+async def test_the_waited_answer_is_the_run_as_stored(run_client: httpx.AsyncClient) -> None:
+    """With Prefer: wait the answer is built from the run as it ended (no read back): it
+    must be exactly what reading the run gives."""
+    for prompt in ("a lantern", "a kite"):
+        r = await run_client.post(
+            "/v1/generations",
+            json={"model": "fal/flux-dev", "prompt": prompt},
+            headers={"Prefer": "wait=60"},
+        )
+        assert r.status_code == 200, r.text
+        stored = await run_client.get(f"/v1/runs/{r.json()['id']}")
+        assert stored.status_code == 200
+        assert r.json() == stored.json()
+
+
 async def test_without_wait_the_answer_is_202_and_events_stream(
     run_client: httpx.AsyncClient,
 ) -> None:

@@ -28,6 +28,7 @@ class Queue:
 class Recorder(Polling):
     def __init__(self) -> None:
         self._watches: dict[str, Watch] = {}
+        self._fresh: dict[str, Any] = {}
         self._progress: Any = Queue()
 
     @property
@@ -76,15 +77,35 @@ async def test_slow_progress_is_still_written_now_and_then() -> None:
     assert len(engine.writes) == 2 and engine.writes[-1].progress == 0.52
 
 
+async def poll_at(engine: Recorder, row: StepRow, progress: float, at: float) -> float:
+    return await engine._note_progress(row, object(), running(progress), at, 2.0)  # type: ignore[arg-type]
+
+
 async def test_steady_progress_skips_polls_to_shortly_before_the_end() -> None:
     engine, row = Recorder(), step("stp_4")
-    interval = 2.0
-    # 1% a second: at t=10 it is at 10%, so it should end at t=100.
-    assert await engine._note_progress(row, object(), running(0.02), 2.0, interval) == 4.0  # type: ignore[arg-type]
-    next_at = await engine._note_progress(row, object(), running(0.10), 10.0, interval)  # type: ignore[arg-type]
-    assert next_at == 100.0 - 2 * interval
+    # 1% a second, reported in whole percents: it ends at t=100.
+    assert await poll_at(engine, row, 0.02, 2.0) == 4.0  # one figure: no rate yet
+    assert await poll_at(engine, row, 0.04, 4.0) == 6.0  # a rate over 2 s: skip 2 s at most
+    # Over 16 s from the first figure the fastest rate the reports allow (rises of 2%) is
+    # 1.125 %/s and the soonest end t=~89: the skip is capped by the 16 s observed.
+    assert await poll_at(engine, row, 0.18, 18.0) == 34.0
+    later = await poll_at(engine, row, 0.60, 60.0)
+    assert 60.0 < later <= 100.0 - 2.0  # never past one interval before the soonest end
     # Near the end: every interval again, so the end is seen within one interval.
-    assert await engine._note_progress(row, object(), running(0.97), 97.0, interval) == 99.0  # type: ignore[arg-type]
+    assert await poll_at(engine, row, 0.97, 97.0) == 99.0
+
+
+async def test_coarse_progress_never_postpones_a_poll_past_the_end() -> None:
+    """A 120 s task reporting whole percents: two figures 2 s apart (5%, then 6%) looked
+    like 0.5 %/s and postponed the next poll by 120 s, past the end. Whatever the phase of
+    the reports, every poll lands before the end or within one interval after it."""
+    for offset in (0.0, 0.3, 0.7, 1.1, 1.6):
+        engine, row = Recorder(), step(f"stp_c{offset}")
+        at, end = 6.0 + offset, 121.0
+        while at < end:
+            progress = int(max(0.0, at - 1.0) / 120 * 100) / 100
+            at = await poll_at(engine, row, progress, at)
+        assert at - end <= 2.0, (offset, at)
 
 
 async def test_the_watch_keeps_the_row_and_unwatching_counts_pending_polls() -> None:

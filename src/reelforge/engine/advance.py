@@ -20,15 +20,16 @@ the health board (``providers.health``).
 from __future__ import annotations
 
 import time
+from dataclasses import dataclass
 from typing import Any
 
-from reelforge.domain.catalog import ModelEntry
 from reelforge.domain.errors import ErrorCode, ReelForgeError
 from reelforge.engine import repo
 from reelforge.engine.attempts import Attempts
 from reelforge.engine.catalog_access import CatalogAccess
 from reelforge.engine.collect import Advance, Collecting, LostRace
 from reelforge.engine.events import EventBus
+from reelforge.engine.launch import Launch, Wait
 from reelforge.engine.media_io import MediaIO
 from reelforge.engine.polling import (
     CALLBACK_POLL_FACTOR,
@@ -42,7 +43,6 @@ from reelforge.engine.progress import ProgressWrites
 from reelforge.engine.requests import RequestBuilder
 from reelforge.engine.router import Router
 from reelforge.engine.routing import (
-    Option,
     RetryPolicy,
     RouteState,
     step_options,
@@ -51,7 +51,7 @@ from reelforge.engine.runs import RunFinisher
 from reelforge.engine.states import StepStatus
 from reelforge.logs import get_logger
 from reelforge.providers.health import HealthBoard
-from reelforge.providers.hub import ProviderHub, ResolvedProvider
+from reelforge.providers.hub import ProviderHub
 from reelforge.providers.limits import LimitBoard, Permit
 from reelforge.storage.artifacts import ArtifactStore
 from reelforge.storage.db import Database
@@ -64,8 +64,16 @@ __all__ = ["Advance", "Engine"]
 
 log = get_logger("reelforge.engine")
 
-SUBMIT_LEASE_SECONDS = 90.0  # longer than a submit call's HTTP timeout
 MAX_FRESH = 100_000
+
+
+@dataclass
+class Fresh:
+    """A step just stored by this process, with its run (and its launch when leased)."""
+
+    step: StepRow
+    run: RunRow
+    launch: Launch | None = None
 
 
 class Engine(Collecting, Attempts, Polling):
@@ -101,21 +109,28 @@ class Engine(Collecting, Attempts, Polling):
         self._watches: dict[str, Watch] = {}
         # New steps handed over with the rows just stored (``hand_over``): their first
         # advance reads nothing back.
-        self._fresh: dict[str, tuple[StepRow, RunRow]] = {}
+        self._fresh: dict[str, Fresh] = {}
         self._progress = ProgressWrites(db, events)
 
-    def hand_over(self, fresh: dict[str, tuple[StepRow, RunRow]]) -> None:
+    def hand_over(self, fresh: dict[str, Fresh]) -> None:
         """Steps this process just stored, as stored: their first advance uses these rows
-        (the compare-and-set of their first move still guards against any change)."""
+        (the compare-and-set of their first move still guards against any change), and
+        submits the launched ones (leased with their run) at once."""
         if len(self._fresh) + len(fresh) > MAX_FRESH:
-            self._fresh.clear()  # a bound: past it the steps are read as usual
+            self.forget(list(self._fresh))  # a bound: past it the steps are read as usual
         self._fresh.update(fresh)
 
     async def advance(self, step_id: str) -> Advance:
         step = self.watched(step_id)  # a step being polled: nothing to read back
         run: RunRow | None = None
+        launch: Launch | None = None
         if step is None and (handed := self._fresh.pop(step_id, None)) is not None:
-            step, run = handed
+            step, run, launch = handed.step, handed.run, handed.launch
+        if launch is not None:
+            try:
+                return await self._submit_launched(launch)
+            except ReelForgeError as exc:
+                return await self._fail(launch.step, exc)
         if step is None:
             async with self.db.read() as sql:
                 step = await repo.get_step(sql, step_id)
@@ -172,71 +187,69 @@ class Engine(Collecting, Attempts, Polling):
             hit = await self._from_cache(step)
             if hit is not None:
                 return hit
-        route = RouteState.load(step.route)
-        options = step_options(step.model, step.request, step.quote_micros)
-        skipped: list[dict[str, Any]] = []
-        chosen = await self._choose(step, route, options, skipped, now, pinned=pinned)
-        if isinstance(chosen, Advance):
-            return chosen
-        option, entry, resolved, key = chosen
-        permit = await self.limits.try_acquire(key, submit=True)
-        if not isinstance(permit, Permit):
-            await self._save_route(step, route, StepStatus.HELD, skipped, next_at=now + permit)
-            return Advance(next_at=now + permit)  # over the provider's limits: wait, stay held
+        prepared = await self._prepare(step, parents, now, pinned=pinned)
+        if isinstance(prepared, Wait):
+            await self._save_route(
+                step, prepared.route, StepStatus.HELD, prepared.skipped, next_at=prepared.next_at
+            )
+            return Advance(next_at=prepared.next_at)
         try:
-            route.tries += 1
-            route.started_at = route.started_at or now
-            dumped, queued = route.dump(), run.status == "queued"
+            launch, queued = prepared, run.status == "queued"
 
             async def take_lease(tx: Tx) -> bool:
                 moved = await repo.transition(
-                    tx,
-                    step.id,
-                    StepStatus.HELD,
-                    StepStatus.SUBMITTING,
-                    attempts=step.attempts + 1,
-                    next_at=now + SUBMIT_LEASE_SECONDS,
-                    route=dumped,
+                    tx, step.id, StepStatus.HELD, StepStatus.SUBMITTING, **launch.lease()
                 )
                 if moved:
-                    for item in skipped:
-                        await self.events.emit(
-                            tx,
-                            step.run_id,
-                            "step.fallback",
-                            {"node": step.node_id, **item},
-                            step.id,
-                        )
-                    await self.events.emit(
-                        tx,
-                        step.run_id,
-                        "step.submitting",
-                        {"node": step.node_id, "model": option.model, "attempt": route.tries},
-                        step.id,
-                    )
+                    for kind, data in launch.events():
+                        await self.events.emit(tx, step.run_id, kind, data, step.id)
                     if queued:
                         await self.finisher.mark_running(tx, step.run_id)
                 return moved
 
-            moved = await self.writes.run(take_lease)
-            if not moved:
+            if not await self.writes.run(take_lease):
                 return Advance()
             self.events.notify(step.run_id)
-            return await self._submit(step, parents, route, options, entry, resolved, key)
+            return await self._submit(launch)
         finally:
-            permit.release()
+            prepared.permit.release()
 
-    async def _submit(
-        self,
-        step: StepRow,
-        parents: list[StepRow],
-        route: RouteState,
-        options: list[Option],
-        entry: ModelEntry,
-        resolved: ResolvedProvider,
-        key: str,
-    ) -> Advance:
-        option = options[route.option]
+    async def _prepare(
+        self, step: StepRow, parents: list[StepRow], now: float, *, pinned: bool = False
+    ) -> Launch | Wait:
+        """The option to submit to and the provider's permit, or how long to wait."""
+        route = RouteState.load(step.route)
+        options = step_options(step.model, step.request, step.quote_micros)
+        skipped: list[dict[str, Any]] = []
+        chosen = await self._choose(step, route, options, skipped, now, pinned=pinned)
+        if isinstance(chosen, Wait):
+            return chosen
+        _option, entry, resolved, key = chosen
+        permit = await self.limits.try_acquire(key, submit=True)
+        if not isinstance(permit, Permit):
+            return Wait(now + permit, route, skipped)  # over the provider's limits: stay held
+        route.tries += 1
+        route.started_at = route.started_at or now
+        return Launch(step, parents, route, options, entry, resolved, key, permit, now, skipped)
+
+    async def launch_new(self, step: StepRow, run: RunRow) -> Launch | Wait | None:
+        """For a step about to be stored with its run and started at once: its launch (the
+        lease goes into the run's own transaction) or its wait; None to start it the usual
+        way (a step that may be served from the cache)."""
+        if step.depends_on or (run.allow_cache and step.cache_key and not step.implicit):
+            return None
+        return await self._prepare(step, [], time.time())
+
+    async def _submit_launched(self, launch: Launch) -> Advance:
+        """A launch whose lease was committed with its run: submit it now."""
+        try:
+            return await self._submit(launch)
+        finally:
+            launch.permit.release()
+
+    async def _submit(self, launch: Launch) -> Advance:
+        step, parents, route, options = launch.step, launch.parents, launch.route, launch.options
+        entry, resolved, key, option = launch.entry, launch.resolved, launch.key, launch.option
         request, notes = await self.requests.build(
             step,
             entry,

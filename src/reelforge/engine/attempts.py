@@ -18,6 +18,7 @@ from reelforge.domain.catalog import ModelEntry
 from reelforge.domain.errors import ErrorCode, ReelForgeError
 from reelforge.engine import repo
 from reelforge.engine.collect import Advance
+from reelforge.engine.launch import Wait
 from reelforge.engine.routing import Option, RetryPolicy, RouteState, Verdict, decide
 from reelforge.engine.states import StepStatus
 from reelforge.providers.health import HealthBoard, credential_key
@@ -63,9 +64,10 @@ class Attempts:
         now: float,
         *,
         pinned: bool,
-    ) -> tuple[Option, ModelEntry, ResolvedProvider, str] | Advance:
+    ) -> tuple[Option, ModelEntry, ResolvedProvider, str] | Wait:
         """The option to submit to: the current one, or a later one when the current one's
-        provider is not connected or cooling down. Skips go into the route and ``skipped``."""
+        provider is not connected or cooling down (skips go into the route and ``skipped``);
+        or a wait for the last one left (the caller saves the route)."""
         await self.health.refresh()
         index, last_error = route.option, None
         while index < len(options):
@@ -105,8 +107,7 @@ class Attempts:
                         },
                         retryable=True,
                     )
-                await self._save_route(step, route, StepStatus.HELD, skipped, next_at=ready_at)
-                return Advance(next_at=ready_at)  # the only way left: wait for it
+                return Wait(ready_at, route, skipped)  # the only way left: wait for it
             if index != route.option:
                 route.option, route.tries = index, 0
             return option, entry, resolved, key

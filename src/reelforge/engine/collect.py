@@ -11,7 +11,7 @@ from reelforge.engine import repo
 from reelforge.engine.routing import RouteState, step_options
 from reelforge.engine.states import StepStatus
 from reelforge.providers.base import ProviderTask, TaskStatus, TaskUpdate
-from reelforge.storage.run_tables import StepRow
+from reelforge.storage.run_tables import RunRow, StepRow
 from reelforge.storage.tables import utcnow
 
 if TYPE_CHECKING:
@@ -26,12 +26,25 @@ if TYPE_CHECKING:
 
 
 @dataclass
+class RunEnd:
+    """A run as it ended: its row and its steps, as committed (nothing changes them after)."""
+
+    run: RunRow
+    steps: list[StepRow]
+
+
+@dataclass
 class Advance:
     """What the runner should do next."""
 
     next_at: float | None = None  # advance this step again at this time (epoch seconds)
     wake: list[str] = field(default_factory=list)  # other steps that may now proceed
     run_finished: str | None = None  # a run that just reached a terminal status
+    ended: RunEnd | None = None  # that run as it ended (for whoever waits on it here)
+
+    @classmethod
+    def settled(cls, end: RunEnd | None, wake: list[str] | None = None) -> Advance:
+        return cls(wake=wake or [], run_finished=end.run.id if end else None, ended=end)
 
 
 class LostRace(ReelForgeError):

@@ -25,10 +25,19 @@ _SINCE = Prepared(
 )
 
 
+class _Waiter:
+    __slots__ = ("ended", "event", "final_only")
+
+    def __init__(self, final_only: bool) -> None:
+        self.event = asyncio.Event()
+        self.final_only = final_only
+        self.ended: Any = None  # how the run ended, when the notice carried it
+
+
 class EventBus:
     def __init__(self) -> None:
-        # run id → waiters, each (event, wants only the run's end)
-        self._waiters: dict[str, set[tuple[asyncio.Event, bool]]] = defaultdict(set)
+        # run id → waiters (some want only the run's end)
+        self._waiters: dict[str, set[_Waiter]] = defaultdict(set)
 
     async def emit(
         self,
@@ -50,23 +59,34 @@ class EventBus:
             },
         )
 
-    def notify(self, run_id: str, *, final: bool = False) -> None:
+    def notify(self, run_id: str, *, final: bool = False, ended: Any = None) -> None:
         """Wake this process's listeners for ``run_id``; ``final`` when the run has ended
-        (listeners waiting only for the end sleep through the rest)."""
-        for event, final_only in list(self._waiters.get(run_id, ())):
-            if final or not final_only:
-                event.set()
+        (listeners waiting only for the end sleep through the rest), ``ended``: the run as
+        it ended (engine.collect.RunEnd), handed to those waiting for the end."""
+        for waiter in list(self._waiters.get(run_id, ())):
+            if final or not waiter.final_only:
+                if final and ended is not None:
+                    waiter.ended = ended
+                waiter.event.set()
 
     async def wait(self, run_id: str, timeout: float, *, final_only: bool = False) -> bool:
         """Return True when ``run_id`` has news in this process (with ``final_only``: when
         it ended), False after ``timeout`` seconds (news from other processes is found by
         the caller's next read)."""
-        waiter = (asyncio.Event(), final_only)
+        return bool(await self._wait(run_id, timeout, final_only))
+
+    async def wait_for_end(self, run_id: str, timeout: float) -> Any:
+        """The run's end as the notice carried it (engine.collect.RunEnd), True when the
+        notice carried none, False after ``timeout`` seconds."""
+        return await self._wait(run_id, timeout, True)
+
+    async def _wait(self, run_id: str, timeout: float, final_only: bool) -> Any:
+        waiter = _Waiter(final_only)
         self._waiters[run_id].add(waiter)
         try:
             async with asyncio.timeout(timeout):
-                await waiter[0].wait()
-            return True
+                await waiter.event.wait()
+            return waiter.ended or True
         except TimeoutError:
             return False
         finally:

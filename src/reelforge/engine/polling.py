@@ -7,7 +7,7 @@ request and no database work. News is progress that moved by ``PROGRESS_STEP`` (
 all after ``PROGRESS_SECONDS``), or a new log line when there is no progress figure; it
 is written in batches (engine.progress). Errors and the end are written at once.
 Progress reported at a steady rate also says when the task should end: polls skip ahead
-to shortly before then. Anything that changes the step elsewhere (a cancel, a provider
+to shortly before the soonest end the reports allow. Anything that changes the step elsewhere (a cancel, a provider
 callback) goes through ``forget``; the compare-and-set on every transition still guards
 a stale watch.
 """
@@ -29,9 +29,10 @@ from reelforge.providers.base import ProviderTask, TaskStatus, TaskUpdate
 from reelforge.providers.health import HealthBoard, credential_key
 from reelforge.providers.hub import ProviderHub, ResolvedProvider
 from reelforge.providers.limits import LimitBoard, Permit
-from reelforge.storage.run_tables import RunRow, StepRow
+from reelforge.storage.run_tables import StepRow
 
 if TYPE_CHECKING:
+    from reelforge.engine.advance import Fresh
     from reelforge.engine.events import EventBus
     from reelforge.engine.runs import RunFinisher
     from reelforge.storage.db import Database
@@ -57,6 +58,8 @@ class Watch:
     written_at: float
     polls: int = 0  # polls made since the last write
     first: tuple[float, float] | None = None  # (time, progress) of the first progress seen
+    seen: float | None = None  # the progress of the last poll
+    step: float | None = None  # the smallest rise of progress seen between two polls
 
 
 class Polling:
@@ -69,7 +72,7 @@ class Polling:
     limits: LimitBoard
     finisher: RunFinisher
     _watches: dict[str, Watch]
-    _fresh: dict[str, tuple[StepRow, RunRow]]
+    _fresh: dict[str, Fresh]
     _progress: ProgressWrites
 
     def watched(self, step_id: str) -> StepRow | None:
@@ -80,7 +83,9 @@ class Polling:
         """The steps changed elsewhere: read them again at their next advance."""
         for step_id in step_ids:
             self._watches.pop(step_id, None)
-            self._fresh.pop(step_id, None)
+            fresh = self._fresh.pop(step_id, None)
+            if fresh is not None and fresh.launch is not None:
+                fresh.launch.permit.release()  # its submission will not happen here
             self._progress.drop(step_id)
 
     def unwatch(self, step_id: str) -> int:
@@ -172,8 +177,13 @@ class Polling:
             watch = Watch(step, resolved, step.progress, None, written_at=now)
             self._watches[step.id] = watch
         watch.row, watch.polls = step, watch.polls + 1
-        if update.progress is not None and watch.first is None and update.progress > 0:
-            watch.first = (now, update.progress)
+        if update.progress is not None:
+            if watch.first is None and update.progress > 0:
+                watch.first = (now, update.progress)
+            if watch.seen is not None and update.progress > watch.seen:
+                rise = update.progress - watch.seen
+                watch.step = rise if watch.step is None else min(watch.step, rise)
+            watch.seen = update.progress
         if update.poll_after_seconds:
             delay = max(0.05, update.poll_after_seconds)
         else:
@@ -281,16 +291,23 @@ class Polling:
 
 def _until_near_the_end(watch: Watch, progress: float | None, now: float, interval: float) -> float:
     """Seconds to the next poll. Progress reported at a steady rate tells when the task
-    should end: skip to two intervals before that (at most ``MAX_SKIP_SECONDS``), then poll
-    every interval again, so the end is seen within one interval as usual."""
-    if progress is None or watch.first is None:
+    should end: skip to one interval before the soonest end the reports allow, then poll
+    every interval again, so the end is seen within one interval as usual.
+
+    Reported progress is coarse (whole percents, "step 3/28"): a figure may be up to one
+    rise short of the truth. So the rate is taken as the fastest the reports allow (the
+    first figure at the bottom of its rise, the last at the top) and the end as the
+    soonest; and a skip is never longer than the time the rate was observed over (nor
+    ``MAX_SKIP_SECONDS``), so an estimate from a few polls cannot postpone one far."""
+    if progress is None or watch.first is None or watch.step is None:
         return interval
     since, first = watch.first
     elapsed = now - since
     if progress <= first or elapsed < interval:
         return interval
-    remaining = (1.0 - progress) * elapsed / (progress - first)
-    return max(interval, min(MAX_SKIP_SECONDS, remaining - 2 * interval))
+    fastest = (progress + watch.step - first) / elapsed
+    soonest = (1.0 - progress - watch.step) / fastest
+    return max(interval, min(MAX_SKIP_SECONDS, elapsed, soonest - interval))
 
 
 async def result_in_hand(

@@ -9,14 +9,14 @@ from sqlalchemy import Table, bindparam, case, literal, update
 
 from reelforge.domain.errors import ReelForgeError
 from reelforge.engine import repo
-from reelforge.engine.collect import Advance
+from reelforge.engine.collect import Advance, RunEnd
 from reelforge.engine.events import EventBus
 from reelforge.engine.ports import RunBilling
 from reelforge.engine.states import TERMINAL, RunStatus, StepStatus
 from reelforge.storage.db import Database
 from reelforge.storage.prepared import Prepared
 from reelforge.storage.run_tables import RunRow, StepRow
-from reelforge.storage.sql import Tx
+from reelforge.storage.sql import Tx, detached
 from reelforge.storage.tables import utcnow
 
 RUNS = cast(Table, RunRow.__table__)
@@ -38,7 +38,7 @@ _SETTLE = Prepared(
         finished_at=bindparam("_finished", type_=RUNS.c.finished_at.type),
         error=bindparam("_error", type_=RUNS.c.error.type),
     )
-    .returning(RUNS.c.owner_id, RUNS.c.callback_url, RUNS.c.status, RUNS.c.hold_micros)
+    .returning(*RUNS.columns)
 )
 
 
@@ -77,7 +77,7 @@ class RunFinisher:
             await self._skip_descendants(tx, step.run_id, step.node_id)
             finished = await self._settle_run(tx, step.run_id)
         self.events.notify(step.run_id)
-        return Advance(run_finished=finished)
+        return Advance.settled(finished)
 
     async def skip(self, step: StepRow, reason: str) -> Any:
         async with self.db.write() as tx:
@@ -102,7 +102,7 @@ class RunFinisher:
             await self._skip_descendants(tx, step.run_id, step.node_id)
             finished = await self._settle_run(tx, step.run_id)
         self.events.notify(step.run_id)
-        return Advance(run_finished=finished)
+        return Advance.settled(finished)
 
     async def cancel_step(self, step: StepRow, *, provider_canceled: bool = False) -> Any:
         async with self.db.write() as tx:
@@ -127,7 +127,7 @@ class RunFinisher:
                 await self._skip_descendants(tx, step.run_id, step.node_id)
             finished = await self._settle_run(tx, step.run_id)
         self.events.notify(step.run_id)
-        return Advance(run_finished=finished)
+        return Advance.settled(finished)
 
     async def after_step(self, step: StepRow) -> Any:
         """A step succeeded: wake its children, or settle the run when it was the last."""
@@ -148,7 +148,7 @@ class RunFinisher:
         finished = None
         if all(StepStatus(s.status).terminal for s in steps):
             finished = await self._settle_run(tx, step.run_id, steps)
-        return Advance(wake=children, run_finished=finished)
+        return Advance.settled(finished, children)
 
     async def _skip_descendants(self, tx: Tx, run_id: str, node_id: str) -> None:
         steps = await repo.run_steps(tx, run_id)
@@ -186,8 +186,9 @@ class RunFinisher:
 
     async def _settle_run(
         self, tx: Tx, run_id: str, steps: list[StepRow] | None = None
-    ) -> str | None:
-        """If every step is terminal, set the run's status, cost, and release the hold."""
+    ) -> RunEnd | None:
+        """If every step is terminal, set the run's status, cost, and release the hold;
+        returns the run as it ended."""
         steps = steps if steps is not None else await repo.run_steps(tx, run_id)
         if not all(StepStatus(s.status) in TERMINAL for s in steps):
             return None
@@ -214,11 +215,12 @@ class RunFinisher:
         )
         if settled is None:
             return None
-        owner_id, callback_url = settled["owner_id"], settled["callback_url"]
-        final = RunStatus(settled["status"])
+        run = detached(RunRow, settled)
+        owner_id, callback_url = run.owner_id, run.callback_url
+        final = RunStatus(run.status)
         released = (
             await self.billing.release(await tx.session(), owner_id=owner_id, run_id=run_id)
-            if settled["hold_micros"]
+            if run.hold_micros
             else 0
         )
         await self.events.emit(
@@ -229,4 +231,4 @@ class RunFinisher:
         )
         if callback_url:
             self.webhooks_due.add(run_id)
-        return run_id
+        return RunEnd(run, steps)

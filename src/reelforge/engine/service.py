@@ -6,7 +6,7 @@ import asyncio
 import hashlib
 import uuid
 from collections.abc import Callable, Coroutine
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from sqlalchemy import bindparam, literal, select, update
@@ -16,8 +16,9 @@ from reelforge.domain.errors import ErrorCode, ReelForgeError
 from reelforge.domain.ids import new_id
 from reelforge.domain.modes import MediaKind
 from reelforge.engine import repo
-from reelforge.engine.advance import Engine
+from reelforge.engine.advance import Engine, Fresh
 from reelforge.engine.intake import NewRun, RunIntake
+from reelforge.engine.launch import Launch, Wait
 from reelforge.engine.pipeline import Pipeline
 from reelforge.engine.plan import ArtifactFacts, Plan, PlannedStep, plan_pipeline
 from reelforge.engine.routing import RouteState
@@ -48,6 +49,8 @@ class CreatedRun:
     existing: bool = False  # an idempotent replay returned an earlier run
     # What was stored (run row, step rows), so the answer needs no read back.
     rows: tuple[dict[str, Any], list[dict[str, Any]]] | None = None
+    # Steps whose lease was stored with the run: submit them now (permits held).
+    launches: dict[str, Launch] = field(default_factory=dict)
 
     def view(self) -> dict[str, Any] | None:
         if self.rows is None:
@@ -55,15 +58,19 @@ class CreatedRun:
         run, steps = self.rows
         return run_view(repo.run_from(run), [repo.step_from(s) for s in steps])
 
-    def fresh(self) -> dict[str, tuple[StepRow, RunRow]]:
+    def fresh(self) -> dict[str, Fresh]:
         """The steps that can start now, with their run, as stored (for the first advance
-        in this process, which then reads nothing back)."""
+        in this process, which then reads nothing back), and their launch if leased."""
         if self.rows is None:
             return {}
         run_values, steps = self.rows
         run = repo.run_from(run_values)
         ready = set(self.ready)
-        return {s["id"]: (repo.step_from(s), run) for s in steps if s["id"] in ready}
+        return {
+            s["id"]: Fresh(repo.step_from(s), run, self.launches.get(s["id"]))
+            for s in steps
+            if s["id"] in ready
+        }
 
 
 def step_idempotency_key(run_id: str, node_id: str) -> str:
@@ -113,11 +120,14 @@ class RunService:
         preset: str | None = None,
         idempotency_key: str | None = None,
         callback_url: str | None = None,
+        launch: bool = False,
     ) -> CreatedRun:
         """Validate, quote, hold and store a run in one transaction; nothing runs yet.
 
         Refused with INSUFFICIENT_FUNDS (before any provider is called) when the balance
-        cannot cover the quote.
+        cannot cover the quote. ``launch``: the caller starts the run at once in this
+        process (``Prefer: wait``), so the steps that can start take their lease in this
+        same transaction (engine.launch) and are submitted without another commit.
         """
         if idempotency_key:
             existing = await self._by_idempotency(owner_id, idempotency_key)
@@ -156,6 +166,8 @@ class RunService:
                 "polls": 0,
                 "sandbox": False,
                 "outputs": [],
+                "route": None,
+                "next_at": None,
                 "created_at": now,
             }
             for index, s in enumerate(plan.steps)
@@ -193,18 +205,51 @@ class RunService:
                 "routing": {node: {"chosen": d["chosen"]} for node, d in plan.routing.items()},
             },
         }
+        events = [created_event]
+        launches = await self._launch(run_row, steps, events) if launch else {}
         try:
             await self.intake.store(
-                NewRun(owner_id, run_row, steps, [created_event], hold_micros=hold_micros)
+                NewRun(owner_id, run_row, steps, events, hold_micros=hold_micros)
             )
-        except IntegrityError:
-            if idempotency_key:
+        except BaseException as exc:
+            for launched in launches.values():
+                launched.permit.release()  # nothing was stored: nothing will be submitted
+            if isinstance(exc, IntegrityError) and idempotency_key:
                 existing = await self._by_idempotency(owner_id, idempotency_key)
                 if existing is not None:
                     return CreatedRun(existing, [], existing=True)
             raise
         ready = [step_ids[s.node_id] for s in plan.steps if not s.depends_on]
-        return CreatedRun(run_id, ready, rows=(run_row, steps))
+        return CreatedRun(run_id, ready, rows=(run_row, steps), launches=launches)
+
+    async def _launch(
+        self, run_row: dict[str, Any], steps: list[dict[str, Any]], events: list[dict[str, Any]]
+    ) -> dict[str, Launch]:
+        """Lease the steps that can start now inside the run's own transaction: their rows
+        and events are changed here as their own lease would change them."""
+        launches: dict[str, Launch] = {}
+        run = repo.run_from(run_row)
+        for index, row in enumerate(steps):
+            prepared = await self.engine.launch_new(repo.step_from(row), run)
+            if prepared is None:
+                continue
+            told: list[tuple[str, dict[str, Any]]]
+            if isinstance(prepared, Wait):  # stays held until then, its route saved
+                steps[index] = {**row, "route": prepared.route.dump(), "next_at": prepared.next_at}
+                told = [("step.fallback", {"node": row["node_id"], **s}) for s in prepared.skipped]
+            else:
+                steps[index] = prepared.leased_row(row)
+                prepared.step = repo.step_from(steps[index])
+                launches[row["id"]] = prepared
+                run_row["status"] = RunStatus.RUNNING.value
+                told = prepared.events()
+            now = events[0]["created_at"]
+            events += [
+                {"run_id": row["run_id"], "step_id": row["id"], "type": kind, "data": data}
+                | {"created_at": now}
+                for kind, data in told
+            ]
+        return launches
 
     async def _sandboxed_providers(self, owner_id: str, plan: Plan) -> set[str]:
         """Providers served by the sandbox. A step none of whose options is connected is
@@ -279,9 +324,9 @@ class RunService:
         async with self.db.write() as tx:
             remaining = await repo.run_steps(tx, run_id)
             finished = await self.engine.finisher._settle_run(tx, run_id, remaining)
-        self.engine.events.notify(run_id, final=finished is not None)
+        self.engine.events.notify(run_id, final=finished is not None, ended=finished)
         if finished and self.on_finished is not None:
-            task = asyncio.create_task(self.on_finished(finished))
+            task = asyncio.create_task(self.on_finished(run_id))
             self._background.add(task)
             task.add_done_callback(self._background.discard)
         return [s.id for s in remaining if s.status == StepStatus.COLLECTING.value]

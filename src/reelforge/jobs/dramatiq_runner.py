@@ -42,6 +42,7 @@ from sqlalchemy.exc import InterfaceError, OperationalError
 from reelforge.domain.errors import ErrorCode, ReelForgeError
 from reelforge.engine import repo
 from reelforge.engine.advance import Advance, Engine
+from reelforge.engine.collect import RunEnd
 from reelforge.engine.service import CreatedRun
 from reelforge.engine.states import RunStatus, StepStatus
 from reelforge.jobs.dramatiq_broker import (
@@ -87,6 +88,8 @@ def schedule_url_for(broker_url: str, explicit: str | None) -> str | None:
 
 
 class DramatiqRunner:
+    launches = False  # workers in other processes submit, reading the rows
+
     def __init__(
         self,
         engine: Engine,
@@ -193,7 +196,7 @@ class DramatiqRunner:
     async def enqueue_created(self, created: CreatedRun) -> None:
         await self.enqueue(created.ready)  # workers are other processes: they read the rows
 
-    async def wait_run(self, run_id: str, timeout: float, *, new: bool = False) -> bool:
+    async def wait_run(self, run_id: str, timeout: float, *, new: bool = False) -> RunEnd | bool:
         """Workers are other processes: watch the run's row (quickly at first)."""
         deadline = time.monotonic() + timeout
         pause = 0.02

@@ -19,6 +19,7 @@ from collections.abc import Iterable
 from reelforge.domain.errors import ErrorCode, ReelForgeError
 from reelforge.engine import repo
 from reelforge.engine.advance import Advance, Engine
+from reelforge.engine.collect import RunEnd
 from reelforge.engine.service import CreatedRun
 from reelforge.engine.states import RunStatus
 from reelforge.jobs.pacing import Foreground, Gate, Pacer
@@ -30,6 +31,8 @@ IN_FLIGHT, NEW = 0, 1  # scheduling lanes, served in this order
 
 
 class EmbeddedRunner:
+    launches = True  # its workers submit in this process
+
     def __init__(
         self,
         engine: Engine,
@@ -92,18 +95,18 @@ class EmbeddedRunner:
         for step_id in created.ready:
             self._schedule(step_id, now)
 
-    async def wait_run(self, run_id: str, timeout: float, *, new: bool = False) -> bool:
+    async def wait_run(self, run_id: str, timeout: float, *, new: bool = False) -> RunEnd | bool:
         deadline = time.monotonic() + timeout
         while True:
             if new:
-                # Woken when a worker here finishes the run (then there is nothing to read);
-                # the status is read at least every second for runs finished elsewhere (a
-                # cancel, another process).
+                # Woken when a worker here finishes the run (then there is nothing to read:
+                # the notice carries the run as it ended); the status is read at least
+                # every second for runs finished elsewhere (a cancel, another process).
                 remaining = deadline - time.monotonic()
-                if remaining > 0 and await self.engine.events.wait(
-                    run_id, min(remaining, 1.0), final_only=True
-                ):
-                    return True
+                if remaining > 0:
+                    ended = await self.engine.events.wait_for_end(run_id, min(remaining, 1.0))
+                    if ended:
+                        return ended if isinstance(ended, RunEnd) else True
             new = True
             async with self.engine.db.read() as sql:
                 status = await repo.run_status(sql, run_id)
@@ -216,7 +219,7 @@ class EmbeddedRunner:
             for child in result.wake:
                 self._schedule(child, time.time())
             if result.run_finished:
-                self.engine.events.notify(result.run_finished, final=True)
+                self.engine.events.notify(result.run_finished, final=True, ended=result.ended)
             if result.run_finished and callable(self.on_run_finished):
                 try:
                     await self.on_run_finished(result.run_finished)

@@ -6,10 +6,15 @@ from __future__ import annotations
 from collections.abc import Iterable
 from typing import Protocol
 
+from reelforge.engine.collect import RunEnd
 from reelforge.engine.service import CreatedRun
 
 
 class Runner(Protocol):
+    # Whether this process submits the steps it stores itself (so their lease can be
+    # stored with their run: RunService.create_run(launch=True)).
+    launches: bool
+
     async def start(self) -> None:
         """Begin work; rescan unfinished steps so a restart loses nothing."""
 
@@ -21,6 +26,7 @@ class Runner(Protocol):
     async def enqueue_created(self, created: CreatedRun) -> None:
         """Start a run this process just stored: its steps that can start now."""
 
-    async def wait_run(self, run_id: str, timeout: float, *, new: bool = False) -> bool:
-        """Wait until the run is terminal (True) or ``timeout`` passes (False). ``new``: the
-        caller has just enqueued the run, so it cannot have ended yet."""
+    async def wait_run(self, run_id: str, timeout: float, *, new: bool = False) -> RunEnd | bool:
+        """Wait until the run is terminal (True, or the run as it ended when this process
+        ended it) or ``timeout`` passes (False). ``new``: the caller has just enqueued the
+        run, so it cannot have ended yet."""

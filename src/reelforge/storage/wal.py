@@ -15,6 +15,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import sqlite3
+from concurrent.futures import ThreadPoolExecutor
 
 from reelforge.logs import get_logger
 
@@ -43,19 +44,26 @@ class Checkpointer:
             self._task = None
 
     async def _run(self) -> None:
-        conn = await asyncio.to_thread(_connect, self.path)
+        # One thread of its own: a checkpoint and the connection's close never overlap (a
+        # stop while a checkpoint is under way closes the connection after it).
+        thread = ThreadPoolExecutor(max_workers=1, thread_name_prefix="wal-checkpoint")
+        loop = asyncio.get_running_loop()
+        try:
+            conn = await loop.run_in_executor(thread, _connect, self.path)
+        except BaseException:
+            thread.shutdown(wait=False)
+            raise
         try:
             while True:
                 await asyncio.sleep(self.every)
                 try:
-                    # Shielded: a stop waits for a checkpoint under way (the connection is
-                    # closed after it, not under it).
-                    await asyncio.shield(asyncio.to_thread(_checkpoint, conn))
+                    await loop.run_in_executor(thread, _checkpoint, conn)
                     self.checkpoints += 1
                 except sqlite3.Error as exc:
                     log.warning("wal_checkpoint_failed", error=str(exc))
         finally:
-            conn.close()
+            thread.submit(conn.close)
+            thread.shutdown(wait=False)
 
 
 def _connect(path: str) -> sqlite3.Connection:

@@ -9,11 +9,13 @@ from fastapi import APIRouter, Header, Response
 from pydantic import Field
 
 from reelforge.api.deps import ContainerDep, CurrentPrincipal
-from reelforge.api.routes.runs import created_view, start_run, view
+from reelforge.api.routes.runs import created_view, present_run, start_run, view
 from reelforge.api.schemas import RequestModel
 from reelforge.domain.errors import ErrorCode, ReelForgeError
 from reelforge.domain.modes import Mode
+from reelforge.engine.collect import RunEnd
 from reelforge.engine.pipeline import Capability, Fallback, Node, NodeInput, Pipeline
+from reelforge.engine.service import run_view
 
 router = APIRouter(prefix="/v1/generations", tags=["generations"])
 
@@ -85,17 +87,21 @@ async def create_generation(
         ],
         allow_cache=body.allow_cache,
     )
+    wait = prefer_wait(prefer)
     created = await start_run(
         container,
         principal.user_id,
         pipeline,
         idempotency_key=idempotency_key,
         callback_url=body.callback_url,
+        at_once=bool(wait),
     )
-    wait = prefer_wait(prefer)
-    if wait and await container.runner.wait_run(created.run_id, wait, new=not created.existing):
+    ended = wait and await container.runner.wait_run(created.run_id, wait, new=not created.existing)
+    if ended:
         response.status_code = 200
         response.headers["Preference-Applied"] = f"wait={wait:g}"
+        if isinstance(ended, RunEnd) and ended.run.owner_id == principal.user_id:
+            return present_run(run_view(ended.run, ended.steps))  # as it ended: no read
         return await view(container, created.run_id, principal.user_id)
     if wait:
         return await view(container, created.run_id, principal.user_id)  # how far it got

@@ -81,13 +81,17 @@ async def start_run(
     preset: str | None = None,
     idempotency_key: str | None = None,
     callback_url: str | None = None,
+    at_once: bool = False,
 ) -> CreatedRun:
+    """``at_once``: the caller waits for the run (``Prefer: wait``), so where this process
+    submits its own steps, they are leased with the run and submitted right away."""
     created = await container.runs.create_run(
         owner_id,
         pipeline,
         preset=preset,
         idempotency_key=idempotency_key,
         callback_url=callback_url,
+        launch=at_once and container.runner.launches,
     )
     if created.ready:
         await container.runner.enqueue_created(created)
