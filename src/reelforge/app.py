@@ -242,6 +242,7 @@ def build_engine(container: Container, *, worker: bool = False) -> None:
         container.runner = EmbeddedRunner(
             engine,
             concurrency=settings.runner_concurrency,
+            start_rate=settings.runner_start_rate,
             on_run_finished=on_run_finished,
             # Beside the API, steps give way to requests under a burst.
             foreground=None if worker else container.foreground,

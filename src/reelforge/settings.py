@@ -49,6 +49,14 @@ class Settings(BaseSettings):
         description="Embedded runner: steps advanced at once per process (polls, submissions, "
         "downloads). Waiting tasks cost nothing; this bounds the work done at once.",
     )
+    runner_start_rate: float | None = Field(
+        default=150.0,
+        gt=0,
+        description="Embedded runner: new steps started per second per process, at most "
+        "(bursts of a quarter of it). Steps started together finish together; started faster "
+        "than the process can finish them, they would be recorded late. Polls are never held "
+        "back. Unset (null) for no bound.",
+    )
     broker_url: str = Field(
         default="redis://127.0.0.1:6379/0",
         description="Dramatiq broker: redis://host:port/db or amqp://user:pass@host:port/vhost.",

@@ -59,6 +59,7 @@ class Watch:
     polls: int = 0  # polls made since the last write
     first: tuple[float, float] | None = None  # (time, progress) of the first progress seen
     seen: float | None = None  # the progress of the last poll
+    task: ProviderTask | None = None  # the step's task, parsed once
     step: float | None = None  # the smallest rise of progress seen between two polls
 
 
@@ -98,7 +99,11 @@ class Polling:
         watch = self._watches.get(step.id)
         if resolved is None and watch is None and step.next_at and step.next_at > now + 0.001:
             return Advance(next_at=step.next_at)
-        task = ProviderTask.model_validate(step.task)
+        task = (
+            watch.task
+            if watch is not None and watch.task is not None
+            else ProviderTask.model_validate(step.task)
+        )
         if resolved is None:
             resolved = (
                 watch.resolved
@@ -156,7 +161,7 @@ class Polling:
                     log.warning("cancel_after_timeout_failed", step_id=step.id)
             route.rounds += 1
             return await self._after_failure(step, route, options, timeout, StepStatus.SUBMITTED)
-        next_at = await self._note_progress(step, resolved, update, now, interval)
+        next_at = await self._note_progress(step, resolved, update, now, interval, task=task)
         return Advance(next_at=next_at)
 
     async def _note_progress(
@@ -166,6 +171,8 @@ class Polling:
         update: TaskUpdate,
         now: float,
         interval: float,
+        *,
+        task: ProviderTask | None = None,
     ) -> float:
         """Remember the poll, queue its news (if any) for writing; returns the next poll's
         time: the provider's suggestion, else one interval, or, when reported progress
@@ -174,7 +181,7 @@ class Polling:
         if watch is None:
             if len(self._watches) >= MAX_WATCHES:
                 self._watches.clear()
-            watch = Watch(step, resolved, step.progress, None, written_at=now)
+            watch = Watch(step, resolved, step.progress, None, written_at=now, task=task)
             self._watches[step.id] = watch
         watch.row, watch.polls = step, watch.polls + 1
         if update.progress is not None:
@@ -291,8 +298,8 @@ class Polling:
 
 def _until_near_the_end(watch: Watch, progress: float | None, now: float, interval: float) -> float:
     """Seconds to the next poll. Progress reported at a steady rate tells when the task
-    should end: skip to one interval before the soonest end the reports allow, then poll
-    every interval again, so the end is seen within one interval as usual.
+    should end: skip to the soonest end the reports allow, then poll every interval again,
+    so the end is seen within one interval as usual.
 
     Reported progress is coarse (whole percents, "step 3/28"): a figure may be up to one
     rise short of the truth. So the rate is taken as the fastest the reports allow (the
@@ -307,7 +314,7 @@ def _until_near_the_end(watch: Watch, progress: float | None, now: float, interv
         return interval
     fastest = (progress + watch.step - first) / elapsed
     soonest = (1.0 - progress - watch.step) / fastest
-    return max(interval, min(MAX_SKIP_SECONDS, elapsed, soonest - interval))
+    return max(interval, min(MAX_SKIP_SECONDS, elapsed, soonest))
 
 
 async def result_in_hand(

@@ -71,7 +71,7 @@ _RUN_STEPS = Prepared(
     select(STEPS).where(STEPS.c.run_id == bindparam("_run")).order_by(STEPS.c.position)
 )
 _UNFINISHED = Prepared(
-    select(STEPS.c.id, STEPS.c.next_at)
+    select(STEPS.c.id, STEPS.c.next_at, STEPS.c.status)
     .where(STEPS.c.status.not_in([literal(s.value) for s in TERMINAL]))
     .order_by(STEPS.c.next_at)
     .limit(bindparam("_limit"))
@@ -121,9 +121,12 @@ async def run_steps(sql: Reader, run_id: str) -> list[StepRow]:
     return [detached(StepRow, r) for r in await sql.fetch(_RUN_STEPS, {"_run": run_id})]
 
 
-async def unfinished_step_ids(sql: Reader, limit: int = 100_000) -> list[tuple[str, float | None]]:
-    """Every step that is not terminal (for a runner's rescan on start)."""
-    return [(r["id"], r["next_at"]) for r in await sql.fetch(_UNFINISHED, {"_limit": limit})]
+async def unfinished_step_ids(
+    sql: Reader, limit: int = 100_000
+) -> list[tuple[str, float | None, str]]:
+    """Every step that is not terminal, with its time and status (for a runner's rescan)."""
+    rows = await sql.fetch(_UNFINISHED, {"_limit": limit})
+    return [(r["id"], r["next_at"], r["status"]) for r in rows]
 
 
 async def find_cached(sql: Reader, owner_id: str, cache_key: str) -> StepRow | None:

@@ -305,7 +305,9 @@ class DramatiqRunner:
         async with self.engine.db.read() as sql:
             pending = await repo.unfinished_step_ids(sql)
         now = time.time()
-        items = [(step_id, next_at if next_at is not None else now) for step_id, next_at in pending]
+        items = [
+            (step_id, next_at if next_at is not None else now) for step_id, next_at, _ in pending
+        ]
         if items:
             await asyncio.to_thread(self._schedule, items, None)
             log.info("runner_rescan", steps=len(items))

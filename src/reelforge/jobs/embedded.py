@@ -21,8 +21,8 @@ from reelforge.engine import repo
 from reelforge.engine.advance import Advance, Engine
 from reelforge.engine.collect import RunEnd
 from reelforge.engine.service import CreatedRun
-from reelforge.engine.states import RunStatus
-from reelforge.jobs.pacing import Foreground, Gate, Pacer
+from reelforge.engine.states import RunStatus, StepStatus
+from reelforge.jobs.pacing import Foreground, Gate, Pacer, StartBudget
 from reelforge.logs import get_logger
 
 log = get_logger("reelforge.runner")
@@ -38,12 +38,15 @@ class EmbeddedRunner:
         engine: Engine,
         *,
         concurrency: int = 64,
+        start_rate: float | None = None,
         sweep_seconds: float = 5.0,
         on_run_finished: object = None,
         foreground: Foreground | None = None,
     ) -> None:
         self.engine = engine
         self.concurrency = concurrency
+        # New steps start at a bounded rate (jobs.pacing.StartBudget); polls never wait.
+        self.starts = StartBudget(start_rate)
         # Beside the API (serve), advances give way to requests (jobs.pacing).
         self.gate = Gate(concurrency)
         self.pacer = Pacer(self.gate, concurrency, foreground) if foreground else None
@@ -141,10 +144,19 @@ class EmbeddedRunner:
                 return
 
     def _due_now(self, now: float) -> bool:
-        return any(heap and heap[0][0] <= now for heap in self._heaps)
+        return any(
+            heap and self._due_at(lane, heap, now) <= now for lane, heap in enumerate(self._heaps)
+        )
+
+    def _due_at(self, lane: int, heap: list[tuple[float, int, str]], now: float) -> float:
+        """When the first step of a lane may go: its time, and for new steps, a start."""
+        when = heap[0][0]
+        return max(when, self.starts.ready_at(now)) if lane == NEW and when <= now else when
 
     def _pop_due(self, now: float) -> str | None:
         for lane, heap in enumerate(self._heaps):
+            if lane == NEW and not self.starts.available(now):
+                continue
             while heap:
                 when, _, step_id = heap[0]
                 if self._due.get(step_id) != (when, lane):
@@ -157,6 +169,8 @@ class EmbeddedRunner:
                 if step_id in self._running:
                     self._again.add(step_id)
                     continue
+                if lane == NEW:
+                    self.starts.take(now)
                 return step_id
         return None
 
@@ -182,7 +196,10 @@ class EmbeddedRunner:
         while not self._stopping:
             self._clock_wake.clear()
             now = time.time()
-            earliest = min((heap[0][0] for heap in self._heaps if heap), default=math.inf)
+            earliest = min(
+                (self._due_at(lane, heap, now) for lane, heap in enumerate(self._heaps) if heap),
+                default=math.inf,
+            )
             timeout: float | None = None
             if earliest <= now:
                 # Due already: an idle worker takes it (busy ones take it as they finish);
@@ -251,10 +268,12 @@ class EmbeddedRunner:
         async with self.engine.db.read() as sql:
             pending = await repo.unfinished_step_ids(sql)
         now = time.time()
-        for step_id, next_at in pending:
+        for step_id, next_at, status in pending:
             if step_id in self._due or step_id in self._running:
                 continue  # known here: its time in memory is newer than the row's next_at
-            self._schedule(step_id, next_at if next_at is not None else now)
+            # Only held steps are new work (paced starts); the rest are already under way.
+            lane = NEW if status == StepStatus.HELD.value else IN_FLIGHT
+            self._schedule(step_id, next_at if next_at is not None else now, lane)
         if pending:
             log.info("runner_rescan", steps=len(pending))
 

@@ -1,4 +1,4 @@
-"""Pacing the embedded runner beside the API in one process.
+"""Pacing the embedded runner: beside the API in one process, and in how fast it starts.
 
 ``reelforge serve`` answers requests and advances steps on one event loop. Advancing a step
 costs more CPU than accepting one, so under a burst of requests the runner would take most
@@ -7,6 +7,13 @@ requests are arriving and the process is using its CPU to the full, the number o
 allowed at once shrinks (multiplicatively); when the CPU has room or no request came in,
 it grows back (and with no requests at all, at once). Steps waiting on providers cost no
 CPU, so I/O-bound work is never held back by it. ``reelforge worker`` (no API) is unpaced.
+
+``StartBudget`` paces starts: tasks that start together end together (a batch of video
+tasks started within a second finishes within a second, minutes later), and finishing
+one (its last poll, the result, the download, the commit) costs a few milliseconds of CPU.
+Started faster than the process can finish them, a backlog of thousands would be recorded
+seconds late. So new steps start at a bounded rate (``runner_start_rate``); polls of steps
+already at a provider are never held back by it.
 """
 
 from __future__ import annotations
@@ -19,6 +26,40 @@ TICK_SECONDS = 0.05
 BUSY = 0.85  # share of one CPU this process used in a tick: above it, the loop is full
 ROOMY = 0.6
 DECREASE = 0.7
+
+
+class StartBudget:
+    """At most ``rate`` starts a second, with bursts of up to ``burst`` (a token bucket);
+    ``rate`` None: unbounded."""
+
+    def __init__(self, rate: float | None, *, burst: float | None = None) -> None:
+        self.rate = rate
+        self.burst = max(1.0, burst if burst is not None else (rate or 0) / 4)
+        self._tokens = self.burst
+        self._at: float | None = None
+
+    def _refill(self, now: float) -> None:
+        if self.rate is None:
+            return
+        if self._at is not None and now > self._at:
+            self._tokens = min(self.burst, self._tokens + (now - self._at) * self.rate)
+        self._at = now if self._at is None else max(self._at, now)
+
+    def available(self, now: float) -> bool:
+        self._refill(now)
+        return self.rate is None or self._tokens >= 1.0 - 1e-9  # (float refills)
+
+    def take(self, now: float) -> None:
+        self._refill(now)
+        if self.rate is not None:
+            self._tokens -= 1.0
+
+    def ready_at(self, now: float) -> float:
+        """When the next start is allowed (``now`` if it is)."""
+        if self.available(now):
+            return now
+        assert self.rate is not None
+        return now + (1.0 - self._tokens) / self.rate
 
 
 class Foreground:

@@ -8,6 +8,9 @@ and translate every failure into a ``ReelForgeError`` once, at the boundary.
 
 from __future__ import annotations
 
+import functools
+import hashlib
+import json
 from abc import ABC, abstractmethod
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -144,6 +147,15 @@ class Credential:
 
     def __repr__(self) -> str:  # never print the values
         return f"Credential(provider={self.provider!r}, source={self.source!r}, fields={sorted(self.values)})"
+
+    @functools.cached_property
+    def key(self) -> str:
+        """``provider:source[:fingerprint]``: names the credential (for limits and health)
+        without revealing it; computed once per credential (every provider call asks)."""
+        if self.source in ("sandbox", "none") or not self.values:
+            return f"{self.provider}:{self.source}"
+        blob = json.dumps(dict(sorted(self.values.items()))).encode()
+        return f"{self.provider}:{self.source}:{hashlib.sha256(blob).hexdigest()[:12]}"
 
 
 @dataclass(frozen=True)

@@ -17,8 +17,6 @@ each process's own, published through the table.
 
 from __future__ import annotations
 
-import hashlib
-import json
 import statistics
 import time
 from collections import deque
@@ -53,10 +51,7 @@ WINDOW_SECONDS = 300.0  # "recent" for error rates and latency
 
 def credential_key(credential: Credential) -> str:
     """``provider:source[:fingerprint]``: per credential, without revealing it."""
-    if credential.source in ("sandbox", "none") or not credential.values:
-        return f"{credential.provider}:{credential.source}"
-    blob = json.dumps(dict(sorted(credential.values.items()))).encode()
-    return f"{credential.provider}:{credential.source}:{hashlib.sha256(blob).hexdigest()[:12]}"
+    return credential.key
 
 
 @dataclass

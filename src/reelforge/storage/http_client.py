@@ -5,8 +5,11 @@ transports; emulators are mounted as in-process transports in sandbox mode). Und
 the sockets and the HTTP/1.1 parsing are aiohttp's (``httpx-aiohttp``, by an httpx
 maintainer): measured on a keep-alive loopback connection, a small POST costs 0.40 ms of
 CPU instead of 0.79 ms and a streamed GET 0.33 ms instead of 0.56 ms, which is what a
-worker with thousands of tasks in flight spends its time on. Cookies are never kept:
-one client serves every user's credentials.
+worker with thousands of tasks in flight spends its time on.
+
+Cookies are never kept (one client serves every user's credentials), by either layer:
+httpx's jar is replaced by one that takes nothing, which also saves the stdlib cookie
+machinery it runs on every response (9% of a worker's CPU in a profile).
 """
 
 from __future__ import annotations
@@ -14,6 +17,27 @@ from __future__ import annotations
 import aiohttp
 import httpx
 from httpx_aiohttp import AiohttpTransport
+
+
+class _NoCookies(httpx.Cookies):
+    def extract_cookies(self, response: httpx.Response) -> None:
+        return None
+
+    def set_cookie_header(self, request: httpx.Request) -> None:
+        return None
+
+
+class _OutgoingClient(httpx.AsyncClient):
+    @property
+    def cookies(self) -> httpx.Cookies:
+        return _NO_COOKIES
+
+    @cookies.setter
+    def cookies(self, _value: object) -> None:
+        return None  # nothing is ever kept
+
+
+_NO_COOKIES = _NoCookies()
 
 
 def outgoing_client(
@@ -31,7 +55,7 @@ def outgoing_client(
         connector = aiohttp.TCPConnector(limit=max_connections, keepalive_timeout=keepalive_seconds)
         return aiohttp.ClientSession(connector=connector, cookie_jar=aiohttp.DummyCookieJar())
 
-    return httpx.AsyncClient(
+    return _OutgoingClient(
         transport=AiohttpTransport(client=session),
         timeout=timeout,
         follow_redirects=follow_redirects,
