@@ -90,3 +90,28 @@ async def test_due_work_waits_for_a_busy_worker_and_is_not_lost() -> None:
     await asyncio.sleep(0.5)
     assert [s for s, _ in engine.advanced] == ["first", "second", "third"]
     await runner.stop()
+
+
+async def test_a_new_step_held_back_by_the_start_rate_starts_when_a_start_is_allowed() -> None:
+    """The clock's alarm is set for a step due much later; a burst of new steps past the
+    start budget must not wait for that alarm, only for the budget."""
+    engine = FakeEngine()
+    runner = EmbeddedRunner(engine, concurrency=4, start_rate=20.0)  # type: ignore[arg-type]
+    runner.starts.burst = runner.starts._tokens = 1.0  # one at once, then one per 50 ms
+    runner._tasks = [asyncio.create_task(runner._worker(i)) for i in range(4)]
+    runner._tasks.append(asyncio.create_task(runner._clock()))
+    try:
+        await asyncio.sleep(0.05)
+        await runner.enqueue(["much-later"], at=time.time() + 60)  # the clock's alarm
+        await asyncio.sleep(0.05)
+        t0 = time.time()
+        await runner.enqueue(["a", "b", "c"])
+        for _ in range(100):
+            if len(engine.advanced) == 3:
+                break
+            await asyncio.sleep(0.01)
+        started = {step: at - t0 for step, at in engine.advanced}
+        assert set(started) == {"a", "b", "c"}, started
+        assert started["c"] < 0.5  # ~0.1 s by the budget, not the 60 s alarm
+    finally:
+        await runner.stop()

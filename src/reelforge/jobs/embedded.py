@@ -178,7 +178,7 @@ class EmbeddedRunner:
         while True:
             now = time.time()
             step_id = self._pop_due(now)
-            if self._clock_at == math.inf:
+            if self._clock_at == math.inf or self._held_back_before_alarm(now):
                 self._clock_wake.set()  # the clock sets its alarm for what is left
             if step_id is not None:
                 if self._idle and self._due_now(now):
@@ -190,6 +190,12 @@ class EmbeddedRunner:
                 await waiting
             finally:
                 waiting.cancel()  # no-op once woken; a cancelled worker is skipped
+
+    def _held_back_before_alarm(self, now: float) -> bool:
+        """New work is due but waits for the start budget, which allows it before the
+        clock's alarm (set for later work): the alarm must be brought forward."""
+        heap = self._heaps[NEW]
+        return bool(heap) and heap[0][0] <= now and self.starts.ready_at(now) < self._clock_at
 
     async def _clock(self) -> None:
         """Wake a worker when the earliest scheduled step falls due."""
