@@ -9,8 +9,12 @@ from typing import Any
 
 import pytest
 
+from reelforge.container import Container
 from reelforge.domain.errors import ErrorCode, ReelForgeError
+from reelforge.engine import repo
+from reelforge.engine.pipeline import Node, Pipeline
 from reelforge.providers.limits import LimitBoard, RateLimits
+from reelforge.storage import identity
 from tests.integration.routing_world import FAL_MODEL, World
 
 WAIT = {"Prefer": "wait=30"}
@@ -96,3 +100,39 @@ async def test_a_launch_over_the_providers_limit_waits_held(
     for run in (first, second):
         assert (await world.events(run["id"]))[-1] == "run.succeeded"
         assert run["steps"][0]["attempts"] == 1
+
+
+async def test_a_launch_not_submitted_when_the_runner_stops_goes_back_to_held(
+    container: Container,
+) -> None:
+    """Stored leased, never submitted (the runner stopped first): the step goes back to
+    held as it was (permit released, attempts as before, an event saying why), and the
+    next runner starts it as usual."""
+    async with container.db.session() as s:
+        owner = await identity.find_owner(s)
+    assert owner is not None
+    doc = Pipeline(nodes=[Node(id="img", model=FAL_MODEL, prompt="a quiet harbour")])
+    created = await container.runs.create_run(owner.id, doc, launch=True)
+    (step_id,) = created.ready
+    assert step_id in created.launches
+    key = created.launches[step_id].key
+    await container.runner.enqueue_created(created)  # handed over; no worker is running
+    assert container.engine.limits.snapshot(key)["in_flight"] == 1
+    async with container.db.read() as sql:
+        leased = await repo.get_step(sql, step_id)
+    assert leased is not None and (leased.status, leased.attempts) == ("submitting", 1)
+
+    await container.runner.stop()
+    async with container.db.read() as sql:
+        back = await repo.get_step(sql, step_id)
+        events = [e.type for e in await container.engine.events.since(sql, created.run_id, 0)]
+    assert back is not None and (back.status, back.attempts) == ("held", 0)
+    assert back.version == leased.version + 1
+    assert events == ["run.created", "step.submitting", "step.retry"]
+    assert container.engine.limits.snapshot(key)["in_flight"] == 0
+
+    await container.runner.start()  # a later runner (a restart) starts it as usual
+    assert await container.runner.wait_run(created.run_id, 30)
+    async with container.db.read() as sql:
+        done = await repo.get_step(sql, step_id)
+    assert done is not None and (done.status, done.attempts) == ("succeeded", 1)

@@ -20,7 +20,6 @@ the health board (``providers.health``).
 from __future__ import annotations
 
 import time
-from dataclasses import dataclass
 from typing import Any
 
 from reelforge.domain.errors import ErrorCode, ReelForgeError
@@ -29,7 +28,7 @@ from reelforge.engine.attempts import Attempts
 from reelforge.engine.catalog_access import CatalogAccess
 from reelforge.engine.collect import Advance, Collecting, LostRace
 from reelforge.engine.events import EventBus
-from reelforge.engine.launch import Launch, Wait
+from reelforge.engine.launch import Fresh, Launch, Launching, Wait
 from reelforge.engine.media_io import MediaIO
 from reelforge.engine.polling import (
     CALLBACK_POLL_FACTOR,
@@ -64,19 +63,8 @@ __all__ = ["Advance", "Engine"]
 
 log = get_logger("reelforge.engine")
 
-MAX_FRESH = 100_000
 
-
-@dataclass
-class Fresh:
-    """A step just stored by this process, with its run (and its launch when leased)."""
-
-    step: StepRow
-    run: RunRow
-    launch: Launch | None = None
-
-
-class Engine(Collecting, Attempts, Polling):
+class Engine(Launching, Collecting, Attempts, Polling):
     def __init__(
         self,
         db: Database,
@@ -111,14 +99,6 @@ class Engine(Collecting, Attempts, Polling):
         # advance reads nothing back.
         self._fresh: dict[str, Fresh] = {}
         self._progress = ProgressWrites(db, events)
-
-    def hand_over(self, fresh: dict[str, Fresh]) -> None:
-        """Steps this process just stored, as stored: their first advance uses these rows
-        (the compare-and-set of their first move still guards against any change), and
-        submits the launched ones (leased with their run) at once."""
-        if len(self._fresh) + len(fresh) > MAX_FRESH:
-            self.forget(list(self._fresh))  # a bound: past it the steps are read as usual
-        self._fresh.update(fresh)
 
     async def advance(self, step_id: str) -> Advance:
         step = self.watched(step_id)  # a step being polled: nothing to read back
@@ -231,21 +211,6 @@ class Engine(Collecting, Attempts, Polling):
         route.tries += 1
         route.started_at = route.started_at or now
         return Launch(step, parents, route, options, entry, resolved, key, permit, now, skipped)
-
-    async def launch_new(self, step: StepRow, run: RunRow) -> Launch | Wait | None:
-        """For a step about to be stored with its run and started at once: its launch (the
-        lease goes into the run's own transaction) or its wait; None to start it the usual
-        way (a step that may be served from the cache)."""
-        if step.depends_on or (run.allow_cache and step.cache_key and not step.implicit):
-            return None
-        return await self._prepare(step, [], time.time())
-
-    async def _submit_launched(self, launch: Launch) -> Advance:
-        """A launch whose lease was committed with its run: submit it now."""
-        try:
-            return await self._submit(launch)
-        finally:
-            launch.permit.release()
 
     async def _submit(self, launch: Launch) -> Advance:
         step, parents, route, options = launch.step, launch.parents, launch.route, launch.options

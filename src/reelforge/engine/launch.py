@@ -9,17 +9,26 @@ that stores the run, so that one commit fewer stands between a request and the p
 
 from __future__ import annotations
 
+import time
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from reelforge.domain.catalog import ModelEntry
+from reelforge.engine import repo
 from reelforge.engine.routing import Option, RouteState
-from reelforge.engine.states import StepStatus
+from reelforge.engine.states import RunStatus, StepStatus
 from reelforge.providers.hub import ResolvedProvider
 from reelforge.providers.limits import Permit
-from reelforge.storage.run_tables import StepRow
+from reelforge.storage.run_tables import RunRow, StepRow
+
+if TYPE_CHECKING:
+    from reelforge.engine.advance import Engine
+    from reelforge.engine.collect import Advance
+    from reelforge.engine.events import EventBus
+    from reelforge.storage.db import Database
 
 SUBMIT_LEASE_SECONDS = 90.0  # longer than a submit call's HTTP timeout
+MAX_FRESH = 100_000  # steps handed over and not yet advanced (a bound, not a limit)
 
 
 @dataclass
@@ -72,3 +81,130 @@ class Launch:
             "status": StepStatus.SUBMITTING.value,
             "version": row["version"] + 1,
         }
+
+
+@dataclass
+class Fresh:
+    """A step just stored by this process, with its run (and its launch when leased)."""
+
+    step: StepRow
+    run: RunRow
+    launch: Launch | None = None
+
+
+class Launching:
+    """Mixed into Engine: steps handed over by the process that stored them."""
+
+    db: Database
+    events: EventBus
+    _fresh: dict[str, Fresh]
+
+    def hand_over(self, fresh: dict[str, Fresh]) -> None:
+        """Steps this process just stored, as stored: their first advance uses these rows
+        (the compare-and-set of their first move still guards against any change), and
+        submits the launched ones (leased with their run) at once."""
+        if len(self._fresh) + len(fresh) > MAX_FRESH:
+            # A bound: past it the steps are read as usual. Launched ones stay: their lease
+            # is taken, and only this process is going to submit them.
+            self.forget([k for k, f in self._fresh.items() if f.launch is None])
+        self._fresh.update(fresh)
+
+    async def return_launches(self) -> int:
+        """At a stop: leased steps this process did not get to submit go back to held (as
+        they were before their lease, permits released), to start as usual later, here or
+        in another process, instead of waiting out their lease as if a submission had
+        been interrupted."""
+        launched = [f for f in self._fresh.values() if f.launch is not None]
+        for fresh in launched:
+            self._fresh.pop(fresh.step.id, None)
+            if fresh.launch is not None:
+                fresh.launch.permit.release()
+        if not launched:
+            return 0
+        async with self.db.write() as tx:
+            for fresh in launched:
+                launch, step = fresh.launch, fresh.step
+                assert launch is not None
+                launch.route.tries = max(0, launch.route.tries - 1)
+                if await repo.transition(
+                    tx,
+                    step.id,
+                    StepStatus.SUBMITTING,
+                    StepStatus.HELD,
+                    attempts=max(0, step.attempts - 1),
+                    next_at=time.time(),
+                    route=launch.route.dump(),
+                ):
+                    await self.events.emit(
+                        tx,
+                        step.run_id,
+                        "step.retry",
+                        {
+                            "node": step.node_id,
+                            "model": launch.option.model,
+                            "attempt": launch.route.tries + 1,
+                            "delay": 0,
+                            "reason": "not submitted before the process stopped",
+                        },
+                        step.id,
+                    )
+        return len(launched)
+
+    async def launch_new(self, step: StepRow, run: RunRow) -> Launch | Wait | None:
+        """For a step about to be stored with its run and started at once: its launch (the
+        lease goes into the run's own transaction) or its wait; None to start it the usual
+        way (a step that may be served from the cache)."""
+        if step.depends_on or (run.allow_cache and step.cache_key and not step.implicit):
+            return None
+        return await self._prepare(step, [], time.time())
+
+    async def _submit_launched(self, launch: Launch) -> Advance:
+        """A launch whose lease was committed with its run: submit it now."""
+        try:
+            return await self._submit(launch)
+        finally:
+            launch.permit.release()
+
+    if TYPE_CHECKING:  # provided by Engine and its other mixins
+
+        def forget(self, step_ids: Any) -> None: ...
+
+        async def _prepare(
+            self, step: StepRow, parents: list[StepRow], now: float, *, pinned: bool = False
+        ) -> Launch | Wait: ...
+
+        async def _submit(self, launch: Launch) -> Advance: ...
+
+
+async def lease_ready_steps(
+    engine: Engine,
+    run_row: dict[str, Any],
+    steps: list[dict[str, Any]],
+    events: list[dict[str, Any]],
+) -> dict[str, Launch]:
+    """For a run about to be stored and started at once: lease the steps that can start
+    inside the run's own transaction. Their rows and the run's events are changed here as
+    their own lease would change them (a step that must wait gets its route and time)."""
+    launches: dict[str, Launch] = {}
+    run = repo.run_from(run_row)
+    now = events[0]["created_at"]
+    for index, row in enumerate(steps):
+        prepared = await engine.launch_new(repo.step_from(row), run)
+        if prepared is None:
+            continue
+        told: list[tuple[str, dict[str, Any]]]
+        if isinstance(prepared, Wait):  # stays held until then, its route saved
+            steps[index] = {**row, "route": prepared.route.dump(), "next_at": prepared.next_at}
+            told = [("step.fallback", {"node": row["node_id"], **s}) for s in prepared.skipped]
+        else:
+            steps[index] = prepared.leased_row(row)
+            prepared.step = repo.step_from(steps[index])
+            launches[row["id"]] = prepared
+            run_row["status"] = RunStatus.RUNNING.value
+            told = prepared.events()
+        events += [
+            {"run_id": row["run_id"], "step_id": row["id"], "type": kind, "data": data}
+            | {"created_at": now}
+            for kind, data in told
+        ]
+    return launches

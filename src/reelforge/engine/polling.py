@@ -32,8 +32,8 @@ from reelforge.providers.limits import LimitBoard, Permit
 from reelforge.storage.run_tables import StepRow
 
 if TYPE_CHECKING:
-    from reelforge.engine.advance import Fresh
     from reelforge.engine.events import EventBus
+    from reelforge.engine.launch import Fresh
     from reelforge.engine.runs import RunFinisher
     from reelforge.storage.db import Database
 

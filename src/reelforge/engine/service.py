@@ -16,9 +16,9 @@ from reelforge.domain.errors import ErrorCode, ReelForgeError
 from reelforge.domain.ids import new_id
 from reelforge.domain.modes import MediaKind
 from reelforge.engine import repo
-from reelforge.engine.advance import Engine, Fresh
+from reelforge.engine.advance import Engine
 from reelforge.engine.intake import NewRun, RunIntake
-from reelforge.engine.launch import Launch, Wait
+from reelforge.engine.launch import Fresh, Launch, lease_ready_steps
 from reelforge.engine.pipeline import Pipeline
 from reelforge.engine.plan import ArtifactFacts, Plan, PlannedStep, plan_pipeline
 from reelforge.engine.routing import RouteState
@@ -206,7 +206,7 @@ class RunService:
             },
         }
         events = [created_event]
-        launches = await self._launch(run_row, steps, events) if launch else {}
+        launches = await lease_ready_steps(self.engine, run_row, steps, events) if launch else {}
         try:
             await self.intake.store(
                 NewRun(owner_id, run_row, steps, events, hold_micros=hold_micros)
@@ -221,35 +221,6 @@ class RunService:
             raise
         ready = [step_ids[s.node_id] for s in plan.steps if not s.depends_on]
         return CreatedRun(run_id, ready, rows=(run_row, steps), launches=launches)
-
-    async def _launch(
-        self, run_row: dict[str, Any], steps: list[dict[str, Any]], events: list[dict[str, Any]]
-    ) -> dict[str, Launch]:
-        """Lease the steps that can start now inside the run's own transaction: their rows
-        and events are changed here as their own lease would change them."""
-        launches: dict[str, Launch] = {}
-        run = repo.run_from(run_row)
-        for index, row in enumerate(steps):
-            prepared = await self.engine.launch_new(repo.step_from(row), run)
-            if prepared is None:
-                continue
-            told: list[tuple[str, dict[str, Any]]]
-            if isinstance(prepared, Wait):  # stays held until then, its route saved
-                steps[index] = {**row, "route": prepared.route.dump(), "next_at": prepared.next_at}
-                told = [("step.fallback", {"node": row["node_id"], **s}) for s in prepared.skipped]
-            else:
-                steps[index] = prepared.leased_row(row)
-                prepared.step = repo.step_from(steps[index])
-                launches[row["id"]] = prepared
-                run_row["status"] = RunStatus.RUNNING.value
-                told = prepared.events()
-            now = events[0]["created_at"]
-            events += [
-                {"run_id": row["run_id"], "step_id": row["id"], "type": kind, "data": data}
-                | {"created_at": now}
-                for kind, data in told
-            ]
-        return launches
 
     async def _sandboxed_providers(self, owner_id: str, plan: Plan) -> set[str]:
         """Providers served by the sandbox. A step none of whose options is connected is

@@ -83,6 +83,13 @@ class EmbeddedRunner:
             task.cancel()
         await asyncio.gather(*self._tasks, return_exceptions=True)
         self._tasks = []
+        try:
+            returned = await self.engine.return_launches()
+        except Exception:
+            log.exception("return_launches_failed")  # their leases run out as after a crash
+        else:
+            if returned:
+                log.info("runner_returned_launches", steps=returned)
 
     async def enqueue(self, step_ids: Iterable[str], at: float | None = None) -> None:
         when = time.time() if at is None else at
