@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import io
 import socket
+import sys
 import threading
 import time
 from collections.abc import Iterator
@@ -77,3 +78,49 @@ class serve_in_loop:
         self.server.should_exit = True
         if self.task is not None:
             await self.task
+
+
+# Holds a SQLite write lock from another process (optionally writing a row first) so a
+# test can see how our writers wait for it; prints "locked" once the lock is held.
+_LOCK_HOLDER = """
+import sqlite3, sys, time
+conn = sqlite3.connect(sys.argv[1], isolation_level=None)
+conn.execute("BEGIN IMMEDIATE")
+if sys.argv[3]:
+    conn.execute(sys.argv[3])
+print("locked", flush=True)
+time.sleep(float(sys.argv[2]))
+conn.execute("COMMIT")
+"""
+
+
+async def hold_sqlite_lock(path: str, seconds: float, sql: str = "") -> asyncio.subprocess.Process:
+    """Start a process that holds `path`'s write lock for `seconds`; returns once held."""
+    proc = await asyncio.create_subprocess_exec(
+        sys.executable, "-c", _LOCK_HOLDER, path, str(seconds), sql, stdout=asyncio.subprocess.PIPE
+    )
+    assert proc.stdout is not None
+    assert (await proc.stdout.readline()).strip() == b"locked"
+    return proc
+
+
+class LoopTicks:
+    """Counts 10 ms ticks of the event loop while the block runs: a block that blocks the
+    loop lets ~0 ticks through."""
+
+    def __init__(self) -> None:
+        self.count = 0
+        self._task: asyncio.Task[None] | None = None
+
+    async def _tick(self) -> None:
+        while True:
+            await asyncio.sleep(0.01)
+            self.count += 1
+
+    async def __aenter__(self) -> LoopTicks:
+        self._task = asyncio.create_task(self._tick())
+        return self
+
+    async def __aexit__(self, *exc: object) -> None:
+        if self._task is not None:
+            self._task.cancel()

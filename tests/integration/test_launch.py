@@ -11,6 +11,7 @@ import pytest
 
 from reelforge.container import Container
 from reelforge.domain.errors import ErrorCode, ReelForgeError
+from reelforge.engine import launch as launch_mod
 from reelforge.engine import repo
 from reelforge.engine.pipeline import Node, Pipeline
 from reelforge.providers.limits import LimitBoard, RateLimits
@@ -136,3 +137,66 @@ async def test_a_launch_not_submitted_when_the_runner_stops_goes_back_to_held(
     async with container.db.read() as sql:
         done = await repo.get_step(sql, step_id)
     assert done is not None and (done.status, done.attempts) == ("succeeded", 1)
+
+
+async def test_a_caller_gone_while_its_run_is_stored_leaves_a_step_that_still_runs(
+    container: Container,
+) -> None:
+    """The request is cancelled while its run's batch is being written: the batch goes on
+    and stores the run with its step leased, and nobody will hand the launch over. The
+    step goes back to held (not waiting out its lease to be failed as an interrupted
+    submission, though nothing was sent) and the runner starts it as usual."""
+    async with container.db.session() as s:
+        owner = await identity.find_owner(s)
+    assert owner is not None
+    intake = container.runs.intake
+    original = intake._write
+    stored: list[str] = []
+
+    async def slow_write(batch: Any) -> None:  # a commit that takes a moment
+        await asyncio.sleep(0.2)
+        await original(batch)
+        stored.extend(n.run["id"] for n in batch)
+
+    intake._write = slow_write  # type: ignore[method-assign]
+    doc = Pipeline(nodes=[Node(id="img", model=FAL_MODEL, prompt="a quiet harbour")])
+    task = asyncio.create_task(container.runs.create_run(owner.id, doc, launch=True))
+    await asyncio.sleep(0.1)
+    task.cancel()
+    with pytest.raises(asyncio.CancelledError):
+        await task
+    for _ in range(100):
+        await asyncio.sleep(0.02)
+        async with container.db.read() as sql:
+            steps = await repo.run_steps(sql, stored[0]) if stored else []
+        if steps and steps[0].status == "held":
+            break
+    intake._write = original  # type: ignore[method-assign]
+    (step,) = steps
+    assert (step.status, step.attempts) == ("held", 0)
+    await container.runner.start()
+    assert await container.runner.wait_run(stored[0], 30)
+    async with container.db.read() as sql:
+        (done,) = await repo.run_steps(sql, stored[0])
+    assert done.status == "succeeded"
+
+
+async def test_a_launch_left_waiting_too_long_goes_back_to_held_and_runs(
+    container: Container, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A busy process that reaches a launch long after its lease was taken does not trust
+    the lease: the step goes back to held and starts the usual way."""
+    monkeypatch.setattr(launch_mod, "STALE_LAUNCH_SECONDS", 0.0)
+    async with container.db.session() as s:
+        owner = await identity.find_owner(s)
+    assert owner is not None
+    doc = Pipeline(nodes=[Node(id="img", model=FAL_MODEL, prompt="a late start")])
+    created = await container.runs.create_run(owner.id, doc, launch=True)
+    await container.runner.start()
+    await container.runner.enqueue_created(created)
+    assert await container.runner.wait_run(created.run_id, 30)
+    async with container.db.read() as sql:
+        (step,) = await repo.run_steps(sql, created.run_id)
+        events = [e.type for e in await container.engine.events.since(sql, created.run_id, 0)]
+    assert (step.status, step.attempts) == ("succeeded", 1)
+    assert events[:4] == ["run.created", "step.submitting", "step.retry", "step.submitting"]

@@ -4,8 +4,6 @@ half-written on an error, SQLAlchemy's own error classes. On SQLite and PostgreS
 
 from __future__ import annotations
 
-import asyncio
-import sys
 from collections.abc import AsyncIterator
 from datetime import UTC, datetime, timedelta, timezone
 from pathlib import Path
@@ -33,6 +31,7 @@ from sqlalchemy.exc import IntegrityError, OperationalError
 from reelforge.storage.db import Database
 from reelforge.storage.prepared import Prepared, inserting
 from reelforge.storage.tables import UTCDateTime
+from tests.helpers import LoopTicks, hold_sqlite_lock
 
 META = MetaData()
 THINGS = Table(
@@ -161,40 +160,16 @@ def test_an_expanding_parameter_is_refused_with_the_way_out() -> None:
         stmt.compiled(sqlite.dialect())
 
 
-HOLDER = """
-import sqlite3, sys, time
-conn = sqlite3.connect(sys.argv[1], isolation_level=None)
-conn.execute("BEGIN IMMEDIATE")
-print("locked", flush=True)
-time.sleep(float(sys.argv[2]))
-conn.execute("COMMIT")
-"""
-
-
 async def test_a_raw_write_waits_for_another_process_off_the_loop(tmp_path: Path) -> None:
     path = tmp_path / "busy.db"
     db = Database(f"sqlite+aiosqlite:///{path}")
     async with db.engine.begin() as conn:
         await conn.run_sync(META.create_all)
-    holder = await asyncio.create_subprocess_exec(
-        sys.executable, "-c", HOLDER, str(path), "0.5", stdout=asyncio.subprocess.PIPE
-    )
-    assert holder.stdout is not None
-    assert (await holder.stdout.readline()).strip() == b"locked"
-    ticks = 0
-
-    async def ticker() -> None:
-        nonlocal ticks
-        while True:
-            await asyncio.sleep(0.01)
-            ticks += 1
-
-    tick_task = asyncio.create_task(ticker())
-    async with db.write() as tx:
+    holder = await hold_sqlite_lock(str(path), 0.5)
+    async with LoopTicks() as ticks, db.write() as tx:
         await tx.execute(INSERT, ROWS[0])
-    tick_task.cancel()
     await holder.wait()
-    assert ticks >= 10  # the loop served others while the write waited
+    assert ticks.count >= 10  # the loop served others while the write waited
     assert set(await orm_rows(db)) == {"full"}
     await db.dispose()
 
@@ -209,11 +184,7 @@ async def test_a_raw_write_refused_past_the_deadline_leaves_nothing(
     db = Database(f"sqlite+aiosqlite:///{path}")
     async with db.engine.begin() as conn:
         await conn.run_sync(META.create_all)
-    holder = await asyncio.create_subprocess_exec(
-        sys.executable, "-c", HOLDER, str(path), "1.0", stdout=asyncio.subprocess.PIPE
-    )
-    assert holder.stdout is not None
-    await holder.stdout.readline()
+    holder = await hold_sqlite_lock(str(path), 1.0)
     with pytest.raises(OperationalError, match="locked"):
         async with db.write() as tx:
             await tx.execute(INSERT, ROWS[0])
@@ -222,3 +193,12 @@ async def test_a_raw_write_refused_past_the_deadline_leaves_nothing(
         await tx.execute(INSERT, ROWS[1])
     assert set(await orm_rows(db)) == {"empty"}
     await db.dispose()
+
+
+async def test_a_joined_session_left_unused_still_commits_the_transaction(db: Database) -> None:
+    async with db.write() as tx:
+        await tx.session()  # asked for, never used: commits nothing by itself
+        await tx.execute(INSERT, ROWS[0])
+    async with db.write() as tx:  # the writer is not left inside the first transaction
+        await tx.execute(INSERT, ROWS[1])
+    assert set(await orm_rows(db)) == {"full", "empty"}

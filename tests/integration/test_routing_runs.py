@@ -3,6 +3,7 @@ through the API. The fal model is the node's own; Together's free FLUX is its fa
 
 from __future__ import annotations
 
+import asyncio
 import json
 import time
 from pathlib import Path
@@ -229,3 +230,24 @@ async def test_an_output_download_that_fails_once_is_fetched_again(
     assert types.count("step.poll_error") == 1 and "step.failed" not in types
     submits = world.fal.submits() if provider == "fal" else world.together.submits()
     assert len(submits) == 1  # fetched again, never submitted (paid) again
+
+
+async def test_a_task_past_the_step_deadline_falls_back_and_is_not_polled_again(
+    world: World, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """fal's task never finishes: past the deadline the step moves to its fallback, and
+    the old task is not polled any more (a stale watch kept polling it and the step never
+    reached its fallback)."""
+    from reelforge.engine import polling
+
+    monkeypatch.setattr(polling, "STEP_DEADLINE_SECONDS", 3.0)  # after a quiet poll or two
+    await world.fault(world.fal_url, kind="stuck", on="submit", times=1)
+    run = await world.generate()
+    assert run["status"] == "succeeded", run
+    assert step_of(run)["served_by"] == FALLBACK
+
+    canceled = [t for t, method, path in world.fal.calls if method == "PUT"]
+    assert len(canceled) == 1  # the old task is stopped, not left running
+    await asyncio.sleep(1.0)
+    after = [t for t, m, path in world.fal.calls if m == "GET" and t > canceled[0]]
+    assert after == []  # and never polled again

@@ -6,6 +6,7 @@ import io
 import json
 from collections.abc import AsyncIterator
 from pathlib import Path
+from typing import Any
 
 import av
 import httpx
@@ -13,6 +14,7 @@ import pytest
 from PIL import Image
 
 from reelforge.container import Container
+from reelforge.jobs.embedded import EmbeddedRunner
 from tests.stack import open_stack
 
 
@@ -65,15 +67,26 @@ async def test_generation_with_prefer_wait_returns_the_finished_run(
     assert meta["provenance"]["prompt"] == "a red fox in snow"
 
 
-async def test_the_waited_answer_is_the_run_as_stored(run_client: httpx.AsyncClient) -> None:
-    """With Prefer: wait the answer is built from the run as it ended (no read back): it
-    must be exactly what reading the run gives."""
+async def test_the_waited_answer_is_the_run_as_stored(
+    run_client: httpx.AsyncClient, running: Container, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """With Prefer: wait the answer is built from the run as it ended (no read back, where
+    this process ended it): it must be exactly what reading the run gives."""
+    embedded = isinstance(running.runner, EmbeddedRunner)
+    read_back = running.runs.get_run
+
+    async def no_read(run_id: str, owner_id: str) -> Any:
+        raise AssertionError("the waited answer read the run back")
+
     for prompt in ("a lantern", "a kite"):
+        if embedded:
+            monkeypatch.setattr(running.runs, "get_run", no_read)
         r = await run_client.post(
             "/v1/generations",
             json={"model": "fal/flux-dev", "prompt": prompt},
             headers={"Prefer": "wait=60"},
         )
+        monkeypatch.setattr(running.runs, "get_run", read_back)
         assert r.status_code == 200, r.text
         stored = await run_client.get(f"/v1/runs/{r.json()['id']}")
         assert stored.status_code == 200

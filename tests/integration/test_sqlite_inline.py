@@ -4,7 +4,6 @@ process's write lock happens off it (storage/sqlite_inline.py, Database.transact
 from __future__ import annotations
 
 import asyncio
-import sys
 from collections.abc import AsyncIterator
 from pathlib import Path
 
@@ -14,16 +13,7 @@ from sqlalchemy.exc import OperationalError
 
 from reelforge.storage import sqlite_inline
 from reelforge.storage.db import Database
-
-HOLDER = """
-import sqlite3, sys, time
-conn = sqlite3.connect(sys.argv[1], isolation_level=None)
-conn.execute("BEGIN IMMEDIATE")
-conn.execute("INSERT INTO t(v) VALUES ('other process')")
-print("locked", flush=True)
-time.sleep(float(sys.argv[2]))
-conn.execute("COMMIT")
-"""
+from tests.helpers import LoopTicks, hold_sqlite_lock
 
 
 @pytest.fixture
@@ -36,12 +26,7 @@ async def db(tmp_path: Path) -> AsyncIterator[Database]:
 
 
 async def hold_lock(path: str, seconds: float) -> asyncio.subprocess.Process:
-    proc = await asyncio.create_subprocess_exec(
-        sys.executable, "-c", HOLDER, path, str(seconds), stdout=asyncio.subprocess.PIPE
-    )
-    assert proc.stdout is not None
-    assert (await proc.stdout.readline()).strip() == b"locked"
-    return proc
+    return await hold_sqlite_lock(path, seconds, "INSERT INTO t(v) VALUES ('other process')")
 
 
 async def values(db: Database) -> list[str]:
@@ -53,21 +38,11 @@ async def test_a_write_waits_for_another_process_while_the_loop_keeps_serving(
     db: Database, tmp_path: Path
 ) -> None:
     holder = await hold_lock(str(tmp_path / "x.db"), 0.6)
-    ticks = 0
-
-    async def ticker() -> None:
-        nonlocal ticks
-        while True:
-            await asyncio.sleep(0.01)
-            ticks += 1
-
-    tick_task = asyncio.create_task(ticker())
-    async with db.transaction() as s:
+    async with LoopTicks() as ticks, db.transaction() as s:
         await s.execute(text("INSERT INTO t(v) VALUES ('here')"))
-    tick_task.cancel()
     await holder.wait()
     # The loop ran other work while the write waited (a blocking wait would allow ~0 ticks).
-    assert ticks >= 10
+    assert ticks.count >= 10
     assert await values(db) == ["other process", "here"]
 
 

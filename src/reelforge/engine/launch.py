@@ -14,7 +14,9 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from reelforge.domain.catalog import ModelEntry
+from reelforge.domain.errors import ReelForgeError
 from reelforge.engine import repo
+from reelforge.engine.collect import Advance
 from reelforge.engine.routing import Option, RouteState
 from reelforge.engine.states import RunStatus, StepStatus
 from reelforge.providers.hub import ResolvedProvider
@@ -23,12 +25,14 @@ from reelforge.storage.run_tables import RunRow, StepRow
 
 if TYPE_CHECKING:
     from reelforge.engine.advance import Engine
-    from reelforge.engine.collect import Advance
     from reelforge.engine.events import EventBus
     from reelforge.storage.db import Database
 
 SUBMIT_LEASE_SECONDS = 90.0  # longer than a submit call's HTTP timeout
 MAX_FRESH = 100_000  # steps handed over and not yet advanced (a bound, not a limit)
+# A launch older than this is not submitted on its lease: far inside the lease, so no
+# other process can have taken the step over meanwhile.
+STALE_LAUNCH_SECONDS = 30.0
 
 
 @dataclass
@@ -114,18 +118,22 @@ class Launching:
         they were before their lease, permits released), to start as usual later, here or
         in another process, instead of waiting out their lease as if a submission had
         been interrupted."""
-        launched = [f for f in self._fresh.values() if f.launch is not None]
-        for fresh in launched:
-            self._fresh.pop(fresh.step.id, None)
-            if fresh.launch is not None:
-                fresh.launch.permit.release()
-        if not launched:
+        launched = [f.launch for f in self._fresh.values() if f.launch is not None]
+        for launch in launched:
+            self._fresh.pop(launch.step.id, None)
+        return await self.unlaunch(launched, "not submitted before the process stopped")
+
+    async def unlaunch(self, launches: list[Launch], reason: str) -> int:
+        """Leased steps that will not be submitted by their launch: back to held, as they
+        were before their lease (attempts and route), their permits released."""
+        for launch in launches:
+            launch.permit.release()
+        if not launches:
             return 0
         async with self.db.write() as tx:
-            for fresh in launched:
-                launch, step = fresh.launch, fresh.step
-                assert launch is not None
-                launch.route.tries = max(0, launch.route.tries - 1)
+            for launch in launches:
+                step, route = launch.step, launch.route
+                route.tries = max(0, route.tries - 1)
                 if await repo.transition(
                     tx,
                     step.id,
@@ -133,22 +141,12 @@ class Launching:
                     StepStatus.HELD,
                     attempts=max(0, step.attempts - 1),
                     next_at=time.time(),
-                    route=launch.route.dump(),
+                    route=route.dump(),
                 ):
-                    await self.events.emit(
-                        tx,
-                        step.run_id,
-                        "step.retry",
-                        {
-                            "node": step.node_id,
-                            "model": launch.option.model,
-                            "attempt": launch.route.tries + 1,
-                            "delay": 0,
-                            "reason": "not submitted before the process stopped",
-                        },
-                        step.id,
-                    )
-        return len(launched)
+                    retry: dict[str, Any] = {"node": step.node_id, "model": launch.option.model}
+                    retry |= {"attempt": route.tries + 1, "delay": 0, "reason": reason}
+                    await self.events.emit(tx, step.run_id, "step.retry", retry, step.id)
+        return len(launches)
 
     async def launch_new(self, step: StepRow, run: RunRow) -> Launch | Wait | None:
         """For a step about to be stored with its run and started at once: its launch (the
@@ -159,7 +157,12 @@ class Launching:
         return await self._prepare(step, [], time.time())
 
     async def _submit_launched(self, launch: Launch) -> Advance:
-        """A launch whose lease was committed with its run: submit it now."""
+        """A launch whose lease was committed with its run: submit it now, unless it waited
+        so long (a busy process) that its lease should not be trusted any more: then it
+        goes back to held and starts the usual way."""
+        if time.time() - launch.now > STALE_LAUNCH_SECONDS:
+            await self.unlaunch([launch], "waited too long to be submitted")
+            return Advance(next_at=time.time())
         try:
             return await self._submit(launch)
         finally:
@@ -188,23 +191,33 @@ async def lease_ready_steps(
     launches: dict[str, Launch] = {}
     run = repo.run_from(run_row)
     now = events[0]["created_at"]
-    for index, row in enumerate(steps):
-        prepared = await engine.launch_new(repo.step_from(row), run)
-        if prepared is None:
-            continue
-        told: list[tuple[str, dict[str, Any]]]
-        if isinstance(prepared, Wait):  # stays held until then, its route saved
-            steps[index] = {**row, "route": prepared.route.dump(), "next_at": prepared.next_at}
-            told = [("step.fallback", {"node": row["node_id"], **s}) for s in prepared.skipped]
-        else:
-            steps[index] = prepared.leased_row(row)
-            prepared.step = repo.step_from(steps[index])
-            launches[row["id"]] = prepared
-            run_row["status"] = RunStatus.RUNNING.value
-            told = prepared.events()
-        events += [
-            {"run_id": row["run_id"], "step_id": row["id"], "type": kind, "data": data}
-            | {"created_at": now}
-            for kind, data in told
-        ]
+    try:
+        for index, row in enumerate(steps):
+            try:
+                prepared = await engine.launch_new(repo.step_from(row), run)
+            except ReelForgeError:
+                # E.g. its only provider is cooling down past what the step may wait:
+                # stored held, the runner fails it as it would any run (events, webhook).
+                prepared = None
+            if prepared is None:
+                continue
+            told: list[tuple[str, dict[str, Any]]]
+            if isinstance(prepared, Wait):  # stays held until then, its route saved
+                steps[index] = {**row, "route": prepared.route.dump(), "next_at": prepared.next_at}
+                told = [("step.fallback", {"node": row["node_id"], **s}) for s in prepared.skipped]
+            else:
+                steps[index] = prepared.leased_row(row)
+                prepared.step = repo.step_from(steps[index])
+                launches[row["id"]] = prepared
+                run_row["status"] = RunStatus.RUNNING.value
+                told = prepared.events()
+            events += [
+                {"run_id": row["run_id"], "step_id": row["id"], "type": kind, "data": data}
+                | {"created_at": now}
+                for kind, data in told
+            ]
+    except BaseException:
+        for launch in launches.values():
+            launch.permit.release()  # nothing is stored: nothing will be submitted
+        raise
     return launches

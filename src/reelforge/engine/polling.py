@@ -148,6 +148,7 @@ class Polling:
             return await self.finisher.cancel_step(step, provider_canceled=True)
         submitted_at = step.submitted_at.timestamp() if step.submitted_at else now
         if now - submitted_at > STEP_DEADLINE_SECONDS:
+            self.unwatch(step.id)  # it moves on: its watch would poll the old task again
             timeout = ReelForgeError(
                 ErrorCode.ENGINE_TIMEOUT,
                 "The provider did not finish in time.",

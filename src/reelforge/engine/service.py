@@ -207,10 +207,15 @@ class RunService:
         }
         events = [created_event]
         launches = await lease_ready_steps(self.engine, run_row, steps, events) if launch else {}
+        new = NewRun(owner_id, run_row, steps, events, hold_micros=hold_micros)
         try:
-            await self.intake.store(
-                NewRun(owner_id, run_row, steps, events, hold_micros=hold_micros)
-            )
+            await self.intake.store(new)
+        except asyncio.CancelledError:
+            # The caller went away; the run may still be stored (the batch goes on): then
+            # its leased steps, which nobody will hand over now, go back to held.
+            if launches:
+                self._spawn(self._unlaunch_once_stored(new, list(launches.values())))
+            raise
         except BaseException as exc:
             for launched in launches.values():
                 launched.permit.release()  # nothing was stored: nothing will be submitted
@@ -221,6 +226,20 @@ class RunService:
             raise
         ready = [step_ids[s.node_id] for s in plan.steps if not s.depends_on]
         return CreatedRun(run_id, ready, rows=(run_row, steps), launches=launches)
+
+    async def _unlaunch_once_stored(self, new: NewRun, launches: list[Launch]) -> None:
+        try:
+            await new.done
+        except Exception:
+            for launched in launches:
+                launched.permit.release()  # not stored
+            return
+        await self.engine.unlaunch(launches, "the request that started it went away")
+
+    def _spawn(self, work: Coroutine[Any, Any, None]) -> None:
+        task = asyncio.create_task(work)
+        self._background.add(task)
+        task.add_done_callback(self._background.discard)
 
     async def _sandboxed_providers(self, owner_id: str, plan: Plan) -> set[str]:
         """Providers served by the sandbox. A step none of whose options is connected is
@@ -297,9 +316,7 @@ class RunService:
             finished = await self.engine.finisher._settle_run(tx, run_id, remaining)
         self.engine.events.notify(run_id, final=finished is not None, ended=finished)
         if finished and self.on_finished is not None:
-            task = asyncio.create_task(self.on_finished(run_id))
-            self._background.add(task)
-            task.add_done_callback(self._background.discard)
+            self._spawn(self.on_finished(run_id))
         return [s.id for s in remaining if s.status == StepStatus.COLLECTING.value]
 
     async def _cancel_at_provider(self, step: StepRow) -> None:

@@ -187,7 +187,9 @@ class DramatiqRunner:
         if self._book is not None:
             await asyncio.to_thread(self._book.close)
 
-    async def enqueue(self, step_ids: Iterable[str], at: float | None = None) -> None:
+    async def enqueue(
+        self, step_ids: Iterable[str], at: float | None = None, *, at_provider: bool = False
+    ) -> None:
         when = time.time() if at is None else at
         items = [(step_id, when) for step_id in step_ids]
         if items:

@@ -55,7 +55,8 @@ class EmbeddedRunner:
         self._heaps: tuple[list[tuple[float, int, str]], ...] = ([], [])  # IN_FLIGHT, NEW
         self._due: dict[str, tuple[float, int]] = {}  # step id → (earliest time, lane)
         self._running: set[str] = set()
-        self._again: set[str] = set()  # woken while running: advance once more after
+        # Woken while running: advanced once more after, in the lane it was woken in.
+        self._again: dict[str, int] = {}
         self._seq = itertools.count()
         # Workers with nothing to do each wait on their own future, and one is woken per
         # step that falls due (a shared event would wake all of them for every step); the
@@ -91,19 +92,23 @@ class EmbeddedRunner:
             if returned:
                 log.info("runner_returned_launches", steps=returned)
 
-    async def enqueue(self, step_ids: Iterable[str], at: float | None = None) -> None:
+    async def enqueue(
+        self, step_ids: Iterable[str], at: float | None = None, *, at_provider: bool = False
+    ) -> None:
         when = time.time() if at is None else at
         step_ids = list(step_ids)
         self.engine.forget(step_ids)  # enqueued from outside: something changed, read again
         for step_id in step_ids:
-            self._schedule(step_id, when)
+            self._schedule(step_id, when, IN_FLIGHT if at_provider else NEW)
 
     async def enqueue_created(self, created: CreatedRun) -> None:
         # Rows in hand: the first advance reads nothing back (nothing else knows the run yet).
+        # Launched steps were admitted with their run (leased, a permit held): they are not
+        # new work to pace, and should reach their provider before their lease grows old.
         self.engine.hand_over(created.fresh())
         now = time.time()
         for step_id in created.ready:
-            self._schedule(step_id, now)
+            self._schedule(step_id, now, IN_FLIGHT if step_id in created.launches else NEW)
 
     async def wait_run(self, run_id: str, timeout: float, *, new: bool = False) -> RunEnd | bool:
         deadline = time.monotonic() + timeout
@@ -130,7 +135,7 @@ class EmbeddedRunner:
     # both are due, so a burst of new runs does not delay recording the ones finishing.
     def _schedule(self, step_id: str, when: float, lane: int = NEW) -> None:
         if step_id in self._running:
-            self._again.add(step_id)
+            self._again[step_id] = min(lane, self._again.get(step_id, lane))
             if when <= time.time():
                 return
         current = self._due.get(step_id)
@@ -158,11 +163,11 @@ class EmbeddedRunner:
     def _due_at(self, lane: int, heap: list[tuple[float, int, str]], now: float) -> float:
         """When the first step of a lane may go: its time, and for new steps, a start."""
         when = heap[0][0]
-        return max(when, self.starts.ready_at(now)) if lane == NEW and when <= now else when
+        return max(when, now + self.starts.wait()) if lane == NEW and when <= now else when
 
     def _pop_due(self, now: float) -> str | None:
         for lane, heap in enumerate(self._heaps):
-            if lane == NEW and not self.starts.available(now):
+            if lane == NEW and not self.starts.available():
                 continue
             while heap:
                 when, _, step_id = heap[0]
@@ -174,10 +179,10 @@ class EmbeddedRunner:
                 heapq.heappop(heap)
                 del self._due[step_id]
                 if step_id in self._running:
-                    self._again.add(step_id)
+                    self._again[step_id] = min(lane, self._again.get(step_id, lane))
                     continue
                 if lane == NEW:
-                    self.starts.take(now)
+                    self.starts.take()
                 return step_id
         return None
 
@@ -202,7 +207,7 @@ class EmbeddedRunner:
         """New work is due but waits for the start budget, which allows it before the
         clock's alarm (set for later work): the alarm must be brought forward."""
         heap = self._heaps[NEW]
-        return bool(heap) and heap[0][0] <= now and self.starts.ready_at(now) < self._clock_at
+        return bool(heap) and heap[0][0] <= now and now + self.starts.wait() < self._clock_at
 
     async def _clock(self) -> None:
         """Wake a worker when the earliest scheduled step falls due."""
@@ -243,9 +248,9 @@ class EmbeddedRunner:
             self.advances += 1
             if result.next_at is not None:
                 self._schedule(step_id, result.next_at, IN_FLIGHT)
-            if step_id in self._again:
-                self._again.discard(step_id)
-                self._schedule(step_id, time.time())
+            again = self._again.pop(step_id, None)
+            if again is not None:
+                self._schedule(step_id, time.time(), again)
             for child in result.wake:
                 self._schedule(child, time.time())
             if result.run_finished:

@@ -21,6 +21,7 @@ from __future__ import annotations
 import asyncio
 import collections
 import time
+from collections.abc import Callable
 
 TICK_SECONDS = 0.05
 BUSY = 0.85  # share of one CPU this process used in a tick: above it, the loop is full
@@ -29,37 +30,44 @@ DECREASE = 0.7
 
 
 class StartBudget:
-    """At most ``rate`` starts a second, with bursts of up to ``burst`` (a token bucket);
-    ``rate`` None: unbounded."""
+    """At most ``rate`` starts a second, with bursts of up to ``burst`` (a token bucket on
+    a monotonic clock: a wall clock stepped back would stop it); ``rate`` None: unbounded."""
 
-    def __init__(self, rate: float | None, *, burst: float | None = None) -> None:
+    def __init__(
+        self,
+        rate: float | None,
+        *,
+        burst: float | None = None,
+        clock: Callable[[], float] = time.monotonic,
+    ) -> None:
         self.rate = rate
         self.burst = max(1.0, burst if burst is not None else (rate or 0) / 4)
+        self._clock = clock
         self._tokens = self.burst
-        self._at: float | None = None
+        self._at = clock()
 
-    def _refill(self, now: float) -> None:
+    def _refill(self) -> None:
         if self.rate is None:
             return
-        if self._at is not None and now > self._at:
-            self._tokens = min(self.burst, self._tokens + (now - self._at) * self.rate)
-        self._at = now if self._at is None else max(self._at, now)
+        now = self._clock()
+        self._tokens = min(self.burst, self._tokens + max(0.0, now - self._at) * self.rate)
+        self._at = now
 
-    def available(self, now: float) -> bool:
-        self._refill(now)
+    def available(self) -> bool:
+        self._refill()
         return self.rate is None or self._tokens >= 1.0 - 1e-9  # (float refills)
 
-    def take(self, now: float) -> None:
-        self._refill(now)
+    def take(self) -> None:
+        self._refill()
         if self.rate is not None:
             self._tokens -= 1.0
 
-    def ready_at(self, now: float) -> float:
-        """When the next start is allowed (``now`` if it is)."""
-        if self.available(now):
-            return now
+    def wait(self) -> float:
+        """Seconds until the next start is allowed (0: now)."""
+        if self.available():
+            return 0.0
         assert self.rate is not None
-        return now + (1.0 - self._tokens) / self.rate
+        return (1.0 - self._tokens) / self.rate
 
 
 class Foreground:

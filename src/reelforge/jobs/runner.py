@@ -20,8 +20,11 @@ class Runner(Protocol):
 
     async def stop(self) -> None: ...
 
-    async def enqueue(self, step_ids: Iterable[str], at: float | None = None) -> None:
-        """Advance these steps now (or at epoch time ``at``)."""
+    async def enqueue(
+        self, step_ids: Iterable[str], at: float | None = None, *, at_provider: bool = False
+    ) -> None:
+        """Advance these steps now (or at epoch time ``at``). ``at_provider``: they are under
+        way at a provider already (a callback, a cancel): never held back as new work."""
 
     async def enqueue_created(self, created: CreatedRun) -> None:
         """Start a run this process just stored: its steps that can start now."""

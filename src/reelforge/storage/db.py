@@ -139,6 +139,8 @@ class Database:
             return
         async with self._write_lock:
             conn = await self._open_writer()
+            if conn.in_transaction:  # never expected: start clean rather than inside it
+                conn.rollback()
             try:
                 await sqlite_inline.retry_busy(lambda: conn.execute("BEGIN IMMEDIATE"))
             except sqlite3.Error as exc:
@@ -148,13 +150,16 @@ class Database:
                 yield tx
                 if tx.joined is not None:
                     await tx.joined.commit()  # its flush, then the connection's commit
-                else:
+                # A joined session that never used its connection commits nothing itself.
+                if conn.in_transaction:
                     await sqlite_inline.retry_busy(conn.commit)
             except BaseException:
-                if tx.joined is not None:
-                    await tx.joined.rollback()
-                if conn.in_transaction:
-                    conn.rollback()
+                try:
+                    if tx.joined is not None:
+                        await tx.joined.rollback()
+                finally:
+                    if conn.in_transaction:
+                        conn.rollback()
                 raise
             finally:
                 if tx.joined is not None:

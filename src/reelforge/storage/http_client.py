@@ -51,8 +51,14 @@ def outgoing_client(
     """``trust_env``: proxies from the environment (HTTPS_PROXY ...) are honoured; httpx
     sends proxied requests through its own transport."""
 
+    # The same certificate authorities httpx trusts (certifi, or SSL_CERT_FILE/DIR when the
+    # environment is trusted), not whatever the system happens to have.
+    tls = httpx.create_ssl_context(trust_env=trust_env)
+
     def session() -> aiohttp.ClientSession:
-        connector = aiohttp.TCPConnector(limit=max_connections, keepalive_timeout=keepalive_seconds)
+        connector = aiohttp.TCPConnector(
+            limit=max_connections, keepalive_timeout=keepalive_seconds, ssl=tls
+        )
         return aiohttp.ClientSession(connector=connector, cookie_jar=aiohttp.DummyCookieJar())
 
     return _OutgoingClient(

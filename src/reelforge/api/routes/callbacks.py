@@ -41,5 +41,5 @@ async def provider_callback(
                 .where(StepRow.id == step_id, StepRow.status == "submitted")
                 .values(next_at=time.time())
             )
-        await container.runner.enqueue([step_id])
+        await container.runner.enqueue([step_id], at_provider=True)
     return Response(status_code=204)

@@ -169,7 +169,7 @@ async def cancel_run(
 ) -> dict[str, Any]:
     finishing = await container.runs.cancel_run(run_id, principal.user_id)
     if finishing:
-        await container.runner.enqueue(finishing)
+        await container.runner.enqueue(finishing, at_provider=True)
     return await view(container, run_id, principal.user_id)
 
 
