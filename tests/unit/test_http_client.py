@@ -100,3 +100,60 @@ async def test_an_authority_named_by_ssl_cert_file_is_trusted_and_no_cookie_is_k
         assert len(client.cookies) == 0
     finally:
         await client.aclose()
+
+
+async def serve_once(handler: object) -> tuple[asyncio.Server, str]:
+    server = await asyncio.start_server(handler, "127.0.0.1", 0)  # type: ignore[arg-type]
+    return server, f"http://127.0.0.1:{server.sockets[0].getsockname()[1]}/"
+
+
+async def test_a_server_that_hangs_up_is_not_a_timeout() -> None:
+    async def hang_up(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        await reader.readuntil(b"\r\n\r\n")
+        writer.close()
+
+    server, url = await serve_once(hang_up)
+    client = outgoing_client(timeout=TIMEOUT, trust_env=False)
+    try:
+        with pytest.raises(httpx.RemoteProtocolError) as caught:
+            await client.post(url, json={"prompt": "x"})
+        assert not isinstance(caught.value, httpx.TimeoutException)
+    finally:
+        await client.aclose()
+        server.close()
+        await server.wait_closed()
+
+
+async def test_a_body_cut_short_is_a_read_error_not_a_timeout() -> None:
+    async def cut_short(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        await reader.readuntil(b"\r\n\r\n")
+        writer.write(b"HTTP/1.1 200 OK\r\nContent-Length: 100\r\n\r\npartial")
+        await writer.drain()
+        writer.close()
+
+    server, url = await serve_once(cut_short)
+    client = outgoing_client(timeout=TIMEOUT, trust_env=False)
+    try:
+        with pytest.raises(httpx.TransportError) as caught:
+            await client.get(url)
+        assert not isinstance(caught.value, httpx.TimeoutException)
+    finally:
+        await client.aclose()
+        server.close()
+        await server.wait_closed()
+
+
+async def test_a_server_that_never_answers_is_a_timeout() -> None:
+    async def silent(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        await asyncio.sleep(5)
+        writer.close()
+
+    server, url = await serve_once(silent)
+    client = outgoing_client(timeout=httpx.Timeout(5.0, read=0.2), trust_env=False)
+    try:
+        with pytest.raises(httpx.ReadTimeout):
+            await client.get(url)
+    finally:
+        await client.aclose()
+        server.close()
+        await server.wait_closed()

@@ -10,13 +10,58 @@ worker with thousands of tasks in flight spends its time on.
 Cookies are never kept (one client serves every user's credentials), by either layer:
 httpx's jar is replaced by one that takes nothing, which also saves the stdlib cookie
 machinery it runs on every response (9% of a worker's CPU in a profile).
+
+httpx-aiohttp maps every ``aiohttp.ClientConnectionError`` it has no closer match for to
+``httpx.ConnectTimeout``: a server that hangs up or resets the connection would read as
+"timed out". Those are mapped again here to the errors httpx's own transport raises.
 """
 
 from __future__ import annotations
 
+from collections.abc import AsyncIterator, Iterator
+from contextlib import contextmanager
+
 import aiohttp
 import httpx
 from httpx_aiohttp import AiohttpTransport
+
+
+@contextmanager
+def _connection_errors() -> Iterator[None]:
+    try:
+        yield
+    except httpx.ConnectTimeout as exc:
+        cause = exc.__cause__
+        if cause is None or isinstance(cause, aiohttp.ServerTimeoutError):
+            raise  # a real timeout (connecting, or waiting for a pooled connection)
+        if isinstance(cause, aiohttp.ServerDisconnectedError):
+            raise httpx.RemoteProtocolError(str(cause) or "Server disconnected") from cause
+        if isinstance(cause, aiohttp.ServerFingerprintMismatch):
+            raise httpx.ConnectError(str(cause)) from cause
+        raise httpx.ReadError(str(cause) or type(cause).__name__) from cause
+
+
+class _Body(httpx.AsyncByteStream):
+    def __init__(self, inner: httpx.AsyncByteStream) -> None:
+        self._inner = inner
+
+    async def __aiter__(self) -> AsyncIterator[bytes]:
+        with _connection_errors():
+            async for chunk in self._inner:
+                yield chunk
+
+    async def aclose(self) -> None:
+        with _connection_errors():
+            await self._inner.aclose()
+
+
+class _Transport(AiohttpTransport):
+    async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
+        with _connection_errors():
+            response = await super().handle_async_request(request)
+        assert isinstance(response.stream, httpx.AsyncByteStream)
+        response.stream = _Body(response.stream)
+        return response
 
 
 class _NoCookies(httpx.Cookies):
@@ -62,7 +107,7 @@ def outgoing_client(
         return aiohttp.ClientSession(connector=connector, cookie_jar=aiohttp.DummyCookieJar())
 
     return _OutgoingClient(
-        transport=AiohttpTransport(client=session),
+        transport=_Transport(client=session),
         timeout=timeout,
         follow_redirects=follow_redirects,
         trust_env=trust_env,
