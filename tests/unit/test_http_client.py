@@ -7,7 +7,8 @@ import asyncio
 import datetime
 import ipaddress
 import ssl
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Awaitable, Callable
+from contextlib import asynccontextmanager
 from pathlib import Path
 
 import httpx
@@ -102,9 +103,22 @@ async def test_an_authority_named_by_ssl_cert_file_is_trusted_and_no_cookie_is_k
         await client.aclose()
 
 
-async def serve_once(handler: object) -> tuple[asyncio.Server, str]:
-    server = await asyncio.start_server(handler, "127.0.0.1", 0)  # type: ignore[arg-type]
-    return server, f"http://127.0.0.1:{server.sockets[0].getsockname()[1]}/"
+Handler = Callable[[asyncio.StreamReader, asyncio.StreamWriter], Awaitable[None]]
+
+
+@asynccontextmanager
+async def plain_server(
+    handler: Handler, timeout: httpx.Timeout = TIMEOUT
+) -> AsyncIterator[tuple[str, httpx.AsyncClient]]:
+    """A raw HTTP/1.1 server on 127.0.0.1 answering with ``handler``, and a client for it."""
+    server = await asyncio.start_server(handler, "127.0.0.1", 0)
+    client = outgoing_client(timeout=timeout, trust_env=False)
+    try:
+        yield f"http://127.0.0.1:{server.sockets[0].getsockname()[1]}/", client
+    finally:
+        await client.aclose()
+        server.close()
+        await server.wait_closed()
 
 
 async def test_a_server_that_hangs_up_is_not_a_timeout() -> None:
@@ -112,16 +126,10 @@ async def test_a_server_that_hangs_up_is_not_a_timeout() -> None:
         await reader.readuntil(b"\r\n\r\n")
         writer.close()
 
-    server, url = await serve_once(hang_up)
-    client = outgoing_client(timeout=TIMEOUT, trust_env=False)
-    try:
+    async with plain_server(hang_up) as (url, client):
         with pytest.raises(httpx.RemoteProtocolError) as caught:
             await client.post(url, json={"prompt": "x"})
         assert not isinstance(caught.value, httpx.TimeoutException)
-    finally:
-        await client.aclose()
-        server.close()
-        await server.wait_closed()
 
 
 async def test_a_body_cut_short_is_a_read_error_not_a_timeout() -> None:
@@ -131,29 +139,17 @@ async def test_a_body_cut_short_is_a_read_error_not_a_timeout() -> None:
         await writer.drain()
         writer.close()
 
-    server, url = await serve_once(cut_short)
-    client = outgoing_client(timeout=TIMEOUT, trust_env=False)
-    try:
+    async with plain_server(cut_short) as (url, client):
         with pytest.raises(httpx.TransportError) as caught:
             await client.get(url)
         assert not isinstance(caught.value, httpx.TimeoutException)
-    finally:
-        await client.aclose()
-        server.close()
-        await server.wait_closed()
 
 
 async def test_a_server_that_never_answers_is_a_timeout() -> None:
     async def silent(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
-        await asyncio.sleep(5)
+        await reader.read()  # until the client gives up and closes
         writer.close()
 
-    server, url = await serve_once(silent)
-    client = outgoing_client(timeout=httpx.Timeout(5.0, read=0.2), trust_env=False)
-    try:
+    async with plain_server(silent, httpx.Timeout(5.0, read=0.2)) as (url, client):
         with pytest.raises(httpx.ReadTimeout):
             await client.get(url)
-    finally:
-        await client.aclose()
-        server.close()
-        await server.wait_closed()
