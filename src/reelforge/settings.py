@@ -136,6 +136,32 @@ class Settings(BaseSettings):
         description="Bill the user (not the platform) when a provider charges for a failed task.",
     )
 
+    # Rate limits on the endpoints that start work (POST /v1/runs, /v1/generations)
+    rate_limit_url: str = Field(
+        default="memory://",
+        description="Where rate-limit counts live: memory:// (this process) or "
+        "redis://host:port/db (shared by every API node using it).",
+    )
+    rate_limit_prefix: str = Field(
+        default="reelforge-rl", description="Prefix of the Redis keys of the rate limits."
+    )
+    rate_limit_user_per_minute: int = Field(
+        default=120,
+        ge=0,
+        description="Generation requests a minute per user, times the plan's "
+        "rate_limit_multiplier (0: no per-user limit).",
+    )
+    rate_limit_key_per_minute: int = Field(
+        default=60,
+        ge=0,
+        description="Generation requests a minute per API key, times the plan's "
+        "rate_limit_multiplier (0: no per-key limit).",
+    )
+    rate_limit_exempt_roles: list[str] = Field(
+        default_factory=lambda: ["owner"],
+        description="Roles not rate limited (the owner runs the instance).",
+    )
+
     @field_validator("home", mode="before")
     @classmethod
     def _expand_home(cls, value: object) -> object:
