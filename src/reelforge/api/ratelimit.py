@@ -10,9 +10,9 @@ import math
 import time
 
 from limits import RateLimitItem, RateLimitItemPerMinute
-from limits.storage import storage_from_string
 from limits.aio.storage import Storage
 from limits.aio.strategies import MovingWindowRateLimiter
+from limits.storage import storage_from_string
 
 from reelforge.domain.errors import ErrorCode, ReelForgeError
 from reelforge.domain.identity import Principal, Role

@@ -120,12 +120,14 @@ def check_manage(actor: Role, target: Role, new_role: Role | None = None) -> Non
 def check_grantable(
     caller: frozenset[Scope] | None, wanted: frozenset[Scope] | None
 ) -> frozenset[Scope] | None:
-    """A key cannot make a key that may do more than itself."""
+    """A key cannot make a key that may do more than itself; a scoped key asking for no
+    limits gets its own scopes."""
     if caller is None:
         return wanted
+    if wanted is None:
+        return caller
     top = max(s.rank for s in caller)
-    asked = ALL_SCOPES if wanted is None else wanted
-    beyond = sorted(s.value for s in asked if s.rank > top)
+    beyond = sorted(s.value for s in wanted if s.rank > top)
     if beyond:
         raise ReelForgeError(
             ErrorCode.FORBIDDEN,
@@ -133,4 +135,4 @@ def check_grantable(
             remediation=("Ask for fewer scopes, or use a key that has them.",),
             detail={"key_scopes": sorted(s.value for s in caller), "asked": beyond},
         )
-    return wanted if wanted is not None else caller
+    return wanted
