@@ -162,6 +162,24 @@ class Settings(BaseSettings):
         description="Roles not rate limited (the owner runs the instance).",
     )
 
+    @field_validator("rate_limit_url")
+    @classmethod
+    def _rate_limit_url(cls, value: str) -> str:
+        schemes = ("memory", "redis", "rediss", "redis+unix", "redis+cluster", "redis+sentinel")
+        scheme = value.removeprefix("async+").split("://", 1)[0]
+        if "://" not in value or scheme not in schemes:
+            raise ValueError(f"use memory:// or redis://host:port/db (one of {', '.join(schemes)})")
+        return value
+
+    @field_validator("rate_limit_exempt_roles")
+    @classmethod
+    def _exempt_roles(cls, value: list[str]) -> list[str]:
+        roles = {"owner", "admin", "member", "agent"}
+        unknown = [r for r in value if r not in roles]
+        if unknown:
+            raise ValueError(f"unknown role(s) {unknown}: use owner, admin, member or agent")
+        return value
+
     @field_validator("home", mode="before")
     @classmethod
     def _expand_home(cls, value: object) -> object:

@@ -127,3 +127,25 @@ async def test_memory_counts_are_per_process(tmp_path: Path) -> None:
             key = await key_for(a, member["id"])
             assert [r.status_code for r in await generations(a, key, 3)] == [202, 202, 429]
             assert [r.status_code for r in await generations(b, key, 2)] == [202, 202]
+
+
+async def test_an_unreachable_store_is_a_clear_error(tmp_path: Path) -> None:
+    from tests.helpers import free_port
+
+    url = f"redis://127.0.0.1:{free_port()}/0"  # nothing listens there
+    async with open_container(make_settings(tmp_path / "h", rate_limit_url=url)) as container:
+        owner = container.settings.owner_key_path.read_text().strip()
+        async with client_of(container, owner) as c:
+            key = await key_for(c, (await make_user(c))["id"])
+            r = (await generations(c, key, 1))[0]
+    assert r.status_code == 500 and "REELFORGE_RATE_LIMIT_URL" in error(r)["message"]
+    assert url not in r.text  # a URL may carry a password
+
+
+def test_bad_rate_limit_settings_are_refused(tmp_path: Path) -> None:
+    from pydantic import ValidationError
+
+    with pytest.raises(ValidationError, match="memory://"):
+        make_settings(tmp_path, rate_limit_url="postgres://x")
+    with pytest.raises(ValidationError, match="unknown role"):
+        make_settings(tmp_path, rate_limit_exempt_roles=["boss"])

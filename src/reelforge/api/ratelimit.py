@@ -62,8 +62,21 @@ class RateLimiter:
         for item, ident in checks:
             if item is None:
                 continue
-            if not await self.limiter.hit(item, ident):
-                stats = await self.limiter.get_window_stats(item, ident)
+            try:
+                allowed = await self.limiter.hit(item, ident)
+                stats = None if allowed else await self.limiter.get_window_stats(item, ident)
+            except self.storage.base_exceptions as exc:
+                # Refused rather than let through unlimited: the store is part of the contract.
+                raise ReelForgeError(
+                    ErrorCode.INTERNAL_ERROR,
+                    "The rate-limit store (REELFORGE_RATE_LIMIT_URL) cannot be reached.",
+                    remediation=(
+                        "Check that the Redis server in REELFORGE_RATE_LIMIT_URL is running,",
+                        "or use memory:// for a single API node.",
+                    ),
+                    detail={"error": type(exc).__name__},
+                ) from exc
+            if stats is not None:
                 retry = max(1.0, math.ceil(stats.reset_time - time.time()))
                 per = "key" if item.namespace == "key" else "user"
                 raise ReelForgeError(
