@@ -44,6 +44,10 @@ async def test_owner_creates_lists_and_shows_users(client: httpx.AsyncClient) ->
     assert [u["role"] for u in listing] == ["owner", "member", "agent"]
     agents = (await client.get("/v1/users", params={"role": "agent"})).json()["users"]
     assert [u["id"] for u in agents] == [agent["id"]]
+    page = (await client.get("/v1/users", params={"limit": 2})).json()
+    assert [u["role"] for u in page["users"]] == ["owner", "member"]
+    rest = (await client.get("/v1/users", params={"after": page["next_after"]})).json()
+    assert [u["id"] for u in rest["users"]] == [agent["id"]] and rest["next_after"] is None
     shown = await client.get(f"/v1/users/{agent['id']}")
     assert shown.status_code == 200 and shown.json()["name"] == "scriptwriter"
     missing = await client.get("/v1/users/usr_nope")
@@ -51,6 +55,12 @@ async def test_owner_creates_lists_and_shows_users(client: httpx.AsyncClient) ->
     # The agent's plan came through the ledger's plan change: its wallet says so.
     credits = (await client.get("/v1/credits", params={"user_id": agent["id"]})).json()
     assert credits["plan"]["id"] == "pro" and credits["allocation"]["micros"] == 20_000_000
+    ledger = (await client.get("/v1/credits/ledger", params={"user_id": agent["id"]})).json()
+    kinds = {e["kind"] for e in ledger["entries"]}
+    assert {"plan_grant", "plan_change"} <= kinds
+    owner_id = (await client.get("/v1/me")).json()["id"]
+    change = next(e for e in ledger["entries"] if e["kind"] == "plan_change")
+    assert change["actor_id"] == owner_id
 
 
 async def test_bad_user_input_is_refused_clearly(client: httpx.AsyncClient) -> None:

@@ -98,12 +98,22 @@ class UserAdmin:
     # -- users ---------------------------------------------------------------------------
 
     async def list_users(
-        self, actor: Principal, *, role: Role | None = None, include_deactivated: bool = False
+        self,
+        actor: Principal,
+        *,
+        role: Role | None = None,
+        include_deactivated: bool = False,
+        after: str | None = None,
+        limit: int | None = None,
     ) -> list[UserView]:
         async with self.db.session() as session:
             check_manage(await self._actor(session, actor), Role.MEMBER)
             rows = await identity.list_users(
-                session, role=role, include_deactivated=include_deactivated
+                session,
+                role=role,
+                include_deactivated=include_deactivated,
+                after=after,
+                limit=limit,
             )
             return await _views(session, rows)
 

@@ -118,9 +118,19 @@ async def require_user(session: AsyncSession, user_id: str) -> UserRow:
 
 
 async def list_users(
-    session: AsyncSession, *, role: Role | None = None, include_deactivated: bool = False
+    session: AsyncSession,
+    *,
+    role: Role | None = None,
+    include_deactivated: bool = False,
+    after: str | None = None,
+    limit: int | None = None,
 ) -> list[UserRow]:
-    stmt = select(UserRow).order_by(UserRow.created_at, UserRow.id)
+    """Oldest first (ids grow with time); ``after``: the last id of the previous page."""
+    stmt = select(UserRow).order_by(UserRow.id)
+    if after is not None:
+        stmt = stmt.where(UserRow.id > after)
+    if limit is not None:
+        stmt = stmt.limit(limit)
     if role is not None:
         stmt = stmt.where(UserRow.role == role.value)
     if not include_deactivated:

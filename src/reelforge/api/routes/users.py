@@ -53,11 +53,15 @@ async def list_users(
     container: ContainerDep,
     role: Annotated[Role | None, Query(description="Only users with this role.")] = None,
     include_deactivated: Annotated[bool, Query(description="Deleted users too.")] = False,
+    after: Annotated[str | None, Query(description="`next_after` of the previous page.")] = None,
+    limit: Annotated[int, Query(ge=1, le=500)] = 100,
 ) -> UserList:
+    """Users oldest first, a page at a time."""
     views = await user_admin(container).list_users(
-        principal, role=role, include_deactivated=include_deactivated
+        principal, role=role, include_deactivated=include_deactivated, after=after, limit=limit
     )
-    return UserList(users=[user_out(v) for v in views])
+    users = [user_out(v) for v in views]
+    return UserList(users=users, next_after=users[-1].id if len(users) == limit else None)
 
 
 @router.post("", response_model=UserOut, status_code=201)

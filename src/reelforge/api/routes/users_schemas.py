@@ -44,6 +44,7 @@ class UserOut(ResponseModel):
 
 class UserList(ResponseModel):
     users: list[UserOut]
+    next_after: str | None = Field(default=None, description="Pass as `after` for more.")
 
 
 class DeletedOut(UserOut):
