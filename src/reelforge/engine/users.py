@@ -217,15 +217,20 @@ class UserAdmin:
                     "You cannot deactivate yourself.",
                     remediation=("Ask the owner to do it.",),
                 )
-            revoked = await identity.deactivate_user(session, user_id)
-            runs = (
-                await session.execute(
-                    select(RunRow.id).where(
-                        RunRow.owner_id == user_id, RunRow.status.in_(_UNFINISHED)
-                    )
+            runs = await session.execute(
+                select(RunRow.id).where(RunRow.owner_id == user_id, RunRow.status.in_(_UNFINISHED))
+            )
+            in_flight = list(runs.scalars())
+            if in_flight and self.runs is None:
+                raise ReelForgeError(
+                    ErrorCode.INTERNAL_ERROR,
+                    "The user has runs in flight and this service has no run service to "
+                    "cancel them with.",
+                    detail={"runs": in_flight},
                 )
-            ).scalars()
-            in_flight = list(runs)
+            revoked = await identity.deactivate_user(session, user_id)
+        # Outside the transaction: cancels write through the engine. A failure here leaves
+        # the user deactivated; deactivating again cancels what is still unfinished.
         canceled = await self._cancel_runs(user_id, in_flight)
         async with self.db.session() as session:
             view = (await _views(session, [await identity.require_user(session, user_id)]))[0]
@@ -235,10 +240,7 @@ class UserAdmin:
     async def _cancel_runs(self, user_id: str, run_ids: Iterable[str]) -> list[str]:
         canceled: list[str] = []
         for run_id in run_ids:
-            if self.runs is None:
-                raise ReelForgeError(
-                    ErrorCode.INTERNAL_ERROR, "The user has runs in flight and no run service."
-                )
+            assert self.runs is not None  # checked before the user was deactivated
             try:
                 finishing = await self.runs.cancel_run(run_id, user_id)
             except ReelForgeError as exc:
