@@ -136,6 +136,50 @@ class Settings(BaseSettings):
         description="Bill the user (not the platform) when a provider charges for a failed task.",
     )
 
+    # Rate limits on the endpoints that start work (POST /v1/runs, /v1/generations)
+    rate_limit_url: str = Field(
+        default="memory://",
+        description="Where rate-limit counts live: memory:// (this process) or "
+        "redis://host:port/db (shared by every API node using it).",
+    )
+    rate_limit_prefix: str = Field(
+        default="reelforge-rl", description="Prefix of the Redis keys of the rate limits."
+    )
+    rate_limit_user_per_minute: int = Field(
+        default=120,
+        ge=0,
+        description="Generation requests a minute per user, times the plan's "
+        "rate_limit_multiplier (0: no per-user limit).",
+    )
+    rate_limit_key_per_minute: int = Field(
+        default=60,
+        ge=0,
+        description="Generation requests a minute per API key, times the plan's "
+        "rate_limit_multiplier (0: no per-key limit).",
+    )
+    rate_limit_exempt_roles: list[str] = Field(
+        default_factory=lambda: ["owner"],
+        description="Roles not rate limited (the owner runs the instance).",
+    )
+
+    @field_validator("rate_limit_url")
+    @classmethod
+    def _rate_limit_url(cls, value: str) -> str:
+        schemes = ("memory", "redis", "rediss", "redis+unix", "redis+cluster", "redis+sentinel")
+        scheme = value.removeprefix("async+").split("://", 1)[0]
+        if "://" not in value or scheme not in schemes:
+            raise ValueError(f"use memory:// or redis://host:port/db (one of {', '.join(schemes)})")
+        return value
+
+    @field_validator("rate_limit_exempt_roles")
+    @classmethod
+    def _exempt_roles(cls, value: list[str]) -> list[str]:
+        roles = {"owner", "admin", "member", "agent"}
+        unknown = [r for r in value if r not in roles]
+        if unknown:
+            raise ValueError(f"unknown role(s) {unknown}: use owner, admin, member or agent")
+        return value
+
     @field_validator("home", mode="before")
     @classmethod
     def _expand_home(cls, value: object) -> object:

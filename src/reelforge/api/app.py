@@ -20,6 +20,7 @@ from reelforge.api.routes import (
     models,
     providers,
     runs,
+    users,
 )
 from reelforge.container import Container
 
@@ -35,6 +36,7 @@ ROUTERS: list[APIRouter] = [
     me.router,
     providers.router,
     credits.router,
+    users.router,
 ]
 
 

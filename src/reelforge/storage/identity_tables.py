@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import ForeignKey, String
+from sqlalchemy import JSON, ForeignKey, String
 from sqlalchemy.orm import Mapped, mapped_column
 
 from reelforge.storage.tables import Base, UTCDateTime, utcnow
@@ -18,6 +18,9 @@ class UserRow(Base):
     email: Mapped[str | None] = mapped_column(String(320), unique=True)
     role: Mapped[str] = mapped_column(String(16))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    updated_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
+    # Deactivated users keep their runs, artifacts and ledger entries; their keys are revoked.
+    deactivated_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
 
 
 class ApiKeyRow(Base):
@@ -32,3 +35,8 @@ class ApiKeyRow(Base):
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
     last_used_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
     revoked_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
+    expires_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
+    # Scope names (domain.identity.Scope); NULL: no limits beyond the user's role.
+    scopes: Mapped[list[str] | None] = mapped_column(JSON, nullable=True)
+    # Who made the key (an admin may make keys for the users they manage).
+    created_by: Mapped[str | None] = mapped_column(String(40), nullable=True)

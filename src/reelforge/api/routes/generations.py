@@ -8,7 +8,7 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Header, Response
 from pydantic import Field
 
-from reelforge.api.deps import ContainerDep, CurrentPrincipal
+from reelforge.api.deps import GENERATION_LIMIT, ContainerDep, CurrentPrincipal
 from reelforge.api.routes.runs import created_view, present_run, start_run, view
 from reelforge.api.schemas import RequestModel
 from reelforge.domain.errors import ErrorCode, ReelForgeError
@@ -52,7 +52,7 @@ def prefer_wait(prefer: str | None) -> float | None:
     return None
 
 
-@router.post("", status_code=202)
+@router.post("", status_code=202, dependencies=[GENERATION_LIMIT])
 async def create_generation(
     body: GenerationIn,
     response: Response,

@@ -1,27 +1,25 @@
-"""The caller and their API keys."""
+"""The caller and their own API keys (every role: members and agents manage their own)."""
 
 from __future__ import annotations
 
 from datetime import datetime
 
 from fastapi import APIRouter
-from sqlalchemy import select
 
-from reelforge.api.deps import CurrentPrincipal, SessionDep, forget_key_cache
+from reelforge.api.deps import ContainerDep, CurrentPrincipal, forget_key_cache
+from reelforge.api.routes.users import user_admin
+from reelforge.api.routes.users_schemas import (
+    KeyIn,
+    KeyList,
+    KeyOut,
+    NewKeyOut,
+    key_out,
+    new_key_out,
+)
 from reelforge.api.schemas import RequestModel, ResponseModel
-from reelforge.domain.errors import ErrorCode, ReelForgeError
-from reelforge.storage.identity import create_api_key, get_user, revoke_api_key
-from reelforge.storage.identity_tables import ApiKeyRow
+from reelforge.domain.identity import parse_scopes
 
 router = APIRouter(prefix="/v1", tags=["identity"])
-
-
-class ApiKeyOut(ResponseModel):
-    id: str
-    label: str
-    prefix: str
-    created_at: datetime
-    revoked_at: datetime | None = None
 
 
 class MeOut(ResponseModel):
@@ -29,51 +27,81 @@ class MeOut(ResponseModel):
     name: str
     email: str | None
     role: str
+    plan_id: str
     created_at: datetime
-    api_keys: list[ApiKeyOut]
+    # The scopes of the key this request used.
+    key_scopes: list[str]
+    api_keys: list[KeyOut]
 
 
 class NewKeyIn(RequestModel):
     label: str = ""
 
 
-class NewKeyOut(ApiKeyOut):
-    key: str
-
-
 @router.get("/me", response_model=MeOut)
-async def me(principal: CurrentPrincipal, session: SessionDep) -> MeOut:
-    user = await get_user(session, principal.user_id)
-    if user is None:
-        raise ReelForgeError(ErrorCode.AUTH_FAILED, "The key's user no longer exists.")
-    keys = (
-        await session.execute(
-            select(ApiKeyRow).where(ApiKeyRow.owner_id == user.id).order_by(ApiKeyRow.created_at)
-        )
-    ).scalars()
+async def me(principal: CurrentPrincipal, container: ContainerDep) -> MeOut:
+    admin = user_admin(container)
+    view = await admin.get(principal, principal.user_id)
+    keys = await admin.list_keys(principal, principal.user_id)
+    current = next(key_out(k) for k in keys if k.id == principal.api_key_id)
     return MeOut(
-        id=user.id,
-        name=user.name,
-        email=user.email,
-        role=user.role,
-        created_at=user.created_at,
-        api_keys=[ApiKeyOut.model_validate(k) for k in keys],
+        id=view.user.id,
+        name=view.user.name,
+        email=view.user.email,
+        role=view.user.role,
+        plan_id=view.plan_id,
+        created_at=view.user.created_at,
+        key_scopes=current.scopes,
+        api_keys=[key_out(k) for k in keys],
     )
 
 
-@router.post("/me/api-keys", response_model=NewKeyOut, status_code=201)
-async def new_key(body: NewKeyIn, principal: CurrentPrincipal, session: SessionDep) -> NewKeyOut:
-    """Create an API key. The key is in this response only; it is stored hashed."""
-    row, plain = await create_api_key(session, principal.user_id, body.label)
-    await session.commit()
-    return NewKeyOut(
-        id=row.id, label=row.label, prefix=row.prefix, created_at=row.created_at, key=plain
+@router.get("/me/keys", response_model=KeyList)
+async def my_keys(principal: CurrentPrincipal, container: ContainerDep) -> KeyList:
+    """Your keys: prefix, label, scopes, created, last used, expiry, revoked."""
+    rows = await user_admin(container).list_keys(principal, principal.user_id)
+    return KeyList(keys=[key_out(r) for r in rows])
+
+
+@router.post("/me/keys", response_model=NewKeyOut, status_code=201)
+async def new_my_key(
+    body: KeyIn, principal: CurrentPrincipal, container: ContainerDep
+) -> NewKeyOut:
+    """Create a key. The key is in this response only; it is stored hashed. A key cannot
+    create a key with more scopes than it has."""
+    row, plain = await user_admin(container).create_key(
+        principal,
+        principal.user_id,
+        label=body.label,
+        scopes=parse_scopes(body.scopes),
+        expires_at=body.expires_at,
+        expires_in_days=body.expires_in_days,
     )
+    return new_key_out(row, plain)
 
 
-@router.delete("/me/api-keys/{key_id}", status_code=204)
-async def delete_key(key_id: str, principal: CurrentPrincipal, session: SessionDep) -> None:
-    if not await revoke_api_key(session, key_id, principal.user_id):
-        raise ReelForgeError(ErrorCode.NOT_FOUND, f"No active API key {key_id!r}.")
-    await session.commit()
+@router.delete("/me/keys/{key_id}", response_model=KeyOut)
+async def revoke_my_key(
+    key_id: str, principal: CurrentPrincipal, container: ContainerDep
+) -> KeyOut:
+    row = await user_admin(container).revoke_key(principal, principal.user_id, key_id)
+    forget_key_cache()
+    return key_out(row)
+
+
+@router.post("/me/api-keys", response_model=NewKeyOut, status_code=201, deprecated=True)
+async def new_key(
+    body: NewKeyIn, principal: CurrentPrincipal, container: ContainerDep
+) -> NewKeyOut:
+    """Older path of POST /v1/me/keys (a label only)."""
+    row, plain = await user_admin(container).create_key(
+        principal, principal.user_id, label=body.label
+    )
+    return new_key_out(row, plain)
+
+
+@router.delete("/me/api-keys/{key_id}", status_code=204, deprecated=True)
+async def delete_key(key_id: str, principal: CurrentPrincipal, container: ContainerDep) -> None:
+    """Older path of DELETE /v1/me/keys/{id}."""
+    await user_admin(container).revoke_key(principal, principal.user_id, key_id)
     forget_key_cache()

@@ -16,7 +16,7 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Depends, Query, Response
 from pydantic import Field
 
-from reelforge.api.deps import ContainerDep, CurrentPrincipal
+from reelforge.api.deps import SCOPE_KEY, ContainerDep, CurrentPrincipal
 from reelforge.api.schemas import RequestModel, ResponseModel
 from reelforge.catalog.catalog import Catalog, Listing
 from reelforge.catalog.quotes import NodeQuote, quote_pipeline
@@ -182,7 +182,7 @@ def _inherited(entry: ModelEntry, params: Mapping[str, Any]) -> dict[str, Any]:
     return {k: v for k, v in params.items() if k in specs and check_value(specs[k], v)[1] is None}
 
 
-@router.post("/quotes", response_model=QuotesOut)
+@router.post("/quotes", response_model=QuotesOut, openapi_extra={SCOPE_KEY: "read"})
 async def quotes(body: QuotesIn, catalog: CatalogDep, _principal: CurrentPrincipal) -> QuotesOut:
     """The price of each node and of the whole pipeline, before it runs. A node with
     fallbacks counts its most expensive option; unknown prices are said, never guessed."""

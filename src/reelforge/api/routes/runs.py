@@ -10,7 +10,7 @@ from fastapi import APIRouter, Header, Query, Request
 from fastapi.responses import StreamingResponse
 from pydantic import Field
 
-from reelforge.api.deps import ContainerDep, CurrentPrincipal
+from reelforge.api.deps import GENERATION_LIMIT, ContainerDep, CurrentPrincipal
 from reelforge.api.schemas import RequestModel
 from reelforge.container import Container
 from reelforge.domain.errors import ErrorCode, ReelForgeError
@@ -112,7 +112,7 @@ async def view(container: Container, run_id: str, owner_id: str) -> dict[str, An
     return present_run(run_view(run, steps))
 
 
-@router.post("", status_code=202)
+@router.post("", status_code=202, dependencies=[GENERATION_LIMIT])
 async def create_run(
     body: RunIn,
     container: ContainerDep,
