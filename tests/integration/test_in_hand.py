@@ -16,6 +16,7 @@ from reelforge.app import api_app, open_container
 from reelforge.emulators import atlas, grok, huggingface, pollinations, replicate, runware, together
 from reelforge.emulators.base import EmulatorConfig, EmulatorState
 from reelforge.engine import repo
+from reelforge.engine.routing import RetryPolicy
 from reelforge.providers.plugins import load_registry
 from tests.conftest import make_settings
 from tests.helpers import serve_asgi
@@ -85,3 +86,24 @@ async def test_a_waited_generation_is_answered_finished_from_the_submission(
     assert step.polls == 0
     calls = {op: n for op, n in stack.state.requests.items() if op in ("submit", "poll", "cancel")}
     assert calls == {"submit": 1}
+
+
+@pytest.mark.parametrize("stack", ["replicate", "runware"], indirect=True)
+async def test_a_failure_answered_with_the_submission_is_retried_without_a_poll(
+    stack: Stack,
+) -> None:
+    """The create answer says the generation failed: the step retries at once (a new
+    submission after the backoff), and the failed task is never polled."""
+    stack.container.engine.policy = RetryPolicy(base_delay=0.05, max_delay=0.2, max_attempts=3)
+    stack.state.faults.add("fail", on="submit", message="the model crashed")
+    model = {"replicate": "replicate/flux-schnell", "runware": "runware/flux-schnell"}
+    r = await stack.client.post(
+        "/v1/generations",
+        json={"model": model[stack.state.name], "prompt": "a lighthouse at dusk"},
+        headers={"Prefer": "wait=5"},
+    )
+    assert r.status_code == 200, r.text
+    run = r.json()
+    assert run["status"] == "succeeded" and run["steps"][0]["attempts"] == 2, run
+    calls = {op: n for op, n in stack.state.requests.items() if op in ("submit", "poll", "cancel")}
+    assert calls == {"submit": 2}
