@@ -33,6 +33,7 @@ from bench.server import reelforge_server
 from reelforge.domain.modes import Mode
 from reelforge.emulators import atlas, grok, huggingface, pollinations, replicate, runware, together
 from reelforge.emulators.base import EmulatorConfig
+from reelforge.emulators.pollinations.app import TEST_KEY as POLLINATIONS_KEY
 from reelforge.providers.atlas import AtlasProvider
 from reelforge.providers.base import Credential, GenerationRequest, Provider
 from reelforge.providers.grok import GrokProvider
@@ -47,11 +48,17 @@ from reelforge.providers.together import TogetherProvider
 class Synchronous:
     emulator: Any  # the emulator package (create_app, SANDBOX_CREDENTIAL)
     adapter: type[Provider]
-    key_var: str | None  # None: no key (Pollinations' anonymous endpoint)
+    key_var: str
     catalog_id: str  # what the gateway is asked for
     provider_model: str  # what the adapter sends
     path: str = ""  # the base URL's suffix the adapter expects
     prompt_param: bool = False  # Atlas models take the prompt as a parameter today
+    key: str | None = None  # the key to use, when not the emulator's sandbox credential
+
+    def credential(self) -> dict[str, str]:
+        if self.key is not None:
+            return {"api_key": self.key}
+        return dict(self.emulator.SANDBOX_CREDENTIAL)
 
 
 PROVIDERS: dict[str, Synchronous] = {
@@ -90,8 +97,15 @@ PROVIDERS: dict[str, Synchronous] = {
         "huggingface/flux-1-schnell",
         "black-forest-labs/FLUX.1-schnell",
     ),
+    # With a key: the anonymous tier's documented limit (one call per 5 s) would be
+    # measured instead of the gateway.
     "pollinations": Synchronous(
-        pollinations, PollinationsProvider, None, "pollinations/flux", "flux"
+        pollinations,
+        PollinationsProvider,
+        "POLLINATIONS_API_KEY",
+        "pollinations/flux",
+        "flux",
+        key=POLLINATIONS_KEY,
     ),
 }
 
@@ -127,8 +141,7 @@ def _server_env(urls: dict[str, str]) -> dict[str, str]:
     }
     for name in urls:
         spec = PROVIDERS[name]
-        if spec.key_var:
-            env[spec.key_var] = next(iter(spec.emulator.SANDBOX_CREDENTIAL.values()))
+        env[spec.key_var] = next(iter(spec.credential().values()))
     return env
 
 
@@ -168,7 +181,7 @@ async def _measure(
 
         def direct(name: str) -> Callable[[], Awaitable[None]]:
             spec, adapter = PROVIDERS[name], adapters[name]
-            credential = Credential(name, dict(spec.emulator.SANDBOX_CREDENTIAL), "stored")
+            credential = Credential(name, spec.credential(), "stored")
 
             async def call() -> None:
                 request = GenerationRequest(

@@ -15,7 +15,16 @@ import pytest
 from starlette.applications import Starlette
 
 from reelforge.domain.modes import Mode
-from reelforge.emulators import atlas, grok, huggingface, pollinations, replicate, runware, together
+from reelforge.emulators import (
+    atlas,
+    grok,
+    higgsfield,
+    huggingface,
+    pollinations,
+    replicate,
+    runware,
+    together,
+)
 from reelforge.emulators.base import EmulatorConfig, EmulatorState
 from reelforge.providers import atlas_api
 from reelforge.providers.atlas import AtlasProvider
@@ -27,6 +36,7 @@ from reelforge.providers.base import (
     TaskStatus,
 )
 from reelforge.providers.grok import GrokProvider
+from reelforge.providers.higgsfield import HiggsfieldProvider
 from reelforge.providers.huggingface import HuggingFaceProvider
 from reelforge.providers.pollinations import PollinationsProvider
 from reelforge.providers.polling import generate
@@ -164,3 +174,24 @@ async def test_atlas_asks_for_sync_mode_only_where_the_model_offers_it(
     task = await provider.submit(plain, credential)
     assert "enable_sync_mode" not in _sent(state)[-1]
     assert task.in_hand is None
+
+
+async def test_higgsfield_repeat_of_a_finished_request_carries_its_outcome() -> None:
+    """A resubmission with the same Idempotency-Key (after a crash mid-submit) of a request
+    that already finished answers its final status: nothing is polled."""
+    app = higgsfield.create_app(CONFIG)
+    state: EmulatorState = app.state.emulator
+    credential = Credential("higgsfield", higgsfield.SANDBOX_CREDENTIAL, "sandbox")
+    request = GenerationRequest(
+        model="soul", mode=Mode.T2I, prompt="a portrait", idempotency_key="step-9"
+    )
+    with serve_asgi(app) as url:
+        async with httpx.AsyncClient(timeout=30) as client:
+            provider = HiggsfieldProvider(client, url)
+            first = await generate(provider, request, credential, interval=0.02, timeout=30)
+            calls = _provider_calls(state)
+            again = await provider.submit(request, credential)
+            assert again.task_id == first.task.task_id
+            assert again.in_hand is not None and again.in_hand.outputs == first.outputs
+            assert await provider.poll(again, credential) == again.in_hand
+            assert _provider_calls(state) == {**calls, "submit": calls["submit"] + 1}
