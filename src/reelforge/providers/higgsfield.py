@@ -305,7 +305,6 @@ def _decode_data_uri(uri: str) -> tuple[str, bytes]:
     return content_type, data
 
 
-
 def _update(data: dict[str, Any], task: ProviderTask) -> TaskUpdate:
     """A status answer (of a poll, or of a repeated submission) as a TaskUpdate."""
     raw = str(data.get("status") or "")
@@ -317,6 +316,7 @@ def _update(data: dict[str, Any], task: ProviderTask) -> TaskUpdate:
     if status is not TaskStatus.SUCCEEDED:
         return TaskUpdate(status=status, message=raw)
     return TaskUpdate(status=status, progress=1.0, outputs=_outputs(data))
+
 
 def _failure(raw: str, data: dict[str, Any], task: ProviderTask) -> ReelForgeError:
     message = str(data.get("error") or data.get("detail") or "")
