@@ -69,13 +69,17 @@ async def stack(
                 yield Stack(client, container, app.state.emulator)
 
 
-async def test_a_waited_generation_is_answered_finished_from_the_submission(
-    stack: Stack, request: pytest.FixtureRequest
-) -> None:
-    name = request.node.callspec.params["stack"]
+def _body(name: str) -> dict[str, Any]:
     body: dict[str, Any] = {"model": SYNCHRONOUS[name][2], "prompt": "a lighthouse at dusk"}
     if name == "atlas":  # Atlas models take the prompt as a parameter (issue 18, item 2)
         body["params"] = {"prompt": body.pop("prompt")}
+    return body
+
+
+async def test_a_waited_generation_is_answered_finished_from_the_submission(
+    stack: Stack, request: pytest.FixtureRequest
+) -> None:
+    body = _body(request.node.callspec.params["stack"])
     r = await stack.client.post("/v1/generations", json=body, headers={"Prefer": "wait=2"})
     assert r.status_code == 200, r.text  # 202 would mean: still waiting for a poll
     run = r.json()
@@ -96,14 +100,27 @@ async def test_a_failure_answered_with_the_submission_is_retried_without_a_poll(
     submission after the backoff), and the failed task is never polled."""
     stack.container.engine.policy = RetryPolicy(base_delay=0.05, max_delay=0.2, max_attempts=3)
     stack.state.faults.add("fail", on="submit", message="the model crashed")
-    model = {"replicate": "replicate/flux-schnell", "runware": "runware/flux-schnell"}
-    r = await stack.client.post(
-        "/v1/generations",
-        json={"model": model[stack.state.name], "prompt": "a lighthouse at dusk"},
-        headers={"Prefer": "wait=5"},
-    )
+    body = _body(stack.state.name)
+    r = await stack.client.post("/v1/generations", json=body, headers={"Prefer": "wait=5"})
     assert r.status_code == 200, r.text
     run = r.json()
     assert run["status"] == "succeeded" and run["steps"][0]["attempts"] == 2, run
     calls = {op: n for op, n in stack.state.requests.items() if op in ("submit", "poll", "cancel")}
     assert calls == {"submit": 2}
+
+
+@pytest.mark.parametrize("stack", ["grok", "atlas"], indirect=True)
+async def test_an_output_download_that_fails_is_retried_from_the_task_in_hand(
+    stack: Stack, request: pytest.FixtureRequest
+) -> None:
+    """The result is in hand but its download breaks off (a 503): the step stays
+    submitted and is collected again about a second later, from the stored task, without
+    asking the provider (and without waiting out the provider's hour-long interval)."""
+    stack.state.faults.add("server_error", on="files", status=503)
+    body = _body(request.node.callspec.params["stack"])
+    r = await stack.client.post("/v1/generations", json=body, headers={"Prefer": "wait=10"})
+    assert r.status_code == 200, r.text
+    assert r.json()["status"] == "succeeded", r.json()
+    assert stack.state.requests.get("files", 0) >= 2  # the failed download, then the good one
+    calls = {op: n for op, n in stack.state.requests.items() if op in ("submit", "poll", "cancel")}
+    assert calls == {"submit": 1}
