@@ -5,6 +5,7 @@
 2. gateway overhead: a fast image model on its emulator (live provider on 127.0.0.1) called
    directly vs through `POST /v1/generations` with `Prefer: wait`, durable rows included.
 Goals (issue 7): >= 1,000 submissions/s with p99 < 50 ms; p50 added latency < 5 ms.
+The same overhead for every synchronous provider: bench/bench_sync_overhead.py.
 """
 
 from __future__ import annotations

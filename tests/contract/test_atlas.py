@@ -156,14 +156,15 @@ async def test_poll_5xx_then_success(
     provider: AtlasProvider, server: tuple[str, EmulatorState]
 ) -> None:
     server[1].faults.add("server_error", on="poll", times=2, status=502)
-    result = await generate(provider, request("google/imagen4", Mode.T2I), CRED, interval=0.05)
+    # imagen3 offers no sync mode: its result is polled (imagen4 answers the submission).
+    result = await generate(provider, request("google/imagen3", Mode.T2I), CRED, interval=0.05)
     assert result.outputs and server[1].tasks.submissions["total"] == 1
 
 
 async def test_malformed_poll_is_retryable(
     provider: AtlasProvider, server: tuple[str, EmulatorState]
 ) -> None:
-    task = await provider.submit(request("google/imagen4", Mode.T2I), CRED)
+    task = await provider.submit(request("google/imagen3", Mode.T2I), CRED)
     server[1].faults.add("malformed", on="poll")
     with pytest.raises(ReelForgeError) as info:
         await provider.poll(task, CRED)

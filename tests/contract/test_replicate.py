@@ -68,7 +68,7 @@ async def test_image_models_wait_and_the_first_poll_needs_no_request(
     rep: ReplicateProvider, emulator: tuple[EmulatorState, str]
 ) -> None:
     task = await rep.submit(_schnell(num_outputs=2, aspect_ratio="16:9"), KEY)
-    assert task.meta["prediction"]["status"] == "succeeded"
+    assert task.in_hand is not None and task.in_hand.status is TaskStatus.SUCCEEDED
     polls_before = emulator[0].requests.get("poll", 0)
     update = await rep.poll(task, KEY)
     assert emulator[0].requests.get("poll", 0) == polls_before

@@ -75,7 +75,7 @@ async def test_sync_image_carries_results_and_cost(
     rw: RunwareProvider, emulator: tuple[EmulatorState, str]
 ) -> None:
     task = await rw.submit(_image("img-1"), KEY)
-    assert task.task_id == task_uuid("img-1") and task.meta["items"]
+    assert task.task_id == task_uuid("img-1") and task.in_hand is not None
     polls = emulator[0].requests.get("poll", 0)
     update = await rw.poll(task, KEY)
     assert emulator[0].requests.get("poll", 0) == polls

@@ -30,13 +30,7 @@ from reelforge.engine.collect import Advance, Collecting, LostRace
 from reelforge.engine.events import EventBus
 from reelforge.engine.launch import Fresh, Launch, Launching, Wait
 from reelforge.engine.media_io import MediaIO
-from reelforge.engine.polling import (
-    CALLBACK_POLL_FACTOR,
-    Polling,
-    Watch,
-    interval_of,
-    result_in_hand,
-)
+from reelforge.engine.polling import CALLBACK_POLL_FACTOR, Polling, Watch, interval_of
 from reelforge.engine.ports import RunBilling
 from reelforge.engine.progress import ProgressWrites
 from reelforge.engine.requests import RequestBuilder
@@ -234,16 +228,14 @@ class Engine(Launching, Collecting, Attempts, Polling):
             return await self._after_failure(step, route, options, exc, StepStatus.SUBMITTING)
         await self.health.record_ok(key, time.monotonic() - started)
         interval = interval_of(task, resolved.provider.default_poll_interval)
-        if request.callback_url:
+        in_hand = task.in_hand is not None
+        if request.callback_url and not in_hand:
             # The provider calls back when done; polling is only a slow safety net.
             task.meta["callback"] = True
             interval = max(interval * CALLBACK_POLL_FACTOR, 30.0)
         route.note(
             "submitted", option.model, attempt=route.tries, task_id=task.task_id, notes=notes
         )
-        # The provider answered with the result (a synchronous API): once the task is
-        # recorded, its outputs are collected in this same advance.
-        in_hand = await result_in_hand(resolved, task, interval)
         submitted_at = utcnow()
         values: dict[str, Any] = {
             "task": task.model_dump(mode="json"),
@@ -284,10 +276,14 @@ class Engine(Launching, Collecting, Attempts, Polling):
                     log.warning("cancel_after_lost_race_failed", step_id=step.id)
             return Advance()
         self.events.notify(step.run_id)
-        if in_hand is not None:
-            step.status, step.task = StepStatus.SUBMITTED.value, values["task"]
-            step.served_by, step.submitted_at = option.model, submitted_at
-            return await self._collect(step, task, in_hand, resolved.sandbox, interval)
+        if in_hand:
+            # The provider answered with the outcome (a synchronous API): the task is
+            # recorded, so its outputs are collected (or its failure handled) in this same
+            # advance, without a request to the provider.
+            step.status = StepStatus.SUBMITTED.value
+            for column, value in values.items():
+                setattr(step, column, value)
+            return await self._poll(step, resolved, task)
         return Advance(next_at=time.time() + interval)
 
     async def _recover_submitting(self, step: StepRow) -> Advance:

@@ -7,9 +7,10 @@ request and no database work. News is progress that moved by ``PROGRESS_STEP`` (
 all after ``PROGRESS_SECONDS``), or a new log line when there is no progress figure; it
 is written in batches (engine.progress). Errors and the end are written at once.
 Progress reported at a steady rate also says when the task should end: polls skip ahead
-to shortly before the soonest end the reports allow. Anything that changes the step elsewhere (a cancel, a provider
-callback) goes through ``forget``; the compare-and-set on every transition still guards
-a stale watch.
+to shortly before the soonest end the reports allow. A task whose outcome came with the
+submission (``ProviderTask.result``) is never polled: its outcome is read from the task.
+Anything that changes the step elsewhere (a cancel, a provider callback) goes through
+``forget``; the compare-and-set on every transition still guards a stale watch.
 """
 
 from __future__ import annotations
@@ -94,16 +95,22 @@ class Polling:
         watch = self._watches.pop(step_id, None)
         return (watch.polls if watch is not None else 0) + self._progress.drop(step_id)
 
-    async def _poll(self, step: StepRow, resolved: ResolvedProvider | None = None) -> Advance:
+    async def _poll(
+        self,
+        step: StepRow,
+        resolved: ResolvedProvider | None = None,
+        task: ProviderTask | None = None,
+    ) -> Advance:
         now = time.time()
         watch = self._watches.get(step.id)
         if resolved is None and watch is None and step.next_at and step.next_at > now + 0.001:
             return Advance(next_at=step.next_at)
-        task = (
-            watch.task
-            if watch is not None and watch.task is not None
-            else ProviderTask.model_validate(step.task)
-        )
+        if task is None:
+            task = (
+                watch.task
+                if watch is not None and watch.task is not None
+                else ProviderTask.model_validate(step.task)
+            )
         if resolved is None:
             resolved = (
                 watch.resolved
@@ -114,24 +121,28 @@ class Polling:
         interval = interval_of(task, resolved.provider.default_poll_interval)
         if task.meta.get("callback"):
             interval = max(interval * CALLBACK_POLL_FACTOR, 30.0)
-        permit = await self.limits.try_acquire(key)
-        if not isinstance(permit, Permit):
-            return Advance(next_at=now + permit)
-        started = time.monotonic()
-        try:
-            update = await resolved.provider.poll(task, resolved.credential)
-        except ReelForgeError as exc:
-            await self.health.record_failure(key, exc, time.monotonic() - started)
-            if not exc.retryable:
-                raise
-            delay = exc.retry_after or interval * random.uniform(1.0, 2.0)
-            await self._poll_error(step, now + delay, exc)
-            return Advance(next_at=now + delay)
-        finally:
-            permit.release()
-        await self.health.record_ok(key, time.monotonic() - started)
+        # The outcome came with the submission (a synchronous API): nothing to ask.
+        update = task.in_hand
+        asked = update is None
+        if update is None:
+            permit = await self.limits.try_acquire(key)
+            if not isinstance(permit, Permit):
+                return Advance(next_at=now + permit)
+            started = time.monotonic()
+            try:
+                update = await resolved.provider.poll(task, resolved.credential)
+            except ReelForgeError as exc:
+                await self.health.record_failure(key, exc, time.monotonic() - started)
+                if not exc.retryable:
+                    raise
+                delay = exc.retry_after or interval * random.uniform(1.0, 2.0)
+                await self._poll_error(step, now + delay, exc)
+                return Advance(next_at=now + delay)
+            finally:
+                permit.release()
+            await self.health.record_ok(key, time.monotonic() - started)
         if update.status is TaskStatus.SUCCEEDED:
-            polls = self.unwatch(step.id) + 1
+            polls = self.unwatch(step.id) + int(asked)
             return await self._collect(step, task, update, resolved.sandbox, interval, polls=polls)
         if update.status is not TaskStatus.RUNNING and update.status is not TaskStatus.QUEUED:
             self.unwatch(step.id)
@@ -318,20 +329,9 @@ def _until_near_the_end(watch: Watch, progress: float | None, now: float, interv
     return max(interval, min(MAX_SKIP_SECONDS, elapsed, soonest))
 
 
-async def result_in_hand(
-    resolved: ResolvedProvider, task: ProviderTask, interval: float
-) -> TaskUpdate | None:
-    """The finished result when the provider returned it with the submission (poll interval
-    0: reading it makes no request), else None (the task is polled as usual)."""
-    if interval != 0 or task.meta.get("callback"):
-        return None
-    try:
-        update = await resolved.provider.poll(task, resolved.credential)
-    except ReelForgeError:
-        return None
-    return update if update.status is TaskStatus.SUCCEEDED and update.outputs else None
-
-
 def interval_of(task: ProviderTask, default: float) -> float:
-    """The task's own poll interval when it has one (0 = its result is already in hand)."""
+    """The task's own poll interval when it has one; 0 when its outcome is in hand (a
+    step left submitted by a crash is then collected at once, with no request)."""
+    if task.in_hand is not None:
+        return 0.0
     return default if task.poll_interval_seconds is None else task.poll_interval_seconds

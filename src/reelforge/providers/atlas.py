@@ -4,7 +4,10 @@ media upload, and the public model list with per-model OpenAPI schemas.
 Contract: shared/reference/providers-other.md §1 (the vendor's own MCP server is the main
 source). Body is flat ``{"model": id, ...Input}``; submit answers ``data.id``; the prediction
 answers ``data.status`` starting|processing|completed|succeeded|failed and ``data.outputs``
-(or ``data.output``). Errors carry their text in ``msg``, ``message`` or ``error``.
+(or ``data.output``). Image models whose schema offers ``enable_sync_mode`` are submitted
+with it, so the submit answer already is the finished prediction and the task carries its
+outcome (``ProviderTask.result``): nothing is polled. Errors carry their text in ``msg``,
+``message`` or ``error``.
 Discovery (classification into modes, prices) lives in reelforge.catalog.atlas_discovery;
 this module only speaks HTTP.
 """
@@ -22,11 +25,13 @@ from reelforge.domain.media import kind_of_content_type
 from reelforge.domain.modes import MediaKind
 from reelforge.providers.atlas_api import (
     INTERNAL_FIELDS,
+    SYNC_FIELD,
     fetch_input_schema,
     fetch_models,
     is_moderation,
     request,
     schema_urls,
+    sync_schemas,
 )
 from reelforge.providers.base import (
     Balance,
@@ -43,6 +48,8 @@ from reelforge.providers.base import (
 from reelforge.providers.hookspecs import hookimpl
 from reelforge.providers.media_params import inject_media, primary_media_param
 
+# How long a sync-mode image submission may take before the call gives up.
+SYNC_TIMEOUT_SECONDS = 120.0
 _ENDPOINTS: dict[MediaKind, str] = {
     MediaKind.IMAGE: "generateImage",
     MediaKind.VIDEO: "generateVideo",
@@ -144,8 +151,15 @@ class AtlasProvider(Provider):
                 detail={"mode": str(request.mode)},
             )
         body = await self.build_body(request)
+        timeout: dict[str, float] = {}
+        if endpoint == "generateImage" and await self.answers_in_sync(request.model):
+            # Images take seconds: the submission waits for them and answers the outputs.
+            body[SYNC_FIELD] = True
+            timeout["timeout"] = SYNC_TIMEOUT_SECONDS
         # Never retried here: a second POST is a second paid generation.
-        data = await self._call("POST", f"/api/v1/model/{endpoint}", credential, json=body)
+        data = await self._call(
+            "POST", f"/api/v1/model/{endpoint}", credential, json=body, **timeout
+        )
         task_id = data.get("id") if isinstance(data, dict) else None
         if not task_id:
             raise ReelForgeError(
@@ -153,6 +167,14 @@ class AtlasProvider(Provider):
                 "Atlas Cloud accepted the job but returned no prediction id.",
                 detail={"provider": "atlas"},
             )
+        # A synchronous answer (or a fast model) is already the finished prediction; any
+        # other answer (an unknown status, too) leaves the task to be polled: it exists.
+        try:
+            answered: TaskUpdate | None = _update(data, str(task_id), request.mode.output_kind)
+        except ReelForgeError:
+            answered = None
+        if answered is not None and (not answered.status.terminal or _empty(answered)):
+            answered = None
         return ProviderTask(
             provider=self.name,
             task_id=str(task_id),
@@ -160,43 +182,24 @@ class AtlasProvider(Provider):
             mode=request.mode,
             meta={"endpoint": endpoint},
             poll_interval_seconds=self.default_poll_interval,
+            result=answered,
         )
 
+    async def answers_in_sync(self, model: str) -> bool:
+        """True when the model's schema offers ``enable_sync_mode`` (a schema that cannot
+        be read leaves the submission asynchronous: it is polled as usual)."""
+        try:
+            if await self.input_schema(model) is None:
+                return False
+        except ReelForgeError:
+            return False
+        return schema_urls.get(self.base_url, {}).get(model) in sync_schemas
+
     async def poll(self, task: ProviderTask, credential: Credential) -> TaskUpdate:
+        if task.in_hand is not None:
+            return task.in_hand
         data = await self._call("GET", f"/api/v1/model/prediction/{task.task_id}", credential)
-        if not isinstance(data, dict):
-            raise ReelForgeError(
-                ErrorCode.PROVIDER_ERROR,
-                "Atlas Cloud's prediction has an unexpected shape.",
-                detail={"task_id": task.task_id},
-            )
-        raw_status = str(data.get("status", "")).lower()
-        status = _STATUSES.get(raw_status)
-        if status is None:
-            raise ReelForgeError(
-                ErrorCode.PROVIDER_ERROR,
-                f"Atlas Cloud reported an unknown status {raw_status!r}.",
-                detail={"task_id": task.task_id},
-            )
-        if status is TaskStatus.FAILED:
-            text = str(data.get("error") or "The generation failed.")
-            code = ErrorCode.SAFETY_FILTER if is_moderation(text) else ErrorCode.PROVIDER_ERROR
-            error = ReelForgeError(
-                code,
-                f"Atlas Cloud: {text}",
-                detail={"task_id": task.task_id, "provider_message": text},
-            )
-            return TaskUpdate(status=status, error=error.to_dict())
-        outputs: list[OutputMedia] = []
-        if status is TaskStatus.SUCCEEDED:
-            raw = data.get("outputs") or data.get("output") or []
-            urls = [raw] if isinstance(raw, str) else [u for u in raw if isinstance(u, str)]
-            outputs = [
-                OutputMedia(url=u, media_type=_kind_of_url(u, task.mode.output_kind)) for u in urls
-            ]
-        return TaskUpdate(
-            status=status, outputs=outputs, progress=1.0 if status is TaskStatus.SUCCEEDED else None
-        )
+        return _update(data, task.task_id, task.mode.output_kind)
 
     async def upload_media(
         self, content: bytes, filename: str, content_type: str, credential: Credential
@@ -243,6 +246,46 @@ class AtlasProvider(Provider):
                 "latency_ms": round((time.monotonic() - started) * 1000),
             },
         )
+
+
+def _update(data: Any, task_id: str, kind: MediaKind) -> TaskUpdate:
+    """A prediction (the submit answer or a poll's) as a TaskUpdate."""
+    if not isinstance(data, dict):
+        raise ReelForgeError(
+            ErrorCode.PROVIDER_ERROR,
+            "Atlas Cloud's prediction has an unexpected shape.",
+            detail={"task_id": task_id},
+        )
+    raw_status = str(data.get("status", "")).lower()
+    status = _STATUSES.get(raw_status)
+    if status is None:
+        raise ReelForgeError(
+            ErrorCode.PROVIDER_ERROR,
+            f"Atlas Cloud reported an unknown status {raw_status!r}.",
+            detail={"task_id": task_id},
+        )
+    if status is TaskStatus.FAILED:
+        text = str(data.get("error") or "The generation failed.")
+        code = ErrorCode.SAFETY_FILTER if is_moderation(text) else ErrorCode.PROVIDER_ERROR
+        error = ReelForgeError(
+            code,
+            f"Atlas Cloud: {text}",
+            detail={"task_id": task_id, "provider_message": text},
+        )
+        return TaskUpdate(status=status, error=error.to_dict())
+    outputs: list[OutputMedia] = []
+    if status is TaskStatus.SUCCEEDED:
+        raw = data.get("outputs") or data.get("output") or []
+        urls = [raw] if isinstance(raw, str) else [u for u in raw if isinstance(u, str)]
+        outputs = [OutputMedia(url=u, media_type=_kind_of_url(u, kind)) for u in urls]
+    return TaskUpdate(
+        status=status, outputs=outputs, progress=1.0 if status is TaskStatus.SUCCEEDED else None
+    )
+
+
+def _empty(update: TaskUpdate) -> bool:
+    """A success without outputs: in a submit answer, not a result to keep (poll instead)."""
+    return update.status is TaskStatus.SUCCEEDED and not update.outputs
 
 
 def _kind_of_url(url: str, default: MediaKind) -> MediaKind:

@@ -16,8 +16,9 @@ from reelforge.domain.errors import ErrorCode, ReelForgeError
 from reelforge.providers import http
 
 # Request fields that are ours to set, never the user's: the model id goes in the body
-# anyway, base64 output would bloat every poll, sync mode would block the submit call.
-INTERNAL_FIELDS: frozenset[str] = frozenset({"model", "enable_base64_output", "enable_sync_mode"})
+# anyway, base64 output would bloat every poll, sync mode is the adapter's choice (images).
+SYNC_FIELD = "enable_sync_mode"
+INTERNAL_FIELDS: frozenset[str] = frozenset({"model", "enable_base64_output", SYNC_FIELD})
 
 PROVIDER = "atlas"
 
@@ -82,11 +83,15 @@ def unwrap(response: httpx.Response) -> Any:
 schema_urls: dict[str, dict[str, str]] = {}
 # schema URL → cleaned Input schema; model schemas change rarely, so once per process.
 schema_cache: dict[str, dict[str, Any]] = {}
+# Schema URLs whose Input declares ``enable_sync_mode`` (dropped from the cleaned schema,
+# as it is ours to set): those models can answer the submission with the outputs.
+sync_schemas: set[str] = set()
 
 
 def clear_caches() -> None:
     schema_urls.clear()
     schema_cache.clear()
+    sync_schemas.clear()
 
 
 def models_from_body(data: Any) -> list[dict[str, Any]]:
@@ -156,6 +161,9 @@ async def fetch_input_schema(
     response = await http.send(client, PROVIDER, "GET", schema_url, timeout=timeout)
     if response.is_error:
         raise error_from_response(response)
-    schema = clean_input_schema(http.json_body(PROVIDER, response))
+    document = http.json_body(PROVIDER, response)
+    schema = clean_input_schema(document)
+    if SYNC_FIELD in (document["components"]["schemas"]["Input"].get("properties") or {}):
+        sync_schemas.add(schema_url)
     schema_cache[schema_url] = schema
     return schema

@@ -2,6 +2,8 @@
 
 Submit and poll are separate so a run survives a crash: the task id is stored before
 anything else happens, and a restarted worker resumes polling instead of paying twice.
+A provider that answers the submission with the outcome returns it in
+``ProviderTask.result``: there is then nothing to poll.
 Adapters speak the provider's real HTTP contract, use the injected ``httpx.AsyncClient``,
 and translate every failure into a ``ReelForgeError`` once, at the boundary.
 """
@@ -79,18 +81,6 @@ class OutputMedia(BaseModel):
     duration_seconds: float | None = None
 
 
-class ProviderTask(BaseModel):
-    """A submitted task: everything needed to poll or cancel it later, from any process."""
-
-    provider: str
-    task_id: str
-    model: str
-    mode: Mode
-    # Adapter-specific facts needed to poll (e.g. the endpoint family or a status URL).
-    meta: dict[str, Any] = Field(default_factory=dict)
-    poll_interval_seconds: float | None = None
-
-
 class TaskUpdate(BaseModel):
     status: TaskStatus
     progress: float | None = None  # 0..1 when the provider says
@@ -109,6 +99,28 @@ class TaskUpdate(BaseModel):
                 detail=err.get("detail"),
                 retryable=err.get("retryable"),
             )
+
+
+class ProviderTask(BaseModel):
+    """A submitted task: everything needed to poll or cancel it later, from any process."""
+
+    provider: str
+    task_id: str
+    model: str
+    mode: Mode
+    # Adapter-specific facts needed to poll (e.g. the endpoint family or a status URL).
+    meta: dict[str, Any] = Field(default_factory=dict)
+    poll_interval_seconds: float | None = None
+    # The outcome, when the provider answered the submission with it (a synchronous API:
+    # xAI images, Replicate ``Prefer: wait``, Runware sync delivery, Together ...). The
+    # engine collects it in the same advance and never polls; a worker resuming from the
+    # stored task reads it here instead of asking (or paying) the provider again.
+    result: TaskUpdate | None = None
+
+    @property
+    def in_hand(self) -> TaskUpdate | None:
+        """The terminal outcome carried from the submission, else None (poll as usual)."""
+        return self.result if self.result is not None and self.result.status.terminal else None
 
 
 class GenerationResult(BaseModel):

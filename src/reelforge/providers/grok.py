@@ -1,7 +1,7 @@
 """xAI (Grok): image generation and edit (synchronous), video generation (deferred).
 
 Contract: shared/reference/providers-video.md §1. Images answer in one call, so ``submit``
-keeps the outputs in ``task.meta`` and ``poll`` returns them without another request.
+returns a task carrying its outcome (``ProviderTask.result``): nothing is polled.
 Videos are "deferred requests": submit returns a ``request_id`` and ``GET
 /v1/videos/{request_id}`` reports ``pending`` → ``done`` | ``failed`` | ``expired``.
 """
@@ -115,10 +115,14 @@ class GrokProvider(Provider):
             mode=request.mode,
             meta={
                 "kind": "image",
-                "outputs": [o.model_dump() for o in outputs],
                 "revised_prompts": [i.get("revised_prompt") for i in items if isinstance(i, dict)],
-                "cost_micros": _cost_micros(data),
             },
+            result=TaskUpdate(
+                status=TaskStatus.SUCCEEDED,
+                progress=1.0,
+                outputs=outputs,
+                cost_micros=_cost_micros(data),
+            ),
         )
 
     async def _video(self, request: GenerationRequest, credential: Credential) -> ProviderTask:
@@ -153,7 +157,9 @@ class GrokProvider(Provider):
 
     # -- poll ---------------------------------------------------------------------------
     async def poll(self, task: ProviderTask, credential: Credential) -> TaskUpdate:
-        if task.meta.get("kind") == "image":
+        if task.result is not None:
+            return task.result
+        if task.meta.get("kind") == "image":  # stored before ProviderTask.result existed
             return TaskUpdate(
                 status=TaskStatus.SUCCEEDED,
                 progress=1.0,

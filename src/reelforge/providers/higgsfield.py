@@ -142,7 +142,7 @@ class HiggsfieldProvider(Provider):
                 detail={"provider": NAME},
                 retryable=bool(request.idempotency_key),
             )
-        return ProviderTask(
+        task = ProviderTask(
             provider=NAME,
             task_id=str(request_id),
             model=request.model,
@@ -150,6 +150,12 @@ class HiggsfieldProvider(Provider):
             meta={"application": app.path, "output": str(app.output)},
             poll_interval_seconds=self.default_poll_interval,
         )
+        # A repeat (same Idempotency-Key, e.g. a resubmission after a crash) of a request
+        # that already finished answers its final status: that outcome is in hand.
+        answered = _update(data, task)
+        if answered.status.terminal and (answered.outputs or answered.error):
+            task.result = answered
+        return task
 
     async def _body(
         self, request: GenerationRequest, app: Application, credential: Credential
@@ -220,6 +226,8 @@ class HiggsfieldProvider(Provider):
     # -- poll / cancel ----------------------------------------------------------------
     async def poll(self, task: ProviderTask, credential: Credential) -> TaskUpdate:
         # Always our base URL, never the answer's status_url: the key goes only where we chose.
+        if task.in_hand is not None:
+            return task.in_hand
         data = await self._call("GET", f"/requests/{task.task_id}/status", credential)
         if not isinstance(data, dict):
             raise ReelForgeError(
@@ -228,15 +236,7 @@ class HiggsfieldProvider(Provider):
                 detail={"provider": NAME, "task_id": task.task_id},
                 retryable=True,
             )
-        raw = str(data.get("status") or "")
-        status = STATUSES.get(raw)
-        if status is None:
-            return TaskUpdate(status=TaskStatus.RUNNING, message=f"higgsfield status {raw!r}")
-        if status is TaskStatus.FAILED:
-            return TaskUpdate(status=status, error=_failure(raw, data, task).to_dict())
-        if status is not TaskStatus.SUCCEEDED:
-            return TaskUpdate(status=status, message=raw)
-        return TaskUpdate(status=status, progress=1.0, outputs=_outputs(data))
+        return _update(data, task)
 
     async def cancel(self, task: ProviderTask, credential: Credential) -> bool:
         """True when canceled; False when it is already running or done (the API's 400)."""
@@ -303,6 +303,19 @@ def _decode_data_uri(uri: str) -> tuple[str, bytes]:
             detail={"provider": NAME, "field": "inputs"},
         ) from exc
     return content_type, data
+
+
+def _update(data: dict[str, Any], task: ProviderTask) -> TaskUpdate:
+    """A status answer (of a poll, or of a repeated submission) as a TaskUpdate."""
+    raw = str(data.get("status") or "")
+    status = STATUSES.get(raw)
+    if status is None:
+        return TaskUpdate(status=TaskStatus.RUNNING, message=f"higgsfield status {raw!r}")
+    if status is TaskStatus.FAILED:
+        return TaskUpdate(status=status, error=_failure(raw, data, task).to_dict())
+    if status is not TaskStatus.SUCCEEDED:
+        return TaskUpdate(status=status, message=raw)
+    return TaskUpdate(status=status, progress=1.0, outputs=_outputs(data))
 
 
 def _failure(raw: str, data: dict[str, Any], task: ProviderTask) -> ReelForgeError:

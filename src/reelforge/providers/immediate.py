@@ -1,9 +1,10 @@
 """Helpers for providers whose API answers in the same call (Together, Hugging Face,
 Pollinations): there is no remote task to poll, yet the protocol stays submit + poll.
 
-``submit`` performs the call and keeps the outputs in ``task.meta["outputs"]``; ``poll``
-hands them back. A worker that crashed after submit returned resumes from the stored
-ProviderTask without calling (and paying) the provider a second time.
+``submit`` performs the call and returns a ProviderTask carrying the outcome
+(``ProviderTask.result``): the engine collects it in the same advance, and a worker that
+crashed after submit returned resumes from the stored task without calling (and paying)
+the provider a second time. ``poll`` hands the stored outcome back.
 
 Image bytes returned by an API become ``data:`` URIs: the protocol speaks URLs, and the
 engine ingests data: URIs like any other output URL (no second request to the provider,
@@ -105,7 +106,7 @@ def completed_task(
     task_id: str | None = None,
     **meta: Any,
 ) -> ProviderTask:
-    """A ProviderTask that already carries its result (see the module docstring)."""
+    """A ProviderTask that already carries its outcome (see the module docstring)."""
     if not outputs:
         raise ReelForgeError(
             ErrorCode.PROVIDER_ERROR,
@@ -118,14 +119,16 @@ def completed_task(
         task_id=task_id or str(uuid.uuid4()),
         model=request.model,
         mode=request.mode,
-        meta={**meta, "outputs": [o.model_dump(mode="json") for o in outputs]},
-        poll_interval_seconds=0.0,
+        meta=meta,
+        result=TaskUpdate(status=TaskStatus.SUCCEEDED, progress=1.0, outputs=outputs),
     )
 
 
 def stored_update(provider: str, task: ProviderTask) -> TaskUpdate:
-    """The result kept by ``completed_task``; a task without one cannot be resumed."""
-    raw = task.meta.get("outputs")
+    """The outcome kept by ``completed_task``; a task without one cannot be resumed."""
+    if task.result is not None:
+        return task.result
+    raw = task.meta.get("outputs")  # tasks stored before ProviderTask.result existed
     if not raw:
         error = ReelForgeError(
             ErrorCode.PROVIDER_ERROR,

@@ -204,20 +204,22 @@ class ReplicateProvider(Provider):
                 detail={"provider": NAME},
                 retryable=True,
             )
-        meta: dict[str, Any] = {}
+        result = None
         if prediction.get("status") in ("succeeded", "failed", "canceled"):
-            # Prefer: wait already brought the outcome: the first poll returns it as is.
-            meta["prediction"] = prediction
+            # Prefer: wait already brought the outcome: the task carries it, unpolled.
+            result = update_from(prediction, request.mode)
         return ProviderTask(
             provider=NAME,
             task_id=str(prediction["id"]),
             model=request.model,
             mode=request.mode,
-            meta=meta,
+            result=result,
         )
 
     async def poll(self, task: ProviderTask, credential: Credential) -> TaskUpdate:
-        done = task.meta.get("prediction")
+        if task.in_hand is not None:
+            return task.in_hand
+        done = task.meta.get("prediction")  # stored before ProviderTask.result existed
         if isinstance(done, dict):
             return update_from(done, task.mode)
         # Built from our base URL, not the prediction's ``urls.get``: the token goes to
@@ -241,7 +243,7 @@ class ReplicateProvider(Provider):
         return update_from(prediction, task.mode)
 
     async def cancel(self, task: ProviderTask, credential: Credential) -> bool:
-        if isinstance(task.meta.get("prediction"), dict):
+        if task.in_hand is not None or isinstance(task.meta.get("prediction"), dict):
             return False  # already finished inside the create call
         response = await send(
             self.client,

@@ -3,7 +3,8 @@
 Contract (shared/reference/providers-other.md §4, runware 0.5.24): ``POST /v1`` with
 ``[{"taskType": "imageInference" | "imageUpscale" | "videoInference", "taskUUID": ..., ...}]``
 answers ``{"data": [item...]}`` and/or ``{"errors": [{code, message, parameter, taskUUID}]}``.
-Image tasks are sent ``deliveryMethod: sync`` (the answer carries the image URLs); video is
+Image tasks are sent ``deliveryMethod: sync`` (the answer carries the image URLs, so the
+task returned by ``submit`` carries its outcome and nothing is polled); video is
 ``async`` and its result is fetched with ``[{"taskType": "getResponse", "taskUUID": ...}]``.
 Auth is ``Authorization: Bearer <RUNWARE_API_KEY>``.
 
@@ -229,7 +230,7 @@ class RunwareProvider(Provider):
         if response.status_code == 429 or response.status_code >= 500:
             self._raise_for(response, errors)
         mine = [e for e in errors if e.get("taskUUID") in (None, task_id)]
-        meta: dict[str, Any] = {"taskType": body["taskType"]}
+        result: TaskUpdate | None = None
         if mine:
             err = error_from_item(mine[0], response.status_code)
             if response.status_code >= 400 or err.code not in (
@@ -237,18 +238,28 @@ class RunwareProvider(Provider):
                 ErrorCode.SAFETY_FILTER,
             ):
                 raise err
-            # The task exists and failed while generating: poll reports it as FAILED.
-            meta["errors"] = mine
+            # The task exists and failed while generating: that is its outcome.
+            result = TaskUpdate(status=TaskStatus.FAILED, error=err.to_dict())
         elif response.status_code >= 400:
             self._raise_for(response, errors)
         items = [d for d in data if d.get("taskUUID") == task_id]
-        if any(i.get("imageURL") or i.get("videoURL") for i in items):
-            meta["items"] = items  # sync delivery: the first poll needs no request
+        if result is None and any(i.get("imageURL") or i.get("videoURL") for i in items):
+            # Sync delivery: the answer carries the outcome, nothing is polled.
+            done = update_from(items, task_id)
+            result = done if done.status.terminal else None
         return ProviderTask(
-            provider=NAME, task_id=task_id, model=request.model, mode=request.mode, meta=meta
+            provider=NAME,
+            task_id=task_id,
+            model=request.model,
+            mode=request.mode,
+            meta={"taskType": body["taskType"]},
+            result=result,
         )
 
     async def poll(self, task: ProviderTask, credential: Credential) -> TaskUpdate:
+        if task.in_hand is not None:
+            return task.in_hand
+        # Tasks stored before ProviderTask.result existed kept the answer in meta.
         if task.meta.get("errors"):
             err = error_from_item(task.meta["errors"][0])
             return TaskUpdate(status=TaskStatus.FAILED, error=err.to_dict())

@@ -3,11 +3,14 @@ polling, media upload and balance, with Atlas's envelope ``{code, message|msg, d
 
 Contract: shared/reference/providers-other.md §1. Error bodies carry ``msg`` (which the
 official client reads first) and ``message``; the exact live wording is not documented.
+``enable_sync_mode: true`` (on models whose schema offers it) holds the submission until
+the prediction is done and answers it finished, outputs included.
 Fault ops: ``models``, ``schema``, ``submit``, ``poll``, ``upload``, ``account``, ``files``.
 """
 
 from __future__ import annotations
 
+import asyncio
 import time
 from datetime import UTC, datetime
 from typing import Any
@@ -35,6 +38,7 @@ from reelforge.emulators.base.render import render_audio, render_image, render_v
 
 SANDBOX_KEY = "atlas-sandbox-key"
 SANDBOX_CREDENTIAL = {"api_key": SANDBOX_KEY}
+SYNC_WAIT_SECONDS = 60.0  # the longest a sync-mode submission is held
 
 _ENDPOINT_TYPES = {"generateImage": "Image", "generateVideo": "Video", "generateAudio": "Audio"}
 _STATUS = {
@@ -130,6 +134,10 @@ def _media_inputs(entry: EmuModel, body: dict[str, Any]) -> dict[str, Any]:
     return out
 
 
+def _offers_sync(entry: EmuModel) -> bool:
+    return "enable_sync_mode" in input_schema(entry.model, entry.kind, entry.media)["properties"]
+
+
 def create_app(config: EmulatorConfig | None = None) -> Starlette:
     config = config or EmulatorConfig()
     state = EmulatorState("atlas", config, render_error)
@@ -183,6 +191,15 @@ def create_app(config: EmulatorConfig | None = None) -> Starlette:
         )
         state.apply_task_fault(task, fault)
         task.extra["created_at"] = datetime.now(UTC).isoformat()
+        if body.get("enable_sync_mode") is True and _offers_sync(entry):
+            # "Waits for the result to be generated and uploaded before returning the
+            # response" (the models' docs); a model without the switch ignores it.
+            until = time.monotonic() + SYNC_WAIT_SECONDS
+            if not task.stuck:
+                until = min(until, task.finishes_at + 0.01)
+            await asyncio.sleep(max(0.0, until - time.monotonic()))
+            if task.state()[0] == "succeeded":
+                await _finish(request, task)
         return ok(_prediction(request, task))
 
     def _prediction(request: Request, task: EmuTask) -> dict[str, Any]:
