@@ -45,6 +45,33 @@ class MediaSlot(BaseModel):
     required: bool = True
     # Identity references (a real person's face/voice) require the consent flag.
     identity: bool = False
+    # A list slot takes several inputs (edges in edge order, then uploads), between
+    # ``min_items`` (default: 1 when required) and ``max_items`` (None = no limit).
+    multiple: bool = False
+    min_items: int | None = Field(default=None, ge=0)
+    max_items: int | None = Field(default=None, ge=1)
+
+    @model_validator(mode="after")
+    def _cardinality(self) -> MediaSlot:
+        if (not self.multiple and (self.min_items or 0) > 1) or (
+            not self.multiple and self.max_items not in (None, 1)
+        ):
+            raise ValueError(f"slot {self.name!r}: min_items/max_items above 1 need multiple")
+        if self.max_items is not None and self.least > self.max_items:
+            raise ValueError(f"slot {self.name!r}: min_items is above max_items")
+        return self
+
+    @property
+    def least(self) -> int:
+        """The fewest inputs the slot takes when it is filled at all."""
+        if self.min_items is not None:
+            return max(self.min_items, 1 if self.required else 0)
+        return 1
+
+    @property
+    def most(self) -> int | None:
+        """The most inputs the slot takes (None = no limit)."""
+        return self.max_items if self.multiple else 1
 
 
 class Limits(BaseModel):
@@ -53,7 +80,8 @@ class Limits(BaseModel):
     durations: list[float] = Field(default_factory=list)  # allowed seconds, empty = any/none
     aspect_ratios: list[str] = Field(default_factory=list)
     resolutions: list[str] = Field(default_factory=list)
-    max_prompt_chars: int | None = None
+    # The model's own prompt limit (characters); the server's cap applies on top.
+    max_prompt_chars: int | None = Field(default=None, ge=1)
 
 
 class Features(BaseModel):
