@@ -117,6 +117,9 @@ class ModelEntry(BaseModel):
     tags: list[str] = Field(default_factory=list)
     # Live entries (discovery) say where and when they were seen.
     live: bool = False
+    # Edit and upscale models output the kind of media they receive (a graded clip is a
+    # clip); False for those that always make ``output_kind`` (a storyboard, a last frame).
+    keeps_input_kind: bool = True
 
     @model_validator(mode="after")
     def _check(self) -> ModelEntry:

@@ -162,7 +162,7 @@ def plan_pipeline(
         # A node with fallbacks is quoted at its most expensive option.
         price, all_known = node_price(own_price, alternatives)
         kind = entry.output_kind
-        if mode in (Mode.UPSCALE, Mode.EDIT) and filled:
+        if mode in (Mode.UPSCALE, Mode.EDIT) and filled and entry.keeps_input_kind:
             kind = filled[0].kind
             first = next((i for i in filled if i.from_node), None)
             if first is not None:
