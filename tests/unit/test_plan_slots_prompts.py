@@ -7,7 +7,7 @@ from typing import Any
 
 import pytest
 
-from reelforge.domain.catalog import Limits, MediaSlot, ModelEntry, Price
+from reelforge.domain.catalog import Limits, MediaSlot
 from reelforge.domain.errors import ErrorCode, ReelForgeError
 from reelforge.domain.modes import MediaKind, Mode
 from reelforge.engine.pipeline import Pipeline
