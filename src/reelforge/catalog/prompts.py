@@ -62,28 +62,69 @@ def text_params(schema: Mapping[str, Any]) -> dict[TextField, str]:
     return found
 
 
+@dataclass(frozen=True)
+class TextRules:
+    """An entry's text rules, worked out once per entry (a planner asks per node)."""
+
+    params: dict[TextField, str]  # text field → the schema parameter it fills
+    aliases: tuple[tuple[TextField, str], ...]  # every params key taken as a text field
+    schema_requires_prompt: bool
+    model_limit: int | None
+
+
+# Entries are immutable once loaded; keyed by identity like catalog.schema's spec cache.
+_RULES: dict[int, tuple[ModelEntry, TextRules]] = {}
+_RULES_MAX = 4096
+
+
+def text_rules(entry: ModelEntry) -> TextRules:
+    cached = _RULES.get(id(entry))
+    if cached is not None and cached[0] is entry:
+        return cached[1]
+    named = text_params(entry.params_schema)
+    aliases = tuple(
+        (text_field, key)
+        for text_field in TEXT_FIELDS
+        for key in dict.fromkeys((text_field, named.get(text_field, text_field)))
+    )
+    prompt_name = named.get("prompt")
+    rules = TextRules(
+        params=named,
+        aliases=aliases,
+        schema_requires_prompt=prompt_name is not None
+        and prompt_name in (entry.params_schema.get("required") or []),
+        model_limit=_model_limit(entry, prompt_name),
+    )
+    if len(_RULES) >= _RULES_MAX:
+        _RULES.clear()
+    _RULES[id(entry)] = (entry, rules)
+    return rules
+
+
 def prompt_required(entry: ModelEntry, mode: Mode) -> bool:
-    if mode in _PROMPT_MODES:
-        return True
-    name = text_params(entry.params_schema).get("prompt")
-    return name is not None and name in (entry.params_schema.get("required") or [])
+    return mode in _PROMPT_MODES or text_rules(entry).schema_requires_prompt
+
+
+def _model_limit(entry: ModelEntry, prompt_name: str | None) -> int | None:
+    if entry.limits.max_prompt_chars is not None:
+        return entry.limits.max_prompt_chars
+    spec = (entry.params_schema.get("properties") or {}).get(prompt_name) if prompt_name else None
+    high = spec.get("maxLength") if isinstance(spec, Mapping) else None
+    return high if isinstance(high, int) and not isinstance(high, bool) and high > 0 else None
 
 
 def model_prompt_limit(entry: ModelEntry) -> int | None:
     """The model's own limit: ``limits.max_prompt_chars``, or its prompt parameter's
     ``maxLength`` when its schema has one."""
-    if entry.limits.max_prompt_chars is not None:
-        return entry.limits.max_prompt_chars
-    name = text_params(entry.params_schema).get("prompt")
-    spec = (entry.params_schema.get("properties") or {}).get(name) if name else None
-    high = spec.get("maxLength") if isinstance(spec, Mapping) else None
-    return high if isinstance(high, int) and not isinstance(high, bool) and high > 0 else None
+    return text_rules(entry).model_limit
 
 
 def prompt_limit(entry: ModelEntry, cap: int | None) -> int | None:
     """The most characters a prompt may have for ``entry``: its own limit within the cap."""
-    limits = [n for n in (model_prompt_limit(entry), cap) if n is not None]
-    return min(limits) if limits else None
+    own = text_rules(entry).model_limit
+    if own is None or cap is None:
+        return own if cap is None else cap
+    return min(own, cap)
 
 
 @dataclass
@@ -107,44 +148,43 @@ def node_text(
     params: Mapping[str, Any],
 ) -> NodeText:
     """The node's text fields with the ones given in ``params`` taken in (see module doc)."""
-    named = text_params(entry.params_schema)
     values: dict[TextField, Any] = {
         "prompt": prompt or None,
         "negative_prompt": negative_prompt or None,
         "seed": seed,
     }
-    rest = dict(params)
     problems: list[tuple[str, str]] = []
-    for text_field in TEXT_FIELDS:
-        for key in dict.fromkeys((text_field, named.get(text_field, text_field))):
-            if key not in rest:
+    given_keys = [(f, k) for f, k in text_rules(entry).aliases if k in params]
+    if not given_keys:  # the common case: nothing to take in
+        return NodeText(prompt or "", negative_prompt, seed, dict(params), problems)
+    rest = dict(params)
+    for text_field, key in given_keys:
+        given = rest.pop(key)
+        if given is None or given == "":
+            continue
+        where = f"params.{key}"
+        if text_field == "seed":
+            ok = not isinstance(given, bool) and (
+                isinstance(given, int) or (isinstance(given, str) and given.strip().isdigit())
+            )
+            if not ok:
+                problems.append((where, f"{where} must be a whole number, got {given!r}"))
                 continue
-            given = rest.pop(key)
-            if given is None or given == "":
-                continue
-            where = f"params.{key}"
-            if text_field == "seed":
-                ok = not isinstance(given, bool) and (
-                    isinstance(given, int) or (isinstance(given, str) and given.strip().isdigit())
+            given = int(given)
+        elif not isinstance(given, str):
+            problems.append((where, f"{where} must be text, got {type(given).__name__}"))
+            continue
+        current = values[text_field]
+        if current is None:
+            values[text_field] = given
+        elif not _same(current, given):
+            problems.append(
+                (
+                    where,
+                    f"the node's {text_field} and {where} differ; give it once "
+                    f"(as the node's {text_field})",
                 )
-                if not ok:
-                    problems.append((where, f"{where} must be a whole number, got {given!r}"))
-                    continue
-                given = int(given)
-            elif not isinstance(given, str):
-                problems.append((where, f"{where} must be text, got {type(given).__name__}"))
-                continue
-            current = values[text_field]
-            if current is None:
-                values[text_field] = given
-            elif not _same(current, given):
-                problems.append(
-                    (
-                        where,
-                        f"the node's {text_field} and {where} differ; give it once "
-                        f"(as the node's {text_field})",
-                    )
-                )
+            )
     return NodeText(
         prompt=values["prompt"] or "",
         negative_prompt=values["negative_prompt"],
@@ -161,7 +201,7 @@ def check_text(entry: ModelEntry, mode: Mode, text: NodeText, cap: int | None) -
             ("prompt", f"{entry.id} ({mode.label}) needs a prompt; the node has none")
         )
     limit = prompt_limit(entry, cap)
-    if limit is None:
+    if limit is None or max(len(text.prompt), len(text.negative_prompt or "")) <= limit:
         return
     for name, value in (("prompt", text.prompt), ("negative_prompt", text.negative_prompt)):
         if value and len(value) > limit:

@@ -58,6 +58,8 @@ def plan_alternatives(
     ``node`` has its text settled (engine.plan): its prompt must fit each fallback too."""
     from reelforge.engine.slots import default_slots
 
+    if not node.fallbacks:
+        return []
     counts = Counter(input_kinds)
     given = set(counts)
     planned: list[PlannedAlternative] = []
