@@ -225,3 +225,34 @@ async def test_warnings_in_the_answers_and_the_run_view(run_client: httpx.AsyncC
     ]
     view = (await run_client.get(f"/v1/runs/{gen.json()['id']}")).json()
     assert view["warnings"] == gen.json()["warnings"]
+
+
+async def test_routing_leaves_out_models_whose_prompt_limit_is_too_small(
+    running: Container, run_client: httpx.AsyncClient
+) -> None:
+    prompt = "a long storm at sea, " * 80  # 1680 characters: over Runway's 1000
+    r = await run_client.post(
+        "/v1/quotes",
+        json={
+            "nodes": [
+                {"id": "v", "capability": {"mode": "t2v", "max_candidates": 3}, "prompt": prompt}
+            ]
+        },
+    )
+    assert r.status_code == 200, r.text
+    chosen = [r.json()["nodes"][0]["model"]] + [
+        o["model"] for o in r.json()["nodes"][0]["options"][1:]
+    ]
+    for model_id in chosen:
+        limit = (await running.catalog.get(model_id)).limits.max_prompt_chars
+        assert limit is None or limit >= len(prompt), model_id
+    run = await run_client.post(
+        "/v1/runs",
+        json={
+            "pipeline": {"nodes": [{"id": "v", "capability": {"mode": "t2v"}, "prompt": prompt}]}
+        },
+    )
+    assert run.status_code == 202, run.text
+    # Runway (the best-scored, 1000 characters at most) is left out, not chosen and refused.
+    step = (await run_client.get(f"/v1/runs/{run.json()['id']}")).json()["steps"][0]
+    assert not any(m.startswith("runway/") for m in step["route"]["options"]), step["route"]
