@@ -243,6 +243,7 @@ async def test_routing_leaves_out_models_whose_prompt_limit_is_too_small(
     chosen = [r.json()["nodes"][0]["model"]] + [
         o["model"] for o in r.json()["nodes"][0]["options"][1:]
     ]
+    assert r.json()["nodes"][0]["routing"]["chosen"] == chosen
     for model_id in chosen:
         limit = (await running.catalog.get(model_id)).limits.max_prompt_chars
         assert limit is None or limit >= len(prompt), model_id

@@ -147,6 +147,9 @@ class QuoteStepOut(NodeQuote):
     implicit: bool = Field(description="A step the planner added (a video's last frame).")
     mode: str
     warnings: list[str] = Field(default_factory=list)
+    routing: dict[str, Any] | None = Field(
+        default=None, description="Capability nodes: the ranking that chose the models."
+    )
 
 
 class TotalOut(ResponseModel):
@@ -212,6 +215,7 @@ async def quotes(
                 implicit=step.implicit,
                 mode=step.mode.value,
                 warnings=step.warnings,
+                routing=plan.routing.get(step.node_id),
             )
             for quote, step in zip(priced.nodes, plan.steps, strict=True)
         ],
