@@ -165,7 +165,8 @@ def node_text(
         where = f"params.{key}"
         if text_field == "seed":
             ok = not isinstance(given, bool) and (
-                isinstance(given, int) or (isinstance(given, str) and given.strip().isdigit())
+                isinstance(given, int)
+                or (isinstance(given, str) and given.strip().lstrip("-").isdigit())
             )
             if not ok:
                 problems.append((where, f"{where} must be a whole number, got {given!r}"))
