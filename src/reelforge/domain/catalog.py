@@ -53,9 +53,7 @@ class MediaSlot(BaseModel):
 
     @model_validator(mode="after")
     def _cardinality(self) -> MediaSlot:
-        if (not self.multiple and (self.min_items or 0) > 1) or (
-            not self.multiple and self.max_items not in (None, 1)
-        ):
+        if not self.multiple and ((self.min_items or 0) > 1 or (self.max_items or 1) > 1):
             raise ValueError(f"slot {self.name!r}: min_items/max_items above 1 need multiple")
         if self.max_items is not None and self.least > self.max_items:
             raise ValueError(f"slot {self.name!r}: min_items is above max_items")
@@ -63,10 +61,9 @@ class MediaSlot(BaseModel):
 
     @property
     def least(self) -> int:
-        """The fewest inputs the slot takes when it is filled at all."""
-        if self.min_items is not None:
-            return max(self.min_items, 1 if self.required else 0)
-        return 1
+        """The fewest inputs the slot takes when it is filled at all (an optional slot may
+        also be left empty)."""
+        return max(self.min_items or 1, 1)
 
     @property
     def most(self) -> int | None:
