@@ -43,8 +43,10 @@ def default_slots(entry: ModelEntry, mode: Mode) -> list[MediaSlot]:
 
 
 def a_kind(kind: MediaKind | str) -> str:
-    """ "an image", "a video", "an audio" (messages read as English)."""
+    """ "an image", "a video", "audio" (messages read as English)."""
     word = str(kind)
+    if word == "audio":
+        return word
     return f"an {word}" if word[:1] in "aeiou" else f"a {word}"
 
 
@@ -123,10 +125,14 @@ class SlotFiller:
             self._full(fitting[-1], source)
             return None
         kinds = sorted({s.kind.value for s in self.slots})
-        wanted = " or ".join(a_kind(k) for k in kinds) if kinds else "no media"
+        wanted = (
+            "needs " + " or ".join(a_kind(k) for k in kinds) + " input"
+            if kinds
+            else "takes no media input"
+        )
         self.problems.add(
             ErrorCode.VALIDATION_ERROR,
-            f"{self.label} needs {wanted} input; {source} gives {a_kind(kind)}",
+            f"{self.label} {wanted}; {source} gives {a_kind(kind)}",
             self.node.id,
             "inputs",
         )
