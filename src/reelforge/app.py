@@ -222,7 +222,7 @@ def build_engine(container: Container, *, worker: bool = False) -> None:
         media,
         LedgerRunBilling(),
         EventBus(),
-        CatalogAccess(container.catalog),
+        CatalogAccess(container.catalog, max_prompt_chars=settings.max_prompt_chars),
     )
     container.engine = engine
     container.runs = RunService(engine)

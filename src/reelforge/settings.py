@@ -119,6 +119,12 @@ class Settings(BaseSettings):
         "(tests and sandbox emulators on 127.0.0.1).",
     )
     upload_max_bytes: int = 512 * 1024**2
+    max_prompt_chars: int = Field(
+        default=20_000,
+        ge=1,
+        description="The most characters a prompt (or negative prompt) may have on any model; "
+        "a model's own catalog limit is stricter where it has one.",
+    )
     # Billing
     credit_micros: int = Field(
         default=10_000, ge=1, description="One credit in micro-USD (10000 = $0.01)."

@@ -66,7 +66,15 @@ async def test_model_with_slashes_and_its_schema(client: httpx.AsyncClient) -> N
     assert model["id"] == SEEDANCE and model["modes"] == ["i2v"]
     assert model["provider_model"] == "bytedance/seedance-v1-pro-i2v-480p"
     assert model["inputs"] == [
-        {"name": "image", "kind": "image", "required": True, "identity": False}
+        {
+            "name": "image",
+            "kind": "image",
+            "required": True,
+            "identity": False,
+            "multiple": False,
+            "min_items": None,
+            "max_items": None,
+        }
     ]
     params = {p["name"]: p for p in model["params"]}
     assert params["duration"]["enum"] == [5, 10] and params["image"]["media_kind"] == "image"
@@ -78,6 +86,20 @@ async def test_model_with_slashes_and_its_schema(client: httpx.AsyncClient) -> N
     edit = (await client.get("/v1/models/atlas/google/nano-banana/edit/schema")).json()
     images = next(p for p in edit["params"] if p["name"] == "images")
     assert images["type"] == "array" and images["media_kind"] == "image"
+    prompt = next(p for p in edit["params"] if p["name"] == "prompt")
+    assert prompt["fills"] == "prompt", "the node's prompt fills it"
+    slots = (await client.get("/v1/models/atlas/google/nano-banana/edit")).json()["inputs"]
+    assert slots == [
+        {
+            "name": "images",
+            "kind": "image",
+            "required": True,
+            "identity": False,
+            "multiple": True,
+            "min_items": 1,
+            "max_items": 10,
+        }
+    ]
 
 
 async def test_unknown_model_names_close_matches(client: httpx.AsyncClient) -> None:
@@ -89,32 +111,75 @@ async def test_unknown_model_names_close_matches(client: httpx.AsyncClient) -> N
     assert "Did you mean" in err["message"]
 
 
+IMAGE_URL = {"url": "https://example.com/still.png", "kind": "image"}
+
+
 async def test_quotes(client: httpx.AsyncClient) -> None:
     models = {m["id"]: m for m in (await client.get("/v1/models")).json()["models"]}
     a, b = "atlas/google/imagen4", "atlas/google/veo3/image-to-video"
     cheap = "atlas/bytedance/seedance-v1-lite-i2v-480p"
-    r = await client.post(
-        "/v1/quotes",
-        json={
-            "nodes": [
-                {"id": "img", "model": a, "params": {"prompt": "fox"}},
-                {"id": "vid", "model": cheap, "params": {"duration": 10}, "fallbacks": [b]},
-            ]
-        },
-    )
+    pipeline = {
+        "nodes": [
+            {"id": "img", "model": a, "prompt": "fox"},
+            {
+                "id": "vid",
+                "model": cheap,
+                "prompt": "the fox runs",
+                "params": {"duration": 10},
+                "fallbacks": [b],
+            },
+        ],
+        "edges": [{"from": "img", "to": "vid"}],
+    }
+    r = await client.post("/v1/quotes", json={"pipeline": pipeline})
     assert r.status_code == 200, r.text
     body = r.json()
     price = {k: models[k]["price"]["micros"] for k in (a, b, cheap)}
     vid = body["nodes"][1]
     assert vid["id"] == "vid" and vid["micros"] == max(price[b], price[cheap])
-    assert len(vid["options"]) == 2
+    assert len(vid["options"]) == 2 and vid["implicit"] is False and vid["mode"] == "i2v"
     assert body["total"]["micros"] == price[a] + max(price[b], price[cheap])
     assert body["total"]["known"] is True and body["total"]["display"].startswith("$")
+    assert body["warnings"] == []
+    # The pipeline document itself is the same request.
+    bare = await client.post("/v1/quotes", json=pipeline)
+    assert bare.status_code == 200 and bare.json() == body
+
+
+async def test_a_quote_shows_implicit_steps_and_warnings(client: httpx.AsyncClient) -> None:
+    t2v, i2v = "atlas/google/veo3/text-to-video", "atlas/bytedance/seedance-v1-lite-i2v-480p"
+    pipeline = {
+        "nodes": [
+            {"id": "clip", "model": t2v, "prompt": "waves"},
+            {"id": "more", "model": i2v, "prompt": "and more waves"},
+            {"id": "still", "model": "atlas/google/imagen4", "prompt": "a fox"},
+        ],
+        "edges": [{"from": "clip", "to": "more"}, {"from": "clip", "to": "still"}],
+    }
+    r = await client.post("/v1/quotes", json={"pipeline": pipeline})
+    assert r.status_code == 200, r.text
+    body = r.json()
+    ids = [n["id"] for n in body["nodes"]]
+    assert ids == ["clip", "more~image~last-frame", "more", "still"]
+    helper = body["nodes"][1]
+    assert helper["implicit"] is True and helper["model"] == "local/last-frame"
+    assert helper["micros"] == 0 and helper["known"] is True
+    assert body["warnings"] == ["still: Text→Image ignores incoming media (the edge from 'clip')"]
+    assert body["nodes"][3]["warnings"] == [
+        "Text→Image ignores incoming media (the edge from 'clip')"
+    ]
 
 
 async def test_quote_with_an_unknown_price(client: httpx.AsyncClient) -> None:
-    r = await client.post("/v1/quotes", json={"nodes": [{"model": "atlas/decart/lucy-edit-dev"}]})
+    node = {
+        "id": "edit",
+        "model": "atlas/decart/lucy-edit-dev",
+        "prompt": "make it night",
+        "inputs": [{"url": "https://example.com/clip.mp4", "kind": "video"}],
+    }
+    r = await client.post("/v1/quotes", json={"nodes": [node]})
     body = r.json()
+    assert r.status_code == 200, r.text
     assert body["nodes"][0]["display"] == "unknown" and body["total"]["known"] is False
     assert body["total"]["display"] == "unknown"
 
@@ -132,12 +197,28 @@ async def test_quote_with_an_unknown_price(client: httpx.AsyncClient) -> None:
 async def test_quote_errors(
     client: httpx.AsyncClient, node: dict[str, Any], status: int, code: str
 ) -> None:
-    r = await client.post("/v1/quotes", json={"nodes": [{"id": "n1", **node}]})
-    assert r.status_code == status
+    doc = {"id": "n1", "prompt": "a fox", "inputs": [IMAGE_URL], **node}
+    r = await client.post("/v1/quotes", json={"nodes": [doc]})
+    assert r.status_code == status, r.text
     err = r.json()["error"]
     assert err["code"] == code
     if code == "CONTRACT_MISMATCH" and "params" in node:
-        assert err["detail"]["node"] == "n1" and "duration" in err["detail"]["allowed"]
+        problem = err["detail"]["problems"][0]
+        assert problem["node"] == "n1" and "duration" in problem["detail"]["allowed"]
+
+
+async def test_a_quote_validates_as_a_run_does(client: httpx.AsyncClient) -> None:
+    # A text-to-image node without a prompt is refused at validation, naming the field.
+    r = await client.post(
+        "/v1/quotes", json={"nodes": [{"id": "a", "model": "atlas/google/imagen4"}]}
+    )
+    assert r.status_code == 422, r.text
+    err = r.json()["error"]
+    assert err["code"] == "VALIDATION_ERROR"
+    assert err["detail"]["problems"][0]["field"] == "prompt"
+    # The old node form without ids is not a pipeline document.
+    r = await client.post("/v1/quotes", json={"nodes": [{"model": "atlas/google/imagen4"}]})
+    assert r.status_code == 422 and "id" in r.text
 
 
 async def test_empty_quote_is_refused(client: httpx.AsyncClient) -> None:

@@ -139,7 +139,7 @@ async def test_chain_image_to_video_passes_media(run_client: httpx.AsyncClient) 
 async def test_validation_errors_name_node_and_field(run_client: httpx.AsyncClient) -> None:
     bad = {
         "nodes": [
-            {"id": "a", "model": "fal/flux-dev"},
+            {"id": "a", "model": "fal/flux-dev", "prompt": "a fox"},
             {"id": "b", "model": "sync/lipsync-2"},
         ],
         "edges": [{"from": "a", "to": "b"}],

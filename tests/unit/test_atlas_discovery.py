@@ -214,3 +214,32 @@ def test_entry_completed_from_its_schema() -> None:
 def test_entry_without_a_published_schema_accepts_params_unchecked() -> None:
     entry = with_schema(base_entry(model("a/b", "Image"), Mode.T2I), None)
     assert entry.params_schema["additionalProperties"] is True
+
+
+def test_an_array_field_is_a_list_slot_and_the_prompt_limit_is_kept() -> None:
+    schema = {
+        "type": "object",
+        "properties": {
+            "prompt": {"type": "string", "maxLength": 800},
+            "images": {"type": "array", "items": {"type": "string"}, "minItems": 2, "maxItems": 6},
+            "mask_image": {"type": "string"},
+        },
+        "required": ["prompt", "images"],
+    }
+    base = base_entry({"model": "x/edit", "type": "Image", "displayName": "x"}, Mode.I2I)
+    entry = with_schema(base, schema)
+    images, mask = entry.inputs
+    assert (images.multiple, images.least, images.most, images.required) == (True, 2, 6, True)
+    assert (mask.multiple, mask.most, mask.required) == (False, 1, False)
+    assert entry.limits.max_prompt_chars == 800
+    odd = with_schema(
+        base,
+        {
+            **schema,
+            "properties": {
+                **schema["properties"],
+                "images": {"type": "array", "minItems": 9, "maxItems": 3},
+            },
+        },
+    )
+    assert odd.inputs[0].multiple and odd.inputs[0].max_items is None, "contradictory bounds"

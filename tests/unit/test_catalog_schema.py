@@ -132,12 +132,24 @@ def test_all_problems_reported_at_once() -> None:
     assert {i["field"] for i in info.value.detail["invalid_fields"]} == {"steps", "duration"}
 
 
-def test_missing_required_setting_but_not_media() -> None:
+def test_missing_required_setting_but_not_media_nor_the_prompt() -> None:
+    # The prompt parameter is filled from the node's prompt (catalog.prompts), the image
+    # from its inputs: neither is required of params (issue 18: "needs: prompt").
+    assert validate_params(entry(), {})["duration"] == 5
+    specs = {s.name: s for s in entry_params(entry())}
+    assert specs["prompt"].fills == "prompt" and specs["negative_prompt"].fills == "negative_prompt"
+    assert specs["image"].fills is None and specs["duration"].fills is None
+    schema = {**SCHEMA, "required": ["prompt", "image", "steps"]}
     with pytest.raises(ReelForgeError) as info:
-        validate_params(entry(), {})
+        validate_params(entry(params_schema=schema), {})
     assert info.value.code is ErrorCode.CONTRACT_MISMATCH
-    assert info.value.detail["missing_fields"] == ["prompt"], "image is an input, not a setting"
-    assert validate_params(entry(), {}, partial=True)["duration"] == 5
+    assert info.value.detail["missing_fields"] == ["steps"]
+    assert validate_params(entry(params_schema=schema), {}, partial=True)["duration"] == 5
+
+
+def test_a_seed_parameter_gets_no_default_over_the_nodes_seed() -> None:
+    schema = {"type": "object", "properties": {"seed": {"type": "integer", "default": -1}}}
+    assert validate_params(entry(params_schema=schema), {}) == {}
 
 
 def test_null_means_unset_unless_nullable() -> None:

@@ -115,7 +115,10 @@ def test_chain_image_to_video_to_upscale_is_ordered_and_quoted() -> None:
 def test_video_into_image_slot_gets_an_implicit_last_frame_step() -> None:
     p = plan(
         {
-            "nodes": [{"id": "a", "model": "p/t2v"}, {"id": "b", "model": "p/i2v"}],
+            "nodes": [
+                {"id": "a", "model": "p/t2v", "prompt": "sea"},
+                {"id": "b", "model": "p/i2v"},
+            ],
             "edges": [{"from": "a", "to": "b"}],
         }
     )
@@ -128,7 +131,10 @@ def test_video_into_image_slot_gets_an_implicit_last_frame_step() -> None:
 def test_image_into_v2v_fails_naming_the_node() -> None:
     err = problems(
         {
-            "nodes": [{"id": "a", "model": "p/t2i"}, {"id": "b", "model": "p/v2v"}],
+            "nodes": [
+                {"id": "a", "model": "p/t2i", "prompt": "fox"},
+                {"id": "b", "model": "p/v2v"},
+            ],
             "edges": [{"from": "a", "to": "b"}],
         }
     )
@@ -139,7 +145,10 @@ def test_image_into_v2v_fails_naming_the_node() -> None:
 def test_t2v_ignores_incoming_media_with_a_warning() -> None:
     p = plan(
         {
-            "nodes": [{"id": "a", "model": "p/t2i"}, {"id": "b", "model": "p/t2v"}],
+            "nodes": [
+                {"id": "a", "model": "p/t2i", "prompt": "fox"},
+                {"id": "b", "model": "p/t2v", "prompt": "sea"},
+            ],
             "edges": [{"from": "a", "to": "b"}],
         }
     )
@@ -189,7 +198,7 @@ def test_uploaded_inputs_and_consent() -> None:
 
 
 def test_unknown_price_is_flagged_not_invented() -> None:
-    p = plan({"nodes": [{"id": "a", "model": "p/unpriced"}]})
+    p = plan({"nodes": [{"id": "a", "model": "p/unpriced", "prompt": "fox"}]})
     assert p.price_unknown and p.total_micros == 0 and not p.steps[0].price_known
 
 
@@ -201,5 +210,10 @@ def test_optional_slots_still_need_some_media() -> None:
 def test_duplicate_node_ids_rejected() -> None:
     with pytest.raises(ValueError, match="duplicate"):
         Pipeline.model_validate(
-            {"nodes": [{"id": "a", "model": "p/t2i"}, {"id": "a", "model": "p/t2i"}]}
+            {
+                "nodes": [
+                    {"id": "a", "model": "p/t2i", "prompt": "fox"},
+                    {"id": "a", "model": "p/t2i", "prompt": "fox"},
+                ]
+            }
         )

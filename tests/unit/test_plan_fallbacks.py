@@ -69,7 +69,9 @@ MORE = {
 
 def plan(node: dict[str, Any]):  # type: ignore[no-untyped-def]
     view = _View({**ENTRIES, **MORE}, {})
-    return plan_pipeline(Pipeline.model_validate({"nodes": [{"id": "n", **node}]}), view, {})
+    return plan_pipeline(
+        Pipeline.model_validate({"nodes": [{"id": "n", "prompt": "a storm", **node}]}), view, {}
+    )
 
 
 def test_fallback_gets_translated_settings_and_the_node_the_dearest_quote() -> None:

@@ -24,6 +24,7 @@ from urllib.parse import urljoin
 
 import httpx
 
+from reelforge.catalog.prompts import text_params
 from reelforge.domain.catalog import Features, Limits, MediaSlot, ModelEntry, Price, PriceBasis
 from reelforge.domain.errors import ReelForgeError
 from reelforge.domain.modes import MediaKind, Mode
@@ -160,6 +161,20 @@ def _seconds(values: list[Any]) -> list[float]:
     return out
 
 
+def _slot(name: str, kind: MediaKind, spec: Mapping[str, Any], required: bool) -> MediaSlot:
+    """A media slot; an array parameter (``images``) is a list slot with its item bounds."""
+    if spec.get("type") != "array":
+        return MediaSlot(name=name, kind=kind, required=required)
+    low, high = spec.get("minItems"), spec.get("maxItems")
+    low = low if isinstance(low, int) and low >= 0 else None
+    high = high if isinstance(high, int) and high >= 1 else None
+    if low is not None and high is not None and low > high:
+        low = high = None  # contradictory bounds: trust neither
+    return MediaSlot(
+        name=name, kind=kind, required=required, multiple=True, min_items=low, max_items=high
+    )
+
+
 def with_schema(entry: ModelEntry, schema: dict[str, Any] | None) -> ModelEntry:
     """The entry completed with its parameter schema, media slots, limits and features."""
     if schema is None:
@@ -177,10 +192,11 @@ def with_schema(entry: ModelEntry, schema: dict[str, Any] | None) -> ModelEntry:
     for name, spec in props.items():
         kind = media_kind_of(name, spec)
         if kind is not None:
-            slots.append(
-                MediaSlot(name=name, kind=kind, required=name in required or name in primaries)
-            )
+            slots.append(_slot(name, kind, spec, name in required or name in primaries))
     names = set(props)
+    prompt_name = text_params(schema).get("prompt")
+    prompt_spec = props.get(prompt_name) if prompt_name else None
+    max_chars = prompt_spec.get("maxLength") if isinstance(prompt_spec, Mapping) else None
     switches = [n for n in _AUDIO_SWITCHES if props.get(n, {}).get("type") == "boolean"]
     return entry.model_copy(
         update={
@@ -190,6 +206,9 @@ def with_schema(entry: ModelEntry, schema: dict[str, Any] | None) -> ModelEntry:
                 durations=_seconds(_enum(props, "duration")),
                 aspect_ratios=[str(v) for v in _enum(props, "aspect_ratio")],
                 resolutions=[str(v) for v in _enum(props, "resolution", "size", "image_size")],
+                max_prompt_chars=max_chars
+                if isinstance(max_chars, int) and max_chars > 0
+                else None,
             ),
             "features": Features(
                 negative_prompt="negative_prompt" in names,

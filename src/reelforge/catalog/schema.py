@@ -21,6 +21,7 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict
 
+from reelforge.catalog.prompts import TextField, text_params
 from reelforge.domain.catalog import ModelEntry
 from reelforge.domain.errors import ErrorCode, ReelForgeError
 from reelforge.domain.modes import MediaKind
@@ -54,10 +55,17 @@ class ParamSpec(BaseModel):
     title: str | None = None
     description: str | None = None
     media_kind: MediaKind | None = None
+    # Filled from the node's prompt / negative_prompt / seed (catalog.prompts), not params.
+    fills: TextField | None = None
 
     @property
     def is_media(self) -> bool:
         return self.media_kind is not None
+
+    @property
+    def from_node(self) -> bool:
+        """Filled from the node (its media inputs or its text fields), never required here."""
+        return self.media_kind is not None or self.fills is not None
 
 
 def _type_of(name: str, prop: Mapping[str, Any], strict: bool) -> tuple[ParamType, bool]:
@@ -176,13 +184,17 @@ def entry_params(entry: ModelEntry) -> list[ParamSpec]:
 
 def _entry_params(entry: ModelEntry) -> list[ParamSpec]:
     slots = {slot.name: slot.kind for slot in entry.inputs}
+    fills = {name: text_field for text_field, name in text_params(entry.params_schema).items()}
     specs = parse_schema(entry.params_schema)
-    return [
-        spec.model_copy(update={"media_kind": slots[spec.name]})
-        if spec.name in slots and spec.media_kind is None
-        else spec
-        for spec in specs
-    ]
+    out = []
+    for spec in specs:
+        update: dict[str, Any] = {}
+        if spec.name in slots and spec.media_kind is None:
+            update["media_kind"] = slots[spec.name]
+        if spec.name in fills and spec.media_kind is None and "media_kind" not in update:
+            update["fills"] = fills[spec.name]
+        out.append(spec.model_copy(update=update) if update else spec)
+    return out
 
 
 def _coerce(spec_type: ParamType, value: Any, enum: list[Any] | None) -> tuple[bool, Any]:
@@ -281,8 +293,9 @@ def validate_params(
 
     Raises ReelForgeError:
     - CONTRACT_MISMATCH for unknown params (detail ``unknown_fields`` and ``allowed``, with
-      close matches) and for missing required non-media params (``missing_fields``);
-      media params are filled from the node's inputs later, so they are not required here;
+      close matches) and for missing required params (``missing_fields``); media params
+      are filled from the node's inputs and text params (prompt, negative prompt, seed)
+      from the node's fields later, so neither is required here (nor given a default);
     - VALIDATION_ERROR for wrong types, values outside an enum, or out of range
       (detail ``invalid_fields``: ``[{field, problem}]``).
     ``partial=True`` skips the required check (quotes, drafts on the canvas).
@@ -324,7 +337,8 @@ def validate_params(
             if problem:
                 invalid.append({"field": spec.name, "problem": problem})
             out[spec.name] = value
-        elif spec.has_default and spec.default is not None and not spec.is_media:
+        elif spec.has_default and spec.default is not None and not spec.from_node:
+            # (A text field's default would hide the node's own seed or prompt.)
             out[spec.name] = spec.default
     for name, value in fixed.items():
         given = params.get(name, value)
@@ -346,7 +360,7 @@ def validate_params(
             detail={"model": entry.id, "invalid_fields": invalid},
         )
     if not partial:
-        missing = [s.name for s in specs if s.required and not s.is_media and s.name not in out]
+        missing = [s.name for s in specs if s.required and not s.from_node and s.name not in out]
         if missing:
             raise ReelForgeError(
                 ErrorCode.CONTRACT_MISMATCH,

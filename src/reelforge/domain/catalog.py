@@ -45,6 +45,30 @@ class MediaSlot(BaseModel):
     required: bool = True
     # Identity references (a real person's face/voice) require the consent flag.
     identity: bool = False
+    # A list slot takes several inputs (edges in edge order, then uploads), between
+    # ``min_items`` (default: 1 when required) and ``max_items`` (None = no limit).
+    multiple: bool = False
+    min_items: int | None = Field(default=None, ge=0)
+    max_items: int | None = Field(default=None, ge=1)
+
+    @model_validator(mode="after")
+    def _cardinality(self) -> MediaSlot:
+        if not self.multiple and ((self.min_items or 0) > 1 or (self.max_items or 1) > 1):
+            raise ValueError(f"slot {self.name!r}: min_items/max_items above 1 need multiple")
+        if self.max_items is not None and self.least > self.max_items:
+            raise ValueError(f"slot {self.name!r}: min_items is above max_items")
+        return self
+
+    @property
+    def least(self) -> int:
+        """The fewest inputs the slot takes when it is filled at all (an optional slot may
+        also be left empty)."""
+        return max(self.min_items or 1, 1)
+
+    @property
+    def most(self) -> int | None:
+        """The most inputs the slot takes (None = no limit)."""
+        return self.max_items if self.multiple else 1
 
 
 class Limits(BaseModel):
@@ -53,7 +77,8 @@ class Limits(BaseModel):
     durations: list[float] = Field(default_factory=list)  # allowed seconds, empty = any/none
     aspect_ratios: list[str] = Field(default_factory=list)
     resolutions: list[str] = Field(default_factory=list)
-    max_prompt_chars: int | None = None
+    # The model's own prompt limit (characters); the server's cap applies on top.
+    max_prompt_chars: int | None = Field(default=None, ge=1)
 
 
 class Features(BaseModel):
@@ -89,6 +114,9 @@ class ModelEntry(BaseModel):
     tags: list[str] = Field(default_factory=list)
     # Live entries (discovery) say where and when they were seen.
     live: bool = False
+    # Edit and upscale models output the kind of media they receive (a graded clip is a
+    # clip); False for those that always make ``output_kind`` (a storyboard, a last frame).
+    keeps_input_kind: bool = True
 
     @model_validator(mode="after")
     def _check(self) -> ModelEntry:

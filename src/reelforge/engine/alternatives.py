@@ -9,10 +9,12 @@ option so the hold covers whichever model ends up serving.
 
 from __future__ import annotations
 
+from collections import Counter
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
+from reelforge.catalog.prompts import prompt_limit
 from reelforge.domain.catalog import ModelEntry
 from reelforge.domain.errors import ErrorCode, ReelForgeError
 from reelforge.domain.modes import MediaKind, Mode
@@ -48,11 +50,18 @@ def plan_alternatives(
     input_kinds: Iterable[MediaKind],
     catalog: CatalogView,
     problem: Problem,
+    *,
+    max_prompt_chars: int | None = None,
 ) -> list[PlannedAlternative]:
-    """The node's fallbacks, in order; problems are reported through ``problem``."""
-    from reelforge.engine.plan import default_slots
+    """The node's fallbacks, in order; problems are reported through ``problem``.
 
-    given = set(input_kinds)
+    ``node`` has its text settled (engine.plan): its prompt must fit each fallback too."""
+    from reelforge.engine.slots import default_slots
+
+    if not node.fallbacks:
+        return []
+    counts = Counter(input_kinds)
+    given = set(counts)
     planned: list[PlannedAlternative] = []
     for option in node.fallback_options:
         try:
@@ -67,6 +76,18 @@ def plan_alternatives(
         if needed - given:
             kinds = ", ".join(sorted(k.value for k in needed - given))
             problem(ErrorCode.VALIDATION_ERROR, f"fallback {entry.id} needs {kinds} input")
+            continue
+        too_many = _over_capacity(entry, mode, counts)
+        if too_many:
+            problem(ErrorCode.VALIDATION_ERROR, f"fallback {entry.id} takes {too_many}")
+            continue
+        limit = prompt_limit(entry, max_prompt_chars)
+        if limit is not None and len(node.prompt) > limit:
+            problem(
+                ErrorCode.VALIDATION_ERROR,
+                f"fallback {entry.id} takes prompts of at most {limit} characters; "
+                f"the node's has {len(node.prompt)}",
+            )
             continue
         notes: list[str] = []
         if option.params is None:
@@ -83,6 +104,25 @@ def plan_alternatives(
             PlannedAlternative(entry.id, params, catalog.quote_micros(entry, params), notes)
         )
     return planned
+
+
+def _over_capacity(entry: ModelEntry, mode: Mode, counts: Counter[MediaKind]) -> str | None:
+    """What a fallback cannot take of the node's inputs ("at most 1 image input(s); the
+    node gets 3"), or None."""
+    from reelforge.engine.slots import default_slots
+
+    room: dict[MediaKind, int | None] = {}
+    for slot in default_slots(entry, mode):
+        most = slot.most
+        have = room.get(slot.kind, 0)
+        room[slot.kind] = None if most is None or have is None else have + most
+    for kind, count in counts.items():
+        limit = room.get(kind, 0)
+        if limit == 0:
+            return f"no {kind} input; the node gets {count}"
+        if limit is not None and count > limit:
+            return f"at most {limit} {kind} input(s); the node gets {count}"
+    return None
 
 
 def node_price(own: int | None, alternatives: list[PlannedAlternative]) -> tuple[int | None, bool]:

@@ -8,12 +8,13 @@ from collections.abc import Iterable
 from typing import Any
 
 from reelforge.catalog.catalog import Catalog
+from reelforge.catalog.prompts import DEFAULT_MAX_PROMPT_CHARS
 from reelforge.catalog.quotes import quote_generation
 from reelforge.catalog.schema import validate_params
 from reelforge.domain.catalog import ModelEntry
 from reelforge.domain.errors import ReelForgeError
 from reelforge.engine.pipeline import Pipeline
-from reelforge.engine.plan import LAST_FRAME_MODEL
+from reelforge.engine.slots import LAST_FRAME_MODEL
 
 
 def _params_key(params: dict[str, Any]) -> Any:
@@ -65,8 +66,12 @@ class PlanningView:
 
 
 class CatalogAccess:
-    def __init__(self, catalog: Catalog) -> None:
+    def __init__(
+        self, catalog: Catalog, *, max_prompt_chars: int | None = DEFAULT_MAX_PROMPT_CHARS
+    ) -> None:
         self.catalog = catalog
+        # The server's cap on every prompt (REELFORGE_MAX_PROMPT_CHARS), checked at planning.
+        self.max_prompt_chars = max_prompt_chars
 
     async def get(self, model_id: str) -> ModelEntry:
         return await self.catalog.get(model_id)

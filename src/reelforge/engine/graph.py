@@ -30,16 +30,21 @@ def topological_order(
 
 
 def cache_key(step: PlannedStep, parent_keys: Mapping[str, str], shas: Mapping[str, str]) -> str:
-    """ComfyUI-style: the step's own settings plus the keys of what feeds it."""
-    inputs = sorted(
-        (
-            i.slot,
+    """ComfyUI-style: the step's own settings plus the keys of what feeds it.
+
+    Inputs are keyed by slot; the second and later inputs of a list slot carry their
+    position ("images[1]"), so joining a then b is not the same step as b then a."""
+    seen: dict[str, int] = {}
+    inputs = []
+    for i in step.inputs:
+        index = seen[i.slot] = seen.get(i.slot, -1) + 1
+        source = (
             parent_keys.get(i.from_node or "", "")
             or shas.get(i.artifact_id or "", "")
-            or (i.url or ""),
+            or (i.url or "")
         )
-        for i in step.inputs
-    )
+        inputs.append((i.slot if index == 0 else f"{i.slot}[{index}]", source))
+    inputs.sort()
     params = sorted(step.params.items())
     doc = (
         step.entry.id,

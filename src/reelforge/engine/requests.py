@@ -2,13 +2,16 @@
 
 The step's stored request (prompt, params, inputs) is the node's; a fallback option brings
 its own translated params. A model without native negative prompts gets the negative
-prompt folded into the prompt. Media inputs become URLs the provider can fetch.
+prompt folded into the prompt. Media inputs become URLs the provider can fetch, in the
+order the planner filled them (a list slot's order). A model whose schema names its own
+prompt, negative prompt or seed parameter (catalog.prompts) gets the node's values there.
 """
 
 from __future__ import annotations
 
 from typing import Any
 
+from reelforge.catalog.prompts import text_params
 from reelforge.domain.catalog import ModelEntry
 from reelforge.domain.errors import ErrorCode, ReelForgeError
 from reelforge.domain.modes import MediaKind, Mode
@@ -66,12 +69,18 @@ class RequestBuilder:
         prompt, negative, note = fold_negative(
             entry, doc.get("prompt") or "", doc.get("negative_prompt")
         )
+        text = {"prompt": prompt or None, "negative_prompt": negative, "seed": doc.get("seed")}
+        named = {
+            name: text[text_field]
+            for text_field, name in text_params(entry.params_schema).items()
+            if text[text_field] is not None
+        }
         request = GenerationRequest(
             model=entry.provider_model,
             mode=Mode(step.mode),
             prompt=prompt,
             negative_prompt=negative,
-            params={**params, **entry.fixed_params},
+            params={**params, **named, **entry.fixed_params},
             inputs=inputs,
             seed=doc.get("seed"),
             idempotency_key=idempotency_key,

@@ -9,6 +9,7 @@ from __future__ import annotations
 import json
 from typing import Any
 
+from reelforge.catalog.prompts import model_prompt_limit
 from reelforge.catalog.quotes import quote_generation
 from reelforge.catalog.schema import validate_params
 from reelforge.domain.errors import ErrorCode, ReelForgeError
@@ -117,6 +118,10 @@ class Router:
             if cap.mode not in entry.modes:
                 continue
             cand = self._settings_for(entry, quality, node.params)
+            limit = model_prompt_limit(entry)
+            if limit is not None and len(node.prompt) > limit and cand.problem is None:
+                # Planning would refuse it: a candidate must take the prompt as it is.
+                cand.problem = f"prompt: {len(node.prompt)} characters, more than its {limit}"
             if entry.provider not in connections:
                 connections[entry.provider] = await self.connection(entry.provider, owner_id)
             cand.connection, key = connections[entry.provider]

@@ -94,7 +94,9 @@ class RunService:
         concrete, routing = await self.engine.router.resolve(pipeline, owner_id)
         facts = await self._artifact_facts(owner_id, concrete)
         view = await self.engine.catalog.view_for(concrete)
-        plan = plan_pipeline(concrete, view, facts)
+        plan = plan_pipeline(
+            concrete, view, facts, max_prompt_chars=self.engine.catalog.max_prompt_chars
+        )
         plan.routing = routing
         return plan
 
@@ -364,6 +366,11 @@ def route_view(step: StepRow) -> dict[str, Any] | None:
     }
 
 
+def step_warnings(step: StepRow) -> list[str]:
+    """What the planner adapted or ignored for the step, stored with its request."""
+    return list((step.request or {}).get("warnings") or [])
+
+
 def run_view(run: RunRow, steps: list[StepRow]) -> dict[str, Any]:
     return {
         "id": run.id,
@@ -377,6 +384,8 @@ def run_view(run: RunRow, steps: list[StepRow]) -> dict[str, Any]:
         "finished_at": run.finished_at,
         "error": run.error,
         "sandbox": any(s.sandbox for s in steps),
+        # Planner warnings ("<node>: ... ignores incoming media ..."), as at creation.
+        "warnings": [f"{s.node_id}: {w}" for s in steps for w in step_warnings(s)],
         "steps": [
             {
                 "id": s.id,
@@ -396,6 +405,7 @@ def run_view(run: RunRow, steps: list[StepRow]) -> dict[str, Any]:
                 "outputs": s.outputs,
                 "error": s.error,
                 "depends_on": s.depends_on,
+                "warnings": step_warnings(s),
                 "route": route_view(s),
             }
             for s in steps

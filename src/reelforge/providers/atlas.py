@@ -46,7 +46,7 @@ from reelforge.providers.base import (
     TaskUpdate,
 )
 from reelforge.providers.hookspecs import hookimpl
-from reelforge.providers.media_params import inject_media, primary_media_param
+from reelforge.providers.media_params import inject_media, is_array_param, primary_media_param
 
 # How long a sync-mode image submission may take before the call gives up.
 SYNC_TIMEOUT_SECONDS = 120.0
@@ -114,32 +114,43 @@ class AtlasProvider(Provider):
         ):
             if value is not None and key not in params:
                 params[key] = value
+        if not request.inputs:
+            return {"model": request.model, **params}
+        schema = await self.input_schema(request.model)
+        if schema is None:
+            raise ReelForgeError(
+                ErrorCode.VALIDATION_ERROR,
+                f"Atlas publishes no schema for {request.model}, so it is unknown which "
+                "field takes the input media; set that field in params instead.",
+                detail={"model": request.model},
+            )
+        # Inputs that name a field of the schema go there (an array field takes them all,
+        # in order); the others go to the primary field of their kind.
+        props = schema.get("properties") or {}
+        named: dict[str, list[str]] = {}
         by_kind: dict[MediaKind, list[str]] = {}
         for item in request.inputs:
-            by_kind.setdefault(item.kind, []).append(item.url)
-        if by_kind:
-            schema = await self.input_schema(request.model)
-            if schema is None:
+            if item.slot and item.slot in props:
+                named.setdefault(item.slot, []).append(item.url)
+            else:
+                by_kind.setdefault(item.kind, []).append(item.url)
+        for kind in by_kind:
+            if primary_media_param(schema, kind) is None:
                 raise ReelForgeError(
                     ErrorCode.VALIDATION_ERROR,
-                    f"Atlas publishes no schema for {request.model}, so it is unknown which "
-                    "field takes the input media; set that field in params instead.",
-                    detail={"model": request.model},
+                    f"{request.model} takes no {kind} input.",
+                    detail={"model": request.model, "input_kind": str(kind)},
                 )
-            for kind in by_kind:
-                if primary_media_param(schema, kind) is None:
-                    raise ReelForgeError(
-                        ErrorCode.VALIDATION_ERROR,
-                        f"{request.model} takes no {kind} input.",
-                        detail={"model": request.model, "input_kind": str(kind)},
-                    )
-            params = inject_media(
-                schema,
-                params,
-                images=by_kind.get(MediaKind.IMAGE, []),
-                videos=by_kind.get(MediaKind.VIDEO, []),
-                audios=by_kind.get(MediaKind.AUDIO, []),
-            )
+        for name, urls in named.items():
+            if params.get(name) in (None, "", []):  # a value set explicitly is kept
+                params[name] = urls if is_array_param(schema, name) else urls[0]
+        params = inject_media(
+            schema,
+            params,
+            images=by_kind.get(MediaKind.IMAGE, []),
+            videos=by_kind.get(MediaKind.VIDEO, []),
+            audios=by_kind.get(MediaKind.AUDIO, []),
+        )
         return {"model": request.model, **params}
 
     async def submit(self, request: GenerationRequest, credential: Credential) -> ProviderTask:

@@ -10,21 +10,22 @@ catalog changes every few minutes, and it is read on every canvas load.
 from __future__ import annotations
 
 import json
-from collections.abc import Mapping
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, Query, Response
-from pydantic import Field
+from fastapi import APIRouter, Body, Depends, Query, Response
+from fastapi.exceptions import RequestValidationError
+from pydantic import Field, ValidationError
 
 from reelforge.api.deps import SCOPE_KEY, ContainerDep, CurrentPrincipal
-from reelforge.api.schemas import RequestModel, ResponseModel
+from reelforge.api.routes.runs import RunIn, resolve_pipeline
+from reelforge.api.schemas import ResponseModel
 from reelforge.catalog.catalog import Catalog, Listing
 from reelforge.catalog.quotes import NodeQuote, quote_pipeline
-from reelforge.catalog.schema import ParamSpec, check_value, entry_params, validate_params
+from reelforge.catalog.schema import ParamSpec, entry_params
 from reelforge.catalog.views import detail_view, summary_view
 from reelforge.domain.catalog import ModelEntry
-from reelforge.domain.errors import ReelForgeError
 from reelforge.domain.modes import Mode
+from reelforge.engine.pipeline import Pipeline
 
 router = APIRouter(prefix="/v1", tags=["models"])
 
@@ -141,27 +142,14 @@ async def get_model(
     return detail_view(await catalog.get(model_id))
 
 
-class QuoteOptionIn(RequestModel):
-    model: str = Field(min_length=1, max_length=300)
-    params: dict[str, Any] | None = Field(
-        default=None,
-        description="Omitted: the node's params that this model accepts with their values.",
+class QuoteStepOut(NodeQuote):
+    id: str = Field(description="The node id (implicit steps: '<node>~<slot>~last-frame').")
+    implicit: bool = Field(description="A step the planner added (a video's last frame).")
+    mode: str
+    warnings: list[str] = Field(default_factory=list)
+    routing: dict[str, Any] | None = Field(
+        default=None, description="Capability nodes: the ranking that chose the models."
     )
-
-
-class QuoteNodeIn(RequestModel):
-    id: str | None = Field(default=None, max_length=200, description="Your node id, echoed back.")
-    model: str = Field(min_length=1, max_length=300)
-    params: dict[str, Any] = Field(default_factory=dict)
-    fallbacks: list[str | QuoteOptionIn] = Field(default_factory=list, max_length=20)
-
-
-class QuotesIn(RequestModel):
-    nodes: list[QuoteNodeIn] = Field(min_length=1, max_length=500)
-
-
-class NodeQuoteOut(NodeQuote):
-    id: str | None = None
 
 
 class TotalOut(ResponseModel):
@@ -171,44 +159,66 @@ class TotalOut(ResponseModel):
 
 
 class QuotesOut(ResponseModel):
-    nodes: list[NodeQuoteOut]
+    nodes: list[QuoteStepOut] = Field(description="Every step as it would run, in order.")
     total: TotalOut
+    warnings: list[str] = Field(description="'<node>: ...' what the planner ignored or adapted.")
 
 
-def _inherited(entry: ModelEntry, params: Mapping[str, Any]) -> dict[str, Any]:
-    """The node's params a fallback takes as they are; the rest fall back to its defaults
-    (a duration of 10 s carries over to a model that offers 10 s, not to one that does not)."""
-    specs = {spec.name: spec for spec in entry_params(entry)}
-    return {k: v for k, v in params.items() if k in specs and check_value(specs[k], v)[1] is None}
+async def _quote_pipeline(raw: dict[str, Any]) -> Pipeline:
+    """The body of ``POST /v1/runs`` (``{"pipeline": {...}}``), or the pipeline document
+    itself (``{"nodes": [...], "edges": [...]}``): the same document either way."""
+    shape: type[RunIn] | type[Pipeline] = (
+        RunIn if {"pipeline", "preset", "inputs", "callback_url"} & raw.keys() else Pipeline
+    )
+    try:
+        parsed = shape.model_validate(raw)
+    except ValidationError as exc:
+        raise RequestValidationError(
+            [{**e, "loc": ("body", *e["loc"])} for e in exc.errors()]
+        ) from None
+    if isinstance(parsed, Pipeline):
+        return parsed
+    return await resolve_pipeline(parsed.pipeline, parsed.preset, parsed.inputs)
 
 
 @router.post("/quotes", response_model=QuotesOut, openapi_extra={SCOPE_KEY: "read"})
-async def quotes(body: QuotesIn, catalog: CatalogDep, _principal: CurrentPrincipal) -> QuotesOut:
-    """The price of each node and of the whole pipeline, before it runs. A node with
-    fallbacks counts its most expensive option; unknown prices are said, never guessed."""
-    resolved: list[list[tuple[ModelEntry, dict[str, Any]]]] = []
-    for index, node in enumerate(body.nodes):
-        where = node.id or str(index)
-        options: list[tuple[ModelEntry, dict[str, Any]]] = []
-        choices = [QuoteOptionIn(model=node.model, params=node.params)] + [
-            QuoteOptionIn(model=f) if isinstance(f, str) else f for f in node.fallbacks
-        ]
-        for choice in choices:
-            try:
-                entry = await catalog.get(choice.model)
-                params = (
-                    choice.params if choice.params is not None else _inherited(entry, node.params)
-                )
-                options.append((entry, validate_params(entry, params, partial=True)))
-            except ReelForgeError as exc:
-                exc.detail.setdefault("node", where)
-                raise
-        resolved.append(options)
-    pipeline = quote_pipeline(resolved)
+async def quotes(
+    container: ContainerDep,
+    catalog: CatalogDep,
+    principal: CurrentPrincipal,
+    body: Annotated[
+        dict[str, Any],
+        Body(
+            description="A pipeline document, or the body of POST /v1/runs "
+            '({"pipeline": {...}}); nodes, edges, prompts, inputs and fallbacks as a run takes '
+            "them."
+        ),
+    ],
+) -> QuotesOut:
+    """The price of a pipeline before it runs, planned exactly as ``POST /v1/runs`` plans
+    it: the same validation (refused the same way), implicit steps shown, capability nodes
+    routed. A node with fallbacks counts its most expensive option; unknown prices are
+    said, never guessed."""
+    plan = await container.runs.plan(principal.user_id, await _quote_pipeline(body))
+    options: list[list[tuple[ModelEntry, dict[str, Any]]]] = []
+    for step in plan.steps:
+        own: list[tuple[ModelEntry, dict[str, Any]]] = [(step.entry, step.params)]
+        for alt in step.alternatives:
+            own.append((await catalog.get(alt.model), alt.params))
+        options.append(own)
+    priced = quote_pipeline(options)
     return QuotesOut(
         nodes=[
-            NodeQuoteOut(**quote.model_dump(), id=node.id)
-            for quote, node in zip(pipeline.nodes, body.nodes, strict=True)
+            QuoteStepOut(
+                **quote.model_dump(),
+                id=step.node_id,
+                implicit=step.implicit,
+                mode=step.mode.value,
+                warnings=step.warnings,
+                routing=plan.routing.get(step.node_id),
+            )
+            for quote, step in zip(priced.nodes, plan.steps, strict=True)
         ],
-        total=TotalOut(micros=pipeline.micros, known=pipeline.known, display=pipeline.display),
+        total=TotalOut(micros=priced.micros, known=priced.known, display=priced.display),
+        warnings=plan.warnings,
     )
