@@ -109,7 +109,9 @@ async def created_view(container: Container, created: CreatedRun, owner_id: str)
 
 async def view(container: Container, run_id: str, owner_id: str) -> dict[str, Any]:
     run, steps = await container.runs.get_run(run_id, owner_id)
-    return present_run(run_view(run, steps))
+    data = present_run(run_view(run, steps))
+    data["pipeline"] = run.pipeline  # as stored: what `reelforge runs rerun` starts again
+    return data
 
 
 @router.post("", status_code=202)
