@@ -8,7 +8,7 @@ import typer
 
 from reelforge.cli.client import connect
 from reelforge.cli.options import JsonOpt, ServerOpt
-from reelforge.cli.output import console, emit_json
+from reelforge.cli.output import console, emit_json, new_table
 
 credits_app = typer.Typer(
     help="Balance (no sub-command), ledger and plans.", invoke_without_command=True
@@ -51,8 +51,6 @@ def ledger(
     as_json: JsonOpt = False,
 ) -> None:
     """Ledger entries, newest first."""
-    from rich.table import Table
-
     params: dict[str, Any] = {"limit": limit, **_user(user)}
     if run_id:
         params["run_id"] = run_id
@@ -63,7 +61,7 @@ def ledger(
     if as_json:
         emit_json(page)
         return
-    table = Table(title=f"{len(page['entries'])} ledger entries", title_justify="left")
+    table = new_table(f"{len(page['entries'])} ledger entries")
     table.add_column("when", no_wrap=True)
     table.add_column("kind", no_wrap=True)
     table.add_column("account", no_wrap=True)
@@ -87,14 +85,12 @@ def ledger(
 @credits_app.command("plans")
 def plans(server: ServerOpt = None, as_json: JsonOpt = False) -> None:
     """The plans: monthly allocation and rate-limit multiplier."""
-    from rich.table import Table
-
     with connect(server) as api:
         items = api.request("GET", "/v1/credits/plans")
     if as_json:
         emit_json(items)
         return
-    table = Table(title="plans", title_justify="left")
+    table = new_table("plans")
     table.add_column("id", no_wrap=True)
     table.add_column("name", overflow="fold")
     table.add_column("monthly", no_wrap=True, justify="right")

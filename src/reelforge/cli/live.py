@@ -16,7 +16,14 @@ from typing import Any
 import typer
 
 from reelforge.cli.client import Api, Event
-from reelforge.cli.output import console, emit_json, err_console, price_text, quote_text
+from reelforge.cli.output import (
+    console,
+    emit_json,
+    err_console,
+    new_table,
+    price_text,
+    quote_text,
+)
 
 TERMINAL = {"succeeded", "failed", "canceled"}
 
@@ -68,10 +75,7 @@ class RunState:
         from rich.table import Table
 
         run = self.run
-        table = Table(
-            title=f"run {run['id']} · {run['status']} · {self.elapsed():.1f}s",
-            title_justify="left",
-        )
+        table = new_table(f"run {run['id']} · {run['status']} · {self.elapsed():.1f}s")
         table.add_column("step", overflow="fold", max_width=16)
         table.add_column("model", overflow="fold", max_width=24)
         table.add_column("status", no_wrap=True)

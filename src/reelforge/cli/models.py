@@ -7,11 +7,10 @@ from typing import Annotated, Any
 from urllib.parse import quote
 
 import typer
-from rich.table import Table
 
 from reelforge.cli.client import connect
 from reelforge.cli.options import JsonOpt, ServerOpt
-from reelforge.cli.output import console, emit_json
+from reelforge.cli.output import console, emit_json, new_table
 from reelforge.domain.modes import Mode
 
 models_app = typer.Typer(help="The model catalog: modes, prices, settings.", no_args_is_help=True)
@@ -34,9 +33,7 @@ def list_models(
     if as_json:
         emit_json(listing)
         return
-    table = Table(
-        title=f"{listing['count']} models" + (f" · {mode}" if mode else ""), title_justify="left"
-    )
+    table = new_table(f"{listing['count']} models" + (f" · {mode}" if mode else ""))
     table.add_column("id", overflow="fold", ratio=3)
     table.add_column("mode", no_wrap=True)
     table.add_column("price", no_wrap=True, justify="right")
@@ -91,7 +88,7 @@ def show_model(
             for s in view["inputs"]
         )
         say(f"inputs: {slots}")
-    table = Table(title="settings", title_justify="left")
+    table = new_table("settings")
     for column in ("name", "type", "default", "allowed", "required"):
         table.add_column(column, overflow="fold")
     for spec in view.get("params") or ():

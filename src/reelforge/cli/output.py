@@ -55,3 +55,12 @@ def show_warnings(answer: dict[str, Any]) -> None:
         else:
             text = str(warning)
         err_console.print(f"[yellow]warning[/]: {text}", highlight=False)
+
+
+def new_table(title: str) -> Any:
+    """A table that fits 80 columns: a light frame (no side borders), the title on the left.
+    Columns that may wrap say so (``overflow="fold"``); prices are ``no_wrap``."""
+    from rich import box
+    from rich.table import Table
+
+    return Table(title=title, title_justify="left", box=box.SIMPLE_HEAD, pad_edge=False)

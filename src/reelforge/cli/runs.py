@@ -67,7 +67,6 @@ def _outputs(api: Api, run: dict[str, Any]) -> list[dict[str, Any]]:
         out.append(
             {
                 "artifact_id": art["id"],
-                "path": art.get("path"),
                 "media_type": art["media_type"],
                 "model": art["provenance"].get("model"),
                 "sandbox": art["sandbox"],
@@ -111,8 +110,10 @@ def finish(
     else:
         for out in outputs:
             label = " (sandbox)" if out["sandbox"] else ""
-            where = out.get("output") or out.get("path") or out["artifact_id"]
-            console.print(f"[green]✓[/] {out['node_id']}: {where}{label}", highlight=False)
+            where = out.get("output") or out["artifact_id"]
+            console.print(
+                f"[green]✓[/] {out['node_id']}: {where}{label}", highlight=False, soft_wrap=True
+            )
         if outputs and output is None:
             console.print(
                 f"[dim]save with: reelforge artifacts get {outputs[0]['artifact_id']} -o .[/]",

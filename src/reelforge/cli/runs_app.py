@@ -9,7 +9,14 @@ import typer
 from reelforge.cli.client import connect
 from reelforge.cli.live import RunState, follow
 from reelforge.cli.options import JsonOpt, OutputOpt, ServerOpt
-from reelforge.cli.output import console, emit_json, price_text, quote_text, show_warnings
+from reelforge.cli.output import (
+    console,
+    emit_json,
+    new_table,
+    price_text,
+    quote_text,
+    show_warnings,
+)
 from reelforge.cli.runs import finish, start
 from reelforge.domain.errors import ErrorCode, ReelForgeError
 
@@ -25,8 +32,6 @@ def list_runs(
     as_json: JsonOpt = False,
 ) -> None:
     """Your runs, newest first."""
-    from rich.table import Table
-
     params: dict[str, Any] = {"limit": limit}
     if before:
         params["before"] = before
@@ -35,14 +40,14 @@ def list_runs(
     if as_json:
         emit_json(page)
         return
-    table = Table(title=f"{len(page['runs'])} runs", title_justify="left")
-    table.add_column("id", no_wrap=True)
+    table = new_table(f"{len(page['runs'])} runs")
+    table.add_column("id", overflow="fold")
     table.add_column("status", no_wrap=True)
     table.add_column("quote", no_wrap=True, justify="right")
     table.add_column("cost", no_wrap=True, justify="right")
     table.add_column("created", no_wrap=True)
     for run in page["runs"]:
-        created = str(run.get("created_at") or "")[:19].replace("T", " ")
+        created = str(run.get("created_at") or "")[5:16].replace("T", " ")
         table.add_row(
             run["id"], run["status"], quote_text(run), price_text(run["cost_micros"]), created
         )
