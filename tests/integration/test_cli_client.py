@@ -219,7 +219,7 @@ def test_ctrl_c_without_a_terminal_detaches_and_says_how_to_reattach(
             break
     assert run_id, "the run never started"
     proc.send_signal(signal.SIGINT)
-    out, err = proc.communicate(timeout=30)
+    _out, err = proc.communicate(timeout=30)
     assert proc.returncode == 130
     assert f"Detached from run {run_id}" in err and f"reelforge runs watch {run_id}" in err
     view = httpx.get(
