@@ -38,6 +38,16 @@ def _when(text: Any) -> datetime | None:
     return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
 
 
+def clock(seconds: float) -> str:
+    """``4.2s``, ``1m15s``, ``2h05m``."""
+    if seconds < 60:
+        return f"{seconds:.1f}s"
+    minutes, secs = divmod(int(seconds), 60)
+    if minutes < 60:
+        return f"{minutes}m{secs:02d}s"
+    return f"{minutes // 60}h{minutes % 60:02d}m"
+
+
 class RunState:
     """The run as last read, plus progress news newer than that read."""
 
@@ -75,7 +85,7 @@ class RunState:
         from rich.table import Table
 
         run = self.run
-        table = new_table(f"run {run['id']} · {run['status']} · {self.elapsed():.1f}s")
+        table = new_table(f"run {run['id']} · {run['status']} · {clock(self.elapsed())}")
         table.add_column("step", overflow="fold", max_width=16)
         table.add_column("model", overflow="fold", max_width=24)
         table.add_column("status", no_wrap=True)
@@ -112,7 +122,7 @@ class LinePrinter:
         self.changed()
 
     def say(self, text: str) -> None:
-        console.print(f"{self.state.elapsed():7.1f}s  {text}", highlight=False, soft_wrap=True)
+        console.print(f"{clock(self.state.elapsed()):>7}  {text}", highlight=False, soft_wrap=True)
 
     def changed(self, event: Event | None = None) -> None:
         run = self.state.run
