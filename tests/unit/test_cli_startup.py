@@ -20,8 +20,7 @@ from reelforge.cli.main import RootGroup, app
 from reelforge.cli.output import price_text, show_warnings
 
 SRC = str(Path(__file__).resolve().parents[2] / "src")
-# (pydantic is not listed: Typer itself imports it to build commands)
-HEAVY = ("numpy", "av", "sqlalchemy", "httpx", "reelforge.settings", "reelforge.engine")
+HEAVY = ("numpy", "av", "sqlalchemy", "pydantic", "httpx", "reelforge.settings", "reelforge.engine")
 
 
 def _loaded_after(code: str) -> list[str]:

@@ -46,10 +46,33 @@ class Lazy:
         return command
 
 
+def plain_flags(command: click.Command, ctx: click.Context) -> None:
+    """Typer coerces each parameter through a pydantic TypeAdapter built on first use, and
+    building the first one imports pydantic (about 100 ms: a third of ``reelforge --help``).
+    A flag's value is already a bool (or None), so a pass-through is the same coercion.
+    Typer versions without this machinery are left as they are."""
+    try:
+        from typer._coercion import PassThroughRuntimeParam
+    except ImportError:
+        return
+    for param in command.get_params(ctx):  # with the help option
+        desc = getattr(param, "type_descriptor", None)
+        if desc is None or desc.annotation is not bool or param.envvar:
+            continue
+        if getattr(param, "_runtime_param", False) is None:
+            param._runtime_param = PassThroughRuntimeParam(  # type: ignore[attr-defined]
+                parameter_info=desc.parameter_info, annotation=bool
+            )
+
+
 class LazyGroup(TyperGroup):
     """The root group: eager commands (``self.commands``) plus ``LAZY`` ones."""
 
     LAZY: ClassVar[dict[str, Lazy]] = {}
+
+    def parse_args(self, ctx: click.Context, args: list[str]) -> list[str]:
+        plain_flags(self, ctx)
+        return super().parse_args(ctx, args)
 
     def list_commands(self, ctx: click.Context) -> list[str]:
         lazy = [name for name, entry in self.LAZY.items() if entry.available()]
@@ -71,4 +94,7 @@ class LazyGroup(TyperGroup):
         entry = self.LAZY.get(name) if name else None
         if name and name not in self.commands and entry is not None and entry.available():
             return name, entry.load(name), args[1:]
-        return super().resolve_command(ctx, args)
+        resolved = super().resolve_command(ctx, args)
+        if resolved[1] is not None:
+            plain_flags(resolved[1], ctx)
+        return resolved
