@@ -84,6 +84,9 @@ def test_artifacts_get_to_directory_and_file(cli: Any, server: Served, tmp_path:
 
     into_dir = _json(cli("artifacts", "get", artifact, "-o", str(tmp_path), "--json"))
     assert Path(into_dir["output"]).parent == tmp_path
+    assert Path(into_dir["output"]).name in disposition
+    new_dir = _json(cli("artifacts", "get", artifact, "-o", f"{tmp_path}/new/", "--json"))
+    assert Path(new_dir["output"]).parent == tmp_path / "new"
     assert Path(into_dir["output"]).read_bytes() == content.content
 
     named = _json(cli("artifacts", "get", artifact, "-o", str(tmp_path / "pic"), "--json"))
@@ -243,3 +246,22 @@ def test_events_resume_after_last_event_id(
         assert len(everything) >= 3 and everything[-1].type == "run.succeeded"
         resumed = list(api.events(run_id, last_event_id=everything[1].id))
     assert [e.id for e in resumed] == [e.id for e in everything[2:]]
+
+
+def test_quote_says_unknown_never_zero(cli: Any, tmp_path: Path) -> None:
+    known = _json(cli("quote", "--model", MODEL, "--json"))
+    assert known["total"]["known"] and known["total"]["micros"] == 25_000
+    doc = tmp_path / "p.json"
+    doc.write_text(
+        json.dumps(
+            {
+                "nodes": [
+                    {"id": "a", "model": MODEL, "prompt": "a fox"},
+                    {"id": "b", "model": "atlas/decart/lucy-edit-dev"},
+                ]
+            }
+        )
+    )
+    table = cli("quote", str(doc))
+    assert "≥ $0.025 + unknown" in table.stdout and "unknown" in table.stdout
+    assert "$0\n" not in table.stdout

@@ -26,11 +26,12 @@ def extension_for(content_type: str | None) -> str:
     return EXTENSIONS.get((content_type or "").split(";")[0].strip(), ".bin")
 
 
-def _target(dest: Path, served_name: str, *, several: bool, label: str) -> Path:
+def _target(dest_text: str, served_name: str, *, several: bool, label: str) -> Path:
     """Where one download goes: into a directory under its served name, or to the file
     asked for (its extension from the media type when it has none; with several outputs
     each gets ``-<label>``)."""
-    if dest.is_dir() or str(dest).endswith(os.sep):
+    dest = Path(dest_text).expanduser()
+    if dest.is_dir() or dest_text.endswith(("/", os.sep)):
         return dest / served_name
     ext = Path(served_name).suffix
     stem, suffix = (dest.with_suffix(""), dest.suffix) if dest.suffix else (dest, ext)
@@ -40,7 +41,7 @@ def _target(dest: Path, served_name: str, *, several: bool, label: str) -> Path:
 
 
 def download(
-    api: Api, artifact_id: str, dest: Path, *, several: bool = False, label: str = ""
+    api: Api, artifact_id: str, dest: str, *, several: bool = False, label: str = ""
 ) -> Path:
     """Stream an artifact's bytes to ``dest`` (written whole or not at all)."""
     with api.stream(f"/v1/artifacts/{artifact_id}/content") as response:
@@ -62,7 +63,7 @@ def download(
     return path
 
 
-def save_outputs(api: Api, outputs: list[dict[str, Any]], dest: Path) -> list[Path]:
+def save_outputs(api: Api, outputs: list[dict[str, Any]], dest: str) -> list[Path]:
     """A run's outputs saved to ``dest`` (a directory or a file name)."""
     several = len(outputs) > 1
     return [
@@ -75,8 +76,11 @@ def save_outputs(api: Api, outputs: list[dict[str, Any]], dest: Path) -> list[Pa
 def get(
     artifact_id: Annotated[str, typer.Argument(metavar="ID")],
     output: Annotated[
-        Path, typer.Option("--output", "-o", help="A file (extension added) or a directory.")
-    ] = Path("."),
+        str,
+        typer.Option(
+            "--output", "-o", help="A directory (ending in / or existing) or a file name."
+        ),
+    ] = ".",
     server: ServerOpt = None,
     as_json: JsonOpt = False,
 ) -> None:

@@ -121,29 +121,39 @@ class LinePrinter:
         self.run_status = ""
         self.changed()
 
+    def _run_line(self) -> None:
+        run = self.state.run
+        if run["status"] != self.run_status:
+            self.run_status = run["status"]
+            self.say(f"run {run['id']} {run['status']}")
+
+    def _step_line(self, step: dict[str, Any]) -> None:
+        value = self.state.step_progress(step)
+        decile = int((value or 0.0) * 10)
+        now = (step["status"], decile)
+        before = self.seen.get(step["node_id"])
+        if before == now:
+            return
+        self.seen[step["node_id"]] = now
+        if before and before[0] == now[0]:
+            self.say(f"{step['node_id']} {step['status']} {decile * 10}%")
+        else:
+            pct = f" {value * 100:.0f}%" if value is not None else ""
+            model = step.get("served_by") or step["model"]
+            self.say(f"{step['node_id']} {step['status']}{pct} ({model})")
+
     def say(self, text: str) -> None:
         console.print(f"{clock(self.state.elapsed()):>7}  {text}", highlight=False, soft_wrap=True)
 
     def changed(self, event: Event | None = None) -> None:
         run = self.state.run
-        if run["status"] != self.run_status:
-            self.run_status = run["status"]
-            self.say(f"run {run['id']} {run['status']}")
+        ended = run["status"] in TERMINAL
+        if not ended:
+            self._run_line()
         for step in run["steps"]:
-            value = self.state.step_progress(step)
-            decile = int((value or 0.0) * 10)
-            now = (step["status"], decile)
-            if self.seen.get(step["node_id"]) == now:
-                continue
-            before = self.seen.get(step["node_id"])
-            self.seen[step["node_id"]] = now
-            if before and before[0] == now[0]:
-                self.say(f"{step['node_id']} {step['status']} {decile * 10}%")
-            else:
-                pct = f" {value * 100:.0f}%" if value is not None else ""
-                self.say(
-                    f"{step['node_id']} {step['status']}{pct} ({step.get('served_by') or step['model']})"
-                )
+            self._step_line(step)
+        if ended:  # the run's end after its steps' news
+            self._run_line()
         if event is not None and event.type in ("step.retry", "step.fallback", "step.poll_error"):
             reason = event.data.get("error") or event.data.get("reason") or ""
             if isinstance(reason, dict):

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from pathlib import Path
 from typing import Annotated
 
 import typer
@@ -15,9 +14,13 @@ ServerOpt = Annotated[
     ),
 ]
 JsonOpt = Annotated[bool, typer.Option("--json", help="Machine-readable output.")]
+# A string, not a Path: "out/" (a directory, made if needed) must keep its slash.
 OutputOpt = Annotated[
-    Path | None,
+    str | None,
     typer.Option(
-        "--output", "-o", help="Save the result here: a directory, or a file (extension added)."
+        "--output",
+        "-o",
+        help="Save the result here: a directory (ending in / or existing), or a file "
+        "(its extension from the media type when it has none).",
     ),
 ]

@@ -81,7 +81,7 @@ def finish(
     run: dict[str, Any],
     *,
     as_json: bool,
-    output: Path | None = None,
+    output: str | None = None,
 ) -> None:
     """Show a finished run's outputs (saved under ``output`` when given) and its cost."""
     from reelforge.cli.artifacts import download
@@ -136,7 +136,7 @@ def start(
     *,
     server: str | None,
     as_json: bool,
-    output: Path | None,
+    output: str | None,
 ) -> None:
     """Start a run (``POST path``), show its warnings, follow it and finish."""
     run = api.request("POST", path, json=body)
