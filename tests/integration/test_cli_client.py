@@ -265,3 +265,48 @@ def test_quote_says_unknown_never_zero(cli: Any, tmp_path: Path) -> None:
     table = cli("quote", str(doc))
     assert "≥ $0.025 + unknown" in table.stdout and "unknown" in table.stdout
     assert "$0\n" not in table.stdout
+
+
+def _read_until(fd: int, needle: str, timeout: float = 60) -> str:
+    import select
+
+    seen = ""
+    deadline = time.monotonic() + timeout
+    while needle not in seen:
+        left = deadline - time.monotonic()
+        assert left > 0, f"never saw {needle!r} in {seen[-500:]!r}"
+        ready, _, _ = select.select([fd], [], [], left)
+        if ready:
+            seen += os.read(fd, 65536).decode(errors="replace")
+    return seen
+
+
+def test_ctrl_c_in_a_terminal_asks_and_cancels(server: Served, tmp_path: Path) -> None:
+    import pty
+
+    server.fault("fal", kind="stuck", on="submit", times=1)
+    master, slave = pty.openpty()
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "reelforge.cli.main", "generate", "--model", MODEL, "--prompt", "z"],
+        env=_subprocess_env(server, tmp_path),
+        stdin=slave,
+        stdout=slave,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    os.close(slave)
+    try:
+        shown = _read_until(master, "submitted")
+        run_id = shown.split("run ", 1)[1].split()[0]
+        proc.send_signal(signal.SIGINT)
+        _read_until(master, "[c/d]")
+        os.write(master, b"c\r")
+        err = proc.communicate(timeout=30)[1]
+    finally:
+        os.close(master)
+    assert proc.returncode == 130
+    assert f"Canceled run {run_id}" in err
+    view = httpx.get(
+        f"{server.url}/v1/runs/{run_id}", headers={"Authorization": f"Bearer {server.key}"}
+    ).json()
+    assert view["status"] in ("canceling", "canceled")
