@@ -24,6 +24,7 @@ if TYPE_CHECKING:
 
 # A dropped event stream is re-opened (with Last-Event-ID) for this long before giving up.
 RECONNECT_SECONDS = 30.0
+_pause = time.sleep  # (tests replace it)
 
 
 def _settings() -> Settings:
@@ -152,10 +153,10 @@ class Api:
                 failing_since = failing_since or time.monotonic()
                 if time.monotonic() - failing_since > RECONNECT_SECONDS:
                     raise self._offline(exc) from exc
-                time.sleep(1.0)
+                _pause(1.0)
                 continue
             # The server closed the stream without a final event: it may be restarting.
-            time.sleep(0.5)
+            _pause(0.5)
 
 
 _FINAL = {"run.succeeded", "run.failed", "run.canceled"}

@@ -39,7 +39,7 @@ class Lazy:
         if isinstance(obj, typer.Typer):
             command: click.Command = typer.main.get_group(obj)
         else:  # a command function: a one-command Typer app turns into that command
-            single = typer.Typer(pretty_exceptions_enable=False)
+            single = typer.Typer(pretty_exceptions_enable=False, add_completion=False)
             single.command(name, help=obj.__doc__)(obj)
             command = typer.main.get_command(single)
         command.name = name
