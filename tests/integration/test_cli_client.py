@@ -310,3 +310,14 @@ def test_ctrl_c_in_a_terminal_asks_and_cancels(server: Served, tmp_path: Path) -
         f"{server.url}/v1/runs/{run_id}", headers={"Authorization": f"Bearer {server.key}"}
     ).json()
     assert view["status"] in ("canceling", "canceled")
+
+
+def test_artifacts_show_and_providers_list(cli: Any) -> None:
+    artifact = _generate(cli)["artifact_id"]
+    shown = _json(cli("artifacts", "show", artifact, "--json"))
+    assert shown["id"] == artifact and shown["sandbox"] is True
+    table = cli("artifacts", "show", artifact)
+    assert "sha256" in table.stdout and "sandbox result" in table.stdout
+    providers = _json(cli("providers", "list", "--json"))
+    assert providers["sandbox_mode"] is True
+    assert any(p["name"] == "fal" for p in providers["providers"])

@@ -6,14 +6,13 @@ import os
 import re
 import tempfile
 from pathlib import Path
-from typing import Annotated, Any
+from typing import Annotated
 
 import typer
 
 from reelforge.cli.client import Api, connect
 from reelforge.cli.options import JsonOpt, ServerOpt
 from reelforge.cli.output import console, emit_json, price_text
-from reelforge.domain.errors import ErrorCode, ReelForgeError
 
 artifacts_app = typer.Typer(help="Stored media: show, get.", no_args_is_help=True)
 
@@ -63,15 +62,6 @@ def download(
     return path
 
 
-def save_outputs(api: Api, outputs: list[dict[str, Any]], dest: str) -> list[Path]:
-    """A run's outputs saved to ``dest`` (a directory or a file name)."""
-    several = len(outputs) > 1
-    return [
-        download(api, out["artifact_id"], dest, several=several, label=out.get("node_id", ""))
-        for out in outputs
-    ]
-
-
 @artifacts_app.command("get")
 def get(
     artifact_id: Annotated[str, typer.Argument(metavar="ID")],
@@ -117,9 +107,3 @@ def show(
     if prov.get("cost_micros") is not None:
         console.print(f"cost: {price_text(prov['cost_micros'])}", highlight=False)
     console.print(f"sha256: {art['sha256']}", highlight=False)
-
-
-def not_found(path: Path) -> ReelForgeError:
-    return ReelForgeError(
-        ErrorCode.FILE_NOT_FOUND, f"No such file: {path}", detail={"path": str(path)}
-    )
