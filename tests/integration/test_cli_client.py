@@ -321,3 +321,24 @@ def test_artifacts_show_and_providers_list(cli: Any) -> None:
     providers = _json(cli("providers", "list", "--json"))
     assert providers["sandbox_mode"] is True
     assert any(p["name"] == "fal" for p in providers["providers"])
+
+
+def test_runs_with_an_unknown_price_say_so_in_list_and_show(cli: Any, server: Served) -> None:
+    pipeline = {
+        "nodes": [
+            {"id": "still", "model": MODEL, "prompt": "a lighthouse"},
+            {"id": "motion", "model": "fal/wan-i2v", "prompt": "waves"},
+        ],
+        "edges": [{"from": "still", "to": "motion"}],
+    }
+    run = httpx.post(
+        f"{server.url}/v1/runs",
+        json={"pipeline": pipeline},
+        headers={"Authorization": f"Bearer {server.key}"},
+    ).json()
+    assert run["price_unknown"] is True, run
+    listing = cli("runs", "list", "--limit", "3")
+    assert "≥ $0.025 + unknown" in listing.stdout
+    assert all(len(line) <= 80 for line in listing.stdout.splitlines())
+    shown = cli("runs", "show", run["id"])
+    assert "quote ≥ $0.025 + unknown" in shown.stdout

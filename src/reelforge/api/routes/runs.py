@@ -149,6 +149,7 @@ async def list_runs(
             "status": r.status,
             "preset": r.preset,
             "quote_micros": r.quote_micros,
+            "price_unknown": r.price_unknown,
             "cost_micros": r.cost_micros,
             "created_at": r.created_at,
             "finished_at": r.finished_at,
