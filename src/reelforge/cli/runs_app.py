@@ -18,7 +18,6 @@ from reelforge.cli.output import (
     show_warnings,
 )
 from reelforge.cli.runs import finish, start
-from reelforge.domain.errors import ErrorCode, ReelForgeError
 
 runs_app = typer.Typer(help="List, show, watch, cancel and rerun runs.", no_args_is_help=True)
 RunId = Annotated[str, typer.Argument(metavar="RUN_ID")]
@@ -104,15 +103,7 @@ def rerun(
 ) -> None:
     """Start the same pipeline again, as a new run, and follow it."""
     with connect(server) as api:
-        earlier = api.request("GET", f"/v1/runs/{run_id}")
-        pipeline = earlier.get("pipeline")
-        if not isinstance(pipeline, dict):
-            raise ReelForgeError(
-                ErrorCode.CONTRACT_MISMATCH,
-                "The server's run view has no pipeline to run again.",
-                remediation=("Upgrade the server, or run the document with `reelforge run`.",),
-                detail={"run_id": run_id},
-            )
+        pipeline = api.request("GET", f"/v1/runs/{run_id}/pipeline")["pipeline"]
         start(
             api, "/v1/runs", {"pipeline": pipeline}, server=server, as_json=as_json, output=output
         )

@@ -109,9 +109,7 @@ async def created_view(container: Container, created: CreatedRun, owner_id: str)
 
 async def view(container: Container, run_id: str, owner_id: str) -> dict[str, Any]:
     run, steps = await container.runs.get_run(run_id, owner_id)
-    data = present_run(run_view(run, steps))
-    data["pipeline"] = run.pipeline  # as stored: what `reelforge runs rerun` starts again
-    return data
+    return present_run(run_view(run, steps))
 
 
 @router.post("", status_code=202)
@@ -164,6 +162,15 @@ async def get_run(
     run_id: str, container: ContainerDep, principal: CurrentPrincipal
 ) -> dict[str, Any]:
     return await view(container, run_id, principal.user_id)
+
+
+@router.get("/{run_id}/pipeline")
+async def get_run_pipeline(
+    run_id: str, container: ContainerDep, principal: CurrentPrincipal
+) -> dict[str, Any]:
+    """The pipeline document the run was started with, as stored (to run it again)."""
+    run, _steps = await container.runs.get_run(run_id, principal.user_id)
+    return {"run_id": run.id, "preset": run.preset, "pipeline": run.pipeline}
 
 
 @router.post("/{run_id}/cancel")
