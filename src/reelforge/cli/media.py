@@ -6,7 +6,6 @@ slow to import; ``last-frame`` as a whole process must beat an ffmpeg call).
 
 from __future__ import annotations
 
-import asyncio
 from collections.abc import Awaitable, Callable
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any, TypeVar
@@ -48,6 +47,8 @@ def _with_progress(label: str, work: Callable[[ProgressFn], Awaitable[T]], quiet
             result = await work(lambda f: bar.update(task, completed=f))
             bar.update(task, completed=1.0)
             return result
+
+    import asyncio
 
     return asyncio.run(run())
 
@@ -227,6 +228,8 @@ def tts(
     dst = output or Path("narration.wav")
 
     async def work(report: ProgressFn) -> tts_mod.Narration:
+        import asyncio
+
         return await asyncio.to_thread(
             tts_mod.synthesize, content, dst, voice=voice, speed=speed, on_progress=report
         )
