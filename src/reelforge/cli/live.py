@@ -11,7 +11,7 @@ from __future__ import annotations
 import sys
 import time
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, NoReturn
 
 import typer
 
@@ -70,6 +70,8 @@ class RunState:
             if isinstance(node, str) and isinstance(value, int | float):
                 self.progress[node] = float(value)
             return
+        # A step that moved on (or starts again) reports its progress afresh.
+        self.progress.pop(str(event.data.get("node")), None)
         self.run = api.request("GET", f"/v1/runs/{self.run['id']}")
 
     def step_progress(self, step: dict[str, Any]) -> float | None:
@@ -85,7 +87,8 @@ class RunState:
         from rich.table import Table
 
         run = self.run
-        table = new_table(f"run {run['id']} · {run['status']} · {clock(self.elapsed())}")
+        sandbox = " · sandbox" if run.get("sandbox") else ""
+        table = new_table(f"run {run['id']} · {run['status']} · {clock(self.elapsed())}{sandbox}")
         table.add_column("step", overflow="fold", max_width=16)
         table.add_column("model", overflow="fold", max_width=24)
         table.add_column("status", no_wrap=True)
@@ -103,7 +106,7 @@ class RunState:
             table.add_row(
                 step["node_id"],
                 step.get("served_by") or step["model"],
-                step["status"] + (" ·sb" if step.get("sandbox") else ""),
+                step["status"],
                 cell,
                 price_text(cost) if cost is not None else "",
             )
@@ -193,7 +196,6 @@ def follow(
         return _follow(api, state, quiet)
     except KeyboardInterrupt:
         interrupted(api, run["id"], quiet=quiet, server=server)
-        raise AssertionError("unreachable") from None
 
 
 def _ask_cancel() -> bool:
@@ -207,7 +209,7 @@ def _ask_cancel() -> bool:
     return answer.strip().lower() in ("c", "cancel")
 
 
-def interrupted(api: Api, run_id: str, *, quiet: bool, server: str | None) -> None:
+def interrupted(api: Api, run_id: str, *, quiet: bool, server: str | None) -> NoReturn:
     interactive = sys.stdin.isatty() and sys.stdout.isatty()
     watch = f"reelforge runs watch {run_id}" + (f" --server {server}" if server else "")
     if interactive and _ask_cancel():
