@@ -143,9 +143,9 @@ def start(
     if not as_json:
         console.print(f"run {run['id']} · quote {quote_text(run)}", highlight=False)
         show_warnings(run)
+    posted = run.get("warnings") or []
     run = follow(api, run, quiet=as_json, server=server)
-    if run.get("warnings") is None:
-        run["warnings"] = []
+    run["warnings"] = run.get("warnings") or posted  # (a view without them: the POST's)
     finish(api, run, as_json=as_json, output=output)
 
 
