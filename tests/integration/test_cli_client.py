@@ -349,3 +349,23 @@ def test_runs_with_an_unknown_price_say_so_in_list_and_show(cli: Any, server: Se
     assert all(len(line) <= 80 for line in listing.stdout.splitlines())
     shown = cli("runs", "show", run["id"])
     assert "quote ≥ $0.025 + unknown" in shown.stdout
+
+
+def test_planner_warnings_in_the_answer_are_shown(
+    cli: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The server's answer may carry ``warnings`` (the planner's); the CLI shows them."""
+    from reelforge.api.routes import generations
+
+    real = generations.created_view
+
+    async def with_warning(*args: Any, **kwargs: Any) -> dict[str, Any]:
+        answer = await real(*args, **kwargs)
+        answer["warnings"] = [{"node": "gen", "message": "ignores incoming media"}]
+        return answer
+
+    monkeypatch.setattr(generations, "created_view", with_warning)
+    shown = cli("generate", "--model", MODEL, "--prompt", "a fox")
+    assert "warning: gen: ignores incoming media" in shown.output
+    as_json = _generate(cli)
+    assert as_json["warnings"] == [{"node": "gen", "message": "ignores incoming media"}]
