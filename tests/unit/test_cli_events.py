@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import httpx
 import pytest
 
 from reelforge.cli import client as client_mod
 from reelforge.cli.client import Api
 from reelforge.domain.errors import ErrorCode, ReelForgeError
+from tests.conftest import make_settings
 
 
 def _sse(*events: tuple[int, str]) -> bytes:
@@ -68,3 +71,19 @@ def test_an_error_answer_is_raised_not_retried() -> None:
         with pytest.raises(ReelForgeError) as caught:
             list(Api(http).events("run_x"))
     assert caught.value.code is ErrorCode.NOT_FOUND
+
+
+def test_connect_takes_a_server_or_the_older_settings_and_server(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("REELFORGE_API_KEY", "rf_test")
+    monkeypatch.delenv("REELFORGE_SERVER", raising=False)
+    with client_mod.connect("http://one:1") as api:
+        assert str(api.client.base_url) == "http://one:1"
+        assert api.client.headers["authorization"] == "Bearer rf_test"
+    settings = make_settings(tmp_path / "h", port=8123)
+    with client_mod.connect(settings, None) as api:
+        assert str(api.client.base_url) == "http://127.0.0.1:8123"
+    with client_mod.connect(settings, "http://two:2") as api:
+        assert str(api.client.base_url) == "http://two:2"
+    assert not (tmp_path / "h").exists()

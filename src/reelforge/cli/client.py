@@ -163,8 +163,15 @@ _FINAL = {"run.succeeded", "run.failed", "run.canceled"}
 
 
 @contextmanager
-def connect(server: str | None = None) -> Iterator[Api]:
-    settings = None if (server or os.environ.get("REELFORGE_SERVER")) else _settings()
+def connect(server: str | Settings | None = None, override: str | None = None) -> Iterator[Api]:
+    """``connect(server)``. The settings are read only when needed (no ``--server`` and no
+    REELFORGE_SERVER, or no REELFORGE_API_KEY); ``connect(settings, server)``, the older
+    form other command modules may still use, works too."""
+    settings: Settings | None = None
+    if server is not None and not isinstance(server, str):
+        settings, server = server, override
+    if settings is None and not (server or os.environ.get("REELFORGE_SERVER")):
+        settings = _settings()
     key = api_key(settings)
     headers = {"Authorization": f"Bearer {key}"}
     with httpx.Client(
