@@ -7,12 +7,13 @@ Every sub-command is loaded when it is used (``cli/lazy.py``), so ``reelforge --
 from __future__ import annotations
 
 import sys
-from typing import Annotated, ClassVar
+from typing import ClassVar
 
 import typer
 
 from reelforge import __version__
 from reelforge.cli.lazy import Lazy, LazyGroup
+from reelforge.cli.options import JsonOpt, ServerOpt  # (also re-exported for command modules)
 from reelforge.domain.errors import ReelForgeError
 
 
@@ -51,9 +52,7 @@ def root() -> None:
 
 
 @app.command()
-def version(
-    as_json: Annotated[bool, typer.Option("--json", help="Machine-readable output.")] = False,
-) -> None:
+def version(as_json: JsonOpt = False) -> None:
     """Show the version."""
     if as_json:
         sys.stdout.write(f'{{"version": "{__version__}"}}\n')
@@ -70,6 +69,8 @@ def main() -> None:
         show_error(exc)
         raise SystemExit(1) from exc
 
+
+__all__ = ["JsonOpt", "ServerOpt", "app", "main"]
 
 if __name__ == "__main__":
     main()
