@@ -1,203 +1,76 @@
-"""``reelforge``: serve, db, version (and the commands later areas add)."""
+"""``reelforge``: the root command.
+
+Every sub-command is loaded when it is used (``cli/lazy.py``), so ``reelforge --help`` and
+``reelforge version`` import neither the engine, the settings, numpy nor PyAV.
+"""
 
 from __future__ import annotations
 
-import asyncio
-from typing import TYPE_CHECKING, Annotated
+import sys
+from typing import ClassVar
 
 import typer
 
 from reelforge import __version__
-from reelforge.cli.loop import run_loop, settle_heap
-from reelforge.cli.media import media_app
-from reelforge.cli.models import models_app
-from reelforge.cli.output import console, emit_json, show_error
-from reelforge.cli.providers import providers_app
-from reelforge.cli.runs import generate, run_pipeline
+from reelforge.cli.lazy import Lazy, LazyGroup
+from reelforge.cli.options import JsonOpt, ServerOpt  # (also re-exported for command modules)
 from reelforge.domain.errors import ReelForgeError
 
-if TYPE_CHECKING:
-    from reelforge.container import Container
-    from reelforge.settings import Settings
+
+class RootGroup(LazyGroup):
+    LAZY: ClassVar[dict[str, Lazy]] = {
+        "serve": Lazy("reelforge.cli.serving:serve", "Run the API server."),
+        "worker": Lazy("reelforge.cli.serving:worker", "Run steps without serving the API."),
+        "emulate": Lazy("reelforge.cli.serving:emulate", "Serve every provider emulator."),
+        "db": Lazy("reelforge.cli.serving:db_app", "Database migrations."),
+        "generate": Lazy("reelforge.cli.runs:generate", "Generate with one model."),
+        "run": Lazy("reelforge.cli.runs:run_pipeline", "Run a pipeline document."),
+        "runs": Lazy("reelforge.cli.runs_app:runs_app", "List, show, watch, cancel, rerun runs."),
+        "artifacts": Lazy("reelforge.cli.artifacts:artifacts_app", "Stored media: show, get."),
+        "credits": Lazy("reelforge.cli.credits:credits_app", "Balance, ledger and plans."),
+        "quote": Lazy("reelforge.cli.quote:quote", "Price a pipeline before it runs."),
+        "models": Lazy("reelforge.cli.models:models_app", "The model catalog."),
+        "providers": Lazy("reelforge.cli.providers:providers_app", "Providers and their keys."),
+        "media": Lazy("reelforge.cli.media:media_app", "Local media work (probe, frames, ...)."),
+        "users": Lazy("reelforge.cli.users:users_app", "Users and roles."),
+        "keys": Lazy("reelforge.cli.users:keys_app", "API keys."),
+    }
+
 
 app = typer.Typer(
     name="reelforge",
+    cls=RootGroup,
     help="ReelForge: one API, CLI and studio over every generative-media provider.",
     no_args_is_help=True,
     pretty_exceptions_enable=False,
 )
-db_app = typer.Typer(help="Database migrations.", no_args_is_help=True)
-app.add_typer(db_app, name="db")
-app.add_typer(media_app, name="media")
-app.add_typer(providers_app, name="providers")
-app.command("generate")(generate)
-app.command("run")(run_pipeline)
-app.add_typer(models_app, name="models")
 
-JsonOpt = Annotated[bool, typer.Option("--json", help="Machine-readable output.")]
+
+@app.callback()
+def root() -> None:
+    """ReelForge: one API, CLI and studio over every generative-media provider."""
 
 
 @app.command()
 def version(as_json: JsonOpt = False) -> None:
     """Show the version."""
     if as_json:
-        emit_json({"version": __version__})
+        sys.stdout.write(f'{{"version": "{__version__}"}}\n')
     else:
-        console.print(f"reelforge {__version__}")
-
-
-@app.command()
-def serve(
-    host: Annotated[str | None, typer.Option(help="Bind address (default 127.0.0.1).")] = None,
-    port: Annotated[int | None, typer.Option(help="Port (default 8000).")] = None,
-) -> None:
-    """Run the API server (with the embedded runner, steps run here too; with
-    runner=dramatiq this process only enqueues them for `reelforge worker`)."""
-    import uvicorn
-
-    from reelforge.app import api_app, open_container
-    from reelforge.settings import Settings
-
-    overrides = {k: v for k, v in {"host": host, "port": port}.items() if v is not None}
-    settings = Settings(**overrides)  # type: ignore[arg-type]
-
-    async def _serve() -> None:
-        async with open_container(settings, start_runner=True) as container:
-            console.print(
-                f"[bold]ReelForge[/] {__version__} on http://{settings.host}:{settings.port}"
-                f"  (data: {settings.home}, sandbox: {'on' if settings.sandbox else 'off'})"
-            )
-            console.print(f"Owner API key: {settings.owner_key_path}")
-            settle_heap()
-            config = uvicorn.Config(
-                api_app(container),
-                host=settings.host,
-                port=settings.port,
-                log_config=None,
-                access_log=False,
-                lifespan="on",
-            )
-            await uvicorn.Server(config).serve()
-
-    run_loop(_serve())
-
-
-@app.command()
-def worker() -> None:
-    """Run steps without serving the API (the embedded runner, or a Dramatiq worker)."""
-    import signal
-
-    from reelforge.app import open_container
-    from reelforge.settings import RunnerKind, Settings
-
-    settings = Settings()
-
-    async def _work() -> None:
-        stop = asyncio.Event()
-        loop = asyncio.get_running_loop()
-        for sig in (signal.SIGINT, signal.SIGTERM):
-            loop.add_signal_handler(sig, stop.set)
-        # The container is built inside this loop: the Dramatiq threads hand their work to it.
-        async with open_container(settings, start_runner=True, worker=True) as container:
-            detail = ""
-            if settings.runner is RunnerKind.DRAMATIQ:
-                detail = f", {settings.worker_threads} threads"
-                metrics_url = serve_worker_metrics(container, settings)
-                if metrics_url:
-                    detail += f", metrics at {metrics_url}"
-            console.print(
-                f"[bold]ReelForge worker[/] ({settings.runner.value} runner{detail}) started"
-            )
-            settle_heap()
-            await stop.wait()
-        advances = getattr(container.runner, "advances", 0)
-        console.print(f"[bold]ReelForge worker[/] stopped after {advances} step advances")
-
-    run_loop(_work())
-
-
-def serve_worker_metrics(container: Container, settings: Settings) -> str | None:
-    """Dramatiq's Prometheus metrics (plus this process's) on ``worker_metrics_port``."""
-    from prometheus_client import REGISTRY, start_http_server
-
-    from reelforge.jobs.dramatiq_runner import DramatiqRunner
-
-    runner = container.runner
-    port, host = settings.worker_metrics_port, settings.worker_metrics_host
-    if not isinstance(runner, DramatiqRunner) or not port:
-        return None
-    try:
-        start_http_server(port, addr=host)
-    except OSError as exc:
-        # Several workers on one machine need a port each; work goes on without metrics.
-        console.print(
-            f"[yellow]metrics not served: {host}:{port} is not available ({exc.strerror}); "
-            "set REELFORGE_WORKER_METRICS_PORT[/]"
-        )
-        return None
-    bridge = runner.metrics_collector()
-    if bridge is not None:
-        REGISTRY.register(bridge)
-    return f"http://{host}:{port}/metrics"
-
-
-@app.command()
-def emulate(
-    port: Annotated[int, typer.Option(help="Port for all emulators (a path per provider).")] = 8900,
-    host: Annotated[str, typer.Option(help="Bind address.")] = "127.0.0.1",
-    as_json: JsonOpt = False,
-) -> None:
-    """Serve every provider emulator on one port, for offline development."""
-    import uvicorn
-
-    from reelforge.app import emulators_app
-
-    app_, names = emulators_app(f"http://{host}:{port}")
-    listing = {name: f"http://{host}:{port}/{name}" for name in names}
-    if as_json:
-        emit_json({"emulators": listing})
-    else:
-        for name, url in listing.items():
-            console.print(f"{name:14} {url}")
-    uvicorn.run(app_, host=host, port=port, log_level="warning")
-
-
-@db_app.command("upgrade")
-def db_upgrade(
-    revision: Annotated[str, typer.Argument(help="Target revision.")] = "head",
-    as_json: JsonOpt = False,
-) -> None:
-    """Apply database migrations (SQLite or PostgreSQL, from the settings)."""
-    from reelforge.settings import Settings
-    from reelforge.storage import migrate
-    from reelforge.storage.db import Database
-
-    settings = Settings()
-    settings.home.mkdir(parents=True, exist_ok=True)
-    url = settings.resolved_database_url
-
-    async def _run() -> str | None:
-        await migrate.upgrade(url, revision)
-        db = Database(url)
-        try:
-            return await migrate.current_revision(db.engine)
-        finally:
-            await db.dispose()
-
-    current = asyncio.run(_run())
-    if as_json:
-        emit_json({"revision": current})
-    else:
-        console.print(f"database at revision [bold]{current}[/]")
+        sys.stdout.write(f"reelforge {__version__}\n")
 
 
 def main() -> None:
     try:
         app()
     except ReelForgeError as exc:
+        from reelforge.cli.output import show_error
+
         show_error(exc)
         raise SystemExit(1) from exc
 
+
+__all__ = ["JsonOpt", "ServerOpt", "app", "main"]
 
 if __name__ == "__main__":
     main()

@@ -1,25 +1,22 @@
-"""``reelforge media ...``: the local media engine from the command line, with progress bars."""
+"""``reelforge media ...``: the local media engine from the command line, with progress bars.
+
+Each command imports the media module it uses when it runs (PyAV, numpy and Piper are
+slow to import; ``last-frame`` as a whole process must beat an ffmpeg call).
+"""
 
 from __future__ import annotations
 
-import asyncio
 from collections.abc import Awaitable, Callable
 from pathlib import Path
-from typing import Annotated, Any, TypeVar
+from typing import TYPE_CHECKING, Annotated, Any, TypeVar
 
 import typer
-from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
-from rich.table import Table
 
 from reelforge.cli.output import console, emit_json, show_error
 from reelforge.domain.errors import ReelForgeError
-from reelforge.media import export as export_mod
-from reelforge.media import frames
-from reelforge.media import grade as grade_mod
-from reelforge.media import tts as tts_mod
-from reelforge.media import upscale as upscale_mod
-from reelforge.media.probe import probe as probe_file
-from reelforge.media.runner import ProgressFn
+
+if TYPE_CHECKING:
+    from reelforge.media.runner import ProgressFn
 
 media_app = typer.Typer(
     help="Local media work: probe, frames, looks, upscale, narration.", no_args_is_help=True
@@ -32,6 +29,8 @@ T = TypeVar("T")
 
 def _with_progress(label: str, work: Callable[[ProgressFn], Awaitable[T]], quiet: bool) -> T:
     """Run ``work`` with a Rich progress bar fed by its progress callback."""
+
+    from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 
     async def run() -> T:
         if quiet:
@@ -49,10 +48,14 @@ def _with_progress(label: str, work: Callable[[ProgressFn], Awaitable[T]], quiet
             bar.update(task, completed=1.0)
             return result
 
+    import asyncio
+
     return asyncio.run(run())
 
 
 def _done(path: Path, as_json: bool, **facts: Any) -> None:
+    from reelforge.media.probe import probe as probe_file
+
     info = probe_file(path)
     if as_json:
         emit_json({"output": str(path), **info.to_dict(), **facts})
@@ -70,6 +73,10 @@ def _fail(exc: ReelForgeError, as_json: bool) -> None:
 @media_app.command()
 def probe(path: Path, as_json: JsonOpt = False) -> None:
     """Show what a media file is: kind, codec, size, duration, fps, audio."""
+    from rich.table import Table
+
+    from reelforge.media.probe import probe as probe_file
+
     try:
         info = probe_file(path)
     except ReelForgeError as exc:
@@ -87,15 +94,21 @@ def probe(path: Path, as_json: JsonOpt = False) -> None:
 @media_app.command("last-frame")
 def last_frame(video: Path, output: OutOpt = None, as_json: JsonOpt = False) -> None:
     """Write the last frame of a video as an image (PNG unless -o says otherwise)."""
+    from reelforge.domain.modes import MediaKind
+    from reelforge.media import frames
+
     dst = output or video.with_name(f"{video.stem}.last.png")
-
-    async def work(report: ProgressFn) -> Path:
-        result = await asyncio.to_thread(frames.last_frame, video, dst)
-        report(1.0)
-        return result
-
     try:
-        _done(_with_progress("last frame", work, as_json), as_json)
+        # No progress bar: the work takes well under a second (seek + decode the tail).
+        pixels = frames.frame_array(
+            frames.decode_last_frame(frames.probe(video, expect=MediaKind.VIDEO).path)
+        )
+        frames.save_image(pixels, dst)
+        if as_json:
+            _done(dst, as_json)
+        else:
+            height, width = pixels.shape[:2]
+            console.print(f"[green]✓[/] {dst}  image {width}x{height}", highlight=False)
     except ReelForgeError as exc:
         _fail(exc, as_json)
 
@@ -116,6 +129,8 @@ def grade(
     as_json: JsonOpt = False,
 ) -> None:
     """Colour look, grain, tone mapping and sharpening in one pass (image or video)."""
+    from reelforge.media import grade as grade_mod
+
     suffix = ".png" if src.suffix.lower() in (".png", ".jpg", ".jpeg", ".webp") else ".mp4"
     dst = output or src.with_name(f"{src.stem}.graded{suffix}")
     try:
@@ -149,6 +164,8 @@ def upscale(
     as_json: JsonOpt = False,
 ) -> None:
     """Upscale an image or a video (Real-ESRGAN when installed on PATH, else lanczos)."""
+    from reelforge.media import upscale as upscale_mod
+
     suffix = ".png" if src.suffix.lower() in (".png", ".jpg", ".jpeg", ".webp") else ".mp4"
     dst = output or src.with_name(f"{src.stem}.x{scale}{suffix}")
     try:
@@ -175,6 +192,8 @@ def export(
     as_json: JsonOpt = False,
 ) -> None:
     """Encode a video for a social platform (H.264 + AAC, faststart)."""
+    from reelforge.media import export as export_mod
+
     dst = output or video.with_name(f"{video.stem}.{export_mod.preset(preset).name}.mp4")
     try:
         result = _with_progress(
@@ -203,10 +222,14 @@ def tts(
     as_json: JsonOpt = False,
 ) -> None:
     """Speak text into a WAV file, offline (Piper)."""
+    from reelforge.media import tts as tts_mod
+
     content = file.read_text(encoding="utf-8") if file else (text or "")
     dst = output or Path("narration.wav")
 
     async def work(report: ProgressFn) -> tts_mod.Narration:
+        import asyncio
+
         return await asyncio.to_thread(
             tts_mod.synthesize, content, dst, voice=voice, speed=speed, on_progress=report
         )
@@ -221,6 +244,8 @@ def tts(
 @media_app.command()
 def voices(as_json: JsonOpt = False) -> None:
     """List the installed narration voices."""
+    from reelforge.media import tts as tts_mod
+
     found = tts_mod.registry().list()
     if as_json:
         emit_json([v.to_dict() for v in found])

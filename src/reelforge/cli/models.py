@@ -1,35 +1,19 @@
-"""``reelforge models list|show``: the model catalog from the command line.
-
-Reads the same catalog the API serves (curated data files plus Atlas Cloud's live list,
-from the sandbox emulator when sandbox mode is on and no Atlas key is set).
-"""
+"""``reelforge models list|show``: the model catalog, as the server serves it
+(``GET /v1/models``, ``GET /v1/models/{id}``): no database, no data directory here."""
 
 from __future__ import annotations
 
-import asyncio
 from typing import Annotated, Any
+from urllib.parse import quote
 
 import typer
-from rich.table import Table
 
-from reelforge.catalog.schema import entry_params
-from reelforge.catalog.views import detail_view, summary_view
-from reelforge.cli.output import console, emit_json
+from reelforge.cli.client import connect
+from reelforge.cli.options import JsonOpt, ServerOpt
+from reelforge.cli.output import console, emit_json, new_table
 from reelforge.domain.modes import Mode
 
 models_app = typer.Typer(help="The model catalog: modes, prices, settings.", no_args_is_help=True)
-
-JsonOpt = Annotated[bool, typer.Option("--json", help="Machine-readable output.")]
-
-
-def _with_catalog(action: Any) -> Any:
-    from reelforge.app import open_container
-
-    async def run() -> Any:
-        async with open_container() as container:
-            return await action(container.catalog)
-
-    return asyncio.run(run())
 
 
 @models_app.command("list")
@@ -37,37 +21,46 @@ def list_models(
     mode: Annotated[Mode | None, typer.Option(help="Only this mode (t2i, i2v, ...).")] = None,
     provider: Annotated[str | None, typer.Option(help="Only this provider.")] = None,
     q: Annotated[str | None, typer.Option("--q", "-q", help="Text in id, label or tags.")] = None,
+    server: ServerOpt = None,
     as_json: JsonOpt = False,
 ) -> None:
     """List models, each mode sorted by price (unknown prices last)."""
-    listing = _with_catalog(lambda c: c.list_models(mode=mode, provider=provider, q=q))
-    if as_json:
-        emit_json(
-            {
-                "models": [summary_view(e) for e in listing.entries],
-                "count": len(listing.entries),
-                "stale": listing.stale,
-                "unavailable": listing.unavailable,
-            }
+    query = {"mode": mode.value if mode else None, "provider": provider, "q": q}
+    with connect(server) as api:
+        listing = api.request(
+            "GET", "/v1/models", params={k: v for k, v in query.items() if v is not None}
         )
+    if as_json:
+        emit_json(listing)
         return
-    table = Table(title=f"{len(listing.entries)} models" + (f" · {mode}" if mode else ""))
-    for column in ("id", "mode", "price", "label"):
-        table.add_column(column, overflow="fold", no_wrap=column == "id")
-    for entry in listing.entries:
-        view = summary_view(entry)
+    table = new_table(f"{listing['count']} models" + (f" · {mode}" if mode else ""))
+    table.add_column("id", overflow="fold", ratio=3)
+    table.add_column("mode", no_wrap=True)
+    table.add_column("price", no_wrap=True, justify="right")
+    table.add_column("label", overflow="ellipsis", no_wrap=True, ratio=2)
+    for model in listing["models"]:
         table.add_row(
-            entry.id, ",".join(view["modes"]), view["price"]["typical_display"], entry.label
+            model["id"], ",".join(model["modes"]), model["price"]["typical_display"], model["label"]
         )
     console.print(table)
-    if listing.stale:
+    if listing.get("stale"):
         console.print(
             "[yellow]Some live lists could not be refreshed; showing the last good copy.[/]"
         )
-    if listing.unavailable:
+    if listing.get("unavailable"):
         console.print(
-            f"[yellow]Not loaded: {', '.join(listing.unavailable)} (try again shortly).[/]"
+            f"[yellow]Not loaded: {', '.join(listing['unavailable'])} (try again shortly).[/]",
+            highlight=False,
         )
+
+
+def _allowed(spec: dict[str, Any]) -> str:
+    if spec.get("enum") is not None:
+        return ", ".join(str(v) for v in spec["enum"])
+    low, high = spec.get("minimum"), spec.get("maximum")
+    if low is None and high is None:
+        return ""
+    return f"{'' if low is None else f'{low:g}'}..{'' if high is None else f'{high:g}'}"
 
 
 @models_app.command("show")
@@ -75,37 +68,38 @@ def show_model(
     model_id: Annotated[
         str, typer.Argument(metavar="ID", help="e.g. atlas/google/nano-banana/edit")
     ],
+    server: ServerOpt = None,
     as_json: JsonOpt = False,
 ) -> None:
     """One model: price, inputs and settings."""
-    entry = _with_catalog(lambda c: c.get(model_id))
+    with connect(server) as api:
+        view = api.request("GET", f"/v1/models/{quote(model_id, safe='/')}")
     if as_json:
-        emit_json(detail_view(entry))
+        emit_json(view)
         return
-    view = detail_view(entry)
     price = view["price"]
-    console.print(f"[bold]{entry.label}[/]  {entry.id}")
-    console.print(f"modes: {', '.join(view['modes'])} → {entry.output_kind}")
-    console.print(f"price: {price['display']} ({price['basis']}; {price['source'] or 'no source'})")
-    if entry.inputs:
+    say = lambda text: console.print(text, highlight=False)  # noqa: E731
+    say(f"[bold]{view['label']}[/]  {view['id']}")
+    say(f"modes: {', '.join(view['modes'])} → {view['output_kind']}")
+    say(f"price: {price['display']} ({price['basis']}; {price['source'] or 'no source'})")
+    if view.get("inputs"):
         slots = ", ".join(
-            f"{s.name} ({s.kind}{'' if s.required else ', optional'})" for s in entry.inputs
+            f"{s['name']} ({s['kind']}{'' if s.get('required') else ', optional'})"
+            for s in view["inputs"]
         )
-        console.print(f"inputs: {slots}")
-    table = Table(title="settings")
+        say(f"inputs: {slots}")
+    table = new_table("settings")
     for column in ("name", "type", "default", "allowed", "required"):
         table.add_column(column, overflow="fold")
-    for spec in entry_params(entry):
-        if spec.is_media:
+    for spec in view.get("params") or ():
+        if spec.get("media_kind"):
             continue
-        if spec.enum is not None:
-            allowed = ", ".join(str(v) for v in spec.enum)
-        elif spec.minimum is not None or spec.maximum is not None:
-            low = "" if spec.minimum is None else f"{spec.minimum:g}"
-            high = "" if spec.maximum is None else f"{spec.maximum:g}"
-            allowed = f"{low}..{high}"
-        else:
-            allowed = ""
-        default = "" if not spec.has_default else str(spec.default)
-        table.add_row(spec.name, spec.type, default, allowed, "yes" if spec.required else "")
+        default = "" if not spec.get("has_default") else str(spec.get("default"))
+        table.add_row(
+            spec["name"],
+            spec["type"],
+            default,
+            _allowed(spec),
+            "yes" if spec.get("required") else "",
+        )
     console.print(table)

@@ -2,26 +2,22 @@
 
 from __future__ import annotations
 
-from typing import Annotated
-
 import typer
 from rich.table import Table
 
 from reelforge.cli.client import connect
+from reelforge.cli.options import JsonOpt, ServerOpt
 from reelforge.cli.output import console, emit_json
-from reelforge.settings import Settings
 
 providers_app = typer.Typer(
     help="Providers: which are live, sandbox or offline.", no_args_is_help=True
 )
-ServerOpt = Annotated[str | None, typer.Option("--server", help="ReelForge URL.")]
-JsonOpt = Annotated[bool, typer.Option("--json", help="Machine-readable output.")]
 
 
 @providers_app.command("list")
 def list_providers(server: ServerOpt = None, as_json: JsonOpt = False) -> None:
     """Every provider and how it is connected."""
-    with connect(Settings(), server) as api:
+    with connect(server) as api:
         data = api.request("GET", "/v1/providers")
     if as_json:
         emit_json(data)
@@ -42,7 +38,7 @@ def list_providers(server: ServerOpt = None, as_json: JsonOpt = False) -> None:
 @providers_app.command("test")
 def test_provider(name: str, server: ServerOpt = None, as_json: JsonOpt = False) -> None:
     """Verify the key with the provider and show its balance."""
-    with connect(Settings(), server) as api:
+    with connect(server) as api:
         data = api.request("POST", f"/v1/providers/{name}/test")
     if as_json:
         emit_json(data)

@@ -4,25 +4,16 @@ from __future__ import annotations
 
 import json
 import mimetypes
-import time
 from pathlib import Path
 from typing import Annotated, Any
 
 import typer
-from rich.live import Live
-from rich.table import Table
 
 from reelforge.cli.client import Api, connect
-from reelforge.cli.output import console, emit_json
+from reelforge.cli.live import follow
+from reelforge.cli.options import JsonOpt, OutputOpt, ServerOpt
+from reelforge.cli.output import console, emit_json, price_text, quote_text, show_warnings
 from reelforge.domain.errors import ErrorCode, ReelForgeError
-from reelforge.domain.money import format_usd
-from reelforge.settings import Settings
-
-ServerOpt = Annotated[
-    str | None, typer.Option("--server", help="ReelForge URL (default from settings).")
-]
-JsonOpt = Annotated[bool, typer.Option("--json", help="Machine-readable output.")]
-_TERMINAL = {"succeeded", "failed", "canceled"}
 
 
 def _parse_param(text: str) -> tuple[str, Any]:
@@ -69,37 +60,6 @@ def _inputs(api: Api, items: list[str]) -> list[dict[str, Any]]:
     return result
 
 
-def _table(run: dict[str, Any]) -> Table:
-    table = Table(title=f"run {run['id']} · {run['status']}", expand=False)
-    for col in ("step", "model", "status", "progress", "cost"):
-        table.add_column(col)
-    for step in run["steps"]:
-        progress = step.get("progress")
-        table.add_row(
-            step["node_id"],
-            step.get("served_by") or step["model"],
-            step["status"] + (" (sandbox)" if step.get("sandbox") else ""),
-            f"{progress * 100:.0f}%" if progress is not None else "",
-            format_usd(step.get("cost_micros")) if step.get("cost_micros") is not None else "",
-        )
-    return table
-
-
-def follow(api: Api, run: dict[str, Any], *, quiet: bool) -> dict[str, Any]:
-    """Watch a run until it ends (a live table for people; silence with --json)."""
-    if quiet:
-        while run["status"] not in _TERMINAL:
-            time.sleep(0.3)
-            run = api.request("GET", f"/v1/runs/{run['id']}")
-        return run
-    with Live(_table(run), console=console, refresh_per_second=8) as live:
-        while run["status"] not in _TERMINAL:
-            time.sleep(0.3)
-            run = api.request("GET", f"/v1/runs/{run['id']}")
-            live.update(_table(run))
-    return run
-
-
 def _outputs(api: Api, run: dict[str, Any]) -> list[dict[str, Any]]:
     out = []
     for item in run.get("outputs", []):
@@ -107,7 +67,6 @@ def _outputs(api: Api, run: dict[str, Any]) -> list[dict[str, Any]]:
         out.append(
             {
                 "artifact_id": art["id"],
-                "path": art.get("path"),
                 "media_type": art["media_type"],
                 "model": art["provenance"].get("model"),
                 "sandbox": art["sandbox"],
@@ -117,7 +76,22 @@ def _outputs(api: Api, run: dict[str, Any]) -> list[dict[str, Any]]:
     return out
 
 
-def _finish(run: dict[str, Any], outputs: list[dict[str, Any]], as_json: bool) -> None:
+def finish(
+    api: Api,
+    run: dict[str, Any],
+    *,
+    as_json: bool,
+    output: str | None = None,
+) -> None:
+    """Show a finished run's outputs (saved under ``output`` when given) and its cost."""
+    from reelforge.cli.artifacts import download
+
+    outputs = _outputs(api, run)
+    several = len(outputs) > 1
+    for out in outputs:
+        if output is not None and run["status"] == "succeeded":
+            path = download(api, out["artifact_id"], output, several=several, label=out["node_id"])
+            out["output"] = str(path)
     if as_json:
         first = outputs[0] if outputs else {}
         emit_json(
@@ -126,6 +100,9 @@ def _finish(run: dict[str, Any], outputs: list[dict[str, Any]], as_json: bool) -
                 "run_id": run["id"],
                 "status": run["status"],
                 "cost_micros": run["cost_micros"],
+                "quote_micros": run.get("quote_micros"),
+                "price_unknown": bool(run.get("price_unknown")),
+                "warnings": run.get("warnings") or [],
                 "outputs": outputs,
                 "error": run.get("error"),
             }
@@ -133,16 +110,43 @@ def _finish(run: dict[str, Any], outputs: list[dict[str, Any]], as_json: bool) -
     else:
         for out in outputs:
             label = " (sandbox)" if out["sandbox"] else ""
+            where = out.get("output") or out["artifact_id"]
             console.print(
-                f"[green]✓[/] {out['node_id']}: {out['path'] or out['artifact_id']}{label}"
+                f"[green]✓[/] {out['node_id']}: {where}{label}", highlight=False, soft_wrap=True
+            )
+        if outputs and output is None:
+            console.print(
+                f"[dim]save with: reelforge artifacts get {outputs[0]['artifact_id']} -o .[/]",
+                highlight=False,
             )
         console.print(
-            f"cost {format_usd(run['cost_micros'])} · quote {format_usd(run['quote_micros'])}"
+            f"cost {price_text(run['cost_micros'])} · quote {quote_text(run)}", highlight=False
         )
         if run.get("error"):
-            console.print(f"[red]{run['error'].get('code')}[/]: {run['error'].get('message')}")
+            err = run["error"]
+            console.print(f"[red]{err.get('code')}[/]: {err.get('message')}", highlight=False)
     if run["status"] != "succeeded":
         raise typer.Exit(1)
+
+
+def start(
+    api: Api,
+    path: str,
+    body: dict[str, Any],
+    *,
+    server: str | None,
+    as_json: bool,
+    output: str | None,
+) -> None:
+    """Start a run (``POST path``), show its warnings, follow it and finish."""
+    run = api.request("POST", path, json=body)
+    if not as_json:
+        console.print(f"run {run['id']} · quote {quote_text(run)}", highlight=False)
+        show_warnings(run)
+    posted = run.get("warnings") or []
+    run = follow(api, run, quiet=as_json, server=server)
+    run["warnings"] = run.get("warnings") or posted  # (a view without them: the POST's)
+    finish(api, run, as_json=as_json, output=output)
 
 
 def generate(
@@ -157,12 +161,12 @@ def generate(
     consent: Annotated[
         bool, typer.Option(help="I have permission to use this face/voice.")
     ] = False,
+    output: OutputOpt = None,
     server: ServerOpt = None,
     as_json: JsonOpt = False,
 ) -> None:
-    """Generate with one model and print the stored artifact."""
-    settings = Settings()
-    with connect(settings, server) as api:
+    """Generate with one model, follow it, and print (or save) the result."""
+    with connect(server) as api:
         body = {
             "model": model,
             "prompt": prompt,
@@ -172,27 +176,37 @@ def generate(
             "inputs": _inputs(api, inputs or []),
             "consent": consent,
         }
-        run = api.request("POST", "/v1/generations", json=body)
-        run = follow(api, run, quiet=as_json)
-        _finish(run, _outputs(api, run), as_json)
+        start(api, "/v1/generations", body, server=server, as_json=as_json, output=output)
 
 
-def run_pipeline(
-    pipeline_file: Annotated[Path, typer.Argument(help="A pipeline JSON document.")],
-    server: ServerOpt = None,
-    as_json: JsonOpt = False,
-) -> None:
-    """Run a pipeline document and watch its steps."""
+def read_document(pipeline_file: Path) -> dict[str, Any]:
     try:
         document = json.loads(pipeline_file.read_text())
     except FileNotFoundError as exc:
-        raise ReelForgeError(ErrorCode.FILE_NOT_FOUND, f"No such file: {pipeline_file}") from exc
+        raise ReelForgeError(
+            ErrorCode.FILE_NOT_FOUND,
+            f"No such file: {pipeline_file}",
+            detail={"path": str(pipeline_file)},
+        ) from exc
     except ValueError as exc:
         raise ReelForgeError(
             ErrorCode.VALIDATION_ERROR, f"{pipeline_file} is not JSON: {exc}"
         ) from exc
+    if not isinstance(document, dict):
+        raise ReelForgeError(
+            ErrorCode.VALIDATION_ERROR, f"{pipeline_file} is not a pipeline document (an object)."
+        )
+    return document
+
+
+def run_pipeline(
+    pipeline_file: Annotated[Path, typer.Argument(help="A pipeline JSON document.")],
+    output: OutputOpt = None,
+    server: ServerOpt = None,
+    as_json: JsonOpt = False,
+) -> None:
+    """Run a pipeline document, follow its steps, and print (or save) the results."""
+    document = read_document(pipeline_file)
     body = document if "pipeline" in document or "preset" in document else {"pipeline": document}
-    with connect(Settings(), server) as api:
-        run = api.request("POST", "/v1/runs", json=body)
-        run = follow(api, run, quiet=as_json)
-        _finish(run, _outputs(api, run), as_json)
+    with connect(server) as api:
+        start(api, "/v1/runs", body, server=server, as_json=as_json, output=output)

@@ -11,7 +11,7 @@ from fastapi.responses import StreamingResponse
 
 from reelforge.api.deps import ContainerDep, CurrentPrincipal, get_principal
 from reelforge.domain.errors import ErrorCode, ReelForgeError
-from reelforge.domain.media import sniff_content_type
+from reelforge.domain.media import EXTENSIONS, sniff_content_type
 from reelforge.engine.media_io import verify_artifact_link
 from reelforge.storage.artifact_tables import ArtifactRow
 from reelforge.storage.blobs import FileBlobStore
@@ -110,6 +110,8 @@ async def artifact_content(
         "Accept-Ranges": "bytes",
         "ETag": f'"{row.sha256}"',
         "Cache-Control": "private, max-age=31536000, immutable",
+        # A download gets a name with a real extension (inline: players still play it).
+        "Content-Disposition": f'inline; filename="{row.id}{EXTENSIONS.get(row.content_type, "")}"',
     }
     start, end, status = 0, size - 1, 200
     if range_header:

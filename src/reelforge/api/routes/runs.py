@@ -147,6 +147,7 @@ async def list_runs(
             "status": r.status,
             "preset": r.preset,
             "quote_micros": r.quote_micros,
+            "price_unknown": r.price_unknown,
             "cost_micros": r.cost_micros,
             "created_at": r.created_at,
             "finished_at": r.finished_at,
@@ -161,6 +162,15 @@ async def get_run(
     run_id: str, container: ContainerDep, principal: CurrentPrincipal
 ) -> dict[str, Any]:
     return await view(container, run_id, principal.user_id)
+
+
+@router.get("/{run_id}/pipeline")
+async def get_run_pipeline(
+    run_id: str, container: ContainerDep, principal: CurrentPrincipal
+) -> dict[str, Any]:
+    """The pipeline document the run was started with, as stored (to run it again)."""
+    run, _steps = await container.runs.get_run(run_id, principal.user_id)
+    return {"run_id": run.id, "preset": run.preset, "pipeline": run.pipeline}
 
 
 @router.post("/{run_id}/cancel")

@@ -1,0 +1,109 @@
+"""``reelforge runs list|show|watch|cancel|rerun``."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+import typer
+
+from reelforge.cli.client import connect
+from reelforge.cli.live import RunState, follow
+from reelforge.cli.options import JsonOpt, OutputOpt, ServerOpt
+from reelforge.cli.output import (
+    console,
+    emit_json,
+    new_table,
+    price_text,
+    quote_text,
+    show_warnings,
+)
+from reelforge.cli.runs import finish, start
+
+runs_app = typer.Typer(help="List, show, watch, cancel and rerun runs.", no_args_is_help=True)
+RunId = Annotated[str, typer.Argument(metavar="RUN_ID")]
+
+
+@runs_app.command("list")
+def list_runs(
+    limit: Annotated[int, typer.Option(min=1, max=200, help="How many (newest first).")] = 20,
+    before: Annotated[str | None, typer.Option(help="Older than this run id (paging).")] = None,
+    server: ServerOpt = None,
+    as_json: JsonOpt = False,
+) -> None:
+    """Your runs, newest first."""
+    params: dict[str, Any] = {"limit": limit}
+    if before:
+        params["before"] = before
+    with connect(server) as api:
+        page = api.request("GET", "/v1/runs", params=params)
+    if as_json:
+        emit_json(page)
+        return
+    table = new_table(f"{len(page['runs'])} runs")
+    table.add_column("id", overflow="fold")
+    table.add_column("status", no_wrap=True)
+    table.add_column("quote", no_wrap=True, justify="right")
+    table.add_column("cost", no_wrap=True, justify="right")
+    table.add_column("created", no_wrap=True)
+    for run in page["runs"]:
+        created = str(run.get("created_at") or "")[5:16].replace("T", " ")
+        table.add_row(
+            run["id"], run["status"], quote_text(run), price_text(run["cost_micros"]), created
+        )
+    console.print(table)
+    if page.get("next_before"):
+        console.print(f"more: reelforge runs list --before {page['next_before']}", highlight=False)
+
+
+@runs_app.command("show")
+def show(run_id: RunId, server: ServerOpt = None, as_json: JsonOpt = False) -> None:
+    """A run: its steps, progress, cost, warnings and error."""
+    with connect(server) as api:
+        run = api.request("GET", f"/v1/runs/{run_id}")
+    if as_json:
+        emit_json(run)
+        return
+    console.print(RunState(run).render())
+    show_warnings(run)
+    for out in run.get("outputs") or ():
+        console.print(f"output {out['node_id']}: {out['artifact_id']}", highlight=False)
+    console.print(f"cost {price_text(run['cost_micros'])}", highlight=False)
+    if run.get("error"):
+        err = run["error"]
+        console.print(f"[red]{err.get('code')}[/]: {err.get('message')}", highlight=False)
+
+
+@runs_app.command("watch")
+def watch(
+    run_id: RunId, output: OutputOpt = None, server: ServerOpt = None, as_json: JsonOpt = False
+) -> None:
+    """Re-attach to a run's live view until it ends (Ctrl-C: cancel or detach)."""
+    with connect(server) as api:
+        run = api.request("GET", f"/v1/runs/{run_id}")
+        if not as_json:
+            show_warnings(run)
+        run = follow(api, run, quiet=as_json, server=server)
+        finish(api, run, as_json=as_json, output=output)
+
+
+@runs_app.command("cancel")
+def cancel(run_id: RunId, server: ServerOpt = None, as_json: JsonOpt = False) -> None:
+    """Cancel a run: pending steps stop, tasks in flight are canceled, holds released."""
+    with connect(server) as api:
+        run = api.request("POST", f"/v1/runs/{run_id}/cancel")
+    if as_json:
+        emit_json(run)
+        return
+    console.print(f"run {run['id']} {run['status']}", highlight=False)
+
+
+@runs_app.command("rerun")
+def rerun(
+    run_id: RunId, output: OutputOpt = None, server: ServerOpt = None, as_json: JsonOpt = False
+) -> None:
+    """Start the same pipeline again, as a new run, and follow it."""
+    with connect(server) as api:
+        pipeline = api.request("GET", f"/v1/runs/{run_id}/pipeline")["pipeline"]
+        start(
+            api, "/v1/runs", {"pipeline": pipeline}, server=server, as_json=as_json, output=output
+        )
