@@ -256,7 +256,7 @@ def test_events_resume_after_last_event_id(
 
 
 def test_quote_says_unknown_never_zero(cli: Any, tmp_path: Path) -> None:
-    known = _json(cli("quote", "--model", MODEL, "--json"))
+    known = _json(cli("quote", "--model", MODEL, "--prompt", "a fox", "--json"))
     assert known["total"]["known"] and known["total"]["micros"] == 25_000
     doc = tmp_path / "p.json"
     doc.write_text(
@@ -264,8 +264,9 @@ def test_quote_says_unknown_never_zero(cli: Any, tmp_path: Path) -> None:
             {
                 "nodes": [
                     {"id": "a", "model": MODEL, "prompt": "a fox"},
-                    {"id": "b", "model": "atlas/decart/lucy-edit-dev"},
-                ]
+                    {"id": "b", "model": "fal/wan-i2v", "prompt": "the fox runs"},
+                ],
+                "edges": [{"from": "a", "to": "b"}],
             }
         )
     )

@@ -12,25 +12,10 @@ from reelforge.cli.options import JsonOpt, ServerOpt
 from reelforge.cli.output import console, emit_json, new_table, price_text
 from reelforge.domain.errors import ErrorCode, ReelForgeError
 
-_QUOTE_FIELDS = ("id", "model", "params", "fallbacks")
-
 
 def _ask(api: Api, pipeline: dict[str, Any]) -> dict[str, Any]:
-    """POST /v1/quotes with the pipeline document as it is; a server that takes only the
-    quote fields of each node (id, model, params, fallbacks) gets those."""
-    try:
-        return api.request("POST", "/v1/quotes", json=pipeline)
-    except ReelForgeError as exc:
-        if exc.code not in (ErrorCode.CONTRACT_MISMATCH, ErrorCode.VALIDATION_ERROR):
-            raise
-        nodes = [
-            {k: node[k] for k in _QUOTE_FIELDS if k in node}
-            for node in pipeline.get("nodes") or ()
-            if isinstance(node, dict)
-        ]
-        if nodes == pipeline.get("nodes"):
-            raise
-        return api.request("POST", "/v1/quotes", json={"nodes": nodes})
+    """POST /v1/quotes with the pipeline document as it is (the server plans it as a run)."""
+    return api.request("POST", "/v1/quotes", json=pipeline)
 
 
 def quote(
@@ -38,6 +23,9 @@ def quote(
         Path | None, typer.Argument(help="A pipeline JSON document (or use --model).")
     ] = None,
     model: Annotated[str | None, typer.Option(help="Quote one model instead.")] = None,
+    prompt: Annotated[
+        str | None, typer.Option(help="The prompt, with --model (text-to-* models need one).")
+    ] = None,
     server: ServerOpt = None,
     as_json: JsonOpt = False,
 ) -> None:
@@ -54,7 +42,10 @@ def quote(
         document = read_document(pipeline_file)
         pipeline = document.get("pipeline", document)
     else:
-        pipeline = {"nodes": [{"id": "gen", "model": model}]}
+        node: dict[str, Any] = {"id": "gen", "model": model}
+        if prompt is not None:
+            node["prompt"] = prompt
+        pipeline = {"nodes": [node]}
     with connect(server) as api:
         answer = _ask(api, pipeline)
     if as_json:
