@@ -8,6 +8,7 @@ from contextlib import asynccontextmanager
 from fastapi import APIRouter, FastAPI
 
 from reelforge import __version__
+from reelforge.api.body_limit import BodyLimitMiddleware
 from reelforge.api.errors import install_error_handlers
 from reelforge.api.middleware import RequestContextMiddleware
 from reelforge.api.routes import (
@@ -62,5 +63,10 @@ def create_app(
     install_error_handlers(app)
     for router in [*ROUTERS, *(extra_routers or [])]:
         app.include_router(router)
+    app.add_middleware(
+        BodyLimitMiddleware,
+        max_body_bytes=container.settings.max_body_bytes,
+        upload_max_bytes=container.settings.upload_max_bytes,
+    )
     app.add_middleware(RequestContextMiddleware, foreground=container.foreground)
     return app
