@@ -5,12 +5,13 @@ from __future__ import annotations
 from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 
-from fastapi import APIRouter, FastAPI
+from fastapi import APIRouter, Depends, FastAPI
 
 from reelforge import __version__
 from reelforge.api.body_limit import BodyLimitMiddleware
 from reelforge.api.errors import install_error_handlers
 from reelforge.api.middleware import RequestContextMiddleware
+from reelforge.api.query import refuse_unknown_query
 from reelforge.api.routes import (
     artifacts,
     callbacks,
@@ -58,6 +59,7 @@ def create_app(
         version=__version__,
         description="One API over every image, video and audio generation provider.",
         lifespan=lifespan,
+        dependencies=[Depends(refuse_unknown_query)],
     )
     app.state.container = container
     install_error_handlers(app)

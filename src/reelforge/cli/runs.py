@@ -107,7 +107,7 @@ def _outputs(api: Api, run: dict[str, Any]) -> list[dict[str, Any]]:
         out.append(
             {
                 "artifact_id": art["id"],
-                "path": art.get("path"),
+                "url": art["url"],
                 "media_type": art["media_type"],
                 "model": art["provenance"].get("model"),
                 "sandbox": art["sandbox"],
@@ -133,9 +133,7 @@ def _finish(run: dict[str, Any], outputs: list[dict[str, Any]], as_json: bool) -
     else:
         for out in outputs:
             label = " (sandbox)" if out["sandbox"] else ""
-            console.print(
-                f"[green]✓[/] {out['node_id']}: {out['path'] or out['artifact_id']}{label}"
-            )
+            console.print(f"[green]✓[/] {out['node_id']}: {out['artifact_id']}{label}")
         console.print(
             f"cost {format_usd(run['cost_micros'])} · quote {format_usd(run['quote_micros'])}"
         )

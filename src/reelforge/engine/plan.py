@@ -17,6 +17,7 @@ from typing import Any, Protocol
 from reelforge.domain.catalog import MediaSlot, ModelEntry
 from reelforge.domain.errors import ErrorCode, ReelForgeError
 from reelforge.domain.modes import MediaKind, Mode
+from reelforge.domain.words import article
 from reelforge.engine.alternatives import PlannedAlternative, node_price, plan_alternatives
 from reelforge.engine.graph import cache_key, topological_order
 from reelforge.engine.pipeline import Node, Pipeline
@@ -319,7 +320,7 @@ class _SlotFiller:
             label = "Video→Video" if self.mode is Mode.V2V else self.mode.label
             self.problems.add(
                 ErrorCode.VALIDATION_ERROR,
-                f"{label} needs a {wanted} input; {source} gives {kind.value}",
+                f"{label} needs {article(wanted)} input; {source} gives {kind.value}",
                 self.node.id,
                 "inputs",
             )
@@ -329,7 +330,7 @@ class _SlotFiller:
         label = "Video→Video" if self.mode is Mode.V2V else self.mode.label
         self.problems.add(
             ErrorCode.VALIDATION_ERROR,
-            f"{label} needs a {slot.kind.value} input; {source} gives {kind.value}",
+            f"{label} needs {article(slot.kind.value)} input; {source} gives {kind.value}",
             self.node.id,
             slot.name,
         )

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import hashlib
+import json
 import uuid
 from collections.abc import Callable, Coroutine
 from dataclasses import dataclass, field
@@ -129,8 +130,10 @@ class RunService:
         process (``Prefer: wait``), so the steps that can start take their lease in this
         same transaction (engine.launch) and are submitted without another commit.
         """
+        document = pipeline.model_dump(mode="json", by_alias=True)
+        asked = _request_digest(document, preset, callback_url)
         if idempotency_key:
-            existing = await self._by_idempotency(owner_id, idempotency_key)
+            existing = await self._by_idempotency(owner_id, idempotency_key, asked)
             if existing is not None:
                 return CreatedRun(existing, [], existing=True)
         plan = await self.plan(owner_id, pipeline)
@@ -164,7 +167,8 @@ class RunService:
                 "idempotency_key": step_idempotency_key(run_id, s.node_id),
                 "attempts": 0,
                 "polls": 0,
-                "sandbox": False,
+                # Known now from who will serve it (resubmission records who did).
+                "sandbox": s.entry.provider in sandboxed,
                 "outputs": [],
                 "route": None,
                 "next_at": None,
@@ -176,7 +180,7 @@ class RunService:
             "id": run_id,
             "owner_id": owner_id,
             "status": RunStatus.QUEUED.value,
-            "pipeline": pipeline.model_dump(mode="json", by_alias=True),
+            "pipeline": document,
             "preset": preset,
             "quote_micros": plan.total_micros,
             "price_unknown": plan.price_unknown,
@@ -220,7 +224,7 @@ class RunService:
             for launched in launches.values():
                 launched.permit.release()  # nothing was stored: nothing will be submitted
             if isinstance(exc, IntegrityError) and idempotency_key:
-                existing = await self._by_idempotency(owner_id, idempotency_key)
+                existing = await self._by_idempotency(owner_id, idempotency_key, asked)
                 if existing is not None:
                     return CreatedRun(existing, [], existing=True)
             raise
@@ -260,15 +264,31 @@ class RunService:
                 await hub.resolve(step.entry.provider, owner_id)  # raises ENGINE_OFFLINE
         return {name for name, state in states.items() if state is Connection.SANDBOX}
 
-    async def _by_idempotency(self, owner_id: str, key: str) -> str | None:
+    async def _by_idempotency(self, owner_id: str, key: str, asked: str) -> str | None:
+        """The run an earlier request with this key created; CONFLICT when that request
+        asked for something else (its stored document hashes differently)."""
         async with self.db.session() as session:
-            return (
+            found = (
                 await session.execute(
-                    select(RunRow.id).where(
+                    select(RunRow.id, RunRow.pipeline, RunRow.preset, RunRow.callback_url).where(
                         RunRow.owner_id == owner_id, RunRow.idempotency_key == key
                     )
                 )
-            ).scalar_one_or_none()
+            ).one_or_none()
+        if found is None:
+            return None
+        run_id, document, preset, callback_url = found
+        if _request_digest(document, preset, callback_url) != asked:
+            raise ReelForgeError(
+                ErrorCode.CONFLICT,
+                f"The Idempotency-Key {key!r} was already used for a different request.",
+                detail={"idempotency_key": key, "run_id": run_id},
+                remediation=(
+                    "Send a new Idempotency-Key for a new request; resend the same body to "
+                    "get the run the key made.",
+                ),
+            )
+        return str(run_id)
 
     async def get_run(self, run_id: str, owner_id: str) -> tuple[RunRow, list[StepRow]]:
         async with self.db.read() as sql:
@@ -289,8 +309,9 @@ class RunService:
         if RunStatus(run.status).terminal:
             raise ReelForgeError(
                 ErrorCode.CONFLICT,
-                f"The run is already {run.status}.",
+                f"The run has already {_ENDED[run.status]}: there is nothing to cancel.",
                 detail={"status": run.status},
+                remediation=("Start it again (POST /v1/runs) if you want a new result.",),
             )
         async with self.db.write() as tx:
             await tx.execute(_MARK_CANCELING, {"_id": run_id})
@@ -337,6 +358,20 @@ class RunService:
                 stmt = stmt.where(RunRow.id < before)
             stmt = stmt.order_by(RunRow.id.desc()).limit(limit)
             return list((await session.execute(stmt)).scalars())
+
+
+def _request_digest(document: Any, preset: str | None, callback_url: str | None) -> str:
+    """A hash of what a run request asked for, in canonical JSON (key order ignored)."""
+    canonical = json.dumps(
+        {"pipeline": document, "preset": preset, "callback_url": callback_url},
+        sort_keys=True,
+        separators=(",", ":"),
+        default=str,
+    )
+    return hashlib.sha256(canonical.encode()).hexdigest()
+
+
+_ENDED = {"succeeded": "succeeded", "failed": "failed", "canceled": "been canceled"}
 
 
 def _step_hold(step: PlannedStep, sandboxed: set[str]) -> int:

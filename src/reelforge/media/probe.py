@@ -258,7 +258,7 @@ def probe(
     path = Path(path)
     if not path.is_file():
         raise ReelForgeError(
-            ErrorCode.FILE_NOT_FOUND, f"No such file: {path.name}.", detail={"file": str(path)}
+            ErrorCode.FILE_NOT_FOUND, f"No such file: {path.name}.", detail={"file": path.name}
         )
     stat = path.stat()
     if stat.st_size == 0:

@@ -55,7 +55,7 @@ class CredentialVault:
             raise ReelForgeError(
                 ErrorCode.AUTH_FAILED,
                 "A stored credential cannot be decrypted (was the data-directory secret changed?).",
-                remediation=("Store the provider key again in Setup.",),
+                remediation=("Store the provider key again: PUT /v1/providers/{name}/credential.",),
             ) from exc
         return {str(k): str(v) for k, v in data.items()}
 
