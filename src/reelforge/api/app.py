@@ -19,6 +19,7 @@ from reelforge.api.routes import (
     generations,
     health,
     me,
+    model_prices,
     models,
     providers,
     runs,
@@ -32,6 +33,7 @@ ROUTERS: list[APIRouter] = [
     runs.router,
     artifacts.router,
     callbacks.router,
+    model_prices.router,  # before models: its /v1/models/{id:path} would match these
     models.router,
     health.router,
     me.router,

@@ -35,6 +35,7 @@ class ErrorCode(StrEnum):
     CHECKSUM_MISMATCH = "CHECKSUM_MISMATCH"
     UNSAFE_URL = "UNSAFE_URL"
     CATALOG_UNAVAILABLE = "CATALOG_UNAVAILABLE"
+    PRICE_UNKNOWN = "PRICE_UNKNOWN"
     CANCELED = "CANCELED"
     INTERNAL_ERROR = "INTERNAL_ERROR"
 
@@ -199,6 +200,16 @@ ERROR_INFO: dict[ErrorCode, ErrorInfo] = {
         502,
         True,
     ),
+    ErrorCode.PRICE_UNKNOWN: ErrorInfo(
+        "The model's price is unknown, so the run cannot be held for.",
+        (
+            "Give the node a `max_micros` cap: it is held, and the step is charged at most that.",
+            "Or have the owner or an admin set a price (or a per-run cap) for the model: "
+            "PUT /v1/models/{model}/price.",
+        ),
+        422,
+        False,
+    ),
     ErrorCode.CANCELED: ErrorInfo(
         "The work was canceled.",
         ("Start it again if this was not intended.",),
@@ -253,6 +264,14 @@ def situational_remediation(code: ErrorCode, detail: dict[str, Any]) -> tuple[st
         return (
             *provider_key_steps(provider, _fields(detail, "env_vars")),
             "Or turn sandbox mode on (REELFORGE_SANDBOX=true) to try it with emulated results.",
+        )
+    if code is ErrorCode.PRICE_UNKNOWN:
+        models = _fields(detail, "models") or ["{model}"]
+        return (
+            "Give the node a `max_micros` cap: it is held, and the step is charged at most that.",
+            "Or have the owner or an admin set a price (or a per-run cap): "
+            + ", ".join(f"PUT /v1/models/{m}/price" for m in models)
+            + ".",
         )
     if code is ErrorCode.NOT_FOUND:
         problems = detail.get("problems")

@@ -133,6 +133,9 @@ class Collecting:
             # What the provider says it charged, else the serving model's own quote (the
             # step's quote is its dearest option, held to cover any of them).
             cost = update.cost_micros if update.cost_micros is not None else option.quote_micros
+            assumed = ((step.request or {}).get("price_assumed") or {}).get(option.model) or {}
+            if assumed.get("cap"):
+                cost = min(cost, int(assumed["micros"]))  # a cap is charged at most
         served_by = step.served_by or step.model
         provenance = {
             "model": served_by,

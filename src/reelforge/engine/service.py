@@ -22,6 +22,7 @@ from reelforge.engine.intake import NewRun, RunIntake
 from reelforge.engine.launch import Fresh, Launch, lease_ready_steps
 from reelforge.engine.pipeline import Pipeline
 from reelforge.engine.plan import ArtifactFacts, Plan, PlannedStep, plan_pipeline
+from reelforge.engine.prices import assume_prices, owner_prices, unpriced_models
 from reelforge.engine.routing import RouteState
 from reelforge.engine.states import RunStatus, StepStatus
 from reelforge.logs import get_logger
@@ -141,7 +142,10 @@ class RunService:
             await self.engine.media.fetcher.check_url(callback_url)
         # Sandbox steps are emulated: they are shown at list price but hold and cost nothing.
         # A step holds its dearest live option (whichever of them ends up serving).
-        sandboxed = await self._sandboxed_providers(owner_id, plan)
+        sandboxed, offline = await self._sandboxed_providers(owner_id, plan)
+        # Unknown prices: the owner's price or the node's cap, else refused (engine.prices).
+        prices = await owner_prices(self.db, unpriced_models(plan, sandboxed | offline))
+        assumed = assume_prices(plan, pipeline, sandboxed, prices, offline=offline)
         hold_micros = sum(_step_hold(s, sandboxed) for s in plan.steps)
         run_id = new_id("run")
         now = utcnow()
@@ -159,7 +163,11 @@ class RunService:
                 "version": 2,
                 "model": s.entry.id,
                 "mode": s.mode.value,
-                "request": {**s.request_doc(), "routing": plan.routing.get(s.node_id)},
+                "request": {
+                    **s.request_doc(),
+                    "routing": plan.routing.get(s.node_id),
+                    "price_assumed": assumed.get(s.node_id),
+                },
                 "depends_on": s.depends_on,
                 "implicit": s.implicit,
                 "quote_micros": s.quote_micros,
@@ -245,10 +253,10 @@ class RunService:
         self._background.add(task)
         task.add_done_callback(self._background.discard)
 
-    async def _sandboxed_providers(self, owner_id: str, plan: Plan) -> set[str]:
-        """Providers served by the sandbox. A step none of whose options is connected is
-        refused now (ENGINE_OFFLINE naming the fix); a fallback that is not connected is
-        skipped when it is reached."""
+    async def _sandboxed_providers(self, owner_id: str, plan: Plan) -> tuple[set[str], set[str]]:
+        """(providers served by the sandbox, providers not connected). A step none of whose
+        options is connected is refused now (ENGINE_OFFLINE naming the fix); a fallback that
+        is not connected is skipped when it is reached."""
         from reelforge.providers.hub import Connection
 
         hub = self.engine.hub
@@ -262,7 +270,10 @@ class RunService:
         for step in plan.steps:
             if all(states[name] is Connection.OFFLINE for name in options[step.node_id]):
                 await hub.resolve(step.entry.provider, owner_id)  # raises ENGINE_OFFLINE
-        return {name for name, state in states.items() if state is Connection.SANDBOX}
+        return (
+            {name for name, state in states.items() if state is Connection.SANDBOX},
+            {name for name, state in states.items() if state is Connection.OFFLINE},
+        )
 
     async def _by_idempotency(self, owner_id: str, key: str, asked: str) -> str | None:
         """The run an earlier request with this key created; CONFLICT when that request
@@ -278,7 +289,7 @@ class RunService:
         if found is None:
             return None
         run_id, document, preset, callback_url = found
-        if _request_digest(document, preset, callback_url) != asked:
+        if _request_digest(document, _text(preset), _text(callback_url)) != asked:
             raise ReelForgeError(
                 ErrorCode.CONFLICT,
                 f"The Idempotency-Key {key!r} was already used for a different request.",
@@ -360,6 +371,10 @@ class RunService:
             return list((await session.execute(stmt)).scalars())
 
 
+def _text(value: object) -> str | None:
+    return None if value is None else str(value)
+
+
 def _request_digest(document: Any, preset: str | None, callback_url: str | None) -> str:
     """A hash of what a run request asked for, in canonical JSON (key order ignored)."""
     canonical = json.dumps(
@@ -380,6 +395,14 @@ def _step_hold(step: PlannedStep, sandboxed: set[str]) -> int:
     ]
     live = [q or 0 for provider, q in options if provider not in sandboxed]
     return max(live) if live else 0
+
+
+def price_assumed(step: StepRow) -> dict[str, Any] | None:
+    """The price this step is held and charged at, and why (engine.prices)."""
+    by_model = (step.request or {}).get("price_assumed") or {}
+    model = step.served_by if step.served_by in by_model else step.model
+    found = by_model.get(model)
+    return {"model": model, **found} if found else None
 
 
 def route_view(step: StepRow) -> dict[str, Any] | None:
@@ -432,6 +455,7 @@ def run_view(run: RunRow, steps: list[StepRow]) -> dict[str, Any]:
                 "error": s.error,
                 "depends_on": s.depends_on,
                 "route": route_view(s),
+                "price_assumed": price_assumed(s),
             }
             for s in steps
         ],

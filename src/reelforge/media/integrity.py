@@ -159,7 +159,7 @@ def _tail_end(
     container.seek(int(target * av.time_base), backward=True, any_frame=False)
     end: float | None = None
     for frame in container.decode(stream):
-        if frame.time is None:
+        if not isinstance(frame, av.AudioFrame | av.VideoFrame) or frame.time is None:
             continue
         if isinstance(frame, av.AudioFrame):
             span = frame.samples / (frame.sample_rate or 1)
