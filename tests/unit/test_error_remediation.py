@@ -2,10 +2,14 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import httpx
+import pytest
 
 from reelforge.domain.errors import ERROR_INFO, ErrorCode, ReelForgeError
 from reelforge.domain.words import article
+from reelforge.media.probe import probe
 from reelforge.providers.http import error_for_status
 
 
@@ -63,3 +67,16 @@ def test_article() -> None:
     assert article("audio") == "an audio"
     assert article("video") == "a video"
     assert article("image or video") == "an image or video"
+
+
+def test_decode_errors_name_no_server_path(tmp_path: Path) -> None:
+    bad = tmp_path / "deep" / "secret-dir" / "clip.mp4"
+    bad.parent.mkdir(parents=True)
+    bad.write_bytes(b"\x00\x00\x00\x18ftypmp42" + b"\x00" * 200)
+    with pytest.raises(ReelForgeError) as info:
+        probe(bad)
+    assert "secret-dir" not in str(info.value.to_dict())
+    missing = tmp_path / "secret-dir" / "none.png"
+    with pytest.raises(ReelForgeError) as gone:
+        probe(missing)
+    assert "secret-dir" not in str(gone.value.to_dict())

@@ -21,7 +21,7 @@ from PIL import Image
 from reelforge.domain.errors import ErrorCode, ReelForgeError
 from reelforge.domain.media import kind_of_content_type
 from reelforge.domain.modes import MediaKind
-from reelforge.media.probe import DEFAULT_LIMITS, MediaLimits
+from reelforge.media.probe import DEFAULT_LIMITS, MediaLimits, error_reason
 
 FULL_DECODE_MAX_PIXELS = 40_000_000
 TAIL_SECONDS = 1.0
@@ -37,13 +37,6 @@ def damaged(name: str, message: str, **detail: object) -> ReelForgeError:
             "the whole file.",
         ),
     )
-
-
-def _reason(exc: BaseException) -> str:
-    # PyAV's messages can name the file it was given; only the reason is kept.
-    if isinstance(exc, av.FFmpegError):
-        return str(exc.strerror or type(exc).__name__)[:200]
-    return str(exc)[:200]
 
 
 def check_whole(
@@ -98,7 +91,7 @@ def _check_image(fh: BinaryIO, name: str, limits: MediaLimits) -> None:
             ErrorCode.VALIDATION_ERROR, "The image is too large to process.", detail={"file": name}
         ) from exc
     except (OSError, SyntaxError, ValueError, struct.error) as exc:
-        raise damaged(name, "The image is corrupt or truncated.", reason=_reason(exc)) from exc
+        raise damaged(name, "The image is corrupt or truncated.", reason=error_reason(exc)) from exc
 
 
 def _check_riff(fh: BinaryIO, size: int, name: str) -> None:
@@ -122,7 +115,7 @@ def _check_av(fh: BinaryIO, name: str) -> None:
         container = av.open(fh, mode="r")
     except (av.FFmpegError, OSError, ValueError) as exc:
         raise damaged(
-            name, "The file is corrupt, truncated or not a media format.", reason=_reason(exc)
+            name, "The file is corrupt, truncated or not a media format.", reason=error_reason(exc)
         ) from exc
     with container:
         streams = [s for s in container.streams.video if not _is_cover_art(s)]
@@ -139,7 +132,7 @@ def _check_av(fh: BinaryIO, name: str) -> None:
             raise damaged(
                 name,
                 "The file is truncated or damaged: it does not decode to its end.",
-                reason=_reason(exc),
+                reason=error_reason(exc),
             ) from exc
         if duration and end is not None and end < duration * 0.9 - 0.1:
             raise damaged(
