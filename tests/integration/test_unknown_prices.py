@@ -61,12 +61,14 @@ async def test_a_cap_is_held_and_charged_at_most(world: World) -> None:
             await asyncio.sleep(0.1)
         assert run["status"] == "succeeded", run
         step = run["steps"][0]
-        assert step["price_assumed"] == {
+        assumed = step["price_assumed"]
+        assert {k: assumed[k] for k in ("model", "source", "micros", "cap")} == {
             "model": UNPRICED,
             "source": "max_micros_cap",
             "micros": 30_000,
             "cap": True,
         }
+        assert "max_micros" in assumed["note"]
         assert 0 < step["cost_micros"] <= 30_000 and run["cost_micros"] == step["cost_micros"]
         ledger = (await member.get("/v1/credits/ledger", params={"run_id": run_id})).json()
         kinds = {e["kind"] for e in ledger["entries"]}

@@ -87,12 +87,12 @@ def assume_prices(
         for index, (model, micros) in enumerate(_options(step)):
             provider = model.split("/", 1)[0]
             if provider in sandboxed:
-                chosen[model] = {"source": "sandbox", "micros": 0, "cap": False}
+                chosen[model] = _assumed("sandbox", 0, cap=False)
                 continue
             if provider in offline and micros is None and model not in prices:
                 # Not connected: skipped when reached. Should it be connected meanwhile,
                 # it is still charged at most this (nothing): unheld work is never billed.
-                chosen[model] = {"source": "not_connected", "micros": 0, "cap": True}
+                chosen[model] = _assumed("not_connected", 0, cap=True)
                 continue
             if micros is not None:
                 if cap is not None and micros > cap:
@@ -105,20 +105,16 @@ def assume_prices(
                             f"({format_usd(cap)})",
                         )
                     )
-                chosen[model] = {"source": "catalog", "micros": micros, "cap": False}
+                chosen[model] = _assumed("catalog", micros, cap=False)
                 continue
             owner = prices.get(model)
             found: dict[str, Any]
             if owner is not None:
-                found = {
-                    "source": "owner_price",
-                    "micros": owner.micros,
-                    "cap": owner.kind == "cap",
-                }
+                found = _assumed("owner_price", owner.micros, cap=owner.kind == "cap")
                 if cap is not None and owner.micros > cap:
-                    found = {"source": "max_micros_cap", "micros": cap, "cap": True}
+                    found = _assumed("max_micros_cap", cap, cap=True)
             elif cap is not None:
-                found = {"source": "max_micros_cap", "micros": cap, "cap": True}
+                found = _assumed("max_micros_cap", cap, cap=True)
             else:
                 problems.append(
                     _problem(
@@ -146,6 +142,22 @@ def assume_prices(
         )
     plan.total_micros = sum(s.quote_micros for s in plan.steps)
     return assumed
+
+
+_NOTES = {
+    "catalog": "the catalog's published price",
+    "sandbox": "served by the sandbox: emulated, free",
+    "not_connected": "not connected: skipped when reached",
+    "owner_price": "no published price: the price the owner set for the model",
+    "owner_cap": "no published price: the per-run cap the owner set (charged at most)",
+    "max_micros_cap": "no published price (or above the cap): the node's max_micros, "
+    "held and charged at most",
+}
+
+
+def _assumed(source: str, micros: int, *, cap: bool) -> dict[str, Any]:
+    note = _NOTES["owner_cap" if source == "owner_price" and cap else source]
+    return {"source": source, "micros": micros, "cap": cap, "note": note}
 
 
 def _set_price(step: PlannedStep, index: int, micros: int) -> None:
