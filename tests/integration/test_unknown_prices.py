@@ -117,3 +117,20 @@ async def test_known_prices_are_the_catalogs_and_cannot_be_overridden(world: Wor
         "/v1/generations", json={"model": "fal/flux-dev", "prompt": "a fox", "max_micros": 1}
     )
     assert over.status_code == 422 and "max_micros" in over.json()["error"]["message"]
+
+
+async def test_an_owner_cap_is_held_and_charged_at_most(world: World) -> None:
+    r = await world.client.put(
+        f"/v1/models/{UNPRICED}/price", json={"kind": "cap", "micros": 7_000}
+    )
+    assert r.status_code == 200 and r.json()["kind"] == "cap"
+    run = (
+        await world.client.post("/v1/generations", json=_body(), headers={"Prefer": "wait=30"})
+    ).json()
+    assert run["status"] == "succeeded", run
+    assumed = run["steps"][0]["price_assumed"]
+    assert (assumed["source"], assumed["micros"], assumed["cap"]) == ("owner_price", 7_000, True)
+    assert "cap" in assumed["note"]
+    assert run["hold_micros"] == 7_000 and 0 < run["cost_micros"] <= 7_000
+    bad = await world.client.put(f"/v1/models/{UNPRICED}/price", json={"kind": "max", "micros": 1})
+    assert bad.status_code == 422
