@@ -31,6 +31,7 @@ from reelforge.engine.pipeline import Pipeline
 from reelforge.engine.plan import Plan, PlannedStep
 from reelforge.storage.db import Database
 from reelforge.storage.price_tables import ModelPriceRow
+from reelforge.storage.run_tables import StepRow
 
 
 @dataclass(frozen=True)
@@ -175,3 +176,11 @@ def _problem(code: ErrorCode, node: str, model: str, message: str) -> dict[str, 
         "field": "max_micros",
         "message": message,
     }
+
+
+def price_assumed(step: StepRow) -> dict[str, Any] | None:
+    """The price this step is held and charged at, and why (engine.prices)."""
+    by_model = (step.request or {}).get("price_assumed") or {}
+    model = step.served_by if step.served_by in by_model else step.model
+    found = by_model.get(model)
+    return {"model": model, **found} if found else None

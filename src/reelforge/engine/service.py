@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import asyncio
 import hashlib
-import json
 import uuid
 from collections.abc import Callable, Coroutine
 from dataclasses import dataclass, field
@@ -22,7 +21,8 @@ from reelforge.engine.intake import NewRun, RunIntake
 from reelforge.engine.launch import Fresh, Launch, lease_ready_steps
 from reelforge.engine.pipeline import Pipeline
 from reelforge.engine.plan import ArtifactFacts, Plan, PlannedStep, plan_pipeline
-from reelforge.engine.prices import assume_prices, owner_prices, unpriced_models
+from reelforge.engine.prices import assume_prices, owner_prices, price_assumed, unpriced_models
+from reelforge.engine.replays import find_replay, request_digest
 from reelforge.engine.routing import RouteState
 from reelforge.engine.states import RunStatus, StepStatus
 from reelforge.logs import get_logger
@@ -132,9 +132,9 @@ class RunService:
         same transaction (engine.launch) and are submitted without another commit.
         """
         document = pipeline.model_dump(mode="json", by_alias=True)
-        asked = _request_digest(document, preset, callback_url)
+        asked = request_digest(document, preset, callback_url)
         if idempotency_key:
-            existing = await self._by_idempotency(owner_id, idempotency_key, asked)
+            existing = await find_replay(self.db, owner_id, idempotency_key, asked)
             if existing is not None:
                 return CreatedRun(existing, [], existing=True)
         plan = await self.plan(owner_id, pipeline)
@@ -232,7 +232,7 @@ class RunService:
             for launched in launches.values():
                 launched.permit.release()  # nothing was stored: nothing will be submitted
             if isinstance(exc, IntegrityError) and idempotency_key:
-                existing = await self._by_idempotency(owner_id, idempotency_key, asked)
+                existing = await find_replay(self.db, owner_id, idempotency_key, asked)
                 if existing is not None:
                     return CreatedRun(existing, [], existing=True)
             raise
@@ -274,32 +274,6 @@ class RunService:
             {name for name, state in states.items() if state is Connection.SANDBOX},
             {name for name, state in states.items() if state is Connection.OFFLINE},
         )
-
-    async def _by_idempotency(self, owner_id: str, key: str, asked: str) -> str | None:
-        """The run an earlier request with this key created; CONFLICT when that request
-        asked for something else (its stored document hashes differently)."""
-        async with self.db.session() as session:
-            found = (
-                await session.execute(
-                    select(RunRow.id, RunRow.pipeline, RunRow.preset, RunRow.callback_url).where(
-                        RunRow.owner_id == owner_id, RunRow.idempotency_key == key
-                    )
-                )
-            ).one_or_none()
-        if found is None:
-            return None
-        run_id, document, preset, callback_url = found
-        if _request_digest(document, _text(preset), _text(callback_url)) != asked:
-            raise ReelForgeError(
-                ErrorCode.CONFLICT,
-                f"The Idempotency-Key {key!r} was already used for a different request.",
-                detail={"idempotency_key": key, "run_id": run_id},
-                remediation=(
-                    "Send a new Idempotency-Key for a new request; resend the same body to "
-                    "get the run the key made.",
-                ),
-            )
-        return str(run_id)
 
     async def get_run(self, run_id: str, owner_id: str) -> tuple[RunRow, list[StepRow]]:
         async with self.db.read() as sql:
@@ -371,21 +345,6 @@ class RunService:
             return list((await session.execute(stmt)).scalars())
 
 
-def _text(value: object) -> str | None:
-    return None if value is None else str(value)
-
-
-def _request_digest(document: Any, preset: str | None, callback_url: str | None) -> str:
-    """A hash of what a run request asked for, in canonical JSON (key order ignored)."""
-    canonical = json.dumps(
-        {"pipeline": document, "preset": preset, "callback_url": callback_url},
-        sort_keys=True,
-        separators=(",", ":"),
-        default=str,
-    )
-    return hashlib.sha256(canonical.encode()).hexdigest()
-
-
 _ENDED = {"succeeded": "succeeded", "failed": "failed", "canceled": "been canceled"}
 
 
@@ -395,14 +354,6 @@ def _step_hold(step: PlannedStep, sandboxed: set[str]) -> int:
     ]
     live = [q or 0 for provider, q in options if provider not in sandboxed]
     return max(live) if live else 0
-
-
-def price_assumed(step: StepRow) -> dict[str, Any] | None:
-    """The price this step is held and charged at, and why (engine.prices)."""
-    by_model = (step.request or {}).get("price_assumed") or {}
-    model = step.served_by if step.served_by in by_model else step.model
-    found = by_model.get(model)
-    return {"model": model, **found} if found else None
 
 
 def route_view(step: StepRow) -> dict[str, Any] | None:
