@@ -58,7 +58,13 @@ def _pipeline(i: int) -> Pipeline:
                     "params": {"image_size": "square"},
                     "seed": i,
                 },
-                {"id": "b", "model": "fal/flux-dev-i2i", "prompt": f"bench {i} b"},
+                # fal publishes no price for it: capped (held, charged at most that).
+                {
+                    "id": "b",
+                    "model": "fal/flux-dev-i2i",
+                    "prompt": f"bench {i} b",
+                    "max_micros": 25_000,
+                },
             ],
             "edges": [{"from": "a", "to": "b"}],
         }

@@ -118,7 +118,15 @@ class Settings(BaseSettings):
         description="host or host:port entries the fetcher may reach despite being private "
         "(tests and sandbox emulators on 127.0.0.1).",
     )
-    upload_max_bytes: int = 512 * 1024**2
+    upload_max_bytes: int = Field(
+        default=512 * 1024**2, ge=1, description="The largest file POST /v1/uploads accepts."
+    )
+    max_body_bytes: int = Field(
+        default=4 * 1024**2,
+        ge=1024,
+        description="The largest request body (JSON) any other endpoint accepts; larger ones "
+        "are refused with 413 PAYLOAD_TOO_LARGE before they are read whole.",
+    )
     max_prompt_chars: int = Field(
         default=20_000,
         ge=1,

@@ -11,6 +11,7 @@ import sys
 from pathlib import Path
 
 import av
+import httpx
 import pytest
 from bench.server import reelforge_server
 from PIL import Image
@@ -55,23 +56,23 @@ def media(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
 
 
 @pytest.fixture(scope="module")
-def server() -> tuple[str, Path]:
+def server() -> tuple[str, Path, str]:
     # No provider keys: every provider is served by its sandbox emulator.
     env = {
         k: v
         for k, v in os.environ.items()
         if not k.endswith(("_KEY", "_SECRET", "_TOKEN", "_KEY_ID"))
     }
-    with reelforge_server(base_env=env) as (base, _key, home, _pid):
-        yield base, home  # type: ignore[misc]
+    with reelforge_server(base_env=env) as (base, key, home, _pid):
+        yield base, home, key  # type: ignore[misc]
 
 
 @pytest.mark.slow
 @pytest.mark.parametrize("model", sorted(SERVICE_MODELS))
 def test_generate_service_model(
-    model: str, server: tuple[str, Path], media: dict[str, Path]
+    model: str, server: tuple[str, Path, str], media: dict[str, Path]
 ) -> None:
-    base, home = server
+    base, home, key = server
     args = [
         "generate",
         "--server",
@@ -97,8 +98,9 @@ def test_generate_service_model(
     assert done.returncode == 0, done.stdout + done.stderr
     out = json.loads(done.stdout)
     assert out["status"] == "succeeded" and out["sandbox"] is True and out["model"] == model
-    assert set(out) >= {"artifact_id", "path", "media_type", "model", "sandbox"}
-    data = Path(out["path"]).read_bytes()
+    assert set(out) >= {"artifact_id", "url", "media_type", "model", "sandbox"}
+    assert "path" not in out  # the server's file system is not the client's
+    data = httpx.get(base + out["url"], headers={"Authorization": f"Bearer {key}"}).content
     if out["media_type"] == "image":
         assert min(Image.open(io.BytesIO(data)).size) > 0
     else:

@@ -73,7 +73,13 @@ async def test_sigkill_mid_run_then_restart_finishes_everything_once(
                 {
                     "nodes": [
                         {"id": "still", "model": "fal/flux-dev", "prompt": "a mill"},
-                        {"id": "move", "model": "fal/wan-i2v", "prompt": "wind"},
+                        # fal publishes no price for it: capped, held and charged the cap.
+                        {
+                            "id": "move",
+                            "model": "fal/wan-i2v",
+                            "prompt": "wind",
+                            "max_micros": 10_000,
+                        },
                     ],
                     "edges": [{"from": "still", "to": "move"}],
                 }
@@ -126,5 +132,5 @@ async def test_sigkill_mid_run_then_restart_finishes_everything_once(
     # Exactly one submission per step at the provider: two steps per run.
     assert state.tasks.submissions["total"] == 2 * RUNS
     # No double charge: one capture per paid step, each run paid its quote once.
-    assert captures == RUNS and costs == [25_000] * RUNS
+    assert captures == 2 * RUNS and costs == [25_000 + 10_000] * RUNS
     assert report.ok, report

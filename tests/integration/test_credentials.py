@@ -94,7 +94,14 @@ async def test_unknown_fields_and_bad_key(echo: Container, client: httpx.AsyncCl
     assert r.json()["error"]["detail"]["allowed"] == ["api_key"]
     await client.put("/v1/providers/echo/credential", json={"values": {"api_key": "bad"}})
     test = await client.post("/v1/providers/echo/test")
-    assert test.status_code == 401 and test.json()["error"]["code"] == "AUTH_FAILED"
+    # The provider refused its key: not a ReelForge authentication failure (that is 401).
+    assert test.status_code == 424 and test.json()["error"]["code"] == "AUTH_FAILED"
+    assert test.json()["error"]["detail"]["provider"] == "echo"
+    assert "www-authenticate" not in test.headers
+    assert "PUT /v1/providers/echo/credential" in " ".join(test.json()["error"]["remediation"])
+    own = await client.get("/v1/me", headers={"Authorization": "Bearer rf_wrong"})
+    assert own.status_code == 401 and own.json()["error"]["code"] == "AUTH_FAILED"
+    assert own.headers["www-authenticate"] == "Bearer"
 
 
 async def test_offline_without_key_and_sandbox_route(

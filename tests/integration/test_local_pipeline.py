@@ -11,6 +11,7 @@ import httpx
 import numpy as np
 from PIL import Image
 
+from reelforge.container import Container
 from tests.integration.test_runs_api import wait_run
 from tests.media_helpers import all_frames, make_tone, make_video
 
@@ -74,15 +75,20 @@ async def test_local_mux_on_uploads(run_client: httpx.AsyncClient, tmp_path: Pat
     assert meta["media_type"] == "video"
 
 
-async def test_bad_upload_fails_the_local_step_clearly(
-    run_client: httpx.AsyncClient, tmp_path: Path
+async def test_bad_media_fails_the_local_step_clearly(
+    run_client: httpx.AsyncClient, running: Container, tmp_path: Path
 ) -> None:
     clip = make_video(
         tmp_path / "c.mp4", seconds=2.0, audio=False, extra=("-movflags", "+faststart")
     )
     cut = tmp_path / "cut.mp4"
     cut.write_bytes(clip.read_bytes()[: clip.stat().st_size * 2 // 3])
-    artifact = await _upload(run_client, cut)
+    # The upload door refuses it (test_upload_integrity); media stored another way that
+    # turns out damaged still fails its step clearly.
+    refused = await run_client.post("/v1/uploads", files={"file": (cut.name, cut.read_bytes())})
+    assert refused.status_code == 415 and refused.json()["error"]["code"] == "UNSUPPORTED_MEDIA"
+    owner = (await run_client.get("/v1/me")).json()["id"]
+    artifact = (await running.artifacts.put_file(cut, owner_id=owner)).id
     r = await run_client.post(
         "/v1/generations",
         json={"model": "local/film-grain", "inputs": [{"artifact_id": artifact}]},

@@ -67,8 +67,14 @@ async def test_failed_step_skips_descendants_and_user_pays_only_what_finished(li
     pipeline = {
         "nodes": [
             {"id": "paid", "model": "fal/flux-dev", "prompt": "a bridge"},
-            {"id": "refused", "model": "replicate/flux-schnell", "prompt": "something"},
-            {"id": "after", "model": "fal/wan-i2v", "prompt": "pan"},
+            # Neither model has a published price: each node caps its cost.
+            {
+                "id": "refused",
+                "model": "replicate/flux-schnell",
+                "prompt": "something",
+                "max_micros": 40_000,
+            },
+            {"id": "after", "model": "fal/wan-i2v", "prompt": "pan", "max_micros": 40_000},
         ],
         "edges": [{"from": "refused", "to": "after"}],
     }
@@ -92,7 +98,13 @@ async def test_cancel_mid_run_stops_the_task_and_pays_only_what_finished(live: L
     pipeline = {
         "nodes": [
             {"id": "still", "model": "fal/flux-dev", "prompt": "a harbour"},
-            {"id": "motion", "model": "fal/wan-i2v", "prompt": "boats", "params": {}},
+            {
+                "id": "motion",
+                "model": "fal/wan-i2v",
+                "prompt": "boats",
+                "params": {},
+                "max_micros": 40_000,  # fal publishes no price for it
+            },
         ],
         "edges": [{"from": "still", "to": "motion"}],
     }

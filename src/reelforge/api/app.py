@@ -5,11 +5,13 @@ from __future__ import annotations
 from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 
-from fastapi import APIRouter, FastAPI
+from fastapi import APIRouter, Depends, FastAPI
 
 from reelforge import __version__
+from reelforge.api.body_limit import BodyLimitMiddleware
 from reelforge.api.errors import install_error_handlers
 from reelforge.api.middleware import RequestContextMiddleware
+from reelforge.api.query import refuse_unknown_query
 from reelforge.api.routes import (
     artifacts,
     callbacks,
@@ -17,6 +19,7 @@ from reelforge.api.routes import (
     generations,
     health,
     me,
+    model_prices,
     models,
     providers,
     runs,
@@ -31,6 +34,7 @@ ROUTERS: list[APIRouter] = [
     runs.router,
     artifacts.router,
     callbacks.router,
+    model_prices.router,  # before models: its /v1/models/{id:path} would match these
     models.router,
     health.router,
     me.router,
@@ -59,10 +63,16 @@ def create_app(
         version=__version__,
         description="One API over every image, video and audio generation provider.",
         lifespan=lifespan,
+        dependencies=[Depends(refuse_unknown_query)],
     )
     app.state.container = container
     install_error_handlers(app)
     for router in [*ROUTERS, *(extra_routers or [])]:
         app.include_router(router)
+    app.add_middleware(
+        BodyLimitMiddleware,
+        max_body_bytes=container.settings.max_body_bytes,
+        upload_max_bytes=container.settings.upload_max_bytes,
+    )
     app.add_middleware(RequestContextMiddleware, foreground=container.foreground)
     return app

@@ -9,6 +9,7 @@ from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.middleware.body_limit import MAX_BODY_SIZE_SCOPE_KEY
 
 from reelforge.api.context import request_id_var
 from reelforge.domain.errors import ErrorCode, ReelForgeError
@@ -39,9 +40,27 @@ def envelope(error: ReelForgeError, status: int | None = None) -> JSONResponse:
     headers: dict[str, str] = {}
     if error.retry_after is not None:
         headers["Retry-After"] = str(max(1, round(error.retry_after)))
-    if error.code is ErrorCode.AUTH_FAILED:
+    status = status or error.http_status
+    if status == 401:
         headers["WWW-Authenticate"] = "Bearer"
-    return JSONResponse({"error": body}, status_code=status or error.http_status, headers=headers)
+    return JSONResponse({"error": body}, status_code=status, headers=headers)
+
+
+def too_large(limit: int, *, declared: int | None = None) -> ReelForgeError:
+    detail: dict[str, Any] = {"limit_bytes": limit}
+    if declared is not None:
+        detail["content_length"] = declared
+    return ReelForgeError(
+        ErrorCode.PAYLOAD_TOO_LARGE,
+        f"The request body is larger than the {limit} bytes allowed here.",
+        detail=detail,
+        remediation=(
+            "Send a smaller body: shorten prompts, split the pipeline, or upload media with "
+            "POST /v1/uploads and refer to it by artifact id.",
+            "The server's limits are the settings REELFORGE_MAX_BODY_BYTES (JSON) and "
+            "REELFORGE_UPLOAD_MAX_BYTES (uploads).",
+        ),
+    )
 
 
 def _field(loc: tuple[Any, ...] | list[Any]) -> str:
@@ -94,7 +113,10 @@ def install_error_handlers(app: FastAPI) -> None:
         return envelope(validation_to_error(exc))
 
     @app.exception_handler(StarletteHTTPException)
-    async def _http(_request: Request, exc: StarletteHTTPException) -> JSONResponse:
+    async def _http(request: Request, exc: StarletteHTTPException) -> JSONResponse:
+        limit = request.scope.get(MAX_BODY_SIZE_SCOPE_KEY)
+        if exc.status_code == 413 and isinstance(limit, int):
+            return envelope(too_large(limit))  # a streamed body passed the limit
         code = _STATUS_CODES.get(exc.status_code, ErrorCode.INTERNAL_ERROR)
         message = exc.detail if isinstance(exc.detail, str) else None
         if exc.status_code == 404 and message == "Not Found":

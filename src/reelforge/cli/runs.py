@@ -67,6 +67,7 @@ def _outputs(api: Api, run: dict[str, Any]) -> list[dict[str, Any]]:
         out.append(
             {
                 "artifact_id": art["id"],
+                "url": art["url"],
                 "media_type": art["media_type"],
                 "model": art["provenance"].get("model"),
                 "sandbox": art["sandbox"],

@@ -35,6 +35,7 @@ class ErrorCode(StrEnum):
     CHECKSUM_MISMATCH = "CHECKSUM_MISMATCH"
     UNSAFE_URL = "UNSAFE_URL"
     CATALOG_UNAVAILABLE = "CATALOG_UNAVAILABLE"
+    PRICE_UNKNOWN = "PRICE_UNKNOWN"
     CANCELED = "CANCELED"
     INTERNAL_ERROR = "INTERNAL_ERROR"
 
@@ -60,16 +61,13 @@ ERROR_INFO: dict[ErrorCode, ErrorInfo] = {
     ),
     ErrorCode.CONTRACT_MISMATCH: ErrorInfo(
         "The request has fields this endpoint does not accept, or lacks required ones.",
-        (
-            "Remove the unknown fields listed in `detail`.",
-            "See /openapi.json (or the model's schema) for the fields that are allowed.",
-        ),
+        ("See /openapi.json (or the model's schema) for the fields that are allowed.",),
         422,
         False,
     ),
     ErrorCode.NOT_FOUND: ErrorInfo(
         "Not found.",
-        ("Check the id or path; it may have been deleted or belong to another owner.",),
+        ("Check the id or path (GET /v1/... lists what exists).",),
         404,
         False,
     ),
@@ -81,10 +79,7 @@ ERROR_INFO: dict[ErrorCode, ErrorInfo] = {
     ),
     ErrorCode.AUTH_FAILED: ErrorInfo(
         "Authentication failed.",
-        (
-            "Send `Authorization: Bearer <key>` with a valid ReelForge API key.",
-            "For a provider: check the key stored in Setup or its environment variable.",
-        ),
+        ("Send `Authorization: Bearer <key>` with a valid ReelForge API key.",),
         401,
         False,
     ),
@@ -112,7 +107,7 @@ ERROR_INFO: dict[ErrorCode, ErrorInfo] = {
     ErrorCode.ENGINE_OFFLINE: ErrorInfo(
         "The engine is not available.",
         (
-            "Check that the provider is connected in Setup (API key present and valid).",
+            "See `reelforge providers list` (GET /v1/providers) for what is connected.",
             "For a local engine, check that it is running and reachable.",
         ),
         503,
@@ -129,7 +124,7 @@ ERROR_INFO: dict[ErrorCode, ErrorInfo] = {
     ),
     ErrorCode.DEPENDENCY_MISSING: ErrorInfo(
         "Something this needs is not installed.",
-        ("Install what `detail` names (see the Setup page), then try again.",),
+        ("Install what `detail` names, then try again.",),
         424,
         False,
     ),
@@ -167,8 +162,8 @@ ERROR_INFO: dict[ErrorCode, ErrorInfo] = {
         False,
     ),
     ErrorCode.PAYLOAD_TOO_LARGE: ErrorInfo(
-        "The file is too large.",
-        ("Send a smaller file (the limit is in `detail`).",),
+        "The request is too large.",
+        ("Send a smaller request or file (the limit is in `detail.limit_bytes`).",),
         413,
         False,
     ),
@@ -205,6 +200,16 @@ ERROR_INFO: dict[ErrorCode, ErrorInfo] = {
         502,
         True,
     ),
+    ErrorCode.PRICE_UNKNOWN: ErrorInfo(
+        "The model's price is unknown, so the run cannot be held for.",
+        (
+            "Give the node a `max_micros` cap: it is held, and the step is charged at most that.",
+            "Or have the owner or an admin set a price (or a per-run cap) for the model: "
+            "PUT /v1/models/{model}/price.",
+        ),
+        422,
+        False,
+    ),
     ErrorCode.CANCELED: ErrorInfo(
         "The work was canceled.",
         ("Start it again if this was not intended.",),
@@ -218,6 +223,68 @@ ERROR_INFO: dict[ErrorCode, ErrorInfo] = {
         True,
     ),
 }
+
+
+def provider_key_steps(
+    provider: str, env_vars: list[str] | tuple[str, ...] = ()
+) -> tuple[str, ...]:
+    """How to give ReelForge a provider's key (the API and CLI that exist, nothing else)."""
+    steps = [
+        f"Store your {provider} key: PUT /v1/providers/{provider}/credential "
+        '(body {"values": {...}}); it is encrypted at rest.'
+    ]
+    if env_vars:
+        steps.append(f"Or set {', '.join(env_vars)} in the server's environment.")
+    steps.append(f"Then check it with `reelforge providers test {provider}`.")
+    return tuple(steps)
+
+
+def _fields(detail: dict[str, Any], key: str) -> list[str]:
+    value = detail.get(key)
+    return [str(v) for v in value] if isinstance(value, list) else []
+
+
+def situational_remediation(code: ErrorCode, detail: dict[str, Any]) -> tuple[str, ...]:
+    """The steps that fit this failure, read from its facts (``detail``); the code's own
+    steps when nothing more specific is known. A caller's explicit remediation wins."""
+    if code is ErrorCode.CONTRACT_MISMATCH:
+        steps = []
+        if unknown := _fields(detail, "unknown_fields"):
+            steps.append(f"Remove the unknown field(s): {', '.join(unknown)}.")
+        if missing := _fields(detail, "missing_fields"):
+            steps.append(f"Add the required field(s): {', '.join(missing)}.")
+        return (*steps, *code.info.remediation)
+    provider = detail.get("provider")
+    if code is ErrorCode.AUTH_FAILED and isinstance(provider, str):
+        return (
+            f"The provider {provider} rejected the key it was given: your ReelForge key is fine.",
+            *provider_key_steps(provider, _fields(detail, "env_vars")),
+        )
+    if code is ErrorCode.ENGINE_OFFLINE and isinstance(provider, str):
+        return (
+            *provider_key_steps(provider, _fields(detail, "env_vars")),
+            "Or turn sandbox mode on (REELFORGE_SANDBOX=true) to try it with emulated results.",
+        )
+    if code is ErrorCode.PRICE_UNKNOWN:
+        models = _fields(detail, "models") or ["{model}"]
+        return (
+            "Give the node a `max_micros` cap: it is held, and the step is charged at most that.",
+            "Or have the owner or an admin set a price (or a per-run cap): "
+            + ", ".join(f"PUT /v1/models/{m}/price" for m in models)
+            + ".",
+        )
+    if code is ErrorCode.NOT_FOUND:
+        problems = detail.get("problems")
+        first = problems[0] if isinstance(problems, list) and problems else {}
+        if "model" in detail or (isinstance(first, dict) and first.get("field") == "model"):
+            return ("List the model ids with GET /v1/models or `reelforge models list`.",)
+        for key, listing in (
+            ("run_id", "GET /v1/runs (or `reelforge runs list`)"),
+            ("artifact_id", "the run that made it, or GET /v1/runs/{id}"),
+        ):
+            if key in detail:
+                return (f"Check the id; {listing} shows yours (each user sees only their own).",)
+    return code.info.remediation
 
 
 class ReelForgeError(Exception):
@@ -242,11 +309,15 @@ class ReelForgeError(Exception):
         self.detail = dict(detail or {})
         self.retryable = self.code.info.retryable if retryable is None else retryable
         self.retry_after = retry_after
-        self.remediation = remediation or self.code.info.remediation
+        self.remediation = remediation or situational_remediation(self.code, self.detail)
         super().__init__(f"{self.code}: {self.message}")
 
     @property
     def http_status(self) -> int:
+        # A provider refusing its key is not the caller failing to authenticate with us:
+        # 424 (a dependency failed), so clients do not drop their own valid key.
+        if self.code is ErrorCode.AUTH_FAILED and self.detail.get("provider"):
+            return 424
         return self.code.info.http_status
 
     def to_dict(self) -> dict[str, Any]:

@@ -47,6 +47,27 @@ class Advance:
         return cls(wake=wake or [], run_finished=end.run.id if end else None, ended=end)
 
 
+def _parents(step: StepRow, parents: list[StepRow]) -> list[str]:
+    """The artifacts the step was made from: upstream outputs, then its direct inputs
+    (uploads given as node inputs), each once."""
+    upstream = [a for p in parents for a in p.outputs[:1]]
+    direct = [
+        str(i["artifact_id"])
+        for i in (step.request or {}).get("inputs", [])
+        if i.get("artifact_id") and not i.get("from_node")
+    ]
+    return list(dict.fromkeys([*upstream, *direct]))
+
+
+def _source_urls(step: StepRow) -> list[str]:
+    """URLs given as node inputs (without their query strings, which may carry tokens)."""
+    return [
+        str(i["url"]).split("?", 1)[0]
+        for i in (step.request or {}).get("inputs", [])
+        if i.get("url") and not i.get("artifact_id") and not i.get("from_node")
+    ]
+
+
 class LostRace(ReelForgeError):
     def __init__(self) -> None:
         super().__init__(ErrorCode.CONFLICT, "the step moved on elsewhere")
@@ -112,6 +133,9 @@ class Collecting:
             # What the provider says it charged, else the serving model's own quote (the
             # step's quote is its dearest option, held to cover any of them).
             cost = update.cost_micros if update.cost_micros is not None else option.quote_micros
+            assumed = ((step.request or {}).get("price_assumed") or {}).get(option.model) or {}
+            if assumed.get("cap"):
+                cost = min(cost, int(assumed["micros"]))  # a cap is charged at most
         served_by = step.served_by or step.model
         provenance = {
             "model": served_by,
@@ -122,7 +146,7 @@ class Collecting:
             "prompt": step.request.get("prompt"),
             "params": option.params if option.params is not None else step.request.get("params"),
             "seed": step.request.get("seed"),
-            "parents": [a for p in parents for a in p.outputs[:1]],
+            "parents": _parents(step, parents),
             "run_id": step.run_id,
             "step_id": step.id,
             "cost_micros": cost,
@@ -131,6 +155,8 @@ class Collecting:
         }
         if served_by != step.model:
             provenance["fallback_from"] = step.model
+        if urls := _source_urls(step):
+            provenance["source_urls"] = urls
         fetched = [await self.media.fetch_output(o, provider=task.provider) for o in update.outputs]
 
         async def store(tx: Tx) -> Advance:

@@ -123,9 +123,25 @@ class RunIntake:
                     amount_micros=new.hold_micros,
                 )
         except ReelForgeError as exc:
-            refused.append((new, exc))
+            refused.append((new, _unstored(exc)))
             return False
         return True
+
+
+def _unstored(exc: ReelForgeError) -> ReelForgeError:
+    """The refusal of a run that is never stored: it names no run id (there is no such run)."""
+    if "run_id" not in exc.detail:
+        return exc
+    detail = {k: v for k, v in exc.detail.items() if k != "run_id"}
+    message = exc.message.replace("This run needs", "Starting this run needs")
+    return ReelForgeError(
+        exc.code,
+        f"{message} The run was not created.",
+        detail=detail,
+        retryable=exc.retryable,
+        retry_after=exc.retry_after,
+        remediation=exc.remediation,
+    )
 
 
 def _settle(new: NewRun, exc: BaseException | None) -> None:

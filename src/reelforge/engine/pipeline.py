@@ -88,6 +88,12 @@ class Node(BaseModel):
     )
     # Identity references (a real person's face or voice) need explicit consent.
     consent: bool = False
+    max_micros: int | None = Field(
+        default=None,
+        ge=0,
+        description="The most this node may cost (micro-USD). Needed to run a model whose "
+        "price is unknown (unless the owner set one): it is held, and charged at most that.",
+    )
 
     @model_validator(mode="after")
     def _model_or_capability(self) -> Node:

@@ -79,7 +79,7 @@ class Router:
                         "candidates": [r.view() for r in ranked[:12]],
                     },
                     remediation=(
-                        "Connect a provider in Setup (or turn sandbox mode on).",
+                        "Connect a provider (PUT /v1/providers/{name}/credential) or turn sandbox mode on.",
                         "Or relax capability.needs / max_micros, or name a model.",
                     ),
                 )

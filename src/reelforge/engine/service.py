@@ -21,6 +21,8 @@ from reelforge.engine.intake import NewRun, RunIntake
 from reelforge.engine.launch import Fresh, Launch, lease_ready_steps
 from reelforge.engine.pipeline import Pipeline
 from reelforge.engine.plan import ArtifactFacts, Plan, PlannedStep, plan_pipeline
+from reelforge.engine.prices import assume_prices, owner_prices, price_assumed, unpriced_models
+from reelforge.engine.replays import find_replay, request_digest
 from reelforge.engine.routing import RouteState
 from reelforge.engine.states import RunStatus, StepStatus
 from reelforge.logs import get_logger
@@ -131,8 +133,10 @@ class RunService:
         process (``Prefer: wait``), so the steps that can start take their lease in this
         same transaction (engine.launch) and are submitted without another commit.
         """
+        document = pipeline.model_dump(mode="json", by_alias=True)
+        asked = request_digest(document, preset, callback_url)
         if idempotency_key:
-            existing = await self._by_idempotency(owner_id, idempotency_key)
+            existing = await find_replay(self.db, owner_id, idempotency_key, asked)
             if existing is not None:
                 return CreatedRun(existing, [], existing=True)
         plan = await self.plan(owner_id, pipeline)
@@ -140,7 +144,10 @@ class RunService:
             await self.engine.media.fetcher.check_url(callback_url)
         # Sandbox steps are emulated: they are shown at list price but hold and cost nothing.
         # A step holds its dearest live option (whichever of them ends up serving).
-        sandboxed = await self._sandboxed_providers(owner_id, plan)
+        sandboxed, offline = await self._sandboxed_providers(owner_id, plan)
+        # Unknown prices: the owner's price or the node's cap, else refused (engine.prices).
+        prices = await owner_prices(self.db, unpriced_models(plan, sandboxed | offline))
+        assumed = assume_prices(plan, pipeline, sandboxed, prices, offline=offline)
         hold_micros = sum(_step_hold(s, sandboxed) for s in plan.steps)
         run_id = new_id("run")
         now = utcnow()
@@ -158,7 +165,11 @@ class RunService:
                 "version": 2,
                 "model": s.entry.id,
                 "mode": s.mode.value,
-                "request": {**s.request_doc(), "routing": plan.routing.get(s.node_id)},
+                "request": {
+                    **s.request_doc(),
+                    "routing": plan.routing.get(s.node_id),
+                    "price_assumed": assumed.get(s.node_id),
+                },
                 "depends_on": s.depends_on,
                 "implicit": s.implicit,
                 "quote_micros": s.quote_micros,
@@ -166,7 +177,8 @@ class RunService:
                 "idempotency_key": step_idempotency_key(run_id, s.node_id),
                 "attempts": 0,
                 "polls": 0,
-                "sandbox": False,
+                # Known now from who will serve it (resubmission records who did).
+                "sandbox": s.entry.provider in sandboxed,
                 "outputs": [],
                 "route": None,
                 "next_at": None,
@@ -178,7 +190,7 @@ class RunService:
             "id": run_id,
             "owner_id": owner_id,
             "status": RunStatus.QUEUED.value,
-            "pipeline": pipeline.model_dump(mode="json", by_alias=True),
+            "pipeline": document,
             "preset": preset,
             "quote_micros": plan.total_micros,
             "price_unknown": plan.price_unknown,
@@ -222,7 +234,7 @@ class RunService:
             for launched in launches.values():
                 launched.permit.release()  # nothing was stored: nothing will be submitted
             if isinstance(exc, IntegrityError) and idempotency_key:
-                existing = await self._by_idempotency(owner_id, idempotency_key)
+                existing = await find_replay(self.db, owner_id, idempotency_key, asked)
                 if existing is not None:
                     return CreatedRun(existing, [], existing=True)
             raise
@@ -243,10 +255,10 @@ class RunService:
         self._background.add(task)
         task.add_done_callback(self._background.discard)
 
-    async def _sandboxed_providers(self, owner_id: str, plan: Plan) -> set[str]:
-        """Providers served by the sandbox. A step none of whose options is connected is
-        refused now (ENGINE_OFFLINE naming the fix); a fallback that is not connected is
-        skipped when it is reached."""
+    async def _sandboxed_providers(self, owner_id: str, plan: Plan) -> tuple[set[str], set[str]]:
+        """(providers served by the sandbox, providers not connected). A step none of whose
+        options is connected is refused now (ENGINE_OFFLINE naming the fix); a fallback that
+        is not connected is skipped when it is reached."""
         from reelforge.providers.hub import Connection
 
         hub = self.engine.hub
@@ -260,17 +272,10 @@ class RunService:
         for step in plan.steps:
             if all(states[name] is Connection.OFFLINE for name in options[step.node_id]):
                 await hub.resolve(step.entry.provider, owner_id)  # raises ENGINE_OFFLINE
-        return {name for name, state in states.items() if state is Connection.SANDBOX}
-
-    async def _by_idempotency(self, owner_id: str, key: str) -> str | None:
-        async with self.db.session() as session:
-            return (
-                await session.execute(
-                    select(RunRow.id).where(
-                        RunRow.owner_id == owner_id, RunRow.idempotency_key == key
-                    )
-                )
-            ).scalar_one_or_none()
+        return (
+            {name for name, state in states.items() if state is Connection.SANDBOX},
+            {name for name, state in states.items() if state is Connection.OFFLINE},
+        )
 
     async def get_run(self, run_id: str, owner_id: str) -> tuple[RunRow, list[StepRow]]:
         async with self.db.read() as sql:
@@ -291,8 +296,9 @@ class RunService:
         if RunStatus(run.status).terminal:
             raise ReelForgeError(
                 ErrorCode.CONFLICT,
-                f"The run is already {run.status}.",
+                f"The run has already {_ENDED[run.status]}: there is nothing to cancel.",
                 detail={"status": run.status},
+                remediation=("Start it again (POST /v1/runs) if you want a new result.",),
             )
         async with self.db.write() as tx:
             await tx.execute(_MARK_CANCELING, {"_id": run_id})
@@ -339,6 +345,9 @@ class RunService:
                 stmt = stmt.where(RunRow.id < before)
             stmt = stmt.order_by(RunRow.id.desc()).limit(limit)
             return list((await session.execute(stmt)).scalars())
+
+
+_ENDED = {"succeeded": "succeeded", "failed": "failed", "canceled": "been canceled"}
 
 
 def _step_hold(step: PlannedStep, sandboxed: set[str]) -> int:
@@ -407,6 +416,7 @@ def run_view(run: RunRow, steps: list[StepRow]) -> dict[str, Any]:
                 "depends_on": s.depends_on,
                 "warnings": step_warnings(s),
                 "route": route_view(s),
+                "price_assumed": price_assumed(s),
             }
             for s in steps
         ],

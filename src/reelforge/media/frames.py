@@ -19,14 +19,14 @@ from PIL import Image
 from reelforge.domain.errors import ErrorCode, ReelForgeError
 from reelforge.domain.modes import MediaKind
 from reelforge.media.files import atomic_output
-from reelforge.media.probe import MediaInfo, probe
+from reelforge.media.probe import MediaInfo, error_reason, probe
 
 
 def _corrupt(path: Path, exc: Exception) -> ReelForgeError:
     return ReelForgeError(
         ErrorCode.UNSUPPORTED_MEDIA,
         "The video is corrupt or truncated: its frames cannot be decoded.",
-        detail={"file": path.name, "reason": str(exc)[:200]},
+        detail={"file": path.name, "reason": error_reason(exc)},
     )
 
 

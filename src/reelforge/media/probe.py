@@ -62,6 +62,14 @@ class MediaInfo:
         return data
 
 
+def error_reason(exc: BaseException) -> str:
+    """Why decoding failed, without the file's path (PyAV's messages name the file, and
+    errors reach users: a server path is not theirs to see)."""
+    if isinstance(exc, av.FFmpegError):
+        return str(exc.strerror or type(exc).__name__)[:200]
+    return str(exc)[:200]
+
+
 def _unsupported(message: str, path: Path, **detail: Any) -> ReelForgeError:
     return ReelForgeError(
         ErrorCode.UNSUPPORTED_MEDIA, message, detail={"file": path.name, **detail}
@@ -112,7 +120,7 @@ def _probe_image(path: Path, content_type: str, size: int, limits: MediaLimits) 
         ) from exc
     except (OSError, SyntaxError, ValueError) as exc:
         raise _unsupported(
-            "The image is corrupt or truncated.", path, reason=str(exc)[:200]
+            "The image is corrupt or truncated.", path, reason=error_reason(exc)
         ) from exc
     return MediaInfo(
         path=path,
@@ -136,7 +144,7 @@ def _probe_av(path: Path, content_type: str | None, size: int, limits: MediaLimi
         container = av.open(str(path))
     except (av.FFmpegError, OSError, ValueError) as exc:
         raise _unsupported(
-            "The file is corrupt, truncated or not a media format.", path, reason=str(exc)[:200]
+            "The file is corrupt, truncated or not a media format.", path, reason=error_reason(exc)
         ) from exc
     with container:
         videos = [s for s in container.streams.video if not _is_cover_art(s)]
@@ -258,7 +266,7 @@ def probe(
     path = Path(path)
     if not path.is_file():
         raise ReelForgeError(
-            ErrorCode.FILE_NOT_FOUND, f"No such file: {path.name}.", detail={"file": str(path)}
+            ErrorCode.FILE_NOT_FOUND, f"No such file: {path.name}.", detail={"file": path.name}
         )
     stat = path.stat()
     if stat.st_size == 0:

@@ -48,14 +48,17 @@ class CredentialVault:
     def _encrypt(self, values: Mapping[str, str]) -> bytes:
         return self._fernet.encrypt(json.dumps(dict(values), sort_keys=True).encode())
 
-    def _decrypt(self, token: bytes) -> dict[str, str]:
+    def _decrypt(self, token: bytes, provider: str) -> dict[str, str]:
         try:
             data = json.loads(self._fernet.decrypt(token))
         except InvalidToken as exc:
             raise ReelForgeError(
                 ErrorCode.AUTH_FAILED,
                 "A stored credential cannot be decrypted (was the data-directory secret changed?).",
-                remediation=("Store the provider key again in Setup.",),
+                detail={"provider": provider},
+                remediation=(
+                    f"Store the provider key again: PUT /v1/providers/{provider}/credential.",
+                ),
             ) from exc
         return {str(k): str(v) for k, v in data.items()}
 
@@ -135,7 +138,7 @@ class CredentialVault:
             ).scalar_one_or_none()
         if row is None:
             return None
-        values = self._decrypt(row.ciphertext)
+        values = self._decrypt(row.ciphertext, provider)
         for value in values.values():
             register_secret(value)
         return values

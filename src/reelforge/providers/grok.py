@@ -215,7 +215,9 @@ class GrokProvider(Provider):
                 ErrorCode.AUTH_FAILED,
                 "grok: the provider rejected the API key.",
                 detail={"provider": NAME, "status": status},
-                remediation=("Check the xAI key in Setup or XAI_API_KEY.",),
+                remediation=(
+                    "Check the xAI key: PUT /v1/providers/grok/credential, or XAI_API_KEY.",
+                ),
             )
         if status == 404 and "model" in lowered:
             # An unknown model id is a bad field of the request, not a missing resource.

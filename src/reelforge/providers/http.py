@@ -79,7 +79,6 @@ def error_for_status(
             ErrorCode.AUTH_FAILED,
             f"{provider}: the provider rejected the API key.",
             detail=detail,
-            remediation=(f"Check the {provider} key in Setup or its environment variable.",),
         )
     if status == 429:
         return ReelForgeError(

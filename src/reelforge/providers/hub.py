@@ -93,10 +93,6 @@ class ProviderHub:
             ErrorCode.ENGINE_OFFLINE,
             f"{cls.display_name} is not connected.",
             detail={"provider": name, "env_vars": env_vars},
-            remediation=(
-                f"Add your {cls.display_name} API key in Setup (or set {', '.join(env_vars)}).",
-                "Or turn sandbox mode on to try it with emulated results.",
-            ),
             retryable=False,
         )
 

@@ -17,6 +17,7 @@ from typing import Any, TypeVar
 
 from reelforge.domain.errors import ErrorCode, ReelForgeError
 from reelforge.domain.modes import MediaKind
+from reelforge.domain.words import article
 from reelforge.media import (
     audio,
     export,
@@ -55,7 +56,7 @@ class OpContext:
         if not found:
             raise ReelForgeError(
                 ErrorCode.VALIDATION_ERROR,
-                f"This model needs a {' or '.join(str(k) for k in kinds)} input.",
+                f"This model needs {article(' or '.join(str(k) for k in kinds))} input.",
                 detail={"model": self.request.model, "slot": slot},
             )
         return found[0]

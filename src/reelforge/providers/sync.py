@@ -19,6 +19,7 @@ import httpx
 
 from reelforge.domain.errors import ErrorCode, ReelForgeError
 from reelforge.domain.modes import MediaKind
+from reelforge.domain.words import article
 from reelforge.providers.base import (
     Credential,
     CredentialField,
@@ -99,7 +100,7 @@ class SyncProvider(Provider):
         if item is None:
             raise ReelForgeError(
                 ErrorCode.VALIDATION_ERROR,
-                f"sync: lip-sync needs a {kind.value} input.",
+                f"sync: lip-sync needs {article(kind.value)} input.",
                 detail={"provider": NAME, "field": kind.value},
             )
         return item

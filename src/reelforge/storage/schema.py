@@ -7,6 +7,7 @@ from reelforge.storage import (
     credential_tables,
     identity_tables,
     ledger_tables,
+    price_tables,
     routing_tables,
     run_tables,
 )
@@ -19,6 +20,7 @@ TABLE_MODULES = (
     run_tables,
     ledger_tables,
     routing_tables,
+    price_tables,
 )
 
 metadata = Base.metadata

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import re
 from collections.abc import AsyncIterator
 from typing import Annotated, Any
@@ -13,17 +14,17 @@ from reelforge.api.deps import ContainerDep, CurrentPrincipal, get_principal
 from reelforge.domain.errors import ErrorCode, ReelForgeError
 from reelforge.domain.media import EXTENSIONS, sniff_content_type
 from reelforge.engine.media_io import verify_artifact_link
+from reelforge.media.integrity import check_whole
 from reelforge.storage.artifact_tables import ArtifactRow
-from reelforge.storage.blobs import FileBlobStore
 
 router = APIRouter(tags=["artifacts"])
 
 _RANGE = re.compile(r"bytes=(\d*)-(\d*)$")
 
 
-def artifact_view(row: ArtifactRow, path: str | None = None) -> dict[str, Any]:
+def artifact_view(row: ArtifactRow) -> dict[str, Any]:
+    """What a client may know of an artifact: never where the server keeps its bytes."""
     return {
-        "path": path,
         "id": row.id,
         "sha256": row.sha256,
         "size": row.size,
@@ -42,7 +43,8 @@ async def upload(
     file: UploadFile, container: ContainerDep, principal: CurrentPrincipal
 ) -> dict[str, Any]:
     """Upload an image, video or audio file (multipart field ``file``). The type is read
-    from the bytes; the size limit is the setting ``upload_max_bytes``."""
+    from the bytes, and the file must decode whole (a truncated or damaged file is refused
+    with UNSUPPORTED_MEDIA); the size limit is the setting ``upload_max_bytes``."""
     limit = container.settings.upload_max_bytes
     async with container.artifacts.writer() as writer:
         while chunk := await file.read(1024 * 1024):
@@ -56,12 +58,17 @@ async def upload(
         if writer.size == 0:
             raise ReelForgeError(ErrorCode.UNSUPPORTED_MEDIA, "The upload is empty.")
         head = writer.head
-        if sniff_content_type(head) is None:
+        content_type = sniff_content_type(head)
+        if content_type is None:
             raise ReelForgeError(
                 ErrorCode.UNSUPPORTED_MEDIA,
                 "The file is not an image, video or audio format ReelForge knows.",
                 detail={"filename": file.filename, "declared_type": file.content_type},
             )
+        # Decoded before anything is stored: a damaged file leaves no blob and no row.
+        await asyncio.to_thread(
+            check_whole, file.file, writer.size, content_type, name=file.filename or ""
+        )
         blob = await writer.commit()
     async with container.db.write() as tx:
         row = await container.artifacts.record(
@@ -79,12 +86,9 @@ async def upload(
 async def get_artifact(
     artifact_id: str, container: ContainerDep, principal: CurrentPrincipal
 ) -> dict[str, Any]:
-    """The artifact's metadata and provenance; ``path`` is its file when stored locally."""
+    """The artifact's metadata and provenance; its bytes are at ``url``."""
     row = await container.artifacts.get(artifact_id, owner_id=principal.user_id)
-    path = None
-    if isinstance(container.blobs, FileBlobStore):
-        path = str(await container.blobs.local_path(row.sha256))
-    return artifact_view(row, path)
+    return artifact_view(row)
 
 
 @router.get("/v1/artifacts/{artifact_id}/content")

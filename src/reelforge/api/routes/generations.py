@@ -38,6 +38,9 @@ class GenerationIn(RequestModel):
     params: dict[str, Any] = Field(default_factory=dict)
     inputs: list[NodeInput] = Field(default_factory=list)
     consent: bool = False
+    max_micros: int | None = Field(
+        default=None, ge=0, description="The most this generation may cost (micro-USD)."
+    )
     allow_cache: bool = False
     callback_url: str | None = None
 
@@ -83,6 +86,7 @@ async def create_generation(
                 params=body.params,
                 inputs=body.inputs,
                 consent=body.consent,
+                max_micros=body.max_micros,
             )
         ],
         allow_cache=body.allow_cache,

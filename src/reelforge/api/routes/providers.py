@@ -125,9 +125,17 @@ async def test_provider(
 ) -> dict[str, Any]:
     """Verify the credential with the provider and read its balance where it has one."""
     resolved = await container.hub.resolve(name, principal.user_id)
-    await resolved.provider.verify(resolved.credential)
-    balance = await resolved.provider.balance(resolved.credential)
-    health = await resolved.provider.health()
+    try:
+        await resolved.provider.verify(resolved.credential)
+        balance = await resolved.provider.balance(resolved.credential)
+        health = await resolved.provider.health()
+    except ReelForgeError as exc:
+        if exc.code is ErrorCode.AUTH_FAILED and not exc.detail.get("provider"):
+            # The provider refused its key (not the caller's ReelForge key): say which.
+            raise ReelForgeError(
+                exc.code, exc.message, detail={**exc.detail, "provider": name}
+            ) from exc
+        raise
     return {
         "provider": name,
         "ok": True,

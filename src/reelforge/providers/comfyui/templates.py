@@ -22,6 +22,7 @@ from typing import Any
 
 from reelforge.domain.errors import ErrorCode, ReelForgeError
 from reelforge.domain.modes import MediaKind, Mode
+from reelforge.domain.words import article
 
 WORKFLOW_DIR = Path(__file__).parent / "workflows"
 SPECIAL_SLOTS = frozenset({"prompt", "negative", "seed", "image"})
@@ -136,7 +137,7 @@ class Template:
         else:
             ok = isinstance(value, str)
         if not ok:
-            raise _invalid(f"{slot} must be a {type(default).__name__}", slot)
+            raise _invalid(f"{slot} must be {article(type(default).__name__)}", slot)
         return value
 
 

@@ -236,7 +236,7 @@ class KlingProvider(Provider):
                 "kling: the provider rejected the access key / secret key.",
                 detail=detail,
                 remediation=(
-                    "Check KLING_ACCESS_KEY and KLING_SECRET_KEY (or the keys in Setup).",
+                    "Check KLING_ACCESS_KEY and KLING_SECRET_KEY (or PUT /v1/providers/kling/credential).",
                 ),
             )
         if code in _FUNDS_CODES:
