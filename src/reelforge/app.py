@@ -15,8 +15,8 @@ from pathlib import Path
 
 import httpx
 from fastapi import FastAPI
-from starlette.applications import Starlette
-from starlette.routing import Mount
+from starlette.responses import JSONResponse
+from starlette.types import ASGIApp, Receive, Scope, Send
 
 from reelforge import billing
 from reelforge.api.app import create_app
@@ -316,19 +316,44 @@ async def open_container(
         await container.aclose()
 
 
-def emulators_app(public_base: str) -> tuple[Starlette, list[str]]:
+def emulators_app(public_base: str) -> tuple[PrefixRouter, list[str]]:
     """Every emulator under one app, a path prefix per provider (``reelforge emulate``)."""
     names = emulator_registry.names()
-    mounts = []
+    apps: dict[str, ASGIApp] = {}
     for name in names:
         spec = emulator_registry.load(name)
-        mounts.append(
-            Mount(
-                f"/{name}",
-                app=spec.create_app(EmulatorConfig(public_base_url=f"{public_base}/{name}")),
-            )
-        )
-    return Starlette(routes=mounts), names
+        apps[name] = spec.create_app(EmulatorConfig(public_base_url=f"{public_base}/{name}"))
+    return PrefixRouter(apps), names
+
+
+class PrefixRouter:
+    """``/<name>/...`` to the app called name, with ``/<name>`` in ``root_path`` as a mount
+    puts it. Unlike Starlette's Mount the bare prefix is the app's own root, not a redirect:
+    a base URL such as ``http://127.0.0.1:8900/runware`` is POSTed to exactly as given."""
+
+    def __init__(self, apps: dict[str, ASGIApp]) -> None:
+        self.apps = apps
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] == "lifespan":  # nothing to start: acknowledge the server's events
+            while (await receive())["type"] != "lifespan.shutdown":
+                await send({"type": "lifespan.startup.complete"})
+            await send({"type": "lifespan.shutdown.complete"})
+            return
+        path: str = scope["path"]
+        name = path.split("/", 2)[1] if path.startswith("/") else ""
+        app = self.apps.get(name)
+        if app is None:
+            body = {"error": "no emulator at this path", "emulators": sorted(self.apps)}
+            await JSONResponse(body, status_code=404)(scope, receive, send)
+            return
+        prefix = f"/{name}"
+        child = dict(scope)
+        child["root_path"] = scope.get("root_path", "") + prefix
+        if path == prefix:
+            child["path"] = prefix + "/"
+            child["raw_path"] = child["path"].encode()
+        await app(child, receive, send)
 
 
 def api_app(container: Container) -> FastAPI:

@@ -30,6 +30,7 @@ from reelforge.emulators.base import (
     malformed_response,
     read_json,
     retry_after_headers,
+    route_path,
 )
 from reelforge.emulators.base.render import render_audio, render_image, render_video
 
@@ -157,7 +158,7 @@ def create_app(config: EmulatorConfig | None = None) -> Starlette:
         key = auth(request)
         fault = await state.gate("submit")
         body = await read_json(request)
-        endpoint = request.url.path.rsplit("/", 1)[-1]
+        endpoint = route_path(request).rsplit("/", 1)[-1]
         model = body.get("model")
         if not isinstance(model, str) or not model:
             raise FaultRaised("validation", message="model is required")

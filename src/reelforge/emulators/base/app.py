@@ -92,5 +92,16 @@ async def read_json(request: Request) -> dict[str, Any]:
     return body
 
 
+def route_path(request: Request) -> str:
+    """The request's path inside the emulator app: without the prefix it is mounted under
+    (``reelforge emulate`` serves each emulator at ``/<provider>``; Starlette keeps the
+    prefix in ``request.url.path`` and puts it in ``root_path``)."""
+    path: str = request.scope["path"]
+    root = str(request.scope.get("root_path", "")).rstrip("/")
+    if root and path.startswith(root) and (len(path) == len(root) or path[len(root)] == "/"):
+        return path[len(root) :] or "/"
+    return path
+
+
 def malformed_response() -> Response:
     return Response(b'{"id": "trunc', status_code=200, media_type="application/json")

@@ -24,6 +24,7 @@ from reelforge.emulators.base import (
     malformed_response,
     read_json,
     retry_after_headers,
+    route_path,
 )
 from reelforge.emulators.base.render import render_video, size_for
 from reelforge.emulators.inputcheck import decodable
@@ -90,7 +91,7 @@ class RunwayEmulator:
     async def submit(self, request: Request) -> Response:
         fault = await self.state.gate("submit")
         owner = self.owner(request)
-        op, check = ENDPOINTS[request.url.path]
+        op, check = ENDPOINTS[route_path(request)]
         body = await read_json(request)
         try:
             checked = check(body)
