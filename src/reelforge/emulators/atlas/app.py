@@ -9,7 +9,6 @@ Fault ops: ``models``, ``schema``, ``submit``, ``poll``, ``upload``, ``account``
 from __future__ import annotations
 
 import time
-from datetime import UTC, datetime
 from typing import Any
 
 from starlette.applications import Starlette
@@ -183,7 +182,7 @@ def create_app(config: EmulatorConfig | None = None) -> Starlette:
             run_seconds=run,
         )
         state.apply_task_fault(task, fault)
-        task.extra["created_at"] = datetime.now(UTC).isoformat()
+        task.extra["created_at"] = state.created_utc(task).isoformat()
         return ok(_prediction(request, task))
 
     def _prediction(request: Request, task: EmuTask) -> dict[str, Any]:
