@@ -28,6 +28,7 @@ from reelforge.container import Container
 from reelforge.domain.identity import Role
 from reelforge.emulators import registry as emulator_registry
 from reelforge.emulators.base import EmulatorConfig
+from reelforge.emulators.base.durable import DurableStore
 from reelforge.engine.advance import Engine
 from reelforge.engine.catalog_access import CatalogAccess
 from reelforge.engine.events import EventBus
@@ -99,7 +100,9 @@ def build_container(settings: Settings) -> Container:
     )
     vault = CredentialVault(db, secret)
     provider_client = outgoing_client(timeout=httpx.Timeout(60.0, connect=10.0))
-    sandbox_endpoints, sandbox_closers = build_sandbox(fetcher) if settings.sandbox else ({}, [])
+    sandbox_endpoints, sandbox_closers = (
+        build_sandbox(fetcher, settings.resolved_sandbox_state) if settings.sandbox else ({}, [])
+    )
     hub = ProviderHub(
         load_registry(),
         vault,
@@ -144,22 +147,30 @@ def build_catalog(settings: Settings, hub: ProviderHub) -> Catalog:
 SANDBOX_DOMAIN = "sandbox.reelforge.internal"
 
 
-def build_sandbox(fetcher: SafeFetcher) -> tuple[dict[str, SandboxEndpoint], list[object]]:
+def build_sandbox(
+    fetcher: SafeFetcher, state_path: Path | None = None
+) -> tuple[dict[str, SandboxEndpoint], list[object]]:
     """In-process emulators for sandbox mode: each provider's emulator app behind an ASGI
     transport, reachable by the adapter and (for outputs) the safe fetcher, never the network.
+
+    With ``state_path`` their task state lives in that SQLite file, so a restarted process,
+    or another worker of the deployment on this machine, answers for tasks it did not see.
     """
     endpoints: dict[str, SandboxEndpoint] = {}
     closers: list[object] = []
+    durable = DurableStore(state_path) if state_path is not None else None
     for name in emulator_registry.names():
         spec = emulator_registry.load(name)
         host = f"{name}.{SANDBOX_DOMAIN}"
         base_url = f"http://{host}"
-        app = spec.create_app(EmulatorConfig(public_base_url=base_url))
+        app = spec.create_app(EmulatorConfig(public_base_url=base_url, durable=durable))
         transport = httpx.ASGITransport(app=app)
         client = httpx.AsyncClient(transport=transport, base_url=base_url, timeout=60.0)
         fetcher.add_internal_transport(host, transport)
         endpoints[name] = SandboxEndpoint(client, base_url, spec.sandbox_credential)
         closers.append(client.aclose)
+    if durable is not None:
+        closers.append(durable.aclose)
     return endpoints, closers
 
 
@@ -316,13 +327,18 @@ async def open_container(
         await container.aclose()
 
 
-def emulators_app(public_base: str) -> tuple[PrefixRouter, list[str]]:
-    """Every emulator under one app, a path prefix per provider (``reelforge emulate``)."""
+def emulators_app(
+    public_base: str, state_path: Path | None = None
+) -> tuple[PrefixRouter, list[str]]:
+    """Every emulator under one app, a path prefix per provider (``reelforge emulate``);
+    task state in memory unless ``state_path`` names a SQLite file to keep it in."""
     names = emulator_registry.names()
+    durable = DurableStore(state_path) if state_path is not None else None
     apps: dict[str, ASGIApp] = {}
     for name in names:
         spec = emulator_registry.load(name)
-        apps[name] = spec.create_app(EmulatorConfig(public_base_url=f"{public_base}/{name}"))
+        config = EmulatorConfig(public_base_url=f"{public_base}/{name}", durable=durable)
+        apps[name] = spec.create_app(config)
     return PrefixRouter(apps), names
 
 

@@ -123,6 +123,9 @@ class DurableStore:
         with self._lock:
             self._db.close()
 
+    async def aclose(self) -> None:
+        self.close()
+
     def _write(self, sql: str, args: tuple[Any, ...]) -> int:
         with self._lock, self._db:
             return int(self._db.execute(sql, args).lastrowid or 0)
