@@ -75,4 +75,3 @@ async def test_a_restarted_emulator_finishes_tasks_and_serves_old_urls(
             assert again.status is TaskStatus.SUCCEEDED
             assert [o.url for o in again.outputs] == [o.url for o in done.outputs]
             assert submissions["total"] == 0  # rebuilt from the record, not submitted again
-
