@@ -34,9 +34,12 @@ if TYPE_CHECKING:
 
 BIG = 1024  # bytes: longer strings and bodies go to the blob table
 
+KEEP_SECONDS = 3 * 24 * 3600.0  # then a record goes (output URLs expire after a day)
+
 SCHEMA = """
-CREATE TABLE IF NOT EXISTS blobs (sha TEXT PRIMARY KEY, data BLOB NOT NULL);
-CREATE TABLE IF NOT EXISTS requests (id INTEGER PRIMARY KEY, record TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS blobs (sha TEXT PRIMARY KEY, data BLOB NOT NULL, used REAL NOT NULL);
+CREATE TABLE IF NOT EXISTS requests (
+    id INTEGER PRIMARY KEY, record TEXT NOT NULL, created REAL NOT NULL);
 CREATE TABLE IF NOT EXISTS tasks (
     emulator TEXT NOT NULL, id TEXT NOT NULL, request INTEGER NOT NULL,
     ordinal INTEGER NOT NULL, created REAL NOT NULL, idem TEXT,
@@ -110,7 +113,7 @@ def file_token(emulator: str, task_id: str, n: int) -> str:
 class DurableStore:
     """One SQLite file shared by every emulator of every process on the machine."""
 
-    def __init__(self, path: Path) -> None:
+    def __init__(self, path: Path, *, keep_seconds: float = KEEP_SECONDS) -> None:
         path.parent.mkdir(parents=True, exist_ok=True)
         self.path = path
         self._db = sqlite3.connect(path, timeout=10.0, check_same_thread=False)
@@ -118,6 +121,16 @@ class DurableStore:
         self._db.execute("PRAGMA synchronous=NORMAL")
         self._db.executescript(SCHEMA)
         self._lock = threading.Lock()
+        self.prune(time.time() - keep_seconds)
+
+    def prune(self, before: float) -> None:
+        """Forget what was recorded before ``before`` (wall clock), so the file stays small.
+        A blob is kept while any request newer than that uses it (each use refreshes it)."""
+        with self._lock, self._db:
+            self._db.execute("DELETE FROM tasks WHERE created < ?", (before,))
+            self._db.execute("DELETE FROM requests WHERE created < ?", (before,))
+            self._db.execute("DELETE FROM files WHERE request NOT IN (SELECT id FROM requests)")
+            self._db.execute("DELETE FROM blobs WHERE used < ?", (before,))
 
     def close(self) -> None:
         with self._lock:
@@ -144,7 +157,11 @@ class DurableStore:
     # -- blobs --------------------------------------------------------------------------
     def _blob(self, data: bytes) -> str:
         sha = hashlib.sha256(data).hexdigest()
-        self._write("INSERT OR IGNORE INTO blobs (sha, data) VALUES (?, ?)", (sha, data))
+        self._write(
+            "INSERT INTO blobs (sha, data, used) VALUES (?, ?, ?)"
+            " ON CONFLICT (sha) DO UPDATE SET used = excluded.used",
+            (sha, data, time.time()),
+        )
         return sha
 
     def _unblob(self, sha: str) -> bytes:
@@ -198,7 +215,9 @@ class DurableStore:
         }
         text = json.dumps(record)
         if ctx.request_id is None:
-            ctx.request_id = self._write("INSERT INTO requests (record) VALUES (?)", (text,))
+            ctx.request_id = self._write(
+                "INSERT INTO requests (record, created) VALUES (?, ?)", (text, time.time())
+            )
         else:
             self._write("UPDATE requests SET record = ? WHERE id = ?", (text, ctx.request_id))
         return ctx.request_id
