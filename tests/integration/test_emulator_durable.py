@@ -7,6 +7,7 @@ memory gone) and B starts on the same port with the same state file; B finishes 
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -75,3 +76,41 @@ async def test_a_restarted_emulator_finishes_tasks_and_serves_old_urls(
             assert again.status is TaskStatus.SUCCEEDED
             assert [o.url for o in again.outputs] == [o.url for o in done.outputs]
             assert submissions["total"] == 0  # rebuilt from the record, not submitted again
+
+
+async def test_an_output_of_another_process_is_usable_as_input(tmp_path: Path) -> None:
+    """Luma image-to-video from the thumbnail of a video made by another process sharing the
+    state file: the input is the emulator's own file, rebuilt where it is read."""
+    cls = load_registry().get("luma")
+    assert cls is not None
+    credential = Credential("luma", registry.load("luma").sandbox_credential, "env")
+    path = tmp_path / "sandbox.db"
+    headers = {"Authorization": f"Bearer {credential.values['api_key']}"}
+    async with httpx.AsyncClient(timeout=20) as client:
+        with emulator("luma", path, free_port()) as (url_a, _):
+            made = await generate(cls(client, url_a), REQUESTS["luma"], credential, interval=0.05)
+            generation = (
+                await client.get(
+                    f"{url_a}/dream-machine/v1/generations/{made.task.task_id}", headers=headers
+                )
+            ).json()
+            thumbnail = generation["assets"]["image"]
+        with emulator("luma", path, free_port()) as (url_b, submissions):
+            body = {
+                "prompt": "it moves",
+                "model": "ray-2",
+                "keyframes": {"frame0": {"type": "image", "url": thumbnail}},
+            }
+            r = await client.post(
+                f"{url_b}/dream-machine/v1/generations", json=body, headers=headers
+            )
+            assert r.status_code == 201, r.text
+            assert submissions["total"] == 1
+            for _ in range(100):
+                answer = await client.get(
+                    f"{url_b}/dream-machine/v1/generations/{r.json()['id']}", headers=headers
+                )
+                if answer.json()["state"] in ("completed", "failed"):
+                    break
+                await asyncio.sleep(0.05)
+            assert answer.json()["state"] == "completed", answer.json().get("failure_reason")

@@ -90,12 +90,13 @@ class RequestContext:
     inputs: dict[str, bytes] = field(default_factory=dict)  # media fetched by URL
     request_id: int | None = None
     created: int = 0
+    made: list[EmuTask] = field(default_factory=list)  # undone if the request is run again
 
 
 CURRENT: ContextVar[RequestContext | None] = ContextVar("emulator_request", default=None)
 
 
-class NeedsRestore(Exception):
+class NeedsRestore(BaseException):
     """Raised inside a handler: a task (or file) this process does not hold is on record."""
 
     def __init__(self, task_id: str | None = None, token: str | None = None) -> None:
@@ -267,6 +268,9 @@ class DurableStore:
                 task.id,
             ),
         )
+
+    def drop_task(self, emulator: str, task_id: str) -> None:
+        self._write("DELETE FROM tasks WHERE emulator = ? AND id = ?", (emulator, task_id))
 
     def task_request(self, emulator: str, task_id: str) -> int | None:
         row = self._one(

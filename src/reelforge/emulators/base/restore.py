@@ -51,13 +51,16 @@ class RestoreMiddleware:
             await send(message)
 
         for _ in range(MAX_ATTEMPTS):
-            token = CURRENT.set(RequestContext(record))
+            ctx = RequestContext(record)
+            token = CURRENT.set(ctx)
             try:
                 await self.app(scope, _replay_receive(body, receive), tracked)
                 return
             except NeedsRestore as need:
                 if started:
                     raise
+                for task in ctx.made:  # it runs again from the start
+                    self.state.tasks.undo(task)
                 await self.restore(need, scope, 0)
             finally:
                 CURRENT.reset(token)

@@ -143,6 +143,7 @@ class TaskStore:
             request_id = self.durable.save_request(ctx)
             self.durable.add_task(self.emulator, task, request_id, ctx.created, time.time())
             ctx.created += 1
+            ctx.made.append(task)
         return self._touch(task), True
 
     @staticmethod
@@ -184,6 +185,18 @@ class TaskStore:
         task.canceled_at = time.monotonic()
         self.save(task)
         return True
+
+    def undo(self, task: EmuTask) -> None:
+        """Take back a task made by a request that stopped to restore another and will run
+        again (so it is made once, by the run that completes)."""
+        with self._lock:
+            self.tasks.pop(task.id, None)
+            if task.idempotency_key:
+                self.by_idempotency.pop(task.idempotency_key, None)
+            self.submissions[task.op] -= 1
+            self.submissions["total"] -= 1
+        if self.durable is not None:
+            self.durable.drop_task(self.emulator, task.id)
 
     def delete(self, task: EmuTask) -> None:
         with self._lock:
