@@ -20,7 +20,7 @@ from starlette.routing import BaseRoute, Route
 
 from reelforge.emulators.base.faults import Fault
 from reelforge.emulators.base.files import CONTENT_TYPES
-from reelforge.emulators.base.restore import RestoreMiddleware
+from reelforge.emulators.base.restore import RestoreMiddleware, scope_route_path
 from reelforge.emulators.base.state import EmulatorState, FaultRaised
 
 EXPIRED_BODY = (
@@ -99,11 +99,7 @@ def route_path(request: Request) -> str:
     """The request's path inside the emulator app: without the prefix it is mounted under
     (``reelforge emulate`` serves each emulator at ``/<provider>``; Starlette keeps the
     prefix in ``request.url.path`` and puts it in ``root_path``)."""
-    path: str = request.scope["path"]
-    root = str(request.scope.get("root_path", "")).rstrip("/")
-    if root and path.startswith(root) and (len(path) == len(root) or path[len(root)] == "/"):
-        return path[len(root) :] or "/"
-    return path
+    return scope_route_path(request.scope)
 
 
 def malformed_response() -> Response:

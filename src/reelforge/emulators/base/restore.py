@@ -41,7 +41,7 @@ class RestoreMiddleware:
             return
         body = await _read_body(receive)
         record = RequestRecord(
-            scope["method"], _route_path(scope), scope["query_string"], scope["headers"], body
+            scope["method"], scope_route_path(scope), scope["query_string"], scope["headers"], body
         )
         started = False
 
@@ -141,7 +141,8 @@ class RestoreMiddleware:
         return rows
 
 
-def _route_path(scope: Scope) -> str:
+def scope_route_path(scope: Scope) -> str:
+    """The path inside the app, without the prefix it is mounted under (``root_path``)."""
     path: str = scope["path"]
     root = str(scope.get("root_path", "")).rstrip("/")
     if root and path.startswith(root) and (len(path) == len(root) or path[len(root)] == "/"):
