@@ -15,19 +15,18 @@ from pathlib import Path
 import httpx
 import pytest
 
+from reelforge.domain.modes import MediaKind, Mode
 from reelforge.emulators import registry
 from reelforge.emulators.base import EmulatorConfig
 from reelforge.emulators.base.durable import DurableStore
-from reelforge.providers.base import Credential, TaskStatus
+from reelforge.providers.base import Credential, GenerationRequest, InputMedia, TaskStatus
 from reelforge.providers.plugins import load_registry
 from reelforge.providers.polling import generate, poll_until_complete
-from tests.emulator_requests import REQUESTS, check_media
+from tests.emulator_requests import IMAGE, REQUESTS, check_media, output_bytes
 from tests.helpers import free_port, serve_asgi
 
-# Providers whose results come back in the answer (no task to keep) are left out, and so
-# is ComfyUI: a real ComfyUI server forgets its queue and history when it restarts, and
-# the adapter says so (its emulator keeps that behaviour).
-TASK_PROVIDERS = sorted(set(REQUESTS) - {"together", "pollinations", "huggingface", "comfyui"})
+# Providers whose results come back in the answer (no task to keep) are left out.
+TASK_PROVIDERS = sorted(set(REQUESTS) - {"together", "pollinations", "huggingface"})
 
 
 @contextmanager
@@ -69,6 +68,10 @@ async def test_a_restarted_emulator_finishes_tasks_and_serves_old_urls(
             assert update.status is TaskStatus.SUCCEEDED, update.error
             outputs = [*update.outputs, *done.outputs]
             for output in outputs:  # the URL handed out before the restart, and after
+                carried = output_bytes(output.url)  # (ComfyUI's adapter fetches them itself)
+                if carried is not None:
+                    check_media(carried, output.media_type)
+                    continue
                 response = await client.get(output.url)
                 assert response.status_code == 200, (output.url, response.text[:200])
                 check_media(response.content, output.media_type)
@@ -114,3 +117,28 @@ async def test_an_output_of_another_process_is_usable_as_input(tmp_path: Path) -
                     break
                 await asyncio.sleep(0.05)
             assert answer.json()["state"] == "completed", answer.json().get("failure_reason")
+
+
+async def test_a_comfyui_prompt_that_loads_an_upload_survives_a_restart(tmp_path: Path) -> None:
+    cls = load_registry().get("comfyui")
+    assert cls is not None
+    credential = Credential("comfyui", {}, "none")
+    image = InputMedia(kind=MediaKind.IMAGE, url=IMAGE.url)
+    request = GenerationRequest(model="esrgan_upscale", mode=Mode.UPSCALE, inputs=[image])
+    path, port = tmp_path / "sandbox.db", free_port()
+    async with httpx.AsyncClient(timeout=20) as client:
+        with emulator("comfyui", path, port) as (url, _):
+            task = await cls(client, url).submit(request, credential)  # uploads, then queues
+        with emulator("comfyui", path, port) as (url, submissions):
+            provider = cls(client, url)
+            update = await poll_until_complete(
+                lambda: provider.poll(task, credential),
+                task_id=task.task_id,
+                interval=0.05,
+                timeout=20,
+            )
+            assert update.status is TaskStatus.SUCCEEDED, update.error
+            carried = output_bytes(update.outputs[0].url)
+            assert carried is not None
+            check_media(carried, MediaKind.IMAGE)
+            assert submissions["total"] == 0

@@ -47,6 +47,9 @@ CREATE TABLE IF NOT EXISTS tasks (
     deleted INTEGER NOT NULL DEFAULT 0, PRIMARY KEY (emulator, id));
 CREATE INDEX IF NOT EXISTS tasks_by_request ON tasks (request);
 CREATE INDEX IF NOT EXISTS tasks_by_idem ON tasks (emulator, idem);
+CREATE TABLE IF NOT EXISTS counters (
+    emulator TEXT NOT NULL, name TEXT NOT NULL, value INTEGER NOT NULL,
+    PRIMARY KEY (emulator, name));
 CREATE TABLE IF NOT EXISTS files (
     emulator TEXT NOT NULL, token TEXT NOT NULL, task TEXT NOT NULL,
     request INTEGER NOT NULL, PRIMARY KEY (emulator, token));
@@ -311,6 +314,27 @@ class DurableStore:
             "INSERT OR IGNORE INTO files (emulator, token, task, request) VALUES (?, ?, ?, ?)",
             (emulator, token, task_id, request_id),
         )
+
+    def files_of(self, emulator: str, task_id: str, prefix: str) -> list[str]:
+        """A task's recorded file tokens that start with ``prefix``, in the order made."""
+        with self._lock:
+            rows = self._db.execute(
+                "SELECT token FROM files WHERE emulator = ? AND task = ? AND token LIKE ?"
+                " ORDER BY rowid",
+                (emulator, task_id, prefix.replace("%", r"\%") + "%"),
+            ).fetchall()
+        return [str(r[0]) for r in rows]
+
+    def next_number(self, emulator: str, name: str, at_least: int) -> int:
+        """A counter shared by every process (ComfyUI's output file numbers)."""
+        with self._lock, self._db:
+            row = self._db.execute(
+                "INSERT INTO counters (emulator, name, value) VALUES (?, ?, ?)"
+                " ON CONFLICT (emulator, name) DO UPDATE SET value = max(value + 1, ?)"
+                " RETURNING value",
+                (emulator, name, at_least, at_least),
+            ).fetchone()
+        return int(row[0])
 
     def file(self, emulator: str, token: str) -> tuple[str, int] | None:
         row = self._one(
