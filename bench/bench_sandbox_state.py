@@ -26,7 +26,8 @@ APP = "fal-ai/flux/dev"
 
 
 def _client(durable: DurableStore | None) -> httpx.AsyncClient:
-    config = EmulatorConfig(queue_seconds=60.0, run_seconds=60.0, durable=durable)
+    # Running, not queued: a queued poll counts the queue ahead, which is not what is measured.
+    config = EmulatorConfig(queue_seconds=0.0, run_seconds=600.0, durable=durable)
     transport = httpx.ASGITransport(app=create_app(config))
     return httpx.AsyncClient(transport=transport, base_url="http://fal.sandbox", headers=HEADERS)
 
