@@ -15,8 +15,8 @@ from pathlib import Path
 
 import httpx
 from fastapi import FastAPI
-from starlette.applications import Starlette
-from starlette.routing import Mount
+from starlette.responses import JSONResponse
+from starlette.types import ASGIApp, Receive, Scope, Send
 
 from reelforge import billing
 from reelforge.api.app import create_app
@@ -28,6 +28,7 @@ from reelforge.container import Container
 from reelforge.domain.identity import Role
 from reelforge.emulators import registry as emulator_registry
 from reelforge.emulators.base import EmulatorConfig
+from reelforge.emulators.base.durable import DurableStore
 from reelforge.engine.advance import Engine
 from reelforge.engine.catalog_access import CatalogAccess
 from reelforge.engine.events import EventBus
@@ -99,7 +100,9 @@ def build_container(settings: Settings) -> Container:
     )
     vault = CredentialVault(db, secret)
     provider_client = outgoing_client(timeout=httpx.Timeout(60.0, connect=10.0))
-    sandbox_endpoints, sandbox_closers = build_sandbox(fetcher) if settings.sandbox else ({}, [])
+    sandbox_endpoints, sandbox_closers = (
+        build_sandbox(fetcher, settings.resolved_sandbox_state) if settings.sandbox else ({}, [])
+    )
     hub = ProviderHub(
         load_registry(),
         vault,
@@ -144,22 +147,30 @@ def build_catalog(settings: Settings, hub: ProviderHub) -> Catalog:
 SANDBOX_DOMAIN = "sandbox.reelforge.internal"
 
 
-def build_sandbox(fetcher: SafeFetcher) -> tuple[dict[str, SandboxEndpoint], list[object]]:
+def build_sandbox(
+    fetcher: SafeFetcher, state_path: Path | None = None
+) -> tuple[dict[str, SandboxEndpoint], list[object]]:
     """In-process emulators for sandbox mode: each provider's emulator app behind an ASGI
     transport, reachable by the adapter and (for outputs) the safe fetcher, never the network.
+
+    With ``state_path`` their task state lives in that SQLite file, so a restarted process,
+    or another worker of the deployment on this machine, answers for tasks it did not see.
     """
     endpoints: dict[str, SandboxEndpoint] = {}
     closers: list[object] = []
+    durable = DurableStore(state_path) if state_path is not None else None
     for name in emulator_registry.names():
         spec = emulator_registry.load(name)
         host = f"{name}.{SANDBOX_DOMAIN}"
         base_url = f"http://{host}"
-        app = spec.create_app(EmulatorConfig(public_base_url=base_url))
+        app = spec.create_app(EmulatorConfig(public_base_url=base_url, durable=durable))
         transport = httpx.ASGITransport(app=app)
         client = httpx.AsyncClient(transport=transport, base_url=base_url, timeout=60.0)
         fetcher.add_internal_transport(host, transport)
         endpoints[name] = SandboxEndpoint(client, base_url, spec.sandbox_credential)
         closers.append(client.aclose)
+    if durable is not None:
+        closers.append(durable.aclose)
     return endpoints, closers
 
 
@@ -316,19 +327,49 @@ async def open_container(
         await container.aclose()
 
 
-def emulators_app(public_base: str) -> tuple[Starlette, list[str]]:
-    """Every emulator under one app, a path prefix per provider (``reelforge emulate``)."""
+def emulators_app(
+    public_base: str, state_path: Path | None = None
+) -> tuple[PrefixRouter, list[str]]:
+    """Every emulator under one app, a path prefix per provider (``reelforge emulate``);
+    task state in memory unless ``state_path`` names a SQLite file to keep it in."""
     names = emulator_registry.names()
-    mounts = []
+    durable = DurableStore(state_path) if state_path is not None else None
+    apps: dict[str, ASGIApp] = {}
     for name in names:
         spec = emulator_registry.load(name)
-        mounts.append(
-            Mount(
-                f"/{name}",
-                app=spec.create_app(EmulatorConfig(public_base_url=f"{public_base}/{name}")),
-            )
-        )
-    return Starlette(routes=mounts), names
+        config = EmulatorConfig(public_base_url=f"{public_base}/{name}", durable=durable)
+        apps[name] = spec.create_app(config)
+    return PrefixRouter(apps), names
+
+
+class PrefixRouter:
+    """``/<name>/...`` to the app called name, with ``/<name>`` in ``root_path`` as a mount
+    puts it. Unlike Starlette's Mount the bare prefix is the app's own root, not a redirect:
+    a base URL such as ``http://127.0.0.1:8900/runware`` is POSTed to exactly as given."""
+
+    def __init__(self, apps: dict[str, ASGIApp]) -> None:
+        self.apps = apps
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] == "lifespan":  # nothing to start: acknowledge the server's events
+            while (await receive())["type"] != "lifespan.shutdown":
+                await send({"type": "lifespan.startup.complete"})
+            await send({"type": "lifespan.shutdown.complete"})
+            return
+        path: str = scope["path"]
+        name = path.split("/", 2)[1] if path.startswith("/") else ""
+        app = self.apps.get(name)
+        if app is None:
+            body = {"error": "no emulator at this path", "emulators": sorted(self.apps)}
+            await JSONResponse(body, status_code=404)(scope, receive, send)
+            return
+        prefix = f"/{name}"
+        child = dict(scope)
+        child["root_path"] = scope.get("root_path", "") + prefix
+        if path == prefix:
+            child["path"] = prefix + "/"
+            child["raw_path"] = child["path"].encode()
+        await app(child, receive, send)
 
 
 def api_app(container: Container) -> FastAPI:

@@ -95,6 +95,12 @@ class Settings(BaseSettings):
         default=9191, ge=0, le=65535, description="Dramatiq metrics of `reelforge worker` (0: off)."
     )
     sandbox: bool = Field(default=True, description="Route providers without keys to emulators.")
+    sandbox_state: str | None = Field(
+        default=None,
+        description="Where sandbox emulators keep task state, shared by every process on the "
+        "machine and kept across restarts: a SQLite file path (default <home>/sandbox.db), "
+        "or `memory` for this process only.",
+    )
     host: str = "127.0.0.1"
     port: int = Field(default=8000, ge=1, le=65535)
     public_base_url: str | None = Field(
@@ -206,6 +212,15 @@ class Settings(BaseSettings):
     @property
     def resolved_database_url(self) -> str:
         return self.database_url or f"sqlite+aiosqlite:///{self.home / 'reelforge.db'}"
+
+    @property
+    def resolved_sandbox_state(self) -> Path | None:
+        """The sandbox emulators' state file, or None to keep that state in memory."""
+        if self.sandbox_state is None:
+            return self.home / "sandbox.db"
+        if self.sandbox_state.strip().lower() == "memory":
+            return None
+        return Path(self.sandbox_state).expanduser()
 
     @property
     def resolved_artifact_store_url(self) -> str:

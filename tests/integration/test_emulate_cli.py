@@ -42,6 +42,54 @@ def test_emulate_serves_each_provider_under_its_prefix() -> None:
         proc.wait(timeout=10)
 
 
+def test_emulate_with_a_state_file_answers_after_a_restart(tmp_path: Path) -> None:
+    """`--state FILE`: a task submitted before the emulators restart is there after it."""
+    port, state = free_port(), tmp_path / "emulate.db"
+    headers = {"Authorization": "Key fal-sandbox-key"}
+    base = f"http://127.0.0.1:{port}/fal"
+    first = _emulate(port, state)
+    try:
+        _wait_up(base)
+        r = httpx.post(f"{base}/fal-ai/flux/dev", json={"prompt": "a fox"}, headers=headers)
+        assert r.status_code == 200, r.text
+        request_id = r.json()["request_id"]
+    finally:
+        first.terminate()
+        first.wait(timeout=10)
+    second = _emulate(port, state)
+    try:
+        _wait_up(base)
+        status = httpx.get(
+            f"{base}/fal-ai/flux/requests/{request_id}/status", headers=headers, timeout=5
+        )
+        assert status.status_code in (200, 202), status.text
+        assert status.json()["status"] in ("IN_QUEUE", "IN_PROGRESS", "COMPLETED")
+    finally:
+        second.terminate()
+        second.wait(timeout=10)
+
+
+def _emulate(port: int, state: Path) -> subprocess.Popen[str]:
+    exe = Path(sys.executable).with_name("reelforge")
+    return subprocess.Popen(
+        [str(exe), "emulate", "--port", str(port), "--state", str(state)],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+        text=True,
+    )
+
+
+def _wait_up(base: str) -> None:
+    deadline = time.monotonic() + 60
+    while True:
+        try:
+            httpx.get(f"{base}/__emulator/stats", timeout=2)
+            return
+        except httpx.HTTPError:
+            assert time.monotonic() < deadline, "emulate did not start"
+            time.sleep(0.2)
+
+
 def _read_json(proc: subprocess.Popen[str]) -> str:
     assert proc.stdout is not None
     lines = []

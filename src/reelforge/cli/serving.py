@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+from pathlib import Path
 from typing import TYPE_CHECKING, Annotated
 
 import typer
@@ -115,6 +116,10 @@ def serve_worker_metrics(container: Container, settings: Settings) -> str | None
 def emulate(
     port: Annotated[int, typer.Option(help="Port for all emulators (a path per provider).")] = 8900,
     host: Annotated[str, typer.Option(help="Bind address.")] = "127.0.0.1",
+    state: Annotated[
+        Path | None,
+        typer.Option(help="Keep task state in this SQLite file (across restarts); else memory."),
+    ] = None,
     as_json: JsonOpt = False,
 ) -> None:
     """Serve every provider emulator on one port, for offline development."""
@@ -122,7 +127,7 @@ def emulate(
 
     from reelforge.app import emulators_app
 
-    app_, names = emulators_app(f"http://{host}:{port}")
+    app_, names = emulators_app(f"http://{host}:{port}", state)
     listing = {name: f"http://{host}:{port}/{name}" for name in names}
     if as_json:
         emit_json({"emulators": listing})

@@ -17,9 +17,14 @@ from reelforge.emulators.base import EmulatorState
 
 async def load_input(state: EmulatorState, ref: str) -> bytes:
     if ref.startswith(("http://", "https://")):
+        recalled = state.recalled_input(ref)
+        if recalled is not None:
+            return recalled
         path = urlsplit(ref).path
         head, _, name = path.rpartition("/")
         stored = state.files.lookup(name) if head.endswith("/files") else None
         if stored is not None and stored.token == name.split(".", 1)[0]:
-            return await asyncio.to_thread(state.files.content, stored)
+            data = await asyncio.to_thread(state.files.content, stored)
+            state.remember_input(ref, data)
+            return data
     return await state.load_media(ref)

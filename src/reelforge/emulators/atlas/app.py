@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import asyncio
 import time
-from datetime import UTC, datetime
 from typing import Any
 
 from starlette.applications import Starlette
@@ -33,6 +32,7 @@ from reelforge.emulators.base import (
     malformed_response,
     read_json,
     retry_after_headers,
+    route_path,
 )
 from reelforge.emulators.base.render import render_audio, render_image, render_video
 
@@ -165,7 +165,7 @@ def create_app(config: EmulatorConfig | None = None) -> Starlette:
         key = auth(request)
         fault = await state.gate("submit")
         body = await read_json(request)
-        endpoint = request.url.path.rsplit("/", 1)[-1]
+        endpoint = route_path(request).rsplit("/", 1)[-1]
         model = body.get("model")
         if not isinstance(model, str) or not model:
             raise FaultRaised("validation", message="model is required")
@@ -190,7 +190,7 @@ def create_app(config: EmulatorConfig | None = None) -> Starlette:
             run_seconds=run,
         )
         state.apply_task_fault(task, fault)
-        task.extra["created_at"] = datetime.now(UTC).isoformat()
+        task.extra["created_at"] = state.created_utc(task).isoformat()
         if body.get("enable_sync_mode") is True and _offers_sync(entry):
             # "Waits for the result to be generated and uploaded before returning the
             # response" (the models' docs); a model without the switch ignores it.

@@ -5,6 +5,7 @@ from reelforge.emulators.base.app import (
     malformed_response,
     read_json,
     retry_after_headers,
+    route_path,
 )
 from reelforge.emulators.base.faults import Fault, FaultPlan
 from reelforge.emulators.base.state import EmulatorConfig, EmulatorState, FaultRaised
@@ -22,4 +23,5 @@ __all__ = [
     "malformed_response",
     "read_json",
     "retry_after_headers",
+    "route_path",
 ]

@@ -13,12 +13,14 @@ from collections.abc import Sequence
 from typing import Any
 
 from starlette.applications import Starlette
+from starlette.middleware import Middleware
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import BaseRoute, Route
 
 from reelforge.emulators.base.faults import Fault
 from reelforge.emulators.base.files import CONTENT_TYPES
+from reelforge.emulators.base.restore import RestoreMiddleware, scope_route_path
 from reelforge.emulators.base.state import EmulatorState, FaultRaised
 
 EXPIRED_BODY = (
@@ -71,6 +73,7 @@ def create_emulator_app(state: EmulatorState, routes: Sequence[BaseRoute]) -> St
             *routes,
         ],
         exception_handlers={FaultRaised: fault_handler},
+        middleware=[Middleware(RestoreMiddleware, state=state)] if state.durable else [],
     )
     app.state.emulator = state
     return app
@@ -90,6 +93,13 @@ async def read_json(request: Request) -> dict[str, Any]:
     if not isinstance(body, dict):
         raise FaultRaised("validation", message="request body must be a JSON object")
     return body
+
+
+def route_path(request: Request) -> str:
+    """The request's path inside the emulator app: without the prefix it is mounted under
+    (``reelforge emulate`` serves each emulator at ``/<provider>``; Starlette keeps the
+    prefix in ``request.url.path`` and puts it in ``root_path``)."""
+    return scope_route_path(request.scope)
 
 
 def malformed_response() -> Response:

@@ -12,6 +12,12 @@ import time
 from collections import OrderedDict
 from collections.abc import Callable
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+from reelforge.emulators.base.durable import CURRENT, NeedsRestore, file_token
+
+if TYPE_CHECKING:
+    from reelforge.emulators.base.durable import DurableStore
 
 CONTENT_TYPES = {
     "png": "image/png",
@@ -39,9 +45,26 @@ class FileStore:
         self._cache: OrderedDict[str, bytes] = OrderedDict()
         self._cache_items = cache_items
         self._lock = threading.Lock()
+        self.emulator = ""
+        self.durable: DurableStore | None = None
+        self.lost: set[str] = set()
+
+    def attach(self, emulator: str, durable: DurableStore | None) -> None:
+        self.emulator, self.durable = emulator, durable
 
     def add(self, ext: str, render: Callable[[], bytes], ttl_seconds: float | None = None) -> str:
-        token = secrets.token_urlsafe(12)
+        ctx = CURRENT.get() if self.durable is not None else None
+        if ctx is not None and ctx.task is not None and self.durable is not None:
+            # A task's output: a token every process (and a replay) derives alike, and the
+            # request that made it on record so it can be made again where it is asked for.
+            task = ctx.task
+            token = file_token(self.emulator, task.id, task.files_made)
+            task.files_made += 1
+            if ctx.replay is None:
+                request_id = ctx.request_id or self.durable.save_request(ctx)
+                self.durable.add_file(self.emulator, token, task.id, request_id)
+        else:
+            token = secrets.token_urlsafe(12)
         ttl = self.ttl_seconds if ttl_seconds is None else ttl_seconds
         with self._lock:
             self._files[token] = StoredFile(token, ext, render, time.time() + ttl)
@@ -49,7 +72,14 @@ class FileStore:
 
     def lookup(self, name: str) -> StoredFile | None:
         token = name.split(".", 1)[0]
-        return self._files.get(token)
+        stored = self._files.get(token)
+        if stored is None and self.durable is not None and token not in self.lost:
+            if CURRENT.get() is not None and self.durable.file(self.emulator, token):
+                raise NeedsRestore(token=token)
+        return stored
+
+    def held(self, token: str) -> bool:
+        return token in self._files
 
     def content(self, stored: StoredFile) -> bytes:
         with self._lock:
@@ -68,3 +98,4 @@ class FileStore:
         with self._lock:
             self._files.clear()
             self._cache.clear()
+            self.lost.clear()

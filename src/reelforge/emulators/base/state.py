@@ -8,12 +8,14 @@ import binascii
 import time
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
 from typing import Any
 
 import httpx
 from starlette.requests import Request
 from starlette.responses import Response
 
+from reelforge.emulators.base.durable import CURRENT, DurableStore
 from reelforge.emulators.base.faults import TASK_KINDS, Fault, FaultPlan
 from reelforge.emulators.base.files import FileStore
 from reelforge.emulators.base.tasks import EmuTask, TaskStore
@@ -41,6 +43,9 @@ class EmulatorConfig:
     file_ttl_seconds: float = 24 * 3600
     # Where output URLs point; None → the request's own base URL.
     public_base_url: str | None = None
+    # Task state kept where it outlives the process and is shared by every process that
+    # opens the same file; None → in memory only.
+    durable: DurableStore | None = None
 
 
 class EmulatorState:
@@ -51,6 +56,9 @@ class EmulatorState:
         self.faults = FaultPlan()
         self.tasks = TaskStore(queue_seconds=config.queue_seconds, run_seconds=config.run_seconds)
         self.files = FileStore(ttl_seconds=config.file_ttl_seconds)
+        self.durable = config.durable
+        self.tasks.attach(name, config.durable)
+        self.files.attach(name, config.durable)
         self.requests: dict[str, int] = {}
         self.callbacks_sent: list[dict[str, Any]] = []
         self._http: httpx.AsyncClient | None = None
@@ -59,6 +67,8 @@ class EmulatorState:
     async def gate(self, op: str) -> Fault | None:
         """Apply request-level faults for ``op`` (raising FaultRaised for error answers);
         return a task-level fault (moderation, stuck, fail) for the handler to apply."""
+        if self.replaying:  # rebuilding a recorded task: it met its faults the first time
+            return None
         self.requests[op] = self.requests.get(op, 0) + 1
         latency = self.faults.take(op, frozenset({"latency"}))
         if latency is not None:
@@ -80,6 +90,28 @@ class EmulatorState:
             task.stuck = True
         elif fault.kind in ("moderation", "fail"):
             task.failure = (fault.kind, fault.message or _DEFAULT_FAILURES[fault.kind])
+        self.tasks.save(task)
+
+    @property
+    def replaying(self) -> bool:
+        """True while a recorded request is replayed to rebuild its task (durable state)."""
+        ctx = CURRENT.get()
+        return ctx is not None and ctx.replay is not None
+
+    def created_utc(self, task: EmuTask) -> datetime:
+        """When ``task`` was made, as a wall-clock time (the same after a replay)."""
+        return datetime.fromtimestamp(time.time() - (time.monotonic() - task.created), UTC)
+
+    def recalled_input(self, ref: str) -> bytes | None:
+        """Input media a replayed request fetched the first time."""
+        ctx = CURRENT.get()
+        return ctx.replay.inputs.get(ref) if ctx is not None and ctx.replay else None
+
+    def remember_input(self, ref: str, data: bytes) -> None:
+        """Keep fetched input media with the request, for a replay elsewhere or later."""
+        ctx = CURRENT.get()
+        if ctx is not None and self.durable is not None:
+            ctx.inputs[ref] = data
 
     # -- media ------------------------------------------------------------------------
     def base_url(self, request: Request) -> str:
@@ -97,10 +129,14 @@ class EmulatorState:
             _, _, payload = ref.partition(",")
             return base64.b64decode(payload)
         if ref.startswith(("http://", "https://")):
+            recalled = self.recalled_input(ref)
+            if recalled is not None:
+                return recalled
             if self._http is None:
                 self._http = httpx.AsyncClient(timeout=30, follow_redirects=True)
             response = await self._http.get(ref)
             response.raise_for_status()
+            self.remember_input(ref, response.content)
             return response.content
         try:
             return base64.b64decode(ref, validate=True)
@@ -115,7 +151,7 @@ class EmulatorState:
         headers: dict[str, str] | None = None,
     ) -> None:
         """POST ``payload(task)`` to the task's callback URL when it finishes."""
-        if not task.callback_url:
+        if not task.callback_url or self.replaying:
             return
 
         async def fire() -> None:
@@ -148,6 +184,8 @@ class EmulatorState:
         }
 
     def reset(self) -> None:
+        if self.durable is not None:
+            self.durable.forget(self.name)
         self.faults.clear()
         self.tasks.reset()
         self.files.reset()

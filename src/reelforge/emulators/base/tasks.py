@@ -11,7 +11,12 @@ import time
 import uuid
 from collections import Counter
 from dataclasses import dataclass, field
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal
+
+from reelforge.emulators.base.durable import CURRENT, NeedsRestore
+
+if TYPE_CHECKING:
+    from reelforge.emulators.base.durable import DurableStore
 
 State = Literal["queued", "running", "succeeded", "failed", "canceled"]
 
@@ -36,6 +41,7 @@ class EmuTask:
     callback_url: str | None = None
     outputs: list[dict[str, Any]] = field(default_factory=list)
     extra: dict[str, Any] = field(default_factory=dict)
+    files_made: int = 0  # output files registered for it (numbers their durable tokens)
 
     def state(self, now: float | None = None) -> tuple[State, float]:
         """(state, progress 0..1) at ``now``."""
@@ -68,6 +74,13 @@ class TaskStore:
         self.submissions: Counter[str] = Counter()
         self._lock = threading.Lock()
         self._longest_queue = 0.0  # the longest any task waits queued
+        # With a durable store: write through on create and mutation, read on a miss.
+        self.emulator = ""
+        self.durable: DurableStore | None = None
+        self.lost: set[str] = set()  # on record, but a replay could not rebuild them
+
+    def attach(self, emulator: str, durable: DurableStore | None) -> None:
+        self.emulator, self.durable = emulator, durable
 
     def create(
         self,
@@ -85,9 +98,25 @@ class TaskStore:
         callback_url: str | None = None,
     ) -> tuple[EmuTask, bool]:
         """A new task, or the existing one for a repeated idempotency key (then False)."""
+        ctx = CURRENT.get() if self.durable is not None else None
+        replay = ctx.replay if ctx is not None else None
+        created = time.monotonic()
         with self._lock:
             if idempotency_key and idempotency_key in self.by_idempotency:
-                return self.tasks[self.by_idempotency[idempotency_key]], False
+                return self._touch(self.tasks[self.by_idempotency[idempotency_key]]), False
+            if ctx is not None and replay is None and idempotency_key and self.durable:
+                # A key we do not hold may be another process's (or a past life's) task.
+                known = self.durable.task_by_idempotency(self.emulator, idempotency_key)
+                if known is not None and known not in self.tasks and known not in self.lost:
+                    raise NeedsRestore(known)
+            if replay is not None:  # rebuilding a recorded task: its id and its time
+                n, replay.created = replay.created, replay.created + 1
+                if n < len(replay.rows):
+                    row = replay.rows[n]
+                    if row.id in self.tasks:
+                        return self._touch(self.tasks[row.id]), False
+                    task_id = row.id
+                    created = time.monotonic() - (time.time() - row.created)
             task = EmuTask(
                 id=task_id or str(uuid.uuid4()),
                 op=op,
@@ -95,7 +124,7 @@ class TaskStore:
                 prompt=prompt,
                 seed=seed,
                 params=dict(params or {}),
-                created=time.monotonic(),
+                created=created,
                 queue_seconds=self.queue_seconds,
                 run_seconds=self.run_seconds if run_seconds is None else run_seconds,
                 inputs=dict(inputs or {}),
@@ -107,9 +136,23 @@ class TaskStore:
             self._longest_queue = max(self._longest_queue, task.queue_seconds)
             if idempotency_key:
                 self.by_idempotency[idempotency_key] = task.id
-            self.submissions[op] += 1
-            self.submissions["total"] += 1
-            return task, True
+            if replay is None:
+                self.submissions[op] += 1
+                self.submissions["total"] += 1
+        if ctx is not None and replay is None and self.durable is not None:
+            request_id = self.durable.save_request(ctx)
+            self.durable.add_task(self.emulator, task, request_id, ctx.created, time.time())
+            ctx.created += 1
+            ctx.made.append(task)
+        return self._touch(task), True
+
+    @staticmethod
+    def _touch(task: EmuTask) -> EmuTask:
+        """Make ``task`` the one the current request's new output files belong to."""
+        ctx = CURRENT.get()
+        if ctx is not None:
+            ctx.task = task
+        return task
 
     def queued_ahead(self, task: EmuTask, now: float) -> int:
         """Tasks created before ``task`` that are still queued. Tasks are kept in the order
@@ -127,19 +170,53 @@ class TaskStore:
 
     def get(self, task_id: str, owner: str | None = None) -> EmuTask | None:
         task = self.tasks.get(task_id)
+        if task is None and self.durable is not None and task_id not in self.lost:
+            # Not held here: on record (made before a restart, or by another process)?
+            if CURRENT.get() is not None and self.durable.task_request(self.emulator, task_id):
+                raise NeedsRestore(task_id)
         if task is None or (owner is not None and task.owner and task.owner != owner):
             return None
-        return task
+        return self._touch(task)
 
     def cancel(self, task: EmuTask) -> bool:
         state, _ = task.state()
         if state in ("succeeded", "failed", "canceled"):
             return False
         task.canceled_at = time.monotonic()
+        self.save(task)
         return True
+
+    def undo(self, task: EmuTask) -> None:
+        """Take back a task made by a request that stopped to restore another and will run
+        again (so it is made once, by the run that completes)."""
+        with self._lock:
+            self.tasks.pop(task.id, None)
+            if task.idempotency_key:
+                self.by_idempotency.pop(task.idempotency_key, None)
+            self.submissions[task.op] -= 1
+            self.submissions["total"] -= 1
+        if self.durable is not None:
+            self.durable.drop_task(self.emulator, task.id)
+
+    def delete(self, task: EmuTask) -> None:
+        with self._lock:
+            self.tasks.pop(task.id, None)
+        if self.durable is not None:
+            self.durable.save_task(self.emulator, task, deleted=True)
+
+    def save(self, task: EmuTask) -> None:
+        """Write a task's mutations (cancel, stuck, failure) through to the durable store."""
+        if self.durable is not None and not _replaying():
+            self.durable.save_task(self.emulator, task)
 
     def reset(self) -> None:
         with self._lock:
             self.tasks.clear()
             self.by_idempotency.clear()
             self.submissions.clear()
+            self.lost.clear()
+
+
+def _replaying() -> bool:
+    ctx = CURRENT.get()
+    return ctx is not None and ctx.replay is not None

@@ -30,7 +30,7 @@ from reelforge.emulators.base import (
     retry_after_headers,
 )
 from reelforge.emulators.base.files import CONTENT_TYPES
-from reelforge.emulators.comfyui.engine import ComfyServer
+from reelforge.emulators.comfyui.engine import ComfyServer, upload_id
 from reelforge.emulators.comfyui.validate import check_prompt_id, prompt_error, validate
 
 # ComfyUI has no key: sandbox mode needs no credential (the adapter uses its base URL).
@@ -112,13 +112,14 @@ def _routes(state: EmulatorState, server: ComfyServer) -> list[BaseRoute]:
         problem = check_prompt_id(body.get("prompt_id"))
         if problem is not None:
             return JSONResponse(problem, status_code=400)
+        server.ensure_inputs(body["prompt"])
         error, outputs = validate(body["prompt"], server.object_info())
         if error is not None:
             return JSONResponse(error, status_code=400)
         prompt_id = body.get("prompt_id") or str(uuid.uuid4())
         # A repeated client prompt_id is answered with the prompt already queued (how the
         # real server treats a duplicate is not confirmed; this keeps retries harmless).
-        known = server.prompts.get(prompt_id)
+        known = server.prompt(prompt_id)
         if known is None:
             known = server.add(prompt_id, body["prompt"], outputs, body.get("client_id"))
             state.apply_task_fault(known.task, fault)
@@ -155,7 +156,7 @@ def _routes(state: EmulatorState, server: ComfyServer) -> list[BaseRoute]:
 
     async def history_one(request: Request) -> Response:
         await state.gate("poll")
-        prompt = server.prompts.get(request.path_params["prompt_id"])
+        prompt = server.prompt(request.path_params["prompt_id"])
         entry = server.history_entry(prompt) if prompt is not None else None
         return JSONResponse({prompt.id: entry} if prompt is not None and entry is not None else {})
 
@@ -196,12 +197,22 @@ def _routes(state: EmulatorState, server: ComfyServer) -> list[BaseRoute]:
             return PlainTextResponse("400: Bad Request", 400)
         if subfolder.startswith("/") or ".." in subfolder.split("/"):
             return PlainTextResponse("403: Forbidden", 403)
+        folder = q.get("type", "output")
+        if folder == "input" and (subfolder, filename) not in server.inputs:
+            server.ensure_inputs(
+                {
+                    "0": {
+                        "class_type": "LoadImage",
+                        "inputs": {"image": _joined(subfolder, filename)},
+                    }
+                }
+            )
+        elif folder != "input":
+            server.ensure_file(folder, subfolder, filename)
         expired = state.faults.take("files", frozenset({"expired_output"})) is not None
         # Rendering is CPU work: keep it off the event loop (other requests share it).
         content = (
-            None
-            if expired
-            else await asyncio.to_thread(server.view, q.get("type", "output"), subfolder, filename)
+            None if expired else await asyncio.to_thread(server.view, folder, subfolder, filename)
         )
         if content is None:
             return PlainTextResponse("404: Not Found", 404)
@@ -231,6 +242,10 @@ def _routes(state: EmulatorState, server: ComfyServer) -> list[BaseRoute]:
             name = f"{stem} ({index}){dot}{ext}"  # ComfyUI's collision suffix
             index += 1
         server.inputs[(subfolder, name)] = content
+        if state.durable is not None:  # kept on record, so prompts that load it can be rebuilt
+            state.tasks.create(
+                "upload", model="upload", task_id=upload_id(_joined(subfolder, name))
+            )
         return JSONResponse({"name": name, "subfolder": subfolder, "type": folder})
 
     async def websocket(socket: WebSocket) -> None:
@@ -353,3 +368,7 @@ _SYSTEM_STATS = {
         }
     ],
 }
+
+
+def _joined(subfolder: str, name: str) -> str:
+    return f"{subfolder}/{name}" if subfolder else name

@@ -19,6 +19,7 @@ from typing import Any
 from PIL import Image
 
 from reelforge.emulators.base import EmulatorState, EmuTask
+from reelforge.emulators.base.durable import CURRENT
 from reelforge.emulators.base.render import render_image, render_video
 from reelforge.emulators.comfyui.nodes import DEFAULT_MODELS, SAMPLER_NODES, object_info
 from reelforge.emulators.comfyui.validate import upstream
@@ -38,6 +39,7 @@ class Prompt:
     ui: dict[str, dict[str, Any]] = field(default_factory=dict)  # node → executed output
     timeline: list[Event] = field(default_factory=list)
     deleted: bool = False  # removed from the queue before it ran
+    extra_names: list[str] | None = None  # recorded output names, while being rebuilt
     forgotten: bool = False  # removed from history
 
     def queue_item(self) -> list[Any]:
@@ -69,6 +71,54 @@ class ComfyServer:
         names = [f"{sub}/{name}" if sub else name for sub, name in self.inputs]
         info = object_info(self.models, names)
         return {k: v for k, v in info.items() if k not in self.removed_nodes}
+
+    # -- durable state (sandbox mode: a restart, or another process's prompt) -------------
+    def prompt(self, prompt_id: str) -> Prompt | None:
+        """A prompt by id; one on record but not held here is rebuilt first (NeedsRestore)."""
+        found = self.prompts.get(prompt_id)
+        if found is None and prompt_id:
+            self.state.tasks.get(prompt_id)
+            found = self.prompts.get(prompt_id)
+        return found
+
+    def ensure_inputs(self, graph: Any) -> None:
+        """Uploads the graph loads, rebuilt from the record if this process lacks them."""
+        if self.state.durable is None or not isinstance(graph, dict):
+            return
+        for node in graph.values():
+            if isinstance(node, dict) and node.get("class_type") == "LoadImage":
+                name = (node.get("inputs") or {}).get("image")
+                if isinstance(name, str) and _split(name) not in self.inputs:
+                    self.state.tasks.get(upload_id(name))
+
+    def ensure_file(self, folder: str, subfolder: str, filename: str) -> None:
+        durable = self.state.durable
+        if durable is None or (folder, subfolder, filename) in self.files:
+            return
+        found = durable.file(self.state.name, _view_token(folder, subfolder, filename))
+        if found is not None:
+            self.state.tasks.get(found[0])
+
+    def _filename(self, prompt: Prompt, key: str, base: str, ext: str, where: str) -> str:
+        """ComfyUI numbers outputs per prefix; with durable state the number is shared by
+        every process and a rebuilt prompt keeps the names it was given."""
+        durable, ctx = self.state.durable, CURRENT.get()
+        if durable is None or ctx is None:
+            self.counters[key] = self.counters.get(key, 0) + 1
+            return f"{base}_{self.counters[key]:05}_.{ext}"
+        if ctx.replay is not None:
+            made = prompt.extra_names
+            if made is None:
+                made = prompt.extra_names = durable.files_of(self.state.name, prompt.id, "view/")
+            if made:
+                return made.pop(0).rsplit("/", 1)[-1]
+        number = durable.next_number(self.state.name, key, self.counters.get(key, 0) + 1)
+        self.counters[key] = number
+        filename = f"{base}_{number:05}_.{ext}"
+        if ctx.replay is None:
+            request_id = ctx.request_id or durable.save_request(ctx)
+            durable.add_file(self.state.name, where + filename, prompt.id, request_id)
+        return filename
 
     # -- prompts ------------------------------------------------------------------------
     def add(
@@ -262,9 +312,8 @@ class ComfyServer:
         items = []
         for index in range(count):
             key = f"{folder}:{prefix}"
-            self.counters[key] = self.counters.get(key, 0) + 1
             ext = "mp4" if video else "png"
-            filename = f"{base}_{self.counters[key]:05}_.{ext}"
+            filename = self._filename(prompt, key, base, ext, _view_token(folder, subfolder, ""))
             token = self.state.files.add(ext, self._renderer(prompt.graph, index, video))
             self.files[(folder, subfolder, filename)] = (prompt.id, token)
             items.append({"filename": filename, "subfolder": subfolder, "type": folder})
@@ -300,6 +349,15 @@ class ComfyServer:
             return None
         stored = self.state.files.lookup(found[1])
         return self.state.files.content(stored) if stored is not None else None
+
+
+def upload_id(name: str) -> str:
+    """The recorded task an upload is kept as (its name as a graph's LoadImage gives it)."""
+    return f"upload:{name}"
+
+
+def _view_token(folder: str, subfolder: str, filename: str) -> str:
+    return f"view/{folder}/{subfolder}/{filename}"
 
 
 def _split(name: str) -> tuple[str, str]:

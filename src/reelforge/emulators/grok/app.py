@@ -26,6 +26,7 @@ from reelforge.emulators.base import (
     malformed_response,
     read_json,
     retry_after_headers,
+    route_path,
 )
 from reelforge.emulators.base.render import render_image, render_video
 from reelforge.emulators.inputcheck import decodable
@@ -120,7 +121,7 @@ class GrokEmulator:
         fault = await self.state.gate("submit")
         owner = self.owner(request)
         body = await read_json(request)
-        edit = request.url.path.endswith("/edits")
+        edit = route_path(request).endswith("/edits")
         model, prompt = _model_and_prompt(body, IMAGE_MODELS)
         n = body.get("n", 1)
         if isinstance(n, bool) or not isinstance(n, int) or not 1 <= n <= 10:
@@ -180,7 +181,7 @@ class GrokEmulator:
         fault = await self.state.gate("submit")
         owner = self.owner(request)
         body = await read_json(request)
-        edit = request.url.path.endswith("/edits")
+        edit = route_path(request).endswith("/edits")
         model, prompt = _model_and_prompt(body, VIDEO_MODELS)
         inputs: dict[str, Any] = {}
         params: dict[str, Any] = {}

@@ -24,6 +24,7 @@ from reelforge.emulators.base import (
     FaultRaised,
     create_emulator_app,
     read_json,
+    route_path,
 )
 from reelforge.emulators.base.render import decode_image, render_image, render_video
 from reelforge.emulators.higgsfield.errors import render_error, schema_error
@@ -108,7 +109,7 @@ class HiggsfieldEmulator:
         body = await read_json(request)
         model, seed, renders = await prepare(body)
         task, _ = self.state.tasks.create(
-            request.url.path,
+            route_path(request),
             model=model,
             prompt=str(body.get("prompt") or ""),
             seed=seed,

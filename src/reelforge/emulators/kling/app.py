@@ -19,6 +19,7 @@ from reelforge.emulators.base import (
     FaultRaised,
     create_emulator_app,
     read_json,
+    route_path,
 )
 from reelforge.emulators.base.render import render_audio, render_image, render_video
 from reelforge.emulators.inputcheck import decodable
@@ -76,7 +77,7 @@ class KlingEmulator:
     async def submit(self, request: Request) -> Response:
         fault = await self.state.gate("submit")
         owner = self.owner(request)
-        path = request.url.path
+        path = route_path(request)
         op, check = ENDPOINTS[path]
         body = await read_json(request)
         checked = check(body)
@@ -204,7 +205,7 @@ class KlingEmulator:
     async def query(self, request: Request) -> Response:
         fault = await self.state.gate("poll")
         owner = self.owner(request)
-        prefix = request.url.path.rsplit("/", 1)[0]
+        prefix = route_path(request).rsplit("/", 1)[0]
         op = ENDPOINTS[prefix][0]
         task = self.state.tasks.get(request.path_params["task_id"], owner=owner)
         if task is None or task.op != op:
@@ -216,7 +217,7 @@ class KlingEmulator:
     async def list_tasks(self, request: Request) -> Response:
         await self.state.gate("poll")
         owner = self.owner(request)
-        op = ENDPOINTS[request.url.path][0]
+        op = ENDPOINTS[route_path(request)][0]
         try:
             page = int(request.query_params.get("pageNum", "1"))
             size = int(request.query_params.get("pageSize", "30"))

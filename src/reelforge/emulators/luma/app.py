@@ -9,7 +9,6 @@ client can use either the emulator's root or the real-looking base URL (the luma
 from __future__ import annotations
 
 import asyncio
-import datetime as dt
 from collections.abc import Callable
 from typing import Any
 
@@ -147,7 +146,7 @@ class LumaEmulator:
         task.extra.update(
             kind=kind,
             body=body,
-            created_at=dt.datetime.now(dt.UTC).isoformat().replace("+00:00", "Z"),
+            created_at=self.state.created_utc(task).isoformat().replace("+00:00", "Z"),
         )
         return task
 
@@ -307,7 +306,7 @@ class LumaEmulator:
         task = self.state.tasks.get(request.path_params["id"], owner)
         if task is None:
             raise FaultRaised("not_found")
-        self.state.tasks.tasks.pop(task.id, None)
+        self.state.tasks.delete(task)
         return Response(status_code=204)
 
     async def list_generations(self, request: Request) -> Response:

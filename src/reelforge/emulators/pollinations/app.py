@@ -23,6 +23,7 @@ from reelforge.emulators.base import (
     create_emulator_app,
     malformed_response,
     retry_after_headers,
+    route_path,
 )
 from reelforge.emulators.base.render import render_image
 
@@ -77,7 +78,7 @@ def create_app(config: EmulatorConfig) -> Starlette:
 
     async def image(request: Request) -> Response:
         key = key_of(request)
-        gateway = request.url.path.startswith("/image/")
+        gateway = route_path(request).startswith("/image/")
         if (key is not None and key not in accepted) or (gateway and key is None):
             raise FaultRaised("auth", message=None if key else "An API key is required.")
         fault = await state.gate("submit")

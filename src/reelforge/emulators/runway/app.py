@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
+import hashlib
 import io
-import secrets
 from collections.abc import Callable
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Any
 
 import av
@@ -24,6 +24,7 @@ from reelforge.emulators.base import (
     malformed_response,
     read_json,
     retry_after_headers,
+    route_path,
 )
 from reelforge.emulators.base.render import render_video, size_for
 from reelforge.emulators.inputcheck import decodable
@@ -90,7 +91,7 @@ class RunwayEmulator:
     async def submit(self, request: Request) -> Response:
         fault = await self.state.gate("submit")
         owner = self.owner(request)
-        op, check = ENDPOINTS[request.url.path]
+        op, check = ENDPOINTS[route_path(request)]
         body = await read_json(request)
         try:
             checked = check(body)
@@ -125,7 +126,7 @@ class RunwayEmulator:
         )
         self.state.apply_task_fault(task, fault)
         task.extra["seconds"] = seconds
-        task.extra["created_at"] = datetime.now(UTC)
+        task.extra["created_at"] = self.state.created_utc(task)
         return JSONResponse({"id": task.id})
 
     def _render(self, task: EmuTask) -> Callable[[], bytes]:
@@ -176,7 +177,9 @@ class RunwayEmulator:
             if not task.outputs:
                 url = self.state.file_url(request, "mp4", self._render(task))
                 # CloudFront-style signed URL; the token is decorative.
-                task.outputs = [{"url": f"{url}?_jwt={secrets.token_urlsafe(24)}"}]
+                # A signed-looking query derived from the URL: the same wherever it is rebuilt.
+                jwt = hashlib.sha256(url.encode()).hexdigest()[:32]
+                task.outputs = [{"url": f"{url}?_jwt={jwt}"}]
                 task.extra["charged"] = estimate  # stays charged if later deleted
             data.update(status="SUCCEEDED", output=[o["url"] for o in task.outputs],
                         cost={"credits": estimate})  # fmt: skip
@@ -214,6 +217,7 @@ class RunwayEmulator:
             task.outputs = []
             task.failure = None
             task.canceled_at = task.finishes_at
+            self.state.tasks.save(task)
         return Response(status_code=204)
 
     async def organization(self, request: Request) -> Response:

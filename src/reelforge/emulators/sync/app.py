@@ -11,7 +11,6 @@ Errors are ``{"message": str | [str], "statusCode": n}``. A moderation refusal i
 from __future__ import annotations
 
 import json
-from datetime import UTC, datetime
 from typing import Any
 
 from starlette.applications import Starlette
@@ -185,7 +184,7 @@ def create_app(config: EmulatorConfig) -> Starlette:
         )
         task.failure = failure
         task.extra["output_seconds"] = output_seconds(video_s, audio_s, mode)
-        task.extra["created_at"] = datetime.now(UTC).isoformat().replace("+00:00", "Z")
+        task.extra["created_at"] = state.created_utc(task).isoformat().replace("+00:00", "Z")
         state.apply_task_fault(task, fault)
         if task.callback_url:
             state.schedule_callback(task, lambda t: generation(request, t))

@@ -213,7 +213,7 @@ class ComfyUIProvider(Provider):
         client_id = task.meta.get("client_id")
         if client_id:
             snapshot = await progress.watch(
-                base, str(client_id), task.task_id, window=self.ws_window
+                base, str(client_id), task.task_id, window=self.ws_window, client=self.client
             )
         entry = await self.history(base, task.task_id)
         if entry is None:
