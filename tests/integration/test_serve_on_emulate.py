@@ -51,7 +51,16 @@ async def test_runs_go_through_emulate_with_the_documented_settings(
             runs = []
             for model in MODELS:
                 doc = Pipeline.model_validate(
-                    {"nodes": [{"id": "n", "model": model, "prompt": "a paper boat"}]}
+                    {
+                        "nodes": [
+                            {
+                                "id": "n",
+                                "model": model,
+                                "prompt": "a paper boat",
+                                "max_micros": 50_000,
+                            }
+                        ]
+                    }
                 )
                 created = await container.runs.create_run(owner_id, doc)
                 await container.runner.enqueue_created(created)

@@ -72,7 +72,7 @@ async def test_migration_0008_keeps_users_and_keys(any_db_url: str) -> None:
                 ),
                 {"h": identity.hash_key("rf_old-key")},
             )
-        await migrate.upgrade(any_db_url)
+        await migrate.upgrade(any_db_url, "0008_user_admin")
         assert await migrate.current_revision(db.engine) == "0008_user_admin"
         async with db.session() as s:
             principal = await identity.authenticate(s, "rf_old-key")

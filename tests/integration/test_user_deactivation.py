@@ -25,7 +25,13 @@ from tests.integration.test_users_api import bearer, key_for, make_user
 PIPELINE = {
     "nodes": [
         {"id": "still", "model": "fal/flux-dev", "prompt": "a harbour"},
-        {"id": "motion", "model": "fal/wan-i2v", "prompt": "boats", "params": {}},
+        {
+            "id": "motion",
+            "model": "fal/wan-i2v",
+            "prompt": "boats",
+            "params": {},
+            "max_micros": 200_000,
+        },
     ],
     "edges": [{"from": "still", "to": "motion"}],
 }
