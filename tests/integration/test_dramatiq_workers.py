@@ -104,7 +104,12 @@ def chain(i: int) -> Pipeline:
                     "params": {"image_size": "square"},
                     "seed": i,
                 },
-                {"id": "restyle", "model": "fal/flux-dev-i2i", "prompt": f"run {i} restyle"},
+                {
+                    "id": "restyle",
+                    "model": "fal/flux-dev-i2i",
+                    "prompt": f"run {i} restyle",
+                    "max_micros": 100_000,
+                },
             ],
             "edges": [{"from": "still", "to": "restyle"}],
         }
@@ -170,7 +175,9 @@ async def check_exactly_once(live: Live, run_ids: list[str]) -> None:
     assert max(per_prompt.values()) == 1, [p for p, n in per_prompt.items() if n > 1][:10]
     assert len({s.task_id for s in steps}) == len(steps) == 2 * len(run_ids)
     paid = [s.id for s in steps if s.cost_micros]
-    assert len(paid) == len(run_ids)  # flux-dev has a price; flux-dev-i2i's is unknown
+    assert len(paid) == 2 * len(
+        run_ids
+    )  # flux-dev at its price, flux-dev-i2i at its max_micros cap
     assert all(captures[step_id] == 1 for step_id in paid), captures.most_common(3)
     assert sum(captures.values()) == len(paid)
     await assert_ledger_ok(live.container.db)
