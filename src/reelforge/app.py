@@ -33,6 +33,7 @@ from reelforge.engine.advance import Engine
 from reelforge.engine.catalog_access import CatalogAccess
 from reelforge.engine.events import EventBus
 from reelforge.engine.media_io import MediaIO
+from reelforge.engine.routing import RetryPolicy
 from reelforge.engine.service import RunService
 from reelforge.engine.webhooks import deliver, owner_webhook_secret
 from reelforge.jobs.dramatiq_broker import BrokerConfig
@@ -234,6 +235,7 @@ def build_engine(container: Container, *, worker: bool = False) -> None:
         LedgerRunBilling(),
         EventBus(),
         CatalogAccess(container.catalog, max_prompt_chars=settings.max_prompt_chars),
+        policy=RetryPolicy(resubmits=settings.resubmit_failed),
     )
     container.engine = engine
     container.runs = RunService(engine)

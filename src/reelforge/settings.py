@@ -114,6 +114,13 @@ class Settings(BaseSettings):
         default_factory=dict,
         description='Override a provider\'s API base URL, e.g. {"kling": "http://127.0.0.1:9001"}.',
     )
+    resubmit_failed: int = Field(
+        default=1,
+        ge=0,
+        le=5,
+        description="How many times a task the provider failed (or lost) for a transient "
+        "reason is submitted again; failures it does not call transient never are.",
+    )
     log_level: str = "INFO"
     log_json: bool = False
     # Safe fetcher

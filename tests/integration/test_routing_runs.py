@@ -118,7 +118,7 @@ async def test_native_negative_prompt_reaches_the_fallback_as_is(world: World) -
     assert run["status"] == "succeeded", run
     step = step_of(run)
     assert step["served_by"] == FALLBACK
-    assert "INSUFFICIENT_FUNDS" in step["route"]["reason"]  # out of credit: at once
+    assert "PROVIDER_OUT_OF_CREDIT" in step["route"]["reason"]  # out of credit: at once
     assert len(world.fal.submits()) == 1
     task = next(iter(world.together.state.tasks.tasks.values()))
     assert task.params["negative_prompt"] == "blurry" and task.prompt == "a lighthouse at dusk"
