@@ -50,7 +50,7 @@ from reelforge.storage.artifacts import ArtifactStore
 from reelforge.storage.blobs import open_blob_store
 from reelforge.storage.db import Database
 from reelforge.storage.fetcher import SafeFetcher
-from reelforge.storage.http_client import outgoing_client
+from reelforge.storage.http_client import combined_bundle, outgoing_client
 
 log = get_logger("reelforge.app")
 
@@ -93,14 +93,18 @@ def build_container(settings: Settings) -> Container:
         endpoint_url=settings.s3_endpoint_url,
         region=settings.s3_region,
         work_dir=settings.home,
+        verify=combined_bundle(settings.home / "ca-bundle.pem", settings.ca_bundles),
     )
     fetcher = SafeFetcher(
         max_bytes=settings.fetch_max_bytes,
         timeout_seconds=settings.fetch_timeout_seconds,
         allow_hosts=settings.fetch_allow_hosts,
+        ca_bundles=settings.ca_bundles,
     )
     vault = CredentialVault(db, secret)
-    provider_client = outgoing_client(timeout=httpx.Timeout(60.0, connect=10.0))
+    provider_client = outgoing_client(
+        timeout=httpx.Timeout(60.0, connect=10.0), ca_bundles=settings.ca_bundles
+    )
     sandbox_endpoints, sandbox_closers = (
         build_sandbox(fetcher, settings.resolved_sandbox_state) if settings.sandbox else ({}, [])
     )

@@ -106,7 +106,10 @@ async def test_a_failure_answered_with_the_submission_is_retried_without_a_poll(
     r = await stack.client.post("/v1/generations", json=body, headers={"Prefer": "wait=5"})
     assert r.status_code == 200, r.text
     run = r.json()
-    assert run["status"] == "succeeded" and run["steps"][0]["attempts"] == 2, (run["error"], run["steps"][0]["route"])
+    assert run["status"] == "succeeded" and run["steps"][0]["attempts"] == 2, (
+        run["error"],
+        run["steps"][0]["route"],
+    )
     calls = {op: n for op, n in stack.state.requests.items() if op in ("submit", "poll", "cancel")}
     assert calls == {"submit": 2}
 

@@ -134,7 +134,7 @@ async def test_a_failed_task_is_resubmitted_as_a_new_task(world: World) -> None:
     assert len(tasks) == 2 and tasks[0].failure is not None and tasks[1].failure is None
     failed = next(a for a in step["route"]["attempts"] if a["event"] == "failed")
     assert failed["code"] == "PROVIDER_ERROR" and failed["decision"] == "retry"
-    assert "step.retry" in await world.events(run["id"])
+    assert "step.resubmit" in await world.events(run["id"])
 
 
 async def test_concurrency_limit_keeps_calls_to_one_at_a_time(world: World) -> None:

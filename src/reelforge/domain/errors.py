@@ -36,6 +36,7 @@ class ErrorCode(StrEnum):
     CHECKSUM_MISSING = "CHECKSUM_MISSING"
     CHECKSUM_MISMATCH = "CHECKSUM_MISMATCH"
     UNSAFE_URL = "UNSAFE_URL"
+    CERTIFICATE_ERROR = "CERTIFICATE_ERROR"
     CATALOG_UNAVAILABLE = "CATALOG_UNAVAILABLE"
     PRICE_UNKNOWN = "PRICE_UNKNOWN"
     CANCELED = "CANCELED"
@@ -217,6 +218,20 @@ ERROR_INFO: dict[ErrorCode, ErrorInfo] = {
         "The URL is not allowed.",
         ("Use a public http(s) URL; private, loopback and metadata addresses are refused.",),
         400,
+        False,
+    ),
+    # Behind a corporate TLS proxy, or a self-hosted S3 on a private CA: a setting to
+    # change, so never retried.
+    ErrorCode.CERTIFICATE_ERROR: ErrorInfo(
+        "The server's TLS certificate is not trusted.",
+        (
+            "If the host uses a private certificate authority (a corporate TLS proxy, a "
+            "self-hosted S3/MinIO), set REELFORGE_CA_BUNDLE (or SSL_CERT_FILE) to a PEM file "
+            "with that CA and restart ReelForge.",
+            "Otherwise check the host name in `detail.host`: its certificate may be expired "
+            "or issued for another name.",
+        ),
+        502,
         False,
     ),
     ErrorCode.CATALOG_UNAVAILABLE: ErrorInfo(

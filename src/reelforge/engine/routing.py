@@ -113,7 +113,9 @@ def decide(
         return Decision(Verdict.FAIL, reason=f"{code}: never retried or routed elsewhere")
     if task_failed and code not in FALL_BACK_AT_ONCE:
         if not exc.retryable:
-            return Decision(move_on, reason=f"{code}: the provider failed the task; not resubmitted")
+            return Decision(
+                move_on, reason=f"{code}: the provider failed the task; not resubmitted"
+            )
         if tries > policy.resubmits:
             return Decision(move_on, reason=f"{code}: still failing after {tries} task(s)")
         delay = retry_delay(exc, tries, policy)

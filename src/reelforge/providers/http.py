@@ -12,6 +12,7 @@ from typing import Any
 import httpx
 
 from reelforge.domain.errors import ErrorCode, ReelForgeError
+from reelforge.storage.http_client import CertificateFailure, certificate_error
 
 CREDIT_WORDS = ("credit", "balance", "quota", "insufficient", "billing", "payment", "funds")
 MODERATION_WORDS = ("moderation", "safety", "nsfw", "policy", "content filter", "inappropriate")
@@ -182,6 +183,8 @@ async def send(
             detail={"provider": provider, "reason": type(exc).__name__},
             retryable=True,
         ) from exc
+    except CertificateFailure as exc:
+        raise certificate_error(exc, what=provider) from exc
     except httpx.TransportError as exc:
         raise ReelForgeError(
             ErrorCode.ENGINE_OFFLINE,
