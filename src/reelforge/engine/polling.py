@@ -171,9 +171,7 @@ class Polling:
                 reason = task_failure(failed)
                 await self.health.record_failure(key, reason)
                 route.rounds += 1  # the next task needs a fresh idempotency key
-                return await self._after_failure(
-                    step, route, options, reason, StepStatus.SUBMITTED
-                )
+                return await self._after_failure(step, route, options, reason, StepStatus.SUBMITTED)
         if update.status is TaskStatus.CANCELED:
             return await self.finisher.cancel_step(step, provider_canceled=True)
         if now - submitted_at > STEP_DEADLINE_SECONDS:
