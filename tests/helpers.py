@@ -10,6 +10,7 @@ import threading
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
+from pathlib import Path
 from typing import Any
 
 import uvicorn
@@ -23,10 +24,22 @@ def free_port() -> int:
 
 
 @contextmanager
-def serve_asgi(app: Any, port: int | None = None) -> Iterator[str]:
-    """Serve an ASGI app on 127.0.0.1 in a background thread; yields its base URL."""
+def serve_asgi(
+    app: Any, port: int | None = None, *, tls: tuple[Path, Path] | None = None
+) -> Iterator[str]:
+    """Serve an ASGI app on 127.0.0.1 in a background thread; yields its base URL.
+    ``tls``: (certificate, key) PEM files, to serve https."""
     port = port or free_port()
-    config = uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning", lifespan="off")
+    certfile, keyfile = (str(tls[0]), str(tls[1])) if tls else (None, None)
+    config = uvicorn.Config(
+        app,
+        host="127.0.0.1",
+        port=port,
+        log_level="warning",
+        lifespan="off",
+        ssl_certfile=certfile,
+        ssl_keyfile=keyfile,
+    )
     server = uvicorn.Server(config)
     thread = threading.Thread(target=server.run, daemon=True)
     thread.start()
@@ -36,7 +49,7 @@ def serve_asgi(app: Any, port: int | None = None) -> Iterator[str]:
             raise RuntimeError("test server did not start")
         time.sleep(0.02)
     try:
-        yield f"http://127.0.0.1:{port}"
+        yield f"{'https' if tls else 'http'}://127.0.0.1:{port}"
     finally:
         server.should_exit = True
         thread.join(timeout=10)

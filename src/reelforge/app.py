@@ -33,6 +33,7 @@ from reelforge.engine.advance import Engine
 from reelforge.engine.catalog_access import CatalogAccess
 from reelforge.engine.events import EventBus
 from reelforge.engine.media_io import MediaIO
+from reelforge.engine.routing import RetryPolicy
 from reelforge.engine.service import RunService
 from reelforge.engine.webhooks import deliver, owner_webhook_secret
 from reelforge.jobs.dramatiq_broker import BrokerConfig
@@ -49,7 +50,7 @@ from reelforge.storage.artifacts import ArtifactStore
 from reelforge.storage.blobs import open_blob_store
 from reelforge.storage.db import Database
 from reelforge.storage.fetcher import SafeFetcher
-from reelforge.storage.http_client import outgoing_client
+from reelforge.storage.http_client import combined_bundle, outgoing_client
 
 log = get_logger("reelforge.app")
 
@@ -92,14 +93,18 @@ def build_container(settings: Settings) -> Container:
         endpoint_url=settings.s3_endpoint_url,
         region=settings.s3_region,
         work_dir=settings.home,
+        verify=combined_bundle(settings.home / "ca-bundle.pem", settings.ca_bundles),
     )
     fetcher = SafeFetcher(
         max_bytes=settings.fetch_max_bytes,
         timeout_seconds=settings.fetch_timeout_seconds,
         allow_hosts=settings.fetch_allow_hosts,
+        ca_bundles=settings.ca_bundles,
     )
     vault = CredentialVault(db, secret)
-    provider_client = outgoing_client(timeout=httpx.Timeout(60.0, connect=10.0))
+    provider_client = outgoing_client(
+        timeout=httpx.Timeout(60.0, connect=10.0), ca_bundles=settings.ca_bundles
+    )
     sandbox_endpoints, sandbox_closers = (
         build_sandbox(fetcher, settings.resolved_sandbox_state) if settings.sandbox else ({}, [])
     )
@@ -234,6 +239,7 @@ def build_engine(container: Container, *, worker: bool = False) -> None:
         LedgerRunBilling(),
         EventBus(),
         CatalogAccess(container.catalog, max_prompt_chars=settings.max_prompt_chars),
+        policy=RetryPolicy(resubmits=settings.resubmit_failed),
     )
     container.engine = engine
     container.runs = RunService(engine)

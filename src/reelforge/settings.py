@@ -114,6 +114,28 @@ class Settings(BaseSettings):
         default_factory=dict,
         description='Override a provider\'s API base URL, e.g. {"kling": "http://127.0.0.1:9001"}.',
     )
+    ca_bundle: Path | None = Field(
+        default=None,
+        description="A PEM file of private certificate authorities trusted (besides "
+        "certifi's) by every outgoing client: adapters, downloads, webhooks, S3.",
+    )
+    ssl_cert_file: Path | None = Field(
+        default=None,
+        validation_alias="SSL_CERT_FILE",
+        description="Honoured like REELFORGE_CA_BUNDLE (the usual OpenSSL variable).",
+    )
+    ssl_cert_dir: Path | None = Field(
+        default=None,
+        validation_alias="SSL_CERT_DIR",
+        description="A directory of hashed CA certificates, also trusted.",
+    )
+    resubmit_failed: int = Field(
+        default=1,
+        ge=0,
+        le=5,
+        description="How many times a task the provider failed (or lost) for a transient "
+        "reason is submitted again; failures it does not call transient never are.",
+    )
     log_level: str = "INFO"
     log_json: bool = False
     # Safe fetcher
@@ -225,6 +247,12 @@ class Settings(BaseSettings):
     @property
     def resolved_artifact_store_url(self) -> str:
         return self.artifact_store_url or str(self.home / "artifacts")
+
+    @property
+    def ca_bundles(self) -> list[Path]:
+        """Every private CA source set (REELFORGE_CA_BUNDLE, SSL_CERT_FILE, SSL_CERT_DIR)."""
+        found = [self.ca_bundle, self.ssl_cert_file, self.ssl_cert_dir]
+        return list(dict.fromkeys(p for p in found if p is not None))
 
     @property
     def secret_path(self) -> Path:

@@ -139,7 +139,7 @@ async def test_out_of_credit(provider: AtlasProvider, server: tuple[str, Emulato
     server[1].faults.add("insufficient_credit", on="submit")
     with pytest.raises(ReelForgeError) as info:
         await provider.submit(request("google/imagen4", Mode.T2I), CRED)
-    assert info.value.code is ErrorCode.INSUFFICIENT_FUNDS
+    assert info.value.code is ErrorCode.PROVIDER_OUT_OF_CREDIT
     assert server[1].tasks.submissions["total"] == 0
 
 

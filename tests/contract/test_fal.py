@@ -129,7 +129,7 @@ async def test_bad_key_and_out_of_credit(
     emulator[0].faults.add("insufficient_credit", on="submit")
     with pytest.raises(ReelForgeError) as broke:
         await fal.submit(_t2i(), KEY)
-    assert broke.value.code is ErrorCode.INSUFFICIENT_FUNDS
+    assert broke.value.code is ErrorCode.PROVIDER_OUT_OF_CREDIT
     assert emulator[0].tasks.submissions["total"] == 0
 
 

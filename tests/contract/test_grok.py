@@ -212,7 +212,7 @@ async def test_out_of_credit_is_insufficient_funds(
         await provider.submit(
             GenerationRequest(model="grok-imagine-video", mode=Mode.T2V, prompt="x"), CRED
         )
-    assert info.value.code is ErrorCode.INSUFFICIENT_FUNDS
+    assert info.value.code is ErrorCode.PROVIDER_OUT_OF_CREDIT
     assert emu.tasks.submissions["total"] == 0
 
 

@@ -192,7 +192,7 @@ async def test_out_of_credit(hf: Any, emu: Any, status: int) -> None:
     emu.faults.add("insufficient_credit", on="submit", status=status)
     with pytest.raises(ReelForgeError) as info:
         await hf.submit(soul(), CRED)
-    assert info.value.code is ErrorCode.INSUFFICIENT_FUNDS
+    assert info.value.code is ErrorCode.PROVIDER_OUT_OF_CREDIT
 
 
 async def test_rate_limit_carries_retry_after(hf: Any, emu: Any) -> None:

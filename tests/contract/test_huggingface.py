@@ -110,7 +110,7 @@ async def test_bad_token_is_auth_failed(provider: HuggingFaceProvider) -> None:
 @pytest.mark.parametrize(
     ("kind", "code", "retryable"),
     [
-        ("insufficient_credit", ErrorCode.INSUFFICIENT_FUNDS, False),
+        ("insufficient_credit", ErrorCode.PROVIDER_OUT_OF_CREDIT, False),
         ("moderation", ErrorCode.SAFETY_FILTER, False),
         ("fail", ErrorCode.PROVIDER_ERROR, True),
         ("malformed", ErrorCode.PROVIDER_ERROR, True),

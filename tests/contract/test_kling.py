@@ -242,7 +242,7 @@ async def test_out_of_credit_is_insufficient_funds(
     emu.faults.add("insufficient_credit", on="submit")
     with pytest.raises(ReelForgeError) as info:
         await provider.submit(t2v(), CRED)
-    assert info.value.code is ErrorCode.INSUFFICIENT_FUNDS
+    assert info.value.code is ErrorCode.PROVIDER_OUT_OF_CREDIT
     assert info.value.detail["status"] == 429 and info.value.detail["provider_code"] == 1102
 
 

@@ -201,7 +201,7 @@ async def test_out_of_credit(luma: LumaProvider, emu: Any, status: int) -> None:
     emu.faults.add("insufficient_credit", on="submit", status=status)
     with pytest.raises(ReelForgeError) as info:
         await luma.submit(t2v(), CRED)
-    assert info.value.code is ErrorCode.INSUFFICIENT_FUNDS and not info.value.retryable
+    assert info.value.code is ErrorCode.PROVIDER_OUT_OF_CREDIT and not info.value.retryable
 
 
 async def test_rate_limit_carries_retry_after(luma: LumaProvider, emu: Any) -> None:

@@ -168,7 +168,7 @@ async def test_out_of_credit_is_1008(mm: MiniMaxProvider, emu: Any) -> None:
     emu.faults.add("insufficient_credit", on="submit")
     with pytest.raises(ReelForgeError) as info:
         await mm.submit(t2v(), CRED)
-    assert info.value.code is ErrorCode.INSUFFICIENT_FUNDS
+    assert info.value.code is ErrorCode.PROVIDER_OUT_OF_CREDIT
     assert info.value.detail["provider_code"] == 1008
     assert emu.tasks.submissions["total"] == 0
 

@@ -107,7 +107,7 @@ async def test_the_new_gateway_path_needs_a_key(emulator: tuple[str, EmulatorSta
 @pytest.mark.parametrize(
     ("kind", "code", "retryable"),
     [
-        ("insufficient_credit", ErrorCode.INSUFFICIENT_FUNDS, False),
+        ("insufficient_credit", ErrorCode.PROVIDER_OUT_OF_CREDIT, False),
         ("moderation", ErrorCode.SAFETY_FILTER, False),
         ("fail", ErrorCode.PROVIDER_ERROR, True),
         ("malformed", ErrorCode.PROVIDER_ERROR, True),

@@ -132,7 +132,7 @@ async def test_auth_credit_and_validation_errors(
     emulator[0].faults.add("insufficient_credit", on="submit")
     with pytest.raises(ReelForgeError) as broke:
         await rep.submit(_schnell(), KEY)
-    assert broke.value.code is ErrorCode.INSUFFICIENT_FUNDS
+    assert broke.value.code is ErrorCode.PROVIDER_OUT_OF_CREDIT
     with pytest.raises(ReelForgeError) as invalid:
         await rep.submit(_schnell(prompt=""), KEY)
     assert invalid.value.code is ErrorCode.VALIDATION_ERROR

@@ -134,7 +134,7 @@ async def test_auth_credit_and_validation(
     emulator[0].faults.add("insufficient_credit", on="submit")
     with pytest.raises(ReelForgeError) as broke:
         await rw.submit(_image(), KEY)
-    assert broke.value.code is ErrorCode.INSUFFICIENT_FUNDS
+    assert broke.value.code is ErrorCode.PROVIDER_OUT_OF_CREDIT
     with pytest.raises(ReelForgeError) as invalid:
         await rw.submit(_image(width=1000), KEY)
     assert invalid.value.code is ErrorCode.VALIDATION_ERROR

@@ -210,7 +210,9 @@ async def test_out_of_credit_is_a_400_that_means_funds(
     emu.faults.add("insufficient_credit", on="submit")
     with pytest.raises(ReelForgeError) as info:
         await provider.submit(t2v(), CRED)
-    assert info.value.code is ErrorCode.INSUFFICIENT_FUNDS and info.value.detail["status"] == 400
+    assert (
+        info.value.code is ErrorCode.PROVIDER_OUT_OF_CREDIT and info.value.detail["status"] == 400
+    )
 
 
 async def test_rate_limit_carries_retry_after(provider: RunwayProvider, emu: EmulatorState) -> None:

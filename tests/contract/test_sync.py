@@ -122,7 +122,7 @@ async def test_auth_credit_and_validation(
     emulator[0].faults.add("insufficient_credit", on="submit")
     with pytest.raises(ReelForgeError) as broke:
         await sync.submit(_by_url(media_host), KEY)
-    assert broke.value.code is ErrorCode.INSUFFICIENT_FUNDS
+    assert broke.value.code is ErrorCode.PROVIDER_OUT_OF_CREDIT
     with pytest.raises(ReelForgeError) as invalid:
         await sync.submit(_by_url(media_host, sync_mode="sideways"), KEY)
     assert invalid.value.code is ErrorCode.VALIDATION_ERROR

@@ -123,7 +123,7 @@ async def test_bad_key_is_auth_failed(provider: TogetherProvider) -> None:
 @pytest.mark.parametrize(
     ("kind", "code", "retryable"),
     [
-        ("insufficient_credit", ErrorCode.INSUFFICIENT_FUNDS, False),
+        ("insufficient_credit", ErrorCode.PROVIDER_OUT_OF_CREDIT, False),
         ("moderation", ErrorCode.SAFETY_FILTER, False),
         ("malformed", ErrorCode.PROVIDER_ERROR, True),
     ],

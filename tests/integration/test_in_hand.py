@@ -98,17 +98,36 @@ async def test_a_waited_generation_is_answered_finished_from_the_submission(
 async def test_a_failure_answered_with_the_submission_is_retried_without_a_poll(
     stack: Stack,
 ) -> None:
-    """The create answer says the generation failed: the step retries at once (a new
-    submission after the backoff), and the failed task is never polled."""
+    """The create answer says the generation failed for a passing reason: the step is
+    resubmitted (after the backoff), and the failed task is never polled."""
     stack.container.engine.policy = RetryPolicy(base_delay=0.05, max_delay=0.2, max_attempts=3)
-    stack.state.faults.add("fail", on="submit", message="the model crashed")
+    stack.state.faults.add("fail", on="submit", message="GPU worker timed out, try again")
     body = _body(stack.state.name)
     r = await stack.client.post("/v1/generations", json=body, headers={"Prefer": "wait=5"})
     assert r.status_code == 200, r.text
     run = r.json()
-    assert run["status"] == "succeeded" and run["steps"][0]["attempts"] == 2, run
+    assert run["status"] == "succeeded" and run["steps"][0]["attempts"] == 2, (
+        run["error"],
+        run["steps"][0]["route"],
+    )
     calls = {op: n for op, n in stack.state.requests.items() if op in ("submit", "poll", "cancel")}
     assert calls == {"submit": 2}
+
+
+@pytest.mark.parametrize("stack", ["replicate", "runware"], indirect=True)
+async def test_a_failure_the_provider_does_not_call_transient_is_not_resubmitted(
+    stack: Stack,
+) -> None:
+    """A provider that bills failed tasks would bill each resubmission: a failure with no
+    passing reason fails the step after one task, keeping the provider's reason."""
+    stack.container.engine.policy = RetryPolicy(base_delay=0.05, max_delay=0.2, max_attempts=3)
+    stack.state.faults.add("fail", on="submit", message="the model crashed")
+    body = _body(stack.state.name)
+    r = await stack.client.post("/v1/generations", json=body, headers={"Prefer": "wait=5"})
+    run = r.json()
+    assert run["status"] == "failed", run
+    assert "the model crashed" in run["error"]["message"], run["error"]
+    assert stack.state.requests.get("submit") == 1
 
 
 @pytest.mark.parametrize("stack", ["grok", "atlas"], indirect=True)

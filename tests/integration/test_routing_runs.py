@@ -118,7 +118,7 @@ async def test_native_negative_prompt_reaches_the_fallback_as_is(world: World) -
     assert run["status"] == "succeeded", run
     step = step_of(run)
     assert step["served_by"] == FALLBACK
-    assert "INSUFFICIENT_FUNDS" in step["route"]["reason"]  # out of credit: at once
+    assert "PROVIDER_OUT_OF_CREDIT" in step["route"]["reason"]  # out of credit: at once
     assert len(world.fal.submits()) == 1
     task = next(iter(world.together.state.tasks.tasks.values()))
     assert task.params["negative_prompt"] == "blurry" and task.prompt == "a lighthouse at dusk"
@@ -134,7 +134,7 @@ async def test_a_failed_task_is_resubmitted_as_a_new_task(world: World) -> None:
     assert len(tasks) == 2 and tasks[0].failure is not None and tasks[1].failure is None
     failed = next(a for a in step["route"]["attempts"] if a["event"] == "failed")
     assert failed["code"] == "PROVIDER_ERROR" and failed["decision"] == "retry"
-    assert "step.retry" in await world.events(run["id"])
+    assert "step.resubmit" in await world.events(run["id"])
 
 
 async def test_concurrency_limit_keeps_calls_to_one_at_a_time(world: World) -> None:

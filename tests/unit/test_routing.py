@@ -33,7 +33,7 @@ def test_never_fall_back_or_retry_for_refusals_and_bad_requests(code: ErrorCode)
 @pytest.mark.parametrize(
     "exc",
     [
-        ReelForgeError(ErrorCode.INSUFFICIENT_FUNDS),
+        ReelForgeError(ErrorCode.PROVIDER_OUT_OF_CREDIT),
         ReelForgeError(ErrorCode.AUTH_FAILED),
         ReelForgeError(ErrorCode.ENGINE_TIMEOUT),
         ReelForgeError(ErrorCode.ENGINE_OFFLINE, retryable=False),

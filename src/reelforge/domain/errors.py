@@ -21,6 +21,8 @@ class ErrorCode(StrEnum):
     FORBIDDEN = "FORBIDDEN"
     RATE_LIMITED = "RATE_LIMITED"
     INSUFFICIENT_FUNDS = "INSUFFICIENT_FUNDS"
+    PROVIDER_OUT_OF_CREDIT = "PROVIDER_OUT_OF_CREDIT"
+    PROVIDER_TASK_LOST = "PROVIDER_TASK_LOST"
     ENGINE_OFFLINE = "ENGINE_OFFLINE"
     ENGINE_TIMEOUT = "ENGINE_TIMEOUT"
     DEPENDENCY_MISSING = "DEPENDENCY_MISSING"
@@ -34,6 +36,7 @@ class ErrorCode(StrEnum):
     CHECKSUM_MISSING = "CHECKSUM_MISSING"
     CHECKSUM_MISMATCH = "CHECKSUM_MISMATCH"
     UNSAFE_URL = "UNSAFE_URL"
+    CERTIFICATE_ERROR = "CERTIFICATE_ERROR"
     CATALOG_UNAVAILABLE = "CATALOG_UNAVAILABLE"
     PRICE_UNKNOWN = "PRICE_UNKNOWN"
     CANCELED = "CANCELED"
@@ -103,6 +106,29 @@ ERROR_INFO: dict[ErrorCode, ErrorInfo] = {
         ),
         402,
         False,
+    ),
+    # The user's account at the provider (their own key), not their ReelForge balance:
+    # a client branching on the code can tell the two apart.
+    ErrorCode.PROVIDER_OUT_OF_CREDIT: ErrorInfo(
+        "The provider account is out of credit.",
+        (
+            "Top up your account with the provider (`detail.top_up_url` when known).",
+            "Or use another model or provider; your ReelForge balance was not charged.",
+        ),
+        424,
+        False,
+    ),
+    # A task we submitted that the provider no longer knows (it expired or lost it).
+    # Nothing was delivered, so nothing is charged; the engine resubmits it as it does a
+    # transient task failure (REELFORGE_RESUBMIT_FAILED times), then falls back or fails.
+    ErrorCode.PROVIDER_TASK_LOST: ErrorInfo(
+        "The provider no longer knows the task ReelForge submitted (it expired or was lost).",
+        (
+            "You were not charged for it. ReelForge resubmits a lost task "
+            "(REELFORGE_RESUBMIT_FAILED times); run it again if it still failed.",
+        ),
+        502,
+        True,
     ),
     ErrorCode.ENGINE_OFFLINE: ErrorInfo(
         "The engine is not available.",
@@ -194,6 +220,20 @@ ERROR_INFO: dict[ErrorCode, ErrorInfo] = {
         400,
         False,
     ),
+    # Behind a corporate TLS proxy, or a self-hosted S3 on a private CA: a setting to
+    # change, so never retried.
+    ErrorCode.CERTIFICATE_ERROR: ErrorInfo(
+        "The server's TLS certificate is not trusted.",
+        (
+            "If the host uses a private certificate authority (a corporate TLS proxy, a "
+            "self-hosted S3/MinIO), set REELFORGE_CA_BUNDLE (or SSL_CERT_FILE) to a PEM file "
+            "with that CA and restart ReelForge.",
+            "Otherwise check the host name in `detail.host`: its certificate may be expired "
+            "or issued for another name.",
+        ),
+        502,
+        False,
+    ),
     ErrorCode.CATALOG_UNAVAILABLE: ErrorInfo(
         "The model catalog could not be loaded.",
         ("Try again in a minute; the provider's catalog endpoint is not answering.",),
@@ -264,6 +304,14 @@ def situational_remediation(code: ErrorCode, detail: dict[str, Any]) -> tuple[st
         return (
             *provider_key_steps(provider, _fields(detail, "env_vars")),
             "Or turn sandbox mode on (REELFORGE_SANDBOX=true) to try it with emulated results.",
+        )
+    if code is ErrorCode.PROVIDER_OUT_OF_CREDIT and isinstance(provider, str):
+        url = detail.get("top_up_url")
+        where = f" ({url})" if isinstance(url, str) else ""
+        return (
+            f"Top up your account at {provider}{where}: it is the provider's balance that "
+            "ran out, not your ReelForge credits.",
+            "Or choose a model another provider serves (fallbacks do this on their own).",
         )
     if code is ErrorCode.PRICE_UNKNOWN:
         models = _fields(detail, "models") or ["{model}"]

@@ -30,7 +30,7 @@ from reelforge.engine.collect import Advance, Collecting, LostRace
 from reelforge.engine.events import EventBus
 from reelforge.engine.launch import Fresh, Launch, Launching, Wait
 from reelforge.engine.media_io import MediaIO
-from reelforge.engine.polling import CALLBACK_POLL_FACTOR, Polling, Watch, interval_of
+from reelforge.engine.polling import CALLBACK_POLL_FACTOR, Polling, Watch, interval_of, ramped
 from reelforge.engine.ports import RunBilling
 from reelforge.engine.progress import ProgressWrites
 from reelforge.engine.requests import RequestBuilder
@@ -233,6 +233,8 @@ class Engine(Launching, Collecting, Attempts, Polling):
             # The provider calls back when done; polling is only a slow safety net.
             task.meta["callback"] = True
             interval = max(interval * CALLBACK_POLL_FACTOR, 30.0)
+        # Without a callback, the first poll comes soon (engine.polling.ramped).
+        first_wait = interval if request.callback_url else ramped(interval, 0.0)
         route.note(
             "submitted", option.model, attempt=route.tries, task_id=task.task_id, notes=notes
         )
@@ -244,7 +246,7 @@ class Engine(Launching, Collecting, Attempts, Polling):
             "sandbox": resolved.sandbox,
             "served_by": option.model,
             "submitted_at": submitted_at,
-            "next_at": time.time() + interval,
+            "next_at": time.time() + first_wait,
             "error": None,
             "route": route.dump(),
         }
@@ -284,7 +286,7 @@ class Engine(Launching, Collecting, Attempts, Polling):
             for column, value in values.items():
                 setattr(step, column, value)
             return await self._poll(step, resolved, task)
-        return Advance(next_at=time.time() + interval)
+        return Advance(next_at=time.time() + first_wait)
 
     async def _recover_submitting(self, step: StepRow) -> Advance:
         now = time.time()

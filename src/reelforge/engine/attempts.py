@@ -131,12 +131,14 @@ class Attempts:
         """Retry, fall back, or fail (raise) after ``exc`` on the current option."""
         now = time.time()
         model = options[route.option].model
+        task_failed = bool(exc.detail.get("task_failed"))
         decision = decide(
             exc,
             tries=route.tries,
             has_next=route.option + 1 < len(options),
             elapsed=now - (route.started_at or now),
             policy=self.policy,
+            task_failed=task_failed,
         )
         error = exc.to_dict()
         route.note(
@@ -154,7 +156,7 @@ class Attempts:
             await self._save_route(step, route, status, [])
             raise exc
         if decision.verdict is Verdict.RETRY:
-            event = "step.retry"
+            event = "step.resubmit" if task_failed else "step.retry"
             data = {"model": model, "attempt": route.tries, "delay": round(decision.delay, 3)}
             next_at = now + decision.delay
         else:

@@ -28,6 +28,7 @@ from reelforge.engine.states import StepStatus
 from reelforge.logs import get_logger
 from reelforge.providers.base import ProviderTask, TaskStatus, TaskUpdate
 from reelforge.providers.health import HealthBoard, credential_key
+from reelforge.providers.http import transient
 from reelforge.providers.hub import ProviderHub, ResolvedProvider
 from reelforge.providers.limits import LimitBoard, Permit
 from reelforge.storage.run_tables import StepRow
@@ -45,6 +46,8 @@ CALLBACK_POLL_FACTOR = 6.0
 PROGRESS_STEP = 0.05  # progress written when it moved this much …
 PROGRESS_SECONDS = 5.0  # … or moved at all and this long passed since the last write
 MAX_SKIP_SECONDS = 120.0  # the longest a progress estimate may postpone a poll
+FIRST_POLL_SECONDS = 0.25  # the first poll after a submission …
+RAMP_FRACTION = 0.5  # … then after half the task's age so far, up to the provider's interval
 MAX_WATCHES = 200_000  # a bound, not a limit: past it the watches start over (reads again)
 
 
@@ -119,8 +122,11 @@ class Polling:
             )
         key = credential_key(resolved.credential)
         interval = interval_of(task, resolved.provider.default_poll_interval)
+        submitted_at = step.submitted_at.timestamp() if step.submitted_at else now
         if task.meta.get("callback"):
             interval = max(interval * CALLBACK_POLL_FACTOR, 30.0)
+        else:
+            interval = ramped(interval, now - submitted_at)
         # The outcome came with the submission (a synchronous API): nothing to ask.
         update = task.in_hand
         asked = update is None
@@ -133,6 +139,16 @@ class Polling:
                 update = await resolved.provider.poll(task, resolved.credential)
             except ReelForgeError as exc:
                 await self.health.record_failure(key, exc, time.monotonic() - started)
+                if exc.code is ErrorCode.NOT_FOUND:
+                    # Our own task, unknown to the provider now: lost, not the user's 404.
+                    self.unwatch(step.id)
+                    route = RouteState.load(step.route)
+                    route.rounds += 1
+                    options = step_options(step.model, step.request, step.quote_micros)
+                    lost = task_lost(exc, task)
+                    return await self._after_failure(
+                        step, route, options, lost, StepStatus.SUBMITTED
+                    )
                 if not exc.retryable:
                     raise
                 delay = exc.retry_after or interval * random.uniform(1.0, 2.0)
@@ -151,13 +167,13 @@ class Polling:
         if update.status is TaskStatus.FAILED:
             try:
                 update.raise_for_error()
-            except ReelForgeError as exc:
-                await self.health.record_failure(key, exc)
+            except ReelForgeError as failed:
+                reason = task_failure(failed)
+                await self.health.record_failure(key, reason)
                 route.rounds += 1  # the next task needs a fresh idempotency key
-                return await self._after_failure(step, route, options, exc, StepStatus.SUBMITTED)
+                return await self._after_failure(step, route, options, reason, StepStatus.SUBMITTED)
         if update.status is TaskStatus.CANCELED:
             return await self.finisher.cancel_step(step, provider_canceled=True)
-        submitted_at = step.submitted_at.timestamp() if step.submitted_at else now
         if now - submitted_at > STEP_DEADLINE_SECONDS:
             self.unwatch(step.id)  # it moves on: its watch would poll the old task again
             timeout = ReelForgeError(
@@ -327,6 +343,44 @@ def _until_near_the_end(watch: Watch, progress: float | None, now: float, interv
     fastest = (progress + watch.step - first) / elapsed
     soonest = (1.0 - progress - watch.step) / fastest
     return max(interval, min(MAX_SKIP_SECONDS, elapsed, soonest))
+
+
+def ramped(interval: float, age: float) -> float:
+    """The wait before the next poll of a task submitted ``age`` seconds ago: soon at
+    first, then half its age so far, never more than the provider's interval. A task that
+    ends after T seconds is then seen by about 1.5 T (or T + one interval), so a 1.5 s task
+    is collected within a second instead of after a whole 10 s interval; a long task is
+    polled at the provider's cadence after a few quick early looks (which write nothing)."""
+    if interval <= FIRST_POLL_SECONDS:
+        return interval
+    return max(FIRST_POLL_SECONDS, min(interval, RAMP_FRACTION * max(0.0, age)))
+
+
+def task_failure(exc: ReelForgeError) -> ReelForgeError:
+    """A task the provider marked failed. It is resubmitted only when the provider's reason
+    says trying again may help (``providers.http.transient``), or the adapter said so
+    (``detail.transient``); never for moderation or invalid input. Other codes (an
+    out-of-credit account, a lost key) keep their own routing."""
+    exc.detail["task_failed"] = True
+    if exc.code is ErrorCode.PROVIDER_ERROR:
+        reason = f"{exc.message} {exc.detail.get('provider_message') or ''}"
+        exc.retryable = bool(exc.detail.get("transient")) or transient(reason)
+    return exc
+
+
+def task_lost(exc: ReelForgeError, task: ProviderTask) -> ReelForgeError:
+    """The provider answered 404 for a task it gave us: it expired or lost it."""
+    return ReelForgeError(
+        ErrorCode.PROVIDER_TASK_LOST,
+        f"{task.provider}: the provider no longer knows task {task.task_id} "
+        "(it expired or was lost).",
+        detail={
+            "provider": task.provider,
+            "task_id": task.task_id,
+            "provider_message": exc.message[:300],
+            "task_failed": True,
+        },
+    )
 
 
 def interval_of(task: ProviderTask, default: float) -> float:

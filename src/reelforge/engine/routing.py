@@ -45,7 +45,7 @@ NEVER_FALL_BACK = frozenset(
 # The model cannot serve this now, and trying it again soon will not change that.
 FALL_BACK_AT_ONCE = frozenset(
     {
-        ErrorCode.INSUFFICIENT_FUNDS,
+        ErrorCode.PROVIDER_OUT_OF_CREDIT,
         ErrorCode.AUTH_FAILED,
         ErrorCode.ENGINE_TIMEOUT,
         ErrorCode.NOT_FOUND,
@@ -61,6 +61,10 @@ class RetryPolicy:
     max_delay: float = 60.0
     max_seconds: float = 900.0  # the whole step's retrying and falling back
     long_wait: float = 30.0  # a Retry-After longer than this moves on to a fallback
+    # Resubmissions of a task the provider failed (or lost) for a transient reason. A
+    # failure it does not call transient (invalid input, moderation, unexplained) is never
+    # resubmitted: a provider that bills failed tasks would bill each resubmission too.
+    resubmits: int = 1
 
     def backoff(self, attempt: int) -> float:
         """Exponential with "equal jitter": half fixed, half random, so retries of many
@@ -98,12 +102,26 @@ def decide(
     has_next: bool,
     elapsed: float,
     policy: RetryPolicy,
+    task_failed: bool = False,
 ) -> Decision:
-    """What to do after ``exc`` on the ``tries``-th submission of the current option."""
+    """What to do after ``exc`` on the ``tries``-th submission of the current option.
+    ``task_failed``: the provider took the task and then failed (or lost) it, so another
+    submission is another task (and maybe another charge), not a repeated request."""
     code = exc.code
     move_on = Verdict.FALLBACK if has_next else Verdict.FAIL
     if code in NEVER_FALL_BACK:
         return Decision(Verdict.FAIL, reason=f"{code}: never retried or routed elsewhere")
+    if task_failed and code not in FALL_BACK_AT_ONCE:
+        if not exc.retryable:
+            return Decision(
+                move_on, reason=f"{code}: the provider failed the task; not resubmitted"
+            )
+        if tries > policy.resubmits:
+            return Decision(move_on, reason=f"{code}: still failing after {tries} task(s)")
+        delay = retry_delay(exc, tries, policy)
+        if elapsed + delay > policy.max_seconds:
+            return Decision(move_on, reason=f"{code}: retry time for this step used up")
+        return Decision(Verdict.RETRY, delay=delay, reason=f"{code}: transient, resubmitted")
     if code in FALL_BACK_AT_ONCE or (code is ErrorCode.ENGINE_OFFLINE and not exc.retryable):
         return Decision(move_on, reason=f"{code}: this model cannot serve the step now")
     if code is ErrorCode.RATE_LIMITED and (exc.retry_after or 0) > policy.long_wait:

@@ -42,7 +42,7 @@ PROVIDER_FAILURES = frozenset(
         ErrorCode.ENGINE_OFFLINE,
         ErrorCode.ENGINE_TIMEOUT,
         ErrorCode.RATE_LIMITED,
-        ErrorCode.INSUFFICIENT_FUNDS,
+        ErrorCode.PROVIDER_OUT_OF_CREDIT,
         ErrorCode.AUTH_FAILED,
     }
 )

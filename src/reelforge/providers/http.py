@@ -12,9 +12,66 @@ from typing import Any
 import httpx
 
 from reelforge.domain.errors import ErrorCode, ReelForgeError
+from reelforge.storage.http_client import CertificateFailure, certificate_error
 
 CREDIT_WORDS = ("credit", "balance", "quota", "insufficient", "billing", "payment", "funds")
 MODERATION_WORDS = ("moderation", "safety", "nsfw", "policy", "content filter", "inappropriate")
+# A failed task whose reason reads like one of these may succeed when submitted again;
+# any other failure (invalid input, moderation, an unexplained failure) is not resubmitted,
+# since a provider that bills failed tasks would bill each resubmission too.
+TRANSIENT_WORDS = (
+    "timeout",
+    "timed out",
+    "temporar",
+    "try again",
+    "retry",
+    "busy",
+    "overload",
+    "capacity",
+    "unavailable",
+    "internal error",
+    "internal server error",
+    "worker",
+)
+# Where a provider's own balance is topped up (their public dashboards; these pages could
+# not be checked from this offline machine, so a link may have moved).
+TOP_UP_URLS = {
+    "fal": "https://fal.ai/dashboard/billing",
+    "replicate": "https://replicate.com/account/billing",
+    "together": "https://api.together.ai/settings/billing",
+    "runway": "https://dev.runwayml.com/",
+    "luma": "https://lumalabs.ai/api/billing",
+    "grok": "https://console.x.ai/",
+    "runware": "https://my.runware.ai/wallet",
+}
+
+
+def transient(message: str) -> bool:
+    """Whether a provider's reason for failing a task says trying again may help."""
+    lowered = message.lower()
+    return any(word in lowered for word in TRANSIENT_WORDS) and not any(
+        word in lowered for word in MODERATION_WORDS
+    )
+
+
+def out_of_credit(
+    provider: str,
+    detail: dict[str, Any],
+    *,
+    message: str | None = None,
+    remediation: tuple[str, ...] | None = None,
+) -> ReelForgeError:
+    """The provider account (the user's own key) is out of credit: PROVIDER_OUT_OF_CREDIT,
+    never INSUFFICIENT_FUNDS, which is the user's ReelForge balance."""
+    facts = {**detail, "provider": provider}
+    if provider in TOP_UP_URLS:
+        facts.setdefault("top_up_url", TOP_UP_URLS[provider])
+    return ReelForgeError(
+        ErrorCode.PROVIDER_OUT_OF_CREDIT,
+        message or f"{provider}: the provider account is out of credit.",
+        detail=facts,
+        remediation=remediation,
+    )
 
 
 def parse_retry_after(headers: Mapping[str, str]) -> float | None:
@@ -32,6 +89,12 @@ def parse_retry_after(headers: Mapping[str, str]) -> float | None:
     except (TypeError, ValueError):
         return None
     return max(0.0, when.timestamp() - time.time())
+
+
+def _said(text: str) -> str:
+    """``: <reason>`` for a message, ``.`` when there is none (or only an HTML page)."""
+    text = text.strip()
+    return "." if not text or text.startswith("<") else f": {text[:200]}"
 
 
 def body_message(response: httpx.Response) -> str:
@@ -68,12 +131,7 @@ def error_for_status(
     lowered = text.lower()
     detail: dict[str, Any] = {"provider": provider, "status": status, "provider_message": text}
     if status == 402 or (status in (400, 403, 429) and any(w in lowered for w in CREDIT_WORDS)):
-        return ReelForgeError(
-            ErrorCode.INSUFFICIENT_FUNDS,
-            f"{provider}: the provider account is out of credit.",
-            detail=detail,
-            remediation=("Top up your account with the provider, or use another provider.",),
-        )
+        return out_of_credit(provider, detail)
     if status in (401, 403):
         return ReelForgeError(
             ErrorCode.AUTH_FAILED,
@@ -93,9 +151,11 @@ def error_for_status(
         return ReelForgeError(ErrorCode.VALIDATION_ERROR, f"{provider}: {text}", detail=detail)
     if status == 404:
         return ReelForgeError(ErrorCode.NOT_FOUND, f"{provider}: {text}", detail=detail)
+    # The provider's own words when it gave any: "answered 500" alone hides the reason.
+    said = _said(text)
     return ReelForgeError(
         ErrorCode.PROVIDER_ERROR,
-        f"{provider}: the provider answered {status}.",
+        f"{provider}: the provider answered {status}{said}",
         detail=detail,
         retryable=status >= 500 or status == 408,
         retry_after=parse_retry_after(response.headers),
@@ -123,6 +183,8 @@ async def send(
             detail={"provider": provider, "reason": type(exc).__name__},
             retryable=True,
         ) from exc
+    except CertificateFailure as exc:
+        raise certificate_error(exc, what=provider) from exc
     except httpx.TransportError as exc:
         raise ReelForgeError(
             ErrorCode.ENGINE_OFFLINE,

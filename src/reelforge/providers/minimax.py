@@ -28,7 +28,7 @@ from reelforge.providers.base import (
     TaskUpdate,
 )
 from reelforge.providers.hookspecs import hookimpl
-from reelforge.providers.http import error_for_status, parse_retry_after, send
+from reelforge.providers.http import error_for_status, out_of_credit, parse_retry_after, send
 
 NAME = "minimax"
 AUTH_CODES = frozenset({1004, 2049})
@@ -69,10 +69,9 @@ def code_error(
             remediation=("Complete the account verification in the MiniMax console.",),
         )
     if code in CREDIT_CODES:
-        return ReelForgeError(
-            ErrorCode.INSUFFICIENT_FUNDS,
-            "minimax: the provider account is out of credit.",
-            detail=facts,
+        return out_of_credit(
+            "minimax",
+            facts,
             remediation=("Top up your MiniMax balance, or use another provider.",),
         )
     if code in RATE_CODES:

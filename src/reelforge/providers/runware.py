@@ -34,7 +34,13 @@ from reelforge.providers.base import (
     TaskUpdate,
 )
 from reelforge.providers.hookspecs import hookimpl
-from reelforge.providers.http import MODERATION_WORDS, error_for_status, json_body, send
+from reelforge.providers.http import (
+    MODERATION_WORDS,
+    error_for_status,
+    json_body,
+    out_of_credit,
+    send,
+)
 
 NAME = "runware"
 # Fixed namespace: the same idempotency key always names the same Runware task.
@@ -114,9 +120,7 @@ def error_from_item(item: dict[str, Any], status: int | None = None) -> ReelForg
             ErrorCode.AUTH_FAILED, "runware: the provider rejected the API key.", detail=detail
         )
     if status == 402 or any(w in lowered for w in _CREDIT_WORDS):
-        return ReelForgeError(
-            ErrorCode.INSUFFICIENT_FUNDS, "runware: the account is out of credit.", detail=detail
-        )
+        return out_of_credit(NAME, detail, message="runware: the account is out of credit.")
     if "notfound" in code.lower():
         return ReelForgeError(ErrorCode.NOT_FOUND, f"runware: {message}", detail=detail)
     if any(w in lowered for w in _SAFETY_WORDS):
@@ -274,7 +278,7 @@ class RunwareProvider(Provider):
         mine = [e for e in errors if e.get("taskUUID") == task.task_id]
         if mine and response.status_code not in (401, 402, 429) and response.status_code < 500:
             err = error_from_item(mine[0])
-            if err.code not in (ErrorCode.AUTH_FAILED, ErrorCode.INSUFFICIENT_FUNDS):
+            if err.code not in (ErrorCode.AUTH_FAILED, ErrorCode.PROVIDER_OUT_OF_CREDIT):
                 return TaskUpdate(status=TaskStatus.FAILED, error=err.to_dict())
         self._raise_for(response, errors)
         return update_from(data, task.task_id)

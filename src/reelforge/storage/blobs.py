@@ -240,6 +240,7 @@ class S3BlobStore(_BaseStore):
         endpoint_url: str | None,
         region: str,
         tmp_dir: Path,
+        verify: str | None = None,
     ) -> None:
         import boto3  # imported here so the filesystem default never pays for it
 
@@ -247,7 +248,10 @@ class S3BlobStore(_BaseStore):
         self.prefix = prefix.strip("/")
         self.tmp_dir = tmp_dir
         self.cache_dir = tmp_dir.parent / "cache"
-        self.client = boto3.client("s3", endpoint_url=endpoint_url, region_name=region)
+        # ``verify``: a CA bundle file (private CAs, see http_client.combined_bundle).
+        self.client = boto3.client(
+            "s3", endpoint_url=endpoint_url, region_name=region, verify=verify
+        )
 
     def _key(self, sha256: str) -> str:
         _check_sha(sha256)
@@ -332,7 +336,12 @@ class S3BlobStore(_BaseStore):
 
 
 def open_blob_store(
-    url: str, *, endpoint_url: str | None, region: str, work_dir: Path
+    url: str,
+    *,
+    endpoint_url: str | None,
+    region: str,
+    work_dir: Path,
+    verify: str | None = None,
 ) -> FileBlobStore | S3BlobStore:
     """``s3://bucket/prefix`` → S3; a path or ``file://`` URL → the filesystem."""
     if url.startswith("s3://"):
@@ -341,7 +350,12 @@ def open_blob_store(
         if not bucket:
             raise ValueError(f"no bucket in {url!r}")
         return S3BlobStore(
-            bucket, prefix, endpoint_url=endpoint_url, region=region, tmp_dir=work_dir / "tmp"
+            bucket,
+            prefix,
+            endpoint_url=endpoint_url,
+            region=region,
+            tmp_dir=work_dir / "tmp",
+            verify=verify,
         )
     if url.startswith("file://"):
         url = url[len("file://") :]

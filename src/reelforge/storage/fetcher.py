@@ -17,8 +17,9 @@ from __future__ import annotations
 import asyncio
 import ipaddress
 import socket
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
+from pathlib import Path
 from urllib.parse import urljoin, urlsplit
 
 import httpx
@@ -27,7 +28,7 @@ from reelforge.domain.errors import ErrorCode, ReelForgeError
 from reelforge.domain.media import kind_of_content_type, sniff_content_type
 from reelforge.domain.modes import MediaKind
 from reelforge.storage.blobs import BlobInfo, BlobWriter
-from reelforge.storage.http_client import outgoing_client
+from reelforge.storage.http_client import CertificateFailure, certificate_error, outgoing_client
 
 IPAddress = ipaddress.IPv4Address | ipaddress.IPv6Address
 
@@ -98,13 +99,17 @@ class SafeFetcher:
         timeout_seconds: float,
         allow_hosts: Iterable[str] = (),
         internal_transports: Mapping[str, httpx.AsyncBaseTransport] | None = None,
+        ca_bundles: Sequence[Path | str] = (),
     ) -> None:
         self.max_bytes = max_bytes
         self.timeout_seconds = timeout_seconds
         self.allow_hosts = {h.lower() for h in allow_hosts}
         self.internal = dict(internal_transports or {})
         # Never through a proxy: the address checked is the address connected to.
-        self._client = outgoing_client(timeout=httpx.Timeout(30.0, connect=10.0), trust_env=False)
+        # Private CAs are trusted all the same (settings.ca_bundles).
+        self._client = outgoing_client(
+            timeout=httpx.Timeout(30.0, connect=10.0), trust_env=False, ca_bundles=ca_bundles
+        )
         self._internal_clients = {
             host: httpx.AsyncClient(transport=t, follow_redirects=False, trust_env=False)
             for host, t in self.internal.items()
@@ -196,6 +201,9 @@ class SafeFetcher:
                 f"The download did not finish within {self.timeout_seconds:g} s.",
                 detail={"url": _redact_url(url)},
             ) from exc
+        except CertificateFailure as exc:
+            writer.abort()
+            raise certificate_error(exc, what="The download") from exc
         except httpx.HTTPError as exc:
             # The connection dropped or the body broke off (a server closing a kept-alive
             # connection, a reset): a passing failure, worth another try.
@@ -287,6 +295,8 @@ class SafeFetcher:
         try:
             async with asyncio.timeout(30):
                 response = await client.send(request)
+        except CertificateFailure as exc:
+            raise certificate_error(exc, what="The webhook") from exc
         except (TimeoutError, httpx.HTTPError) as exc:
             raise ReelForgeError(
                 ErrorCode.PROVIDER_ERROR,

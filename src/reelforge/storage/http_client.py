@@ -18,12 +18,70 @@ httpx-aiohttp maps every ``aiohttp.ClientConnectionError`` it has no closer matc
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Iterator
+import ssl
+from collections.abc import AsyncIterator, Iterator, Sequence
 from contextlib import contextmanager
+from pathlib import Path
 
 import aiohttp
+import certifi
 import httpx
 from httpx_aiohttp import AiohttpTransport
+
+from reelforge.domain.errors import ErrorCode, ReelForgeError
+
+
+class CertificateFailure(httpx.ConnectError):
+    """The server's TLS certificate is not trusted (or does not fit the host): a setting
+    to change, never a passing failure, so nobody retries it."""
+
+    def __init__(self, host: str, reason: str) -> None:
+        super().__init__(f"{host}: {reason}")
+        self.host, self.reason = host, reason
+
+
+def certificate_error(exc: CertificateFailure, *, what: str) -> ReelForgeError:
+    """The one error for an untrusted certificate, whoever made the request."""
+    return ReelForgeError(
+        ErrorCode.CERTIFICATE_ERROR,
+        f"{what}: the TLS certificate of {exc.host} is not trusted ({exc.reason}).",
+        detail={"host": exc.host, "reason": exc.reason[:300]},
+    )
+
+
+def tls_context(ca_bundles: Sequence[Path | str] = ()) -> ssl.SSLContext:
+    """certifi's authorities plus any private ones (a corporate TLS proxy, a MinIO on a
+    private CA): PEM files, or directories of hashed certificates (SSL_CERT_DIR)."""
+    context = ssl.create_default_context(cafile=certifi.where())
+    for bundle in ca_bundles:
+        path = Path(bundle)
+        if path.is_dir():
+            context.load_verify_locations(capath=str(path))
+        else:
+            context.load_verify_locations(cafile=str(path))
+    return context
+
+
+def combined_bundle(target: Path, ca_bundles: Sequence[Path | str]) -> str | None:
+    """One PEM file of certifi's authorities plus the private ones, for clients that take
+    a single file (boto3's ``verify``); None when no private bundle file is set."""
+    files = [Path(b) for b in ca_bundles if not Path(b).is_dir()]
+    if not files:
+        return None
+    parts = [Path(certifi.where()).read_bytes(), *(f.read_bytes() for f in files)]
+    target.parent.mkdir(parents=True, exist_ok=True)
+    target.write_bytes(b"\n".join(parts))
+    return str(target)
+
+
+def _certificate_cause(cause: BaseException) -> CertificateFailure | None:
+    if isinstance(cause, aiohttp.ClientConnectorCertificateError):
+        host = cause.host
+        reason = str(getattr(cause.certificate_error, "verify_message", "") or cause)
+        return CertificateFailure(host, reason)
+    if isinstance(cause, aiohttp.ClientConnectorSSLError):
+        return CertificateFailure(cause.host, str(cause.os_error or cause))
+    return None
 
 
 @contextmanager
@@ -34,6 +92,8 @@ def _connection_errors() -> Iterator[None]:
         cause = exc.__cause__
         if cause is None or isinstance(cause, aiohttp.ServerTimeoutError):
             raise  # a real timeout (connecting, or waiting for a pooled connection)
+        if (untrusted := _certificate_cause(cause)) is not None:
+            raise untrusted from cause
         if isinstance(cause, aiohttp.ServerDisconnectedError):
             raise httpx.RemoteProtocolError(str(cause) or "Server disconnected") from cause
         if isinstance(cause, aiohttp.ServerFingerprintMismatch):
@@ -92,13 +152,14 @@ def outgoing_client(
     keepalive_seconds: float = 5.0,
     follow_redirects: bool = False,
     trust_env: bool = True,
+    ca_bundles: Sequence[Path | str] = (),
 ) -> httpx.AsyncClient:
     """``trust_env``: proxies from the environment (HTTPS_PROXY ...) are honoured; httpx
-    sends proxied requests through its own transport."""
+    sends proxied requests through its own transport. ``ca_bundles``: private certificate
+    authorities trusted besides certifi's (settings.ca_bundles: REELFORGE_CA_BUNDLE,
+    SSL_CERT_FILE, SSL_CERT_DIR)."""
 
-    # The same certificate authorities httpx trusts (certifi, or SSL_CERT_FILE/DIR when the
-    # environment is trusted), not whatever the system happens to have.
-    tls = httpx.create_ssl_context(trust_env=trust_env)
+    tls = tls_context(ca_bundles)
 
     def session() -> aiohttp.ClientSession:
         connector = aiohttp.TCPConnector(

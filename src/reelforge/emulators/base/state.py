@@ -89,7 +89,7 @@ class EmulatorState:
         if fault.kind == "stuck":
             task.stuck = True
         elif fault.kind in ("moderation", "fail"):
-            task.failure = (fault.kind, fault.message or _DEFAULT_FAILURES[fault.kind])
+            task.failure = (fault.kind, fault.message or DEFAULT_FAILURES[fault.kind])
         self.tasks.save(task)
 
     @property
@@ -197,7 +197,7 @@ class EmulatorState:
             await self._http.aclose()
 
 
-_DEFAULT_FAILURES = {
+DEFAULT_FAILURES = {
     "moderation": "The request was rejected by content moderation.",
     "fail": "Internal error while generating.",
 }

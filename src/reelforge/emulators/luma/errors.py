@@ -3,7 +3,7 @@
 Uncertain in the real API (reference §4): the status for insufficient credits (the newer
 Luma Agents API uses 402; the Dream Machine docs say nothing) and whether 429s carry
 Retry-After. The emulator answers 402 by default and 400 with a credits message when the
-fault asks for ``status: 400``; the adapter maps both to INSUFFICIENT_FUNDS.
+fault asks for ``status: 400``; the adapter maps both to PROVIDER_OUT_OF_CREDIT.
 """
 
 from __future__ import annotations

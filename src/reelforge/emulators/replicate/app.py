@@ -29,6 +29,7 @@ from reelforge.emulators.base import (
     read_json,
     retry_after_headers,
 )
+from reelforge.emulators.base.state import DEFAULT_FAILURES
 from reelforge.emulators.replicate.models import (
     MODELS,
     model_for_version,
@@ -116,7 +117,9 @@ def create_app(config: EmulatorConfig) -> Starlette:
         error = None
         output = None
         if status == "failed" and task.failure is not None:
-            error = _FAILURES.get(task.failure[0], task.failure[1])
+            kind, said = task.failure
+            # Replicate's own wording, unless the fault gave its own message.
+            error = _FAILURES.get(kind, said) if said == DEFAULT_FAILURES.get(kind) else said
         elif status == "succeeded":
             output = render_output(state, request, task)
         started = task.created + task.queue_seconds

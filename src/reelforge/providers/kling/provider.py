@@ -28,6 +28,7 @@ from reelforge.providers.http import (
     MODERATION_WORDS,
     error_for_status,
     json_body,
+    out_of_credit,
     parse_retry_after,
     send,
 )
@@ -240,11 +241,8 @@ class KlingProvider(Provider):
                 ),
             )
         if code in _FUNDS_CODES:
-            return ReelForgeError(
-                ErrorCode.INSUFFICIENT_FUNDS,
-                "kling: the provider account is out of credit.",
-                detail=detail,
-                remediation=("Buy a Kling resource pack or settle the account.",),
+            return out_of_credit(
+                "kling", detail, remediation=("Buy a Kling resource pack or settle the account.",)
             )
         if code in _FORBIDDEN_CODES:
             return ReelForgeError(ErrorCode.FORBIDDEN, f"kling: {message}", detail=detail)
