@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import os
 import platform
+import re
 import sys
 from pathlib import Path
 from typing import Any
@@ -19,6 +20,9 @@ from reelforge import __version__
 from reelforge.logs import recent_log_lines, redact
 
 LOG_LINES = 100
+# ReelForge API keys ("rf_" + 43 url-safe characters): users' keys are stored only as
+# hashes, so they are not registered secrets; their shape is masked instead.
+_API_KEY = re.compile(r"\brf_[A-Za-z0-9_-]{20,}")
 MAX_MODEL_FILES = 2000
 
 
@@ -84,5 +88,15 @@ def build(
         "logs": recent_log_lines(LOG_LINES),
         "engine_logs": engine_logs,
     }
-    redacted: dict[str, Any] = redact(document)
+    redacted: dict[str, Any] = _mask_api_keys(redact(document))
     return redacted
+
+
+def _mask_api_keys(value: Any) -> Any:
+    if isinstance(value, str):
+        return _API_KEY.sub("[redacted]", value)
+    if isinstance(value, dict):
+        return {k: _mask_api_keys(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_mask_api_keys(v) for v in value]
+    return value
