@@ -98,6 +98,7 @@ async def test_a_hanging_provider_times_out_alone(
     runway = providers["runway"]
     assert runway["status"] == "error" and runway["error_code"] == "ENGINE_TIMEOUT"
     assert "timed out" in runway["error"]
+    assert runway["connection"] == "sandbox" and runway["name"] == "Runway", "what was known"
     # The rest answered on their own; the matrix waited for runway's limit, no longer.
     others = [row for name, row in providers.items() if name != "runway"]
     assert others and all(row["status"] == "connected" for row in others)

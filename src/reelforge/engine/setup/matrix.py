@@ -34,20 +34,24 @@ def now_iso() -> str:
     return datetime.now(UTC).isoformat(timespec="seconds").replace("+00:00", "Z")
 
 
-async def timed(row_id: str, check: Check, timeout: float) -> dict[str, Any]:
-    """Run one probe within ``timeout``; whatever happens, a row comes back."""
+async def timed(
+    row_id: str, check: Check, timeout: float, known: dict[str, Any] | None = None
+) -> dict[str, Any]:
+    """Run one probe within ``timeout``; whatever happens, a row comes back (on failure
+    with what the probe had learnt so far, ``known``: a provider's connection, say)."""
     started = time.perf_counter()
+    known = known if known is not None else {}
     try:
         async with asyncio.timeout(timeout):
             row = await check()
     except TimeoutError:
-        row = {"status": "error", "error": f"no answer within {timeout:g} s (timed out)"}
-        row["error_code"] = "ENGINE_TIMEOUT"
+        row = {**known, "status": "error", "error_code": "ENGINE_TIMEOUT"}
+        row["error"] = f"no answer within {timeout:g} s (timed out)"
     except ReelForgeError as exc:
-        row = {"status": "error", "error": exc.message, "error_code": str(exc.code)}
+        row = {**known, "status": "error", "error": exc.message, "error_code": str(exc.code)}
     except Exception as exc:  # a probe's own bug: reported, never raised
-        row = {"status": "error", "error": redact_text(f"{type(exc).__name__}: {exc}")[:300]}
-        row["error_code"] = "INTERNAL_ERROR"
+        row = {**known, "status": "error", "error_code": "INTERNAL_ERROR"}
+        row["error"] = redact_text(f"{type(exc).__name__}: {exc}")[:300]
     row.setdefault("error", None)
     row["id"] = row_id
     row["last_check"] = now_iso()
@@ -74,9 +78,13 @@ class HealthMatrix:
         self._last.pop((owner_id, "providers", provider), None)
 
     # -- one row each --------------------------------------------------------------------
-    async def provider_row(self, name: str, owner_id: str) -> dict[str, Any]:
+    async def provider_row(
+        self, name: str, owner_id: str, known: dict[str, Any] | None = None
+    ) -> dict[str, Any]:
+        """``known`` is filled as facts are learnt, for the row of a check that fails."""
         cls = self.hub.provider_class(name)
-        base: dict[str, Any] = {"name": cls.display_name, "kind": "provider", "balance": None}
+        base: dict[str, Any] = known if known is not None else {}
+        base.update(name=cls.display_name, kind="provider", balance=None)
         try:
             resolved = await self.hub.resolve(name, owner_id)
         except ReelForgeError:
@@ -97,6 +105,10 @@ class HealthMatrix:
         )
         balance = await check_credential(resolved.provider, resolved.credential)
         return {**base, "status": "connected", "balance": balance_view(balance)}
+
+    def provider_check(self, name: str, owner_id: str) -> tuple[Check, dict[str, Any]]:
+        known: dict[str, Any] = {}
+        return (lambda: self.provider_row(name, owner_id, known)), known
 
     async def local_row(self) -> dict[str, Any]:
         health = await self.hub.live("local").health()
@@ -134,19 +146,22 @@ class HealthMatrix:
     async def run(self, owner_id: str) -> dict[str, Any]:
         timeout = self.config.check_timeout
         started = time.perf_counter()
-        plan: list[tuple[str, str, Check]] = []
+        plan: list[tuple[str, str, Check, dict[str, Any]]] = []
         for name in self.hub.registry.names():
             if name == "comfyui":
-                plan.append(("engines", name, self.comfyui_row))
+                plan.append(("engines", name, self.comfyui_row, _known("ComfyUI (local)")))
             elif name == "local":
-                plan.append(("engines", name, self.local_row))
+                plan.append(("engines", name, self.local_row, _known("Local media engine")))
             else:
-                plan.append(("providers", name, _bind(self.provider_row, name, owner_id)))
+                check, known = self.provider_check(name, owner_id)
+                plan.append(("providers", name, check, known))
         for tool_id, label, detect in TOOLS:
-            plan.append(("tools", tool_id, _tool(label, detect, timeout)))
-        for check_id, check in self._system_checks().items():
-            plan.append(("system", check_id, check))
-        rows = await asyncio.gather(*(timed(rid, check, timeout) for _s, rid, check in plan))
+            plan.append(("tools", tool_id, _tool(label, detect, timeout), _known(label, "tool")))
+        for check_id, system_check in self._system_checks().items():
+            plan.append(("system", check_id, system_check, {"kind": "system"}))
+        rows = await asyncio.gather(
+            *(timed(rid, check, timeout, known) for _s, rid, check, known in plan)
+        )
         answer: dict[str, Any] = {
             "checked_at": now_iso(),
             "timeout_seconds": timeout,
@@ -155,7 +170,7 @@ class HealthMatrix:
             "tools": [],
             "system": [],
         }
-        for (section, _rid, _check), row in zip(plan, rows, strict=True):
+        for (section, *_rest), row in zip(plan, rows, strict=True):
             self.remember(owner_id, section, row)
             answer[section].append(row)
         answer["elapsed_ms"] = round((time.perf_counter() - started) * 1000, 1)
@@ -189,8 +204,8 @@ async def _ready(row: dict[str, Any]) -> dict[str, Any]:
     return row
 
 
-def _bind(fn: Callable[[str, str], Awaitable[dict[str, Any]]], name: str, owner: str) -> Check:
-    return lambda: fn(name, owner)
+def _known(name: str, kind: str = "engine") -> dict[str, Any]:
+    return {"name": name, "kind": kind}
 
 
 def _tool(

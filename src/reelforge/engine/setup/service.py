@@ -68,9 +68,8 @@ class SetupHub:
             self.hub, self.db, owner_id, name, values, timeout=self.config.check_timeout
         )
         # The matrix shows the fresh result at once (no stale "not connected").
-        row = await timed(
-            name, lambda: self.matrix.provider_row(name, owner_id), self.config.check_timeout
-        )
+        check, known = self.matrix.provider_check(name, owner_id)
+        row = await timed(name, check, self.config.check_timeout, known)
         self.matrix.remember(owner_id, "providers", row)
         return answer
 
