@@ -66,7 +66,7 @@ def show_matrix(data: dict[str, Any]) -> None:
             status = row["status"]
             if row.get("sandbox"):
                 status += " (sandbox)"
-            note = row.get("error") or row.get("remediation") or ""
+            note = row.get("error") or row.get("summary") or row.get("remediation") or ""
             color = COLORS.get(row["status"], "white")
             table.add_row(
                 section,

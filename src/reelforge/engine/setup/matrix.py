@@ -125,6 +125,8 @@ class HealthMatrix:
     async def comfyui_row(self) -> dict[str, Any]:
         view = await self.comfyui.status()
         row = {"name": "ComfyUI (local)", "kind": "engine", "balance": "free", **view}
+        if view["status"] in ("running", "starting", "installed"):
+            row["summary"] = f"{view['url']}" + (" (started here)" if view["managed"] else "")
         # In sandbox mode the emulator answers ComfyUI calls when no server is configured.
         row["sandbox_fallback"] = self.config.sandbox and view["status"] != "running"
         return row

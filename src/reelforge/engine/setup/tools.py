@@ -72,9 +72,11 @@ async def detect_liveportrait(_timeout: float) -> dict[str, Any]:
             "remediation": "Install LivePortrait yourself into ReelForge's Python (pip).",
         }
     module, origin = found
+    version = _package_version(module)
     return {
         "status": "installed",
-        "detail": {"module": module, "path": origin, "version": _package_version(module)},
+        "summary": f"{module} {version or ''} at {origin}".replace("  ", " "),
+        "detail": {"module": module, "path": origin, "version": version},
     }
 
 
@@ -96,7 +98,11 @@ async def detect_program(names: tuple[str, ...], timeout: float, hint: str) -> d
                     "error": f"{name} cannot be run ({type(exc).__name__})",
                     "detail": {"path": path},
                 }
-            return {"status": "installed", "detail": {"path": path, "version": version}}
+            return {
+                "status": "installed",
+                "summary": version or path,
+                "detail": {"path": path, "version": version},
+            }
     return {"status": "not_installed", "detail": {"looked_for": list(names)}, "remediation": hint}
 
 
