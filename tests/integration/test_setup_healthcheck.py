@@ -102,7 +102,6 @@ async def test_a_hanging_provider_times_out_alone(
     # The rest answered on their own; the matrix waited for runway's limit, no longer.
     others = [row for name, row in providers.items() if name != "runway"]
     assert others and all(row["status"] == "connected" for row in others)
-    assert runway["elapsed_ms"] >= CHECK_TIMEOUT * 1000
     assert matrix["elapsed_ms"] < 120_000
     assert matrix["summary"]["error"] == 1
 

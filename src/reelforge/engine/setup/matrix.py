@@ -35,14 +35,22 @@ def now_iso() -> str:
 
 
 async def timed(
-    row_id: str, check: Check, timeout: float, known: dict[str, Any] | None = None
+    row_id: str,
+    check: Check,
+    timeout: float,
+    known: dict[str, Any] | None = None,
+    *,
+    deadline: float | None = None,
 ) -> dict[str, Any]:
-    """Run one probe within ``timeout``; whatever happens, a row comes back (on failure
-    with what the probe had learnt so far, ``known``: a provider's connection, say)."""
+    """Run one probe within ``timeout`` (or until ``deadline``, a loop time shared by every
+    probe of a matrix, so none outlives the matrix's own limit); whatever happens, a row
+    comes back (on failure with what the probe learnt so far, ``known``: a connection)."""
     started = time.perf_counter()
     known = known if known is not None else {}
+    if deadline is None:
+        deadline = asyncio.get_running_loop().time() + timeout
     try:
-        async with asyncio.timeout(timeout):
+        async with asyncio.timeout_at(deadline):
             row = await check()
     except TimeoutError:
         row = {**known, "status": "error", "error_code": "ENGINE_TIMEOUT"}
@@ -148,6 +156,7 @@ class HealthMatrix:
     async def run(self, owner_id: str) -> dict[str, Any]:
         timeout = self.config.check_timeout
         started = time.perf_counter()
+        deadline = asyncio.get_running_loop().time() + timeout
         plan: list[tuple[str, str, Check, dict[str, Any]]] = []
         for name in self.hub.registry.names():
             if name == "comfyui":
@@ -162,7 +171,10 @@ class HealthMatrix:
         for check_id, system_check in self._system_checks().items():
             plan.append(("system", check_id, system_check, {"kind": "system"}))
         rows = await asyncio.gather(
-            *(timed(rid, check, timeout, known) for _s, rid, check, known in plan)
+            *(
+                timed(rid, check, timeout, known, deadline=deadline)
+                for _s, rid, check, known in plan
+            )
         )
         answer: dict[str, Any] = {
             "checked_at": now_iso(),
