@@ -94,7 +94,6 @@ async def comfy(tmp_path: Path) -> AsyncIterator[tuple[Container, httpx.AsyncCli
             yield container, client
 
 
-@pytest.mark.slow
 async def test_start_stop_restart_and_logs(
     comfy: tuple[Container, httpx.AsyncClient], monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -129,7 +128,6 @@ async def test_start_stop_restart_and_logs(
     assert not alive(restarted["pid"])
 
 
-@pytest.mark.slow
 async def test_a_restarted_reelforge_can_still_stop_it(
     comfy: tuple[Container, httpx.AsyncClient],
 ) -> None:
