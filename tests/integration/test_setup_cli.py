@@ -59,6 +59,17 @@ def test_connect_errors_are_clear(cli: Any, server: Served) -> None:
     assert "FIELD=VALUE" in malformed.exception.message
 
 
+def test_connect_asks_for_the_fields_and_stores_nothing_unverified(
+    cli: Any, server: Served
+) -> None:
+    # ComfyUI's one field is its address; nothing answers /system_stats at this one.
+    result = cli("setup", "connect", "comfyui", stdin=f"{server.url}/nothing\n", code=1)
+    assert "comfyui url" in result.output, "asked for the field"
+    assert result.exception.code == "ENGINE_OFFLINE"
+    assert "not stored" in result.exception.message
+    assert result.exception.detail["stored"] is False
+
+
 def test_engine_status_and_start_without_install(cli: Any) -> None:
     status = cli("setup", "engine", "status").stdout
     assert "comfyui: not_installed" in status and "REELFORGE_COMFYUI_DIR" in status

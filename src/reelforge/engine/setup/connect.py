@@ -31,6 +31,12 @@ async def check_credential(provider: Provider, credential: Credential) -> Balanc
         raise
 
 
+def can_verify(cls: type[Provider]) -> bool:
+    """False for an adapter (a third-party plugin, say) with neither ``verify`` nor
+    ``balance``: the base ones make no call, so nothing was really checked."""
+    return cls.verify is not Provider.verify or cls.balance is not Provider.balance
+
+
 def balance_view(balance: Balance | None) -> dict[str, Any] | None:
     if balance is None:
         return None
@@ -91,11 +97,19 @@ async def connect_provider(
         ) from exc
     async with db.transaction() as session:
         row = await hub.vault.put(session, owner_id, cls, cleaned)
+    verified = can_verify(cls)
+    message = f"Connected to {cls.display_name} ({balance_text(balance)})."
+    if not verified:
+        message = (
+            f"Stored the key for {cls.display_name}; it offers no way to check a key "
+            "before use, so the first run will tell."
+        )
     return {
         "ok": True,
         "provider": name,
+        "verified": verified,
         "balance": balance_view(balance),
-        "message": f"Connected to {cls.display_name} ({balance_text(balance)}).",
+        "message": message,
         "fields": row.fields.split(",") if row.fields else [],
         "updated_at": row.updated_at,
     }
