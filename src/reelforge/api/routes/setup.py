@@ -13,6 +13,13 @@ from fastapi.responses import JSONResponse
 from pydantic import Field
 
 from reelforge.api.deps import AdminPrincipal, ContainerDep, CurrentPrincipal
+from reelforge.api.routes.setup_schemas import (
+    ConnectOut,
+    DisconnectOut,
+    EngineLogsOut,
+    EngineOut,
+    HealthMatrixOut,
+)
 from reelforge.api.schemas import RequestModel
 from reelforge.container import Container
 from reelforge.engine.setup import SetupConfig, SetupHub
@@ -75,7 +82,7 @@ def setup_hub(container: Container) -> SetupHub:
     return hub
 
 
-@router.post("/providers/{name}/connect")
+@router.post("/providers/{name}/connect", response_model=ConnectOut)
 async def connect(
     name: str, body: ConnectIn, container: ContainerDep, principal: AdminPrincipal
 ) -> dict[str, Any]:
@@ -85,7 +92,7 @@ async def connect(
     return await setup_hub(container).connect(principal.user_id, name, body.values)
 
 
-@router.delete("/providers/{name}/connect")
+@router.delete("/providers/{name}/connect", response_model=DisconnectOut)
 async def disconnect(
     name: str, container: ContainerDep, principal: AdminPrincipal
 ) -> dict[str, Any]:
@@ -93,7 +100,7 @@ async def disconnect(
     return await setup_hub(container).disconnect(principal.user_id, name)
 
 
-@router.get("/healthcheck")
+@router.get("/healthcheck", response_model=HealthMatrixOut)
 async def healthcheck(
     container: ContainerDep,
     principal: CurrentPrincipal,
@@ -106,7 +113,7 @@ async def healthcheck(
     return await setup_hub(container).healthcheck(principal.user_id, fresh=fresh)
 
 
-@router.get("/engines/{engine}")
+@router.get("/engines/{engine}", response_model=EngineOut)
 async def engine_status(
     engine: str, container: ContainerDep, principal: CurrentPrincipal
 ) -> dict[str, Any]:
@@ -114,7 +121,7 @@ async def engine_status(
     return await setup_hub(container).engine(engine).status()
 
 
-@router.post("/engines/{engine}/start")
+@router.post("/engines/{engine}/start", response_model=EngineOut)
 async def engine_start(
     engine: str,
     container: ContainerDep,
@@ -125,14 +132,14 @@ async def engine_start(
     return await setup_hub(container).engine(engine).start(wait=wait, wait_seconds=wait_seconds)
 
 
-@router.post("/engines/{engine}/stop")
+@router.post("/engines/{engine}/stop", response_model=EngineOut)
 async def engine_stop(
     engine: str, container: ContainerDep, principal: AdminPrincipal
 ) -> dict[str, Any]:
     return await setup_hub(container).engine(engine).stop()
 
 
-@router.post("/engines/{engine}/restart")
+@router.post("/engines/{engine}/restart", response_model=EngineOut)
 async def engine_restart(
     engine: str,
     container: ContainerDep,
@@ -144,7 +151,7 @@ async def engine_restart(
     return await hub.engine(engine).restart(wait=wait, wait_seconds=wait_seconds)
 
 
-@router.get("/engines/{engine}/logs")
+@router.get("/engines/{engine}/logs", response_model=EngineLogsOut)
 async def engine_logs(
     engine: str,
     container: ContainerDep,
