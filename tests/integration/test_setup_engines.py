@@ -17,6 +17,7 @@ from reelforge.api.routes.setup import setup_config, setup_hub
 from reelforge.app import api_app, open_container
 from reelforge.container import Container
 from reelforge.engine.setup import SetupHub
+from reelforge.engine.setup import comfyui as comfyui_module
 from tests.conftest import make_settings
 from tests.helpers import free_port
 
@@ -31,6 +32,9 @@ FAKE_MAIN = textwrap.dedent(
     args = parser.parse_args()
     print(f"Starting server on {args.listen}:{args.port}", flush=True)
     print("inherited key:", os.environ.get("RUNWAY_API_KEY", "absent"), flush=True)
+    if os.path.exists("stubborn"):
+        import signal
+        signal.signal(signal.SIGTERM, signal.SIG_IGN)
     if os.path.exists("crash"):
         print("Traceback: torch not found", flush=True)
         sys.exit(3)
@@ -139,6 +143,19 @@ async def test_a_restarted_reelforge_can_still_stop_it(
     seen = await other.comfyui.status()
     assert seen["status"] == "running" and seen["managed"] and seen["pid"] == view["pid"]
     stopped = await other.comfyui.stop()
+    assert stopped["status"] == "installed" and not alive(view["pid"])
+
+
+async def test_an_engine_that_ignores_sigterm_is_killed(
+    comfy: tuple[Container, httpx.AsyncClient], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    container, c = comfy
+    assert container.settings.comfyui_dir is not None
+    (container.settings.comfyui_dir / "stubborn").write_text("")
+    monkeypatch.setattr(comfyui_module, "STOP_GRACE_SECONDS", 0.5)
+    view = (await c.post("/v1/setup/engines/comfyui/start", params={"wait": "true"})).json()
+    assert view["status"] == "running"
+    stopped = (await c.post("/v1/setup/engines/comfyui/stop")).json()
     assert stopped["status"] == "installed" and not alive(view["pid"])
 
 

@@ -233,7 +233,7 @@ class ComfyUIManager:
             if not await self._alive(pid):
                 return
             await asyncio.sleep(0.1)
-        _signal_group(pid, signal.SIGKILL)
+        _signal_group(pid, getattr(signal, "SIGKILL", signal.SIGTERM))
         for _ in range(100):  # SIGKILL cannot be refused: gone within moments
             if not await self._alive(pid):
                 return
@@ -268,12 +268,15 @@ class ComfyUIManager:
 
 
 def _signal_group(pid: int, sig: signal.Signals) -> None:
+    killpg = getattr(os, "killpg", None)  # (not on Windows: the process alone)
     try:
-        os.killpg(pid, sig)  # its own session: the group id is its pid
+        if killpg is None:
+            raise ProcessLookupError
+        killpg(pid, sig)  # its own session: the group id is its pid
     except (ProcessLookupError, PermissionError):
         try:
             os.kill(pid, sig)
-        except ProcessLookupError:
+        except (ProcessLookupError, PermissionError):
             pass
 
 
