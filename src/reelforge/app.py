@@ -108,12 +108,16 @@ def build_container(settings: Settings) -> Container:
     sandbox_endpoints, sandbox_closers = (
         build_sandbox(fetcher, settings.resolved_sandbox_state) if settings.sandbox else ({}, [])
     )
+    base_urls = dict(settings.provider_base_urls)
+    if settings.comfyui_dir is not None:
+        # The ComfyUI the setup hub starts (on comfyui_port) is the one the adapter calls.
+        base_urls.setdefault("comfyui", f"http://127.0.0.1:{settings.comfyui_port}")
     hub = ProviderHub(
         load_registry(),
         vault,
         provider_client,
         sandbox=settings.sandbox,
-        base_urls=settings.provider_base_urls,
+        base_urls=base_urls,
         sandbox_endpoints=sandbox_endpoints,
     )
     container = Container(

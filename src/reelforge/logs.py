@@ -11,6 +11,7 @@ import logging
 import re
 import sys
 import threading
+from collections import deque
 from collections.abc import Mapping, MutableMapping
 from typing import Any
 
@@ -82,6 +83,29 @@ def _redact_rendered(_logger: Any, _method: str, rendered: Any) -> Any:
     return redact_text(rendered) if isinstance(rendered, str) else rendered
 
 
+class LogRing(logging.Handler):
+    """The last log lines of this process, rendered as JSON and redacted, for the setup
+    hub's diagnostics export (GET /v1/setup/diagnostics)."""
+
+    def __init__(self, size: int = 1000) -> None:
+        super().__init__()
+        self.lines: deque[str] = deque(maxlen=size)
+
+    def emit(self, record: logging.LogRecord) -> None:
+        try:
+            self.lines.append(self.format(record))
+        except Exception:  # a log line must never break the caller
+            self.handleError(record)
+
+
+_ring = LogRing()
+
+
+def recent_log_lines(limit: int = 100) -> list[str]:
+    """The last ``limit`` lines, redacted again (a secret learned since is masked too)."""
+    return [redact_text(line) for line in list(_ring.lines)[-limit:]]
+
+
 def configure_logging(level: str = "INFO", *, json: bool = False) -> None:
     """Configure structlog and route the standard library's logging through it."""
     shared: list[Any] = [
@@ -119,6 +143,19 @@ def configure_logging(level: str = "INFO", *, json: bool = False) -> None:
             root.removeHandler(old)
     handler._reelforge = True  # type: ignore[attr-defined]
     root.addHandler(handler)
+    _ring.setFormatter(
+        structlog.stdlib.ProcessorFormatter(
+            foreign_pre_chain=shared,
+            processors=[
+                structlog.stdlib.ProcessorFormatter.remove_processors_meta,
+                structlog.processors.format_exc_info,
+                structlog.processors.JSONRenderer(),
+                _redact_rendered,
+            ],
+        )
+    )
+    if _ring not in root.handlers:
+        root.addHandler(_ring)
     root.setLevel(level.upper())
     for noisy in ("httpx", "httpcore", "botocore", "boto3", "urllib3", "aiosqlite", "asyncio"):
         logging.getLogger(noisy).setLevel(logging.WARNING)

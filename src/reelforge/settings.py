@@ -136,6 +136,27 @@ class Settings(BaseSettings):
         description="How many times a task the provider failed (or lost) for a transient "
         "reason is submitted again; failures it does not call transient never are.",
     )
+    # Setup hub (GET /v1/setup/...): a ComfyUI the user installed, never installed for them.
+    comfyui_dir: Path | None = Field(
+        default=None,
+        description="Folder of a ComfyUI you installed (with its main.py): the setup hub can "
+        "start, stop and restart it and read its logs. Unset: only a running server is used.",
+    )
+    comfyui_port: int = Field(
+        default=8188, ge=1, le=65535, description="Port the started ComfyUI listens on (127.0.0.1)."
+    )
+    comfyui_python: str | None = Field(
+        default=None,
+        description="Python that runs ComfyUI's main.py; default: its venv/ or .venv/ when "
+        "present, else the Python running ReelForge.",
+    )
+    setup_check_timeout_seconds: float = Field(
+        default=5.0,
+        gt=0,
+        le=120,
+        description="Each healthcheck probe (provider, engine, tool) gets at most this long; "
+        "the whole healthcheck answers within the slowest probe's limit.",
+    )
     log_level: str = "INFO"
     log_json: bool = False
     # Safe fetcher

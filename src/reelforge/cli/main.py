@@ -34,6 +34,10 @@ class RootGroup(LazyGroup):
         "media": Lazy("reelforge.cli.media:media_app", "Local media work (probe, frames, ...)."),
         "users": Lazy("reelforge.cli.users:users_app", "Users and roles."),
         "keys": Lazy("reelforge.cli.users:keys_app", "API keys."),
+        "setup": Lazy(
+            "reelforge.cli.setup:setup_app",
+            "Setup hub: healthcheck, connect, engines, diagnostics.",
+        ),
     }
 
 

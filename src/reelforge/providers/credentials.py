@@ -73,24 +73,7 @@ class CredentialVault:
         values: Mapping[str, str],
     ) -> CredentialRow:
         """Store (or replace) the owner's credential for a provider; fields are checked."""
-        allowed = {f.name for f in provider.credential_fields}
-        unknown = sorted(set(values) - allowed)
-        if unknown:
-            raise ReelForgeError(
-                ErrorCode.CONTRACT_MISMATCH,
-                f"Unknown credential field(s) for {provider.name}: {', '.join(unknown)}.",
-                detail={"unknown_fields": unknown, "allowed": sorted(allowed)},
-            )
-        cleaned = {k: v.strip() for k, v in values.items() if v and v.strip()}
-        missing = sorted(
-            f.name for f in provider.credential_fields if f.secret and f.name not in cleaned
-        )
-        if missing and provider.credential_fields and not provider.credential_optional:
-            raise ReelForgeError(
-                ErrorCode.VALIDATION_ERROR,
-                f"Missing credential field(s) for {provider.name}: {', '.join(missing)}.",
-                detail={"missing_fields": missing},
-            )
+        cleaned = check_values(provider, values)
         for value in cleaned.values():
             register_secret(value)
         row = (
@@ -172,6 +155,32 @@ class CredentialVault:
         if env is not None:
             return env
         return None
+
+
+def check_values(provider: type[Provider], values: Mapping[str, str]) -> dict[str, str]:
+    """The credential fields, trimmed, once they are known to the provider and complete
+    (CONTRACT_MISMATCH / VALIDATION_ERROR otherwise); nothing is stored or sent."""
+    allowed = {f.name for f in provider.credential_fields}
+    unknown = sorted(set(values) - allowed)
+    if unknown:
+        raise ReelForgeError(
+            ErrorCode.CONTRACT_MISMATCH,
+            f"Unknown credential field(s) for {provider.name}: {', '.join(unknown)}.",
+            detail={"unknown_fields": unknown, "allowed": sorted(allowed)},
+        )
+    cleaned = {k: v.strip() for k, v in values.items() if v and v.strip()}
+    missing = sorted(
+        f.name for f in provider.credential_fields if f.secret and f.name not in cleaned
+    )
+    if missing and provider.credential_fields and not provider.credential_optional:
+        raise ReelForgeError(
+            ErrorCode.VALIDATION_ERROR,
+            f"Missing credential field(s) for {provider.name}: {', '.join(missing)}.",
+            detail={"missing_fields": missing},
+        )
+    for value in cleaned.values():
+        register_secret(value)
+    return cleaned
 
 
 def env_credential(provider: type[Provider]) -> Credential | None:

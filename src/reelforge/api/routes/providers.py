@@ -11,6 +11,7 @@ from pydantic import Field
 from reelforge.api.deps import ContainerDep, CurrentPrincipal
 from reelforge.api.schemas import RequestModel
 from reelforge.domain.errors import ErrorCode, ReelForgeError
+from reelforge.engine.setup.connect import check_credential
 from reelforge.providers.base import Provider
 from reelforge.providers.health import credential_key
 from reelforge.providers.hub import ResolvedProvider
@@ -125,17 +126,9 @@ async def test_provider(
 ) -> dict[str, Any]:
     """Verify the credential with the provider and read its balance where it has one."""
     resolved = await container.hub.resolve(name, principal.user_id)
-    try:
-        await resolved.provider.verify(resolved.credential)
-        balance = await resolved.provider.balance(resolved.credential)
-        health = await resolved.provider.health()
-    except ReelForgeError as exc:
-        if exc.code is ErrorCode.AUTH_FAILED and not exc.detail.get("provider"):
-            # The provider refused its key (not the caller's ReelForge key): say which.
-            raise ReelForgeError(
-                exc.code, exc.message, detail={**exc.detail, "provider": name}
-            ) from exc
-        raise
+    # (The setup hub's connect checks a key the same way before storing it.)
+    balance = await check_credential(resolved.provider, resolved.credential)
+    health = await resolved.provider.health()
     return {
         "provider": name,
         "ok": True,
