@@ -31,6 +31,7 @@ from reelforge.emulators.base import EmulatorConfig
 from reelforge.emulators.base.durable import DurableStore
 from reelforge.engine.advance import Engine
 from reelforge.engine.catalog_access import CatalogAccess
+from reelforge.engine.characters import CharacterService
 from reelforge.engine.events import EventBus
 from reelforge.engine.media_io import MediaIO
 from reelforge.engine.service import RunService
@@ -123,6 +124,7 @@ def build_container(settings: Settings) -> Container:
     container.extras["secret"] = secret
     container._closers.extend([provider_client.aclose, *sandbox_closers])
     container.catalog = build_catalog(settings, hub)
+    container.characters = CharacterService(db)
     return container
 
 

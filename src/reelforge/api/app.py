@@ -15,6 +15,7 @@ from reelforge.api.query import refuse_unknown_query
 from reelforge.api.routes import (
     artifacts,
     callbacks,
+    characters,
     credits,
     generations,
     health,
@@ -41,6 +42,7 @@ ROUTERS: list[APIRouter] = [
     providers.router,
     credits.router,
     users.router,
+    characters.router,
 ]
 
 
