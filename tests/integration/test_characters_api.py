@@ -156,7 +156,9 @@ async def test_patch_changes_only_what_is_sent(client: httpx.AsyncClient) -> Non
         )
     ).json()
     url = f"/v1/characters/{made['id']}"
-    r = await client.patch(url, json={"reference_images": ids, "avatar_url": "https://x.test/a.png"})
+    r = await client.patch(
+        url, json={"reference_images": ids, "avatar_url": "https://x.test/a.png"}
+    )
     assert r.status_code == 200, r.text
     changed = r.json()
     assert changed["name"] == "Ava" and changed["description"] == "d"
@@ -203,7 +205,9 @@ async def test_reference_artifacts_turn_a_character_into_its_images(
     client: httpx.AsyncClient, container: Container
 ) -> None:
     ids = await photos(client, 2)
-    made = (await client.post("/v1/characters", json={"name": "Ava", "reference_images": ids})).json()
+    made = (
+        await client.post("/v1/characters", json={"name": "Ava", "reference_images": ids})
+    ).json()
     owner_id = (await client.get("/v1/me")).json()["id"]
     cid = character_id_of(made["identity_reference"])
     assert cid == made["id"] and character_id_of("art_123") is None
@@ -219,7 +223,9 @@ async def test_delete_removes_the_character_but_keeps_its_media(
     client: httpx.AsyncClient,
 ) -> None:
     ids = await photos(client, 1)
-    made = (await client.post("/v1/characters", json={"name": "Ava", "reference_images": ids})).json()
+    made = (
+        await client.post("/v1/characters", json={"name": "Ava", "reference_images": ids})
+    ).json()
     url = f"/v1/characters/{made['id']}"
     r = await client.delete(url)
     assert r.status_code == 204 and r.content == b""
@@ -235,8 +241,7 @@ async def test_delete_removes_the_character_but_keeps_its_media(
 
 async def test_list_pages_and_refuses_unknown_query(client: httpx.AsyncClient) -> None:
     made = [
-        (await client.post("/v1/characters", json={"name": f"c{i}"})).json()["id"]
-        for i in range(3)
+        (await client.post("/v1/characters", json={"name": f"c{i}"})).json()["id"] for i in range(3)
     ]
     first = (await client.get("/v1/characters", params={"limit": 2})).json()
     assert [c["id"] for c in first["characters"]] == made[:2] and first["next_after"] == made[1]

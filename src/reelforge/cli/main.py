@@ -34,6 +34,9 @@ class RootGroup(LazyGroup):
         "media": Lazy("reelforge.cli.media:media_app", "Local media work (probe, frames, ...)."),
         "users": Lazy("reelforge.cli.users:users_app", "Users and roles."),
         "keys": Lazy("reelforge.cli.users:keys_app", "API keys."),
+        "characters": Lazy(
+            "reelforge.cli.characters:characters_app", "Characters: reference images, a voice."
+        ),
     }
 
 
