@@ -13,8 +13,8 @@ from reelforge.jobs.pacing import Foreground
 
 if TYPE_CHECKING:
     from reelforge.catalog.catalog import Catalog
-    from reelforge.engine.characters import CharacterService
     from reelforge.engine.advance import Engine
+    from reelforge.engine.characters import CharacterService
     from reelforge.engine.service import RunService
     from reelforge.jobs.runner import Runner
     from reelforge.providers.credentials import CredentialVault
