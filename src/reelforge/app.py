@@ -29,6 +29,7 @@ from reelforge.domain.identity import Role
 from reelforge.emulators import registry as emulator_registry
 from reelforge.emulators.base import EmulatorConfig
 from reelforge.emulators.base.durable import DurableStore
+from reelforge.emulators.comfyui.extension_nodes import parse_extensions
 from reelforge.engine.advance import Engine
 from reelforge.engine.catalog_access import CatalogAccess
 from reelforge.engine.characters import CharacterService
@@ -102,7 +103,13 @@ def build_container(settings: Settings) -> Container:
     vault = CredentialVault(db, secret)
     provider_client = outgoing_client(timeout=httpx.Timeout(60.0, connect=10.0))
     sandbox_endpoints, sandbox_closers = (
-        build_sandbox(fetcher, settings.resolved_sandbox_state) if settings.sandbox else ({}, [])
+        build_sandbox(
+            fetcher,
+            settings.resolved_sandbox_state,
+            comfyui_extensions=parse_extensions(settings.comfyui_emulator_extensions),
+        )
+        if settings.sandbox
+        else ({}, [])
     )
     hub = ProviderHub(
         load_registry(),
@@ -150,7 +157,10 @@ SANDBOX_DOMAIN = "sandbox.reelforge.internal"
 
 
 def build_sandbox(
-    fetcher: SafeFetcher, state_path: Path | None = None
+    fetcher: SafeFetcher,
+    state_path: Path | None = None,
+    *,
+    comfyui_extensions: frozenset[str] | None = None,
 ) -> tuple[dict[str, SandboxEndpoint], list[object]]:
     """In-process emulators for sandbox mode: each provider's emulator app behind an ASGI
     transport, reachable by the adapter and (for outputs) the safe fetcher, never the network.
@@ -165,7 +175,10 @@ def build_sandbox(
         spec = emulator_registry.load(name)
         host = f"{name}.{SANDBOX_DOMAIN}"
         base_url = f"http://{host}"
-        app = spec.create_app(EmulatorConfig(public_base_url=base_url, durable=durable))
+        config = EmulatorConfig(
+            public_base_url=base_url, durable=durable, comfyui_extensions=comfyui_extensions
+        )
+        app = spec.create_app(config)
         transport = httpx.ASGITransport(app=app)
         client = httpx.AsyncClient(transport=transport, base_url=base_url, timeout=60.0)
         fetcher.add_internal_transport(host, transport)
@@ -330,7 +343,10 @@ async def open_container(
 
 
 def emulators_app(
-    public_base: str, state_path: Path | None = None
+    public_base: str,
+    state_path: Path | None = None,
+    *,
+    comfyui_extensions: str | None = None,
 ) -> tuple[PrefixRouter, list[str]]:
     """Every emulator under one app, a path prefix per provider (``reelforge emulate``);
     task state in memory unless ``state_path`` names a SQLite file to keep it in."""
@@ -339,7 +355,11 @@ def emulators_app(
     apps: dict[str, ASGIApp] = {}
     for name in names:
         spec = emulator_registry.load(name)
-        config = EmulatorConfig(public_base_url=f"{public_base}/{name}", durable=durable)
+        config = EmulatorConfig(
+            public_base_url=f"{public_base}/{name}",
+            durable=durable,
+            comfyui_extensions=parse_extensions(comfyui_extensions),
+        )
         apps[name] = spec.create_app(config)
     return PrefixRouter(apps), names
 
