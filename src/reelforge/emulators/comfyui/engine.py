@@ -413,7 +413,8 @@ def _facts(graph: dict[str, Any]) -> dict[str, Any]:
             facts["width"], facts["height"] = inputs.get("width"), inputs.get("height")
             facts["frames"] = inputs.get("length", facts["frames"])
         elif kind == "CreateVideo":
-            facts["fps"] = float(inputs.get("fps", 16.0)) or 16.0
+            fps = inputs.get("fps", 16.0)  # a link when it comes from GetVideoComponents
+            facts["fps"] = float(fps) if isinstance(fps, int | float) and fps else 16.0
         elif kind == "LoadImage":
             facts["image"] = inputs.get("image")
         elif kind == "LoadVideo":

@@ -22,6 +22,15 @@ def missing_nodes(template: Template, infos: dict[str, dict[str, Any]]) -> list[
     return [t for t in template.node_types if t not in infos]
 
 
+def _missing_models(
+    template: Template, infos: dict[str, dict[str, Any]], params: dict[str, Any] | None
+) -> list[dict[str, Any]]:
+    """Model files the graph would load that the server lacks; a file the request has not
+    chosen yet (an empty required parameter, e.g. the LoRA) is the request's to fill."""
+    models, _invalid = graph_problems(template.with_params(params or {}), infos)
+    return [m for m in models if m["value"] not in (None, "")]
+
+
 def missing_names(
     template: Template, infos: dict[str, dict[str, Any]], params: dict[str, Any] | None = None
 ) -> list[str]:
@@ -33,8 +42,7 @@ def missing_names(
         name = f"extension:{ext.name}" if ext is not None else f"node:{node}"
         if name not in names:
             names.append(name)
-    models, _invalid = graph_problems(template.with_params(params or {}), infos)
-    for model in models:
+    for model in _missing_models(template, infos, params):
         name = f"model:{model['value']}"
         if name not in names:
             names.append(name)
@@ -48,7 +56,7 @@ def dependency_error(
     missing = missing_nodes(template, infos)
     if missing:
         return missing_nodes_error(template.name, missing)
-    models, _invalid = graph_problems(template.with_params(params or {}), infos)
+    models = _missing_models(template, infos, params)
     if models:
         return missing_models_error(template.name, models)
     return None
