@@ -175,7 +175,9 @@ async def test_identity_references_fill_the_batch_and_reach_the_output(
 ) -> None:
     colours = [(250, 20, 20), (20, 250, 20)]
     refs = [
-        InputMedia(kind=MediaKind.IMAGE, url=_uri(png_bytes(64, 64, c), "image/png"), slot="reference")
+        InputMedia(
+            kind=MediaKind.IMAGE, url=_uri(png_bytes(64, 64, c), "image/png"), slot="reference"
+        )
         for c in colours
     ]
     request = _request("ipadapter_portrait", inputs=refs, params={"weight": 0.6})
@@ -229,9 +231,13 @@ async def test_a_missing_extension_is_named_before_anything_is_queued(
         await provider.check_dependencies("comfyui/instantid-portrait", NONE)
     err = info.value
     assert err.code is ErrorCode.DEPENDENCY_MISSING
-    assert "ComfyUI_InstantID" in err.message and "github.com/cubiq/ComfyUI_InstantID" in err.message
+    assert (
+        "ComfyUI_InstantID" in err.message and "github.com/cubiq/ComfyUI_InstantID" in err.message
+    )
     (install,) = err.detail["install"]
-    assert install["extension"] == "ComfyUI_InstantID" and install["pip"] == "insightface onnxruntime"
+    assert (
+        install["extension"] == "ComfyUI_InstantID" and install["pip"] == "insightface onnxruntime"
+    )
     assert sorted(install["missing_nodes"]) == [
         "ApplyInstantID",
         "InstantIDFaceAnalysis",

@@ -136,7 +136,7 @@ class CharacterService:
         async with self.db.session() as session:
             return Character.of(await self._row(session, owner_id, character_id))
 
-    async def list(
+    async def list_characters(
         self, owner_id: str, *, after: str | None = None, limit: int = 100
     ) -> list[Character]:
         """The owner's characters, oldest first (ids sort by creation), a page at a time."""

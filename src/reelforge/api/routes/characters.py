@@ -127,7 +127,7 @@ async def list_characters(
     limit: Annotated[int, Query(ge=1, le=500)] = 100,
 ) -> CharacterList:
     """Your characters, oldest first, a page at a time."""
-    found = await characters(container).list(principal.user_id, after=after, limit=limit)
+    found = await characters(container).list_characters(principal.user_id, after=after, limit=limit)
     items = [_out(c) for c in found]
     return CharacterList(characters=items, next_after=items[-1].id if len(items) == limit else None)
 

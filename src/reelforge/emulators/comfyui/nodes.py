@@ -62,7 +62,11 @@ def node(
         "display_name": display or name,
         "description": "",
         "python_module": module
-        or ("comfy_extras.nodes_video" if "Video" in name and name != "EmptyHunyuanLatentVideo" else "nodes"),
+        or (
+            "comfy_extras.nodes_video"
+            if "Video" in name and name != "EmptyHunyuanLatentVideo"
+            else "nodes"
+        ),
         "category": category,
         "output_node": output_node,
         "deprecated": False,
