@@ -77,3 +77,30 @@ async def test_a_sandbox_without_the_extension_names_it(tmp_path: Path) -> None:
             assert exc.detail["install"][0]["url"] == "https://github.com/cubiq/ComfyUI_InstantID"
         else:
             raise AssertionError("InstantID is not installed in this sandbox")
+
+
+async def test_a_video_face_pass_runs_in_sandbox_and_keeps_the_sound(
+    run_client: httpx.AsyncClient, tmp_path: Path
+) -> None:
+    from reelforge.emulators.base.render import render_video
+    from reelforge.media.probe import probe
+
+    clip = render_video("someone talking", 2, duration=1.5, width=192, height=144, with_audio=True)
+    up = await run_client.post("/v1/uploads", files={"file": ("talk.mp4", clip)})
+    assert up.status_code == 201, up.text
+    node = {
+        "id": "faces",
+        "model": "comfyui/video-face-restore",
+        "params": {"fidelity": 0.8},
+        "inputs": [{"artifact_id": up.json()["id"], "slot": "video"}],
+    }
+    r = await run_client.post("/v1/runs", json={"pipeline": {"nodes": [node]}})
+    assert r.status_code == 202, r.text
+    run = await wait_run(run_client, r.json()["id"], timeout=90)
+    assert run["status"] == "succeeded", json.dumps(run, default=str)[:2000]
+    path = tmp_path / "faces.mp4"
+    out = run["steps"][0]["outputs"][0]
+    path.write_bytes((await run_client.get(f"/v1/artifacts/{out}/content")).content)
+    facts = probe(path)
+    assert (facts.width, facts.height) == (192, 144) and facts.has_audio
+    assert facts.duration is not None and abs(facts.duration - 1.5) < 0.3

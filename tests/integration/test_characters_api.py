@@ -249,3 +249,25 @@ async def test_list_pages_and_refuses_unknown_query(client: httpx.AsyncClient) -
     assert [c["id"] for c in rest["characters"]] == made[2:] and rest["next_after"] is None
     r = await client.get("/v1/characters", params={"limt": 2})
     assert r.status_code == 422 and err(r)["code"] == "VALIDATION_ERROR"
+
+
+async def test_identity_images_mix_characters_and_artifacts(
+    client: httpx.AsyncClient, container: Container
+) -> None:
+    ids = await photos(client, 4)
+    made = (
+        await client.post("/v1/characters", json={"name": "Ava", "reference_images": ids[:2]})
+    ).json()
+    owner_id = (await client.get("/v1/me")).json()["id"]
+    service = container.characters
+    ref = made["identity_reference"]
+    assert await service.identity_images(owner_id, [ref, ids[2], ids[0]]) == ids[:3]
+    with pytest.raises(ReelForgeError) as info:
+        await service.identity_images(owner_id, [ref, ids[2], ids[3]])
+    assert info.value.detail["field"] == "identity_reference"
+    with pytest.raises(ReelForgeError) as info:
+        await service.identity_images(owner_id, ["art_notmine"])
+    assert info.value.code is ErrorCode.VALIDATION_ERROR
+    with pytest.raises(ReelForgeError) as info:
+        await service.identity_images(owner_id, ["character:chr_nothere"])
+    assert info.value.code is ErrorCode.NOT_FOUND

@@ -174,6 +174,30 @@ class CharacterService:
             )
         return images
 
+    async def identity_images(self, owner_id: str, references: list[str]) -> list[str]:
+        """A preset's ``identity_reference`` list as image artifact ids: each entry is
+        ``character:<id>`` (its images) or an image artifact id of the owner's (kept).
+        Order is kept, repeats dropped; more than 3 images in all is VALIDATION_ERROR."""
+        images: list[str] = []
+        plain: list[str] = []
+        for ref in references:
+            cid = character_id_of(ref)
+            found = await self.reference_artifacts(owner_id, cid) if cid else [ref]
+            if cid is None:
+                plain.append(ref)
+            images += [i for i in found if i not in images]
+        if plain:
+            async with self.db.session() as session:
+                await self._check_images(session, owner_id, plain, field="identity_reference")
+        if len(images) > MAX_REFERENCE_IMAGES:
+            raise _invalid(
+                f"identity_reference comes to {len(images)} images; at most "
+                f"{MAX_REFERENCE_IMAGES} are used.",
+                "identity_reference",
+                given=len(images),
+            )
+        return images
+
     # -- writes --------------------------------------------------------------------------
 
     async def create(
@@ -273,25 +297,32 @@ class CharacterService:
         stmt = select(ArtifactRow).where(ArtifactRow.id.in_(ids), ArtifactRow.owner_id == owner_id)
         return {r.id: r for r in (await session.execute(stmt)).scalars().all()}
 
-    async def _check_images(self, session: AsyncSession, owner_id: str, ids: list[str]) -> None:
+    async def _check_images(
+        self,
+        session: AsyncSession,
+        owner_id: str,
+        ids: list[str],
+        *,
+        field: str = "reference_images",
+    ) -> None:
         if not ids:
             return
         found = await self._images(session, owner_id, ids)
         for index, artifact_id in enumerate(ids):
             row = found.get(artifact_id)
-            field = f"reference_images[{index}]"
+            where = f"{field}[{index}]"
             # Another user's artifact reads as one that does not exist: ids leak nothing.
             if row is None:
                 raise _invalid(
-                    f"{field}: you have no artifact {artifact_id!r}.",
-                    field,
+                    f"{where}: you have no artifact {artifact_id!r}.",
+                    where,
                     artifact_id=artifact_id,
                     remediation="Upload the photo with POST /v1/uploads, then use its id.",
                 )
             if row.kind != MediaKind.IMAGE.value:
                 raise _invalid(
-                    f"{field}: artifact {artifact_id!r} is {row.kind}, not an image.",
-                    field,
+                    f"{where}: artifact {artifact_id!r} is {row.kind}, not an image.",
+                    where,
                     artifact_id=artifact_id,
                     media_type=row.kind,
                 )
