@@ -22,6 +22,7 @@ from reelforge.emulators.base import EmulatorState, EmuTask
 from reelforge.emulators.base.durable import CURRENT
 from reelforge.emulators.base.render import render_image, render_video
 from reelforge.emulators.comfyui.faces import restore_image, restore_video
+from reelforge.emulators.comfyui.graph_facts import batch_size, graph_facts
 from reelforge.emulators.comfyui.nodes import DEFAULT_MODELS, SAMPLER_NODES, object_info
 from reelforge.emulators.comfyui.validate import upstream
 
@@ -316,7 +317,7 @@ class ComfyServer:
             or ("ComfyUI_temp" if folder == "temp" else "ComfyUI")
         )
         subfolder, base = posixpath.split(prefix)
-        count = 1 if video else _batch_size(prompt.graph)
+        count = 1 if video else batch_size(prompt.graph)
         items = []
         for index in range(count):
             key = f"{folder}:{prefix}"
@@ -328,7 +329,7 @@ class ComfyServer:
         return {"images": items, "animated": [True]} if video else {"images": items}
 
     def _renderer(self, graph: dict[str, Any], index: int, video: bool) -> Any:
-        facts = _facts(graph)
+        facts = graph_facts(graph)
         source = self.inputs.get(_split(facts["image"])) if facts["image"] else None
         clip = self.inputs.get(_split(facts["video"])) if facts["video"] else None
         seed = facts["seed"] + index if facts["seed"] is not None else None
@@ -378,67 +379,8 @@ def _split(name: str) -> tuple[str, str]:
     return sub, base
 
 
-def _batch_size(graph: dict[str, Any]) -> int:
-    for node in graph.values():
-        if node["class_type"] == "EmptyLatentImage":
-            return max(1, min(8, int(node["inputs"].get("batch_size", 1))))
-    return 1
-
-
 def _positive_text(graph: dict[str, Any]) -> str:
-    return _facts(graph)["text"]
-
-
-def _facts(graph: dict[str, Any]) -> dict[str, Any]:
-    """What the renderer needs: the positive prompt, seed, size, frames, input image."""
-    facts: dict[str, Any] = {
-        "text": "",
-        "seed": None,
-        "width": None,
-        "height": None,
-        "frames": 33,
-        "fps": 16.0,
-        "image": None,
-        "video": None,
-        "upscale": False,
-        "restore": False,
-        "swap": False,
-    }
-    for node in graph.values():
-        kind, inputs = node["class_type"], node["inputs"]
-        if kind in SAMPLER_NODES:
-            facts["seed"] = inputs.get("seed")
-            facts["text"] = _prompt_text(graph, inputs.get("positive"))
-        elif kind in ("EmptyLatentImage", "EmptyHunyuanLatentVideo"):
-            facts["width"], facts["height"] = inputs.get("width"), inputs.get("height")
-            facts["frames"] = inputs.get("length", facts["frames"])
-        elif kind == "CreateVideo":
-            fps = inputs.get("fps", 16.0)  # a link when it comes from GetVideoComponents
-            facts["fps"] = float(fps) if isinstance(fps, int | float) and fps else 16.0
-        elif kind == "LoadImage":
-            facts["image"] = inputs.get("image")
-        elif kind == "LoadVideo":
-            facts["video"] = inputs.get("file")
-        elif kind == "ImageUpscaleWithModel":
-            facts["upscale"] = True
-        elif kind == "FaceRestoreCFWithModel":
-            facts["restore"] = True
-        elif kind == "ReActorFaceSwap":
-            facts["swap"] = True
-    return facts
-
-
-def _prompt_text(graph: dict[str, Any], link: Any) -> str:
-    """The text behind a sampler's positive input, through nodes that pass conditioning
-    on (ApplyInstantID takes the prompt's and hands on its own)."""
-    for _hop in range(8):
-        if not (isinstance(link, list) and str(link[0]) in graph):
-            return ""
-        inputs = graph[str(link[0])]["inputs"]
-        if "text" in inputs:
-            return str(inputs["text"])
-        link = inputs.get("positive")
-    return ""
+    return graph_facts(graph)["text"]
 
 
 def _upscaled(source: bytes) -> bytes:
