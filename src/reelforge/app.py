@@ -29,8 +29,10 @@ from reelforge.domain.identity import Role
 from reelforge.emulators import registry as emulator_registry
 from reelforge.emulators.base import EmulatorConfig
 from reelforge.emulators.base.durable import DurableStore
+from reelforge.emulators.comfyui.extension_nodes import parse_extensions
 from reelforge.engine.advance import Engine
 from reelforge.engine.catalog_access import CatalogAccess
+from reelforge.engine.characters import CharacterService
 from reelforge.engine.events import EventBus
 from reelforge.engine.media_io import MediaIO
 from reelforge.engine.routing import RetryPolicy
@@ -106,7 +108,13 @@ def build_container(settings: Settings) -> Container:
         timeout=httpx.Timeout(60.0, connect=10.0), ca_bundles=settings.ca_bundles
     )
     sandbox_endpoints, sandbox_closers = (
-        build_sandbox(fetcher, settings.resolved_sandbox_state) if settings.sandbox else ({}, [])
+        build_sandbox(
+            fetcher,
+            settings.resolved_sandbox_state,
+            comfyui_extensions=parse_extensions(settings.comfyui_emulator_extensions),
+        )
+        if settings.sandbox
+        else ({}, [])
     )
     base_urls = dict(settings.provider_base_urls)
     if settings.comfyui_dir is not None:
@@ -132,6 +140,7 @@ def build_container(settings: Settings) -> Container:
     container.extras["secret"] = secret
     container._closers.extend([provider_client.aclose, *sandbox_closers])
     container.catalog = build_catalog(settings, hub)
+    container.characters = CharacterService(db)
     return container
 
 
@@ -157,7 +166,10 @@ SANDBOX_DOMAIN = "sandbox.reelforge.internal"
 
 
 def build_sandbox(
-    fetcher: SafeFetcher, state_path: Path | None = None
+    fetcher: SafeFetcher,
+    state_path: Path | None = None,
+    *,
+    comfyui_extensions: frozenset[str] | None = None,
 ) -> tuple[dict[str, SandboxEndpoint], list[object]]:
     """In-process emulators for sandbox mode: each provider's emulator app behind an ASGI
     transport, reachable by the adapter and (for outputs) the safe fetcher, never the network.
@@ -172,7 +184,10 @@ def build_sandbox(
         spec = emulator_registry.load(name)
         host = f"{name}.{SANDBOX_DOMAIN}"
         base_url = f"http://{host}"
-        app = spec.create_app(EmulatorConfig(public_base_url=base_url, durable=durable))
+        config = EmulatorConfig(
+            public_base_url=base_url, durable=durable, comfyui_extensions=comfyui_extensions
+        )
+        app = spec.create_app(config)
         transport = httpx.ASGITransport(app=app)
         client = httpx.AsyncClient(transport=transport, base_url=base_url, timeout=60.0)
         fetcher.add_internal_transport(host, transport)
@@ -338,7 +353,10 @@ async def open_container(
 
 
 def emulators_app(
-    public_base: str, state_path: Path | None = None
+    public_base: str,
+    state_path: Path | None = None,
+    *,
+    comfyui_extensions: str | None = None,
 ) -> tuple[PrefixRouter, list[str]]:
     """Every emulator under one app, a path prefix per provider (``reelforge emulate``);
     task state in memory unless ``state_path`` names a SQLite file to keep it in."""
@@ -347,7 +365,11 @@ def emulators_app(
     apps: dict[str, ASGIApp] = {}
     for name in names:
         spec = emulator_registry.load(name)
-        config = EmulatorConfig(public_base_url=f"{public_base}/{name}", durable=durable)
+        config = EmulatorConfig(
+            public_base_url=f"{public_base}/{name}",
+            durable=durable,
+            comfyui_extensions=parse_extensions(comfyui_extensions),
+        )
         apps[name] = spec.create_app(config)
     return PrefixRouter(apps), names
 

@@ -14,6 +14,7 @@ from reelforge.jobs.pacing import Foreground
 if TYPE_CHECKING:
     from reelforge.catalog.catalog import Catalog
     from reelforge.engine.advance import Engine
+    from reelforge.engine.characters import CharacterService
     from reelforge.engine.service import RunService
     from reelforge.jobs.runner import Runner
     from reelforge.providers.credentials import CredentialVault
@@ -39,6 +40,7 @@ class Container:
     engine: Engine = field(init=False)
     runs: RunService = field(init=False)
     runner: Runner = field(init=False)
+    characters: CharacterService = field(init=False)
     # API requests in this process: the embedded runner gives way to them (jobs.pacing).
     foreground: Foreground = field(default_factory=Foreground)
     # Services added by later areas (provider registry, catalog, runner, ledger, ...).

@@ -101,6 +101,13 @@ class Settings(BaseSettings):
         "machine and kept across restarts: a SQLite file path (default <home>/sandbox.db), "
         "or `memory` for this process only.",
     )
+    comfyui_emulator_extensions: str | None = Field(
+        default=None,
+        description="ComfyUI extensions the sandbox's emulated ComfyUI has installed: `all` "
+        "(default), `none`, or comma-separated names (facerestore_cf, ComfyUI_IPAdapter_plus, "
+        "ComfyUI_InstantID, ComfyUI-ReActor). Without one, templates needing it answer "
+        "DEPENDENCY_MISSING, as a real server without it would.",
+    )
     host: str = "127.0.0.1"
     port: int = Field(default=8000, ge=1, le=65535)
     public_base_url: str | None = Field(

@@ -15,6 +15,7 @@ from reelforge.api.query import refuse_unknown_query
 from reelforge.api.routes import (
     artifacts,
     callbacks,
+    characters,
     credits,
     generations,
     health,
@@ -43,6 +44,7 @@ ROUTERS: list[APIRouter] = [
     credits.router,
     users.router,
     setup.router,
+    characters.router,
 ]
 
 

@@ -38,6 +38,9 @@ class RootGroup(LazyGroup):
             "reelforge.cli.setup:setup_app",
             "Setup hub: healthcheck, connect, engines, diagnostics.",
         ),
+        "characters": Lazy(
+            "reelforge.cli.characters:characters_app", "Characters: reference images, a voice."
+        ),
     }
 
 

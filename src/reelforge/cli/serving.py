@@ -126,8 +126,10 @@ def emulate(
     import uvicorn
 
     from reelforge.app import emulators_app
+    from reelforge.settings import Settings
 
-    app_, names = emulators_app(f"http://{host}:{port}", state)
+    extensions = Settings().comfyui_emulator_extensions  # which ComfyUI packs it "has"
+    app_, names = emulators_app(f"http://{host}:{port}", state, comfyui_extensions=extensions)
     listing = {name: f"http://{host}:{port}/{name}" for name in names}
     if as_json:
         emit_json({"emulators": listing})

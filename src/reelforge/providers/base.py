@@ -235,3 +235,25 @@ class Provider(ABC):
 
     async def health(self) -> Health:
         return Health(ok=True)
+
+    async def missing_dependencies(
+        self,
+        model: str,
+        credential: Credential | None = None,
+        *,
+        params: dict[str, Any] | None = None,
+    ) -> list[str]:
+        """What the provider lacks to run ``model`` (its own model id), asked before
+        anything is paid for: ``extension:<name>``, ``node:<type>``, ``model:<file>``.
+        Hosted providers have everything they list: []. (ComfyUI checks its server.)"""
+        return []
+
+    async def check_dependencies(
+        self,
+        model: str,
+        credential: Credential | None = None,
+        *,
+        params: dict[str, Any] | None = None,
+    ) -> None:
+        """Raise DEPENDENCY_MISSING naming what to install when ``model`` cannot run here."""
+        return None

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from reelforge.storage import (
     artifact_tables,
+    character_tables,
     credential_tables,
     identity_tables,
     ledger_tables,
@@ -21,6 +22,7 @@ TABLE_MODULES = (
     ledger_tables,
     routing_tables,
     price_tables,
+    character_tables,
 )
 
 metadata = Base.metadata

@@ -46,6 +46,8 @@ class EmulatorConfig:
     # Task state kept where it outlives the process and is shared by every process that
     # opens the same file; None → in memory only.
     durable: DurableStore | None = None
+    # ComfyUI: the custom node packs its server has installed; None → every pack it knows.
+    comfyui_extensions: frozenset[str] | None = None
 
 
 class EmulatorState:

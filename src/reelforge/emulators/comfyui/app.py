@@ -67,7 +67,7 @@ class _ComfyState(EmulatorState):
 
 def create_app(config: EmulatorConfig) -> Starlette:
     state = _ComfyState("comfyui", config, render_error)
-    server = state.server = ComfyServer(state)
+    server = state.server = ComfyServer(state, config.comfyui_extensions)
     routes = _routes(state, server)
     app = create_emulator_app(state, [*routes, *_api_prefixed(routes)])
     app.state.comfy = server

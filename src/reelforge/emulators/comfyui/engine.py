@@ -21,6 +21,8 @@ from PIL import Image
 from reelforge.emulators.base import EmulatorState, EmuTask
 from reelforge.emulators.base.durable import CURRENT
 from reelforge.emulators.base.render import render_image, render_video
+from reelforge.emulators.comfyui.faces import restore_image, restore_video
+from reelforge.emulators.comfyui.graph_facts import batch_size, graph_facts
 from reelforge.emulators.comfyui.nodes import DEFAULT_MODELS, SAMPLER_NODES, object_info
 from reelforge.emulators.comfyui.validate import upstream
 
@@ -47,8 +49,13 @@ class Prompt:
 
 
 class ComfyServer:
-    def __init__(self, state: EmulatorState) -> None:
+    """``extensions``: the custom node packs installed (None: every pack the emulator
+    knows); tests may change ``self.extensions`` as they change ``removed_nodes``."""
+
+    def __init__(self, state: EmulatorState, extensions: frozenset[str] | None = None) -> None:
         self.state = state
+        self.installed = extensions
+        self.extensions = extensions
         self.models: dict[str, list[str]] = {k: list(v) for k, v in DEFAULT_MODELS.items()}
         self.removed_nodes: set[str] = set()
         self.prompts: dict[str, Prompt] = {}
@@ -61,6 +68,7 @@ class ComfyServer:
 
     def reset(self) -> None:
         self.models = {k: list(v) for k, v in DEFAULT_MODELS.items()}
+        self.extensions = self.installed
         self.removed_nodes.clear()
         self.prompts.clear()
         self.inputs.clear()
@@ -69,7 +77,7 @@ class ComfyServer:
 
     def object_info(self) -> dict[str, dict[str, Any]]:
         names = [f"{sub}/{name}" if sub else name for sub, name in self.inputs]
-        info = object_info(self.models, names)
+        info = object_info(self.models, names, self.extensions)
         return {k: v for k, v in info.items() if k not in self.removed_nodes}
 
     # -- durable state (sandbox mode: a restart, or another process's prompt) -------------
@@ -86,8 +94,9 @@ class ComfyServer:
         if self.state.durable is None or not isinstance(graph, dict):
             return
         for node in graph.values():
-            if isinstance(node, dict) and node.get("class_type") == "LoadImage":
-                name = (node.get("inputs") or {}).get("image")
+            loader = node.get("class_type") if isinstance(node, dict) else None
+            if loader in ("LoadImage", "LoadVideo"):
+                name = (node.get("inputs") or {}).get("image" if loader == "LoadImage" else "file")
                 if isinstance(name, str) and _split(name) not in self.inputs:
                     self.state.tasks.get(upload_id(name))
 
@@ -308,7 +317,7 @@ class ComfyServer:
             or ("ComfyUI_temp" if folder == "temp" else "ComfyUI")
         )
         subfolder, base = posixpath.split(prefix)
-        count = 1 if video else _batch_size(prompt.graph)
+        count = 1 if video else batch_size(prompt.graph)
         items = []
         for index in range(count):
             key = f"{folder}:{prefix}"
@@ -320,11 +329,16 @@ class ComfyServer:
         return {"images": items, "animated": [True]} if video else {"images": items}
 
     def _renderer(self, graph: dict[str, Any], index: int, video: bool) -> Any:
-        facts = _facts(graph)
+        facts = graph_facts(graph)
         source = self.inputs.get(_split(facts["image"])) if facts["image"] else None
+        clip = self.inputs.get(_split(facts["video"])) if facts["video"] else None
         seed = facts["seed"] + index if facts["seed"] is not None else None
 
         def render() -> bytes:
+            if video and clip is not None:  # a frame-by-frame pass over an input video
+                return restore_video(clip, source if facts["swap"] else None)
+            if facts["restore"] and source is not None and facts["seed"] is None:
+                return restore_image(source)
             if video:
                 return render_video(
                     facts["text"],
@@ -365,46 +379,8 @@ def _split(name: str) -> tuple[str, str]:
     return sub, base
 
 
-def _batch_size(graph: dict[str, Any]) -> int:
-    for node in graph.values():
-        if node["class_type"] == "EmptyLatentImage":
-            return max(1, min(8, int(node["inputs"].get("batch_size", 1))))
-    return 1
-
-
 def _positive_text(graph: dict[str, Any]) -> str:
-    return _facts(graph)["text"]
-
-
-def _facts(graph: dict[str, Any]) -> dict[str, Any]:
-    """What the renderer needs: the positive prompt, seed, size, frames, input image."""
-    facts: dict[str, Any] = {
-        "text": "",
-        "seed": None,
-        "width": None,
-        "height": None,
-        "frames": 33,
-        "fps": 16.0,
-        "image": None,
-        "upscale": False,
-    }
-    for node in graph.values():
-        kind, inputs = node["class_type"], node["inputs"]
-        if kind in SAMPLER_NODES:
-            facts["seed"] = inputs.get("seed")
-            positive = inputs.get("positive")
-            if isinstance(positive, list) and str(positive[0]) in graph:
-                facts["text"] = str(graph[str(positive[0])]["inputs"].get("text", ""))
-        elif kind in ("EmptyLatentImage", "EmptyHunyuanLatentVideo"):
-            facts["width"], facts["height"] = inputs.get("width"), inputs.get("height")
-            facts["frames"] = inputs.get("length", facts["frames"])
-        elif kind == "CreateVideo":
-            facts["fps"] = float(inputs.get("fps", 16.0)) or 16.0
-        elif kind == "LoadImage":
-            facts["image"] = inputs.get("image")
-        elif kind == "ImageUpscaleWithModel":
-            facts["upscale"] = True
-    return facts
+    return graph_facts(graph)["text"]
 
 
 def _upscaled(source: bytes) -> bytes:

@@ -151,12 +151,12 @@ def _check_value(
         if not 0 <= value[1] < len(source["output"]):
             return _err("bad_linked_input", "Bad linked input", f"{name}, {value}", **extra)
         return None
-    if class_type == "LoadImage" and name == "image":
+    if (class_type, name) in (("LoadImage", "image"), ("LoadVideo", "file")):
         if value not in kind:
             return _err(
                 "custom_validation_failed",
                 "Custom validation failed for node",
-                f"image - Invalid image file: {value}",
+                f"{name} - Invalid {name.replace('file', 'video')} file: {value}",
                 **extra,
             )
         return None

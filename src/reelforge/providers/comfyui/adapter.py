@@ -17,7 +17,6 @@ when set, else the base URL from settings (default http://127.0.0.1:8188). There
 from __future__ import annotations
 
 import asyncio
-import hashlib
 import random
 import uuid
 from typing import Any
@@ -38,7 +37,12 @@ from reelforge.providers.base import (
     TaskStatus,
     TaskUpdate,
 )
-from reelforge.providers.comfyui import progress
+from reelforge.providers.comfyui import progress, uploads
+from reelforge.providers.comfyui.dependencies import (
+    dependency_error,
+    missing_names,
+    missing_nodes,
+)
 from reelforge.providers.comfyui.templates import Template, get_template
 from reelforge.providers.comfyui.wire import (
     FileRef,
@@ -50,7 +54,6 @@ from reelforge.providers.comfyui.wire import (
 from reelforge.providers.http import error_for_status, json_body, send
 from reelforge.providers.immediate import (
     data_uri,
-    decode_data_uri,
     image_output,
     sniff_content_type,
 )
@@ -95,7 +98,7 @@ class ComfyUIProvider(Provider):
         template = get_template(request.model)
         base = self.server(credential)
         infos = await self.object_info(base, template.node_types)
-        missing = [t for t in template.node_types if t not in infos]
+        missing = missing_nodes(template, infos)
         if missing:
             raise missing_nodes_error(template.name, missing)
         images = await self.upload_inputs(base, template, request)
@@ -148,57 +151,57 @@ class ComfyUIProvider(Provider):
         found = await asyncio.gather(*(one(t) for t in node_types))
         return {name: info for name, info in found if info is not None}
 
+    # -- dependencies (plan time; the API is described at the top of templates.py) --------
+    async def missing_dependencies(
+        self,
+        model: str,
+        credential: Credential | None = None,
+        *,
+        params: dict[str, Any] | None = None,
+    ) -> list[str]:
+        """What the server lacks for this template: ``extension:<name>``, ``node:<type>``
+        (core), ``model:<file>``; [] when it has everything."""
+        template = get_template(model)
+        return missing_names(template, await self._infos(template, credential), params)
+
+    async def check_dependencies(
+        self,
+        model: str,
+        credential: Credential | None = None,
+        *,
+        params: dict[str, Any] | None = None,
+    ) -> None:
+        """Raise the DEPENDENCY_MISSING submit would raise (naming what to install), or
+        ENGINE_OFFLINE when no server answers; return when everything is there."""
+        template = get_template(model)
+        error = dependency_error(template, await self._infos(template, credential), params)
+        if error is not None:
+            raise error
+
+    async def _infos(
+        self, template: Template, credential: Credential | None
+    ) -> dict[str, dict[str, Any]]:
+        base = self.server(credential)
+        try:
+            return await self.object_info(base, template.node_types)
+        except ReelForgeError as exc:
+            if exc.code is not ErrorCode.ENGINE_OFFLINE:
+                raise
+            raise ReelForgeError(
+                ErrorCode.ENGINE_OFFLINE,
+                f"comfyui: no ComfyUI server answers at {_shown(base)}.",
+                detail={"provider": self.name, "server": _shown(base)},
+                remediation=(
+                    "Start ComfyUI (python main.py --listen) or set COMFYUI_URL to its address.",
+                ),
+                retryable=True,
+            ) from exc
+
     async def upload_inputs(
         self, base: str, template: Template, request: GenerationRequest
     ) -> dict[str, str]:
-        if "image" not in template.slots:
-            if request.inputs:
-                raise ReelForgeError(
-                    ErrorCode.VALIDATION_ERROR,
-                    f"comfyui: template {template.name} takes no input media.",
-                    detail={"provider": self.name, "field": "inputs"},
-                )
-            return {}
-        item = request.input_of(MediaKind.IMAGE, "image")
-        if item is None:
-            return {}  # Template.fill reports the missing required image
-        content, content_type = await self._read_input(item.url)
-        ext = {"image/png": "png", "image/jpeg": "jpg", "image/webp": "webp"}.get(
-            content_type, "png"
-        )
-        # Content-addressed name: re-uploading the same image is harmless.
-        name = f"reelforge_{hashlib.sha256(content).hexdigest()[:20]}.{ext}"
-        response = await self._call(
-            "POST",
-            f"{base}/upload/image",
-            files={"image": (name, content, content_type)},
-            data={"type": "input", "overwrite": "true"},
-        )
-        data = json_body(self.name, response)
-        uploaded = str(data.get("name") or name)
-        sub = str(data.get("subfolder") or "")
-        return {"image": f"{sub}/{uploaded}" if sub else uploaded}
-
-    async def _read_input(self, url: str) -> tuple[bytes, str]:
-        if url.startswith("data:"):
-            content, declared = decode_data_uri(url)
-        else:
-            response = await send(self.client, self.name, "GET", url)
-            if response.status_code >= 400:
-                raise ReelForgeError(
-                    ErrorCode.FILE_NOT_FOUND,
-                    "comfyui: the input image could not be read.",
-                    detail={"provider": self.name, "status": response.status_code},
-                )
-            content, declared = response.content, response.headers.get("content-type", "")
-        kind = sniff_content_type(content, declared)
-        if not kind.startswith("image/"):
-            raise ReelForgeError(
-                ErrorCode.UNSUPPORTED_MEDIA,
-                f"comfyui: the input is {kind}, not an image.",
-                detail={"provider": self.name, "field": "inputs"},
-            )
-        return content, kind
+        """Each media slot's input uploaded; slot → the name the server gave it."""
+        return await uploads.upload_inputs(self._call, self.client, base, template, request)
 
     async def _known(self, base: str, prompt_id: str) -> bool:
         if await self.history(base, prompt_id) is not None:

@@ -12,7 +12,8 @@ from typing import Any
 from reelforge.domain.errors import ErrorCode, ReelForgeError
 from reelforge.domain.modes import MediaKind
 from reelforge.providers.base import TaskStatus
-from reelforge.providers.comfyui.templates import MODEL_FILE_INPUTS
+from reelforge.providers.comfyui.extensions import extension_of
+from reelforge.providers.comfyui.templates import FILE_LOADERS, MODEL_FILE_INPUTS
 
 SETUP_HINT = (
     "Install the missing custom nodes (e.g. with ComfyUI-Manager) or model files on your "
@@ -50,29 +51,66 @@ def input_spec(info: dict[str, Any], name: str) -> Any:
 
 
 def missing_nodes_error(template: str, missing: list[str]) -> ReelForgeError:
+    """DEPENDENCY_MISSING naming each extension to install (or, for core node types, that
+    ComfyUI itself is too old), with the extension's address and model files."""
+    packs: dict[str, dict[str, Any]] = {}
+    core: list[str] = []
+    for node in missing:
+        ext = extension_of(node)
+        if ext is None:
+            core.append(node)
+        else:
+            packs.setdefault(ext.name, {**ext.to_dict(), "missing_nodes": []})
+            packs[ext.name]["missing_nodes"].append(node)
+    needs = [f"the ComfyUI extension {name} ({p['url']})" for name, p in packs.items()]
+    if core:
+        needs.append(f"core node type(s) {', '.join(core)} (a newer ComfyUI)")
+    remediation = [
+        f"Install {name} into ComfyUI/custom_nodes (e.g. with ComfyUI-Manager: {p['url']})"
+        + (f", pip install {p['pip']} in ComfyUI's Python" if p.get("pip") else "")
+        + f", and put its models in place: {p['models']}."
+        for name, p in packs.items()
+    ]
+    if core:
+        remediation.append("Update ComfyUI (git pull, or the latest portable build).")
+    remediation.append(
+        "Restart ComfyUI, then try again. ReelForge never installs extensions or models itself."
+    )
     return ReelForgeError(
         ErrorCode.DEPENDENCY_MISSING,
-        f"comfyui: the server lacks node type(s) {', '.join(missing)} needed by {template}.",
-        detail={"provider": "comfyui", "template": template, "missing_nodes": missing},
-        remediation=(SETUP_HINT,),
+        f"comfyui: {template} needs {'; '.join(needs)}: node type(s) {', '.join(missing)} "
+        "are not installed on the server.",
+        detail={
+            "provider": "comfyui",
+            "template": template,
+            "missing_nodes": missing,
+            "install": [
+                *packs.values(),
+                *([{"extension": "ComfyUI core", "missing_nodes": core}] if core else []),
+            ],
+        },
+        remediation=tuple(remediation),
     )
 
 
-def check_graph(template: str, graph: dict[str, Any], infos: dict[str, dict[str, Any]]) -> None:
-    """Every node installed, every model file present, every other combo value allowed."""
-    missing = sorted({n["class_type"] for n in graph.values()} - set(infos))
-    if missing:
-        raise missing_nodes_error(template, missing)
+def graph_problems(
+    graph: dict[str, Any], infos: dict[str, dict[str, Any]]
+) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
+    """(model files the server lacks, other combo values it does not offer); node types
+    missing from ``infos`` are skipped (missing_nodes_error names those)."""
     models: list[dict[str, Any]] = []
     invalid: list[dict[str, Any]] = []
     for node_id, node in graph.items():
-        info = infos[node["class_type"]]
+        info = infos.get(node["class_type"])
+        if info is None:
+            continue
         for name, value in node["inputs"].items():
-            # Links are [node, index]; LoadImage's file was uploaded a moment ago.
-            if isinstance(value, list) or (node["class_type"] == "LoadImage" and name == "image"):
+            # Links are [node, index]; a loader's file was uploaded a moment ago.
+            if isinstance(value, list) or FILE_LOADERS.get(node["class_type"]) == name:
                 continue
             options = combo_options(input_spec(info, name))
-            if options is None or value in options:
+            # combo_options gives strings; some combos hold numbers (log levels).
+            if options is None or value in options or str(value) in options:
                 continue
             fact = {
                 "node": node_id,
@@ -84,17 +122,30 @@ def check_graph(template: str, graph: dict[str, Any], infos: dict[str, dict[str,
                 models.append({**fact, "available": options[:25]})
             else:
                 invalid.append({**fact, "allowed": options[:25]})
+    return models, invalid
+
+
+def missing_models_error(template: str, models: list[dict[str, Any]]) -> ReelForgeError:
+    names = ", ".join(str(m["value"]) for m in models)
+    return ReelForgeError(
+        ErrorCode.DEPENDENCY_MISSING,
+        f"comfyui: model file(s) not on the server: {names}.",
+        detail={"provider": "comfyui", "template": template, "missing_models": models},
+        remediation=(
+            "Download the file into the matching ComfyUI models folder, or pick one of "
+            "the files listed in `detail` (e.g. params.checkpoint).",
+        ),
+    )
+
+
+def check_graph(template: str, graph: dict[str, Any], infos: dict[str, dict[str, Any]]) -> None:
+    """Every node installed, every model file present, every other combo value allowed."""
+    missing = sorted({n["class_type"] for n in graph.values()} - set(infos))
+    if missing:
+        raise missing_nodes_error(template, missing)
+    models, invalid = graph_problems(graph, infos)
     if models:
-        names = ", ".join(str(m["value"]) for m in models)
-        raise ReelForgeError(
-            ErrorCode.DEPENDENCY_MISSING,
-            f"comfyui: model file(s) not on the server: {names}.",
-            detail={"provider": "comfyui", "template": template, "missing_models": models},
-            remediation=(
-                "Download the file into the matching ComfyUI models folder, or pick one of "
-                "the files listed in `detail` (e.g. params.checkpoint).",
-            ),
-        )
+        raise missing_models_error(template, models)
     if invalid:
         first = invalid[0]
         raise ReelForgeError(
