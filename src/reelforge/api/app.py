@@ -13,6 +13,7 @@ from reelforge.api.errors import install_error_handlers
 from reelforge.api.middleware import RequestContextMiddleware
 from reelforge.api.query import refuse_unknown_query
 from reelforge.api.routes import (
+    analytics,
     artifacts,
     callbacks,
     credits,
@@ -22,6 +23,7 @@ from reelforge.api.routes import (
     model_prices,
     models,
     providers,
+    run_history,
     runs,
     users,
 )
@@ -41,6 +43,8 @@ ROUTERS: list[APIRouter] = [
     providers.router,
     credits.router,
     users.router,
+    run_history.router,
+    analytics.router,
 ]
 
 
