@@ -111,7 +111,7 @@ class Analytics:
         if owner_id is not None:
             stmt = stmt.where(RunRow.owner_id == owner_id)
         async with self.db.session() as session:
-            rows = (await session.execute(stmt)).all()
+            rows: list[Any] = list((await session.execute(stmt)).all())
         per_day: dict[str, dict[str, int]] = defaultdict(dict)
         totals: dict[str, int] = defaultdict(int)
         for d, status, n in rows:
@@ -144,7 +144,7 @@ class Analytics:
         if owner_id is not None:
             stmt = stmt.where(StepRow.owner_id == owner_id)
         async with self.db.session() as session:
-            rows = (await session.execute(stmt)).all()
+            rows: list[Any] = list((await session.execute(stmt)).all())
         by_provider: dict[str, list[int]] = defaultdict(lambda: [0, 0])
         by_day: dict[str, int] = defaultdict(int)
         for d, provider, model, micros, steps in rows:
@@ -178,7 +178,7 @@ class Analytics:
         if owner_id is not None:
             stmt = stmt.where(StepRow.owner_id == owner_id)
         async with self.db.session() as session:
-            rows = (await session.execute(stmt)).all()
+            rows: list[Any] = list((await session.execute(stmt)).all())
         models: dict[tuple[str, str], dict[str, Any]] = {}
         for model, served_by, provider, status, created, submitted, finished in rows:
             name = served_by if served_by and served_by != "cache" else model
