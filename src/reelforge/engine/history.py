@@ -117,8 +117,17 @@ class RunHistory:
         """Newest first; each run with its history facts."""
         stmt = select(RunRow).where(*_where(owner_id, filters))
         if before:
-            stmt = stmt.where(RunRow.id < before)
-        stmt = stmt.order_by(RunRow.id.desc()).limit(limit)
+            # Keyset on (created_at, id), the order of the (owner_id, created_at) index, so
+            # a page reads its rows in index order and stops at ``limit`` instead of
+            # sorting every run of the owner. Ids are time-ordered, so the order is theirs.
+            cursor = select(RunRow.created_at).where(RunRow.id == before).scalar_subquery()
+            stmt = stmt.where(
+                or_(
+                    RunRow.created_at < cursor,
+                    and_(RunRow.created_at == cursor, RunRow.id < before),
+                )
+            )
+        stmt = stmt.order_by(RunRow.created_at.desc(), RunRow.id.desc()).limit(limit)
         async with self.db.session() as session:
             runs = list((await session.execute(stmt)).scalars())
             by_run: dict[str, list[dict[str, Any]]] = defaultdict(list)
