@@ -1,8 +1,9 @@
-"""Job history, gallery and analytics at size: 20 000 runs (one step each, 40 events in
-one run) of one user on SQLite, spread over 30 days, four providers, three statuses.
+"""Job history, gallery and analytics at size: 20 000 runs (one step and one artifact
+each, 40 events in one run) of one user on SQLite, spread over 30 days, four providers, three statuses.
 
 Figures (medians of repeated requests through the ASGI app, so the HTTP stack is in them):
 - GET /v1/runs unfiltered and with each filter (page of 50);
+- GET /v1/artifacts unfiltered and by kind, model and run (page of 50);
 - GET /v1/analytics/usage|spend|providers over the 30 days;
 - GET /v1/runs/{id}/logs of a 40-event run;
 - a 1024×1024 image's and a 5 s 720p video's thumbnail: first request (encoded) vs the
@@ -32,6 +33,7 @@ from reelforge.app import api_app, open_container
 from reelforge.domain.ids import new_id
 from reelforge.media.tools import ffmpeg_exe
 from reelforge.settings import Settings
+from reelforge.storage.artifact_tables import ArtifactRow
 from reelforge.storage.run_tables import RunEventRow, RunRow, StepRow
 from reelforge.storage.tables import utcnow
 
@@ -87,10 +89,26 @@ async def _seed(container: Any, owner_id: str) -> str:
             )
         )
     logged = runs[-1].id
+    artifacts = [
+        ArtifactRow(
+            id=new_id("art"),
+            owner_id=owner_id,
+            sha256="0" * 64,
+            size=1000,
+            content_type="video/mp4" if i % 4 == 3 else "image/png",
+            kind="video" if i % 4 == 3 else "image",
+            name="gen-0",
+            sandbox=False,
+            provenance={"model": step.model, "run_id": step.run_id, "prompt": "x"},
+            created_at=step.created_at,
+        )
+        for i, step in enumerate(steps)
+    ]
     async with container.db.transaction() as s:
         s.add_all(runs)
         await s.flush()  # no relationships mapped: the rows go in foreign-key order by hand
         s.add_all(steps)
+        s.add_all(artifacts)
         await s.flush()
         s.add_all(
             RunEventRow(
@@ -181,6 +199,15 @@ async def _main() -> dict[str, Any]:
                         "text_q_rare": {"q": "no such words"},
                     }.items()
                 }
+                gallery = {
+                    name: await _median_ms(client, "/v1/artifacts", **params)
+                    for name, params in {
+                        "unfiltered": {},
+                        "kind_video": {"kind": "video"},
+                        "model": {"model": "runway/gen4"},
+                        "run_id": {"run_id": logged},
+                    }.items()
+                }
                 analytics = {
                     what: await _median_ms(client, f"/v1/analytics/{what}", repeat=5)
                     for what in ("usage", "spend", "providers")
@@ -191,6 +218,7 @@ async def _main() -> dict[str, Any]:
         "runs": RUNS,
         "seed_seconds": round(seed_s, 1),
         "list_runs_p50_ms": lists,
+        "list_artifacts_p50_ms": gallery,
         "analytics_p50_ms_30_days": analytics,
         "logs_40_events_p50_ms": logs,
         "thumbnails": thumbs,

@@ -5,6 +5,7 @@ when a query fails or outlasts its budget the answer is still 200 {ok: false, me
 from __future__ import annotations
 
 import asyncio
+from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
@@ -15,6 +16,7 @@ from sqlalchemy import text
 from reelforge.api.history_deps import analytics
 from reelforge.app import api_app, open_container
 from reelforge.container import Container
+from reelforge.storage.run_tables import RunRow, StepRow
 from reelforge.storage.tables import utcnow
 from tests.conftest import make_settings
 from tests.integration.routing_world import World
@@ -196,3 +198,42 @@ async def test_history_gallery_and_analytics_on_each_database(
             assert (await get(c, "spend"))["total"]["micros"] == 0  # sandbox work is free
             models = (await get(c, "providers"))["models"]
             assert [m["model"] for m in models] == ["fal/flux-dev"]
+
+
+async def test_medians_and_rates_are_computed_right(any_db_url: str, tmp_path: Path) -> None:
+    """Known step times: model a took 1, 2, 3 and 10 s (p50 2.5), b 5 s once, and a cache
+    hit (0 s) is no provider's time; a failure counts against the rate, not the median."""
+    settings = make_settings(tmp_path / "home", database_url=any_db_url)
+    async with open_container(settings, upgrade_db=True) as container:
+        async with container.db.session() as s:
+            owner = (await s.execute(text("SELECT id FROM users LIMIT 1"))).scalar_one()
+        now = utcnow()
+        plan = [("fal/a", "fal/a", 1), ("fal/a", "fal/a", 2), ("fal/a", "fal/a", 3),
+                ("fal/a", "fal/a", 10), ("fal/b", "fal/b", 5), ("fal/a", "cache", 0),
+                ("fal/b", None, None)]  # fmt: skip
+        async with container.db.transaction() as s:
+            for i, (model, served_by, secs) in enumerate(plan):
+                run_id = f"run_{i}"
+                s.add(RunRow(id=run_id, owner_id=owner, status="succeeded", pipeline={},
+                             quote_micros=0, price_unknown=False, cost_micros=0,
+                             allow_cache=False, created_at=now))  # fmt: skip
+                await s.flush()
+                s.add(
+                    StepRow(
+                        id=f"stp_{i}", run_id=run_id, owner_id=owner, node_id="gen",
+                        status="failed" if secs is None else "succeeded", model=model,
+                        mode="t2i", request={}, depends_on=[], idempotency_key=run_id,
+                        provider=None if served_by == "cache" else "fal", served_by=served_by,
+                        created_at=now - timedelta(seconds=100),
+                        submitted_at=now - timedelta(seconds=secs or 0),
+                        finished_at=now,
+                    )
+                )  # fmt: skip
+        data = (await analytics(container).providers(None, 1))["data"]
+        models = {m["model"]: m for m in data["models"]}
+        assert models["fal/a"]["p50_seconds"] == 2.5 and models["fal/a"]["steps"] == 5
+        assert models["fal/b"]["p50_seconds"] == 5.0
+        assert models["fal/b"]["success_rate"] == 0.5
+        assert data["providers"] == [
+            {"provider": "fal", "steps": 7, "succeeded": 6, "failed": 1, "success_rate": 0.8571}
+        ]

@@ -11,13 +11,12 @@ ends; the caller is answered on time regardless, and the task finishes in the ba
 from __future__ import annotations
 
 import asyncio
-import statistics
 from collections import defaultdict
 from collections.abc import Awaitable, Callable
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import func, select
+from sqlalchemy import and_, case, func, or_, select
 from sqlalchemy.sql.elements import ColumnElement
 
 from reelforge.domain.money import format_usd
@@ -163,41 +162,74 @@ class Analytics:
             "per_day": [{"day": d, **_micros(m)} for d, m in sorted(by_day.items())],
         }
 
+    def _seconds(self, end: Any, start: Any) -> ColumnElement[Any]:
+        if self.db.is_sqlite:
+            return (func.julianday(end) - func.julianday(start)) * 86400.0
+        return func.extract("epoch", end - start)
+
     async def _providers(self, owner_id: str | None, days: int) -> dict[str, Any]:
+        """Counts and medians are computed by the database (the median with window
+        functions, which SQLite and PostgreSQL both have): no step rows cross the wire."""
         since, window = self._window(days)
         ended = [StepStatus.SUCCEEDED.value, StepStatus.FAILED.value]
-        stmt = select(
-            StepRow.model,
-            StepRow.served_by,
-            StepRow.provider,
-            StepRow.status,
-            StepRow.created_at,
-            StepRow.submitted_at,
-            StepRow.finished_at,
-        ).where(StepRow.finished_at >= since, StepRow.status.in_(ended))
+        name = case(
+            (and_(StepRow.served_by.is_not(None), StepRow.served_by != "cache"), StepRow.served_by),
+            else_=StepRow.model,
+        ).label("name")
+        scope = [StepRow.finished_at >= since]
         if owner_id is not None:
-            stmt = stmt.where(StepRow.owner_id == owner_id)
+            scope.append(StepRow.owner_id == owner_id)
+        counts = (
+            select(name, StepRow.provider, StepRow.status, func.count().label("n"))
+            .where(*scope, StepRow.status.in_(ended))
+            .group_by(name, StepRow.provider, StepRow.status)
+        )
+        # A cache hit is no provider's time: medians are of real provider work.
+        timed = (
+            select(
+                name,
+                self._seconds(
+                    StepRow.finished_at, func.coalesce(StepRow.submitted_at, StepRow.created_at)
+                ).label("secs"),
+            )
+            .where(
+                *scope,
+                StepRow.status == StepStatus.SUCCEEDED.value,
+                or_(StepRow.served_by.is_(None), StepRow.served_by != "cache"),
+            )
+            .subquery()
+        )
+        ranked = select(
+            timed.c.name,
+            timed.c.secs,
+            func.row_number().over(partition_by=timed.c.name, order_by=timed.c.secs).label("rn"),
+            func.count().over(partition_by=timed.c.name).label("total"),
+        ).subquery()
+        medians = (
+            select(ranked.c.name, func.avg(ranked.c.secs))
+            .where(ranked.c.rn.in_([(ranked.c.total + 1) // 2, (ranked.c.total + 2) // 2]))
+            .group_by(ranked.c.name)
+        )
         async with self.db.session() as session:
-            rows: list[Any] = list((await session.execute(stmt)).all())
-        models: dict[tuple[str, str], dict[str, Any]] = {}
-        for model, served_by, provider, status, created, submitted, finished in rows:
-            name = served_by if served_by and served_by != "cache" else model
-            key = (name, _provider_of(name, provider))
-            entry = models.setdefault(key, {"succeeded": 0, "failed": 0, "times": []})
-            entry[status] += 1
-            if status == StepStatus.SUCCEEDED.value and finished is not None:
-                entry["times"].append((finished - (submitted or created)).total_seconds())
+            count_rows: list[Any] = list((await session.execute(counts)).all())
+            median_rows: list[Any] = list((await session.execute(medians)).all())
+        p50 = {n: float(v) for n, v in median_rows}
+        models: dict[tuple[str, str], list[int]] = defaultdict(lambda: [0, 0])
+        for model, provider, status, n in count_rows:
+            models[(model, _provider_of(model, provider))][
+                0 if status == StepStatus.SUCCEEDED.value else 1
+            ] += int(n)
         by_provider: dict[str, list[int]] = defaultdict(lambda: [0, 0])
         out_models = []
-        for (name, provider), e in sorted(models.items()):
-            by_provider[provider][0] += e["succeeded"]
-            by_provider[provider][1] += e["failed"]
+        for (model, provider), (succeeded, failed) in sorted(models.items()):
+            by_provider[provider][0] += succeeded
+            by_provider[provider][1] += failed
             out_models.append(
                 {
-                    "model": name,
+                    "model": model,
                     "provider": provider,
-                    **_rates(e["succeeded"], e["failed"]),
-                    "p50_seconds": round(statistics.median(e["times"]), 3) if e["times"] else None,
+                    **_rates(succeeded, failed),
+                    "p50_seconds": round(p50[model], 3) if model in p50 else None,
                 }
             )
         return {

@@ -1,8 +1,8 @@
 """The gallery: a user's artifacts, newest first, by kind, model, run and date.
 
 Model and run are read from the artifact's provenance (what the engine recorded when it
-stored a step's output), so no column or migration is needed for them. Paging is by
-artifact id, which sorts by creation time.
+stored a step's output), so no column is needed for them. Paging is by artifact id
+(``before``), newest first.
 """
 
 from __future__ import annotations
@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import or_, select
+from sqlalchemy import and_, or_, select
 
 from reelforge.engine.history import as_utc
 from reelforge.storage.artifact_tables import ArtifactRow
@@ -63,7 +63,16 @@ class Gallery:
     ) -> list[ArtifactRow]:
         stmt = select(ArtifactRow).where(*_where(owner_id, filters))
         if before:
-            stmt = stmt.where(ArtifactRow.id < before)
-        stmt = stmt.order_by(ArtifactRow.id.desc()).limit(limit)
+            # Keyset on (created_at, id), the (owner_id, created_at) index's order (as for runs).
+            cursor = (
+                select(ArtifactRow.created_at).where(ArtifactRow.id == before).scalar_subquery()
+            )
+            stmt = stmt.where(
+                or_(
+                    ArtifactRow.created_at < cursor,
+                    and_(ArtifactRow.created_at == cursor, ArtifactRow.id < before),
+                )
+            )
+        stmt = stmt.order_by(ArtifactRow.created_at.desc(), ArtifactRow.id.desc()).limit(limit)
         async with self.db.session() as session:
             return list((await session.execute(stmt)).scalars())

@@ -1,4 +1,4 @@
-"""thumbnails: one gallery preview per source blob and size
+"""thumbnails: one gallery preview per source blob and size; the gallery's index
 
 Revision ID: 0011_thumbnails
 Revises: 0009_model_prices
@@ -33,7 +33,10 @@ def upgrade() -> None:
         sa.Column("created_at", UTCDateTime(), nullable=False),
         sa.PrimaryKeyConstraint("source_sha256", "max_side", name="pk_thumbnails"),
     )
+    # GET /v1/artifacts pages newest first per owner: read in index order, not sorted.
+    op.create_index("ix_artifacts_owner_created", "artifacts", ["owner_id", "created_at"])
 
 
 def downgrade() -> None:
+    op.drop_index("ix_artifacts_owner_created", table_name="artifacts")
     op.drop_table("thumbnails")
