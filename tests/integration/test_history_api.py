@@ -68,6 +68,7 @@ async def test_each_filter_narrows_to_the_right_runs(world: World) -> None:
     assert await find(provider="fa") == []  # a provider is named whole, not by prefix
     assert await find(q="fox") == [fox]
     assert await find(q="café") == [cafe]  # non-ASCII prompt text, read out of the JSON
+    assert await find(q="CAFÉ AT") == [cafe]  # Unicode case folding, on SQLite too
     assert await find(q="NIGHT") == [cafe]  # case-insensitive; matches the prompt and preset
     assert await find(q="night_v") == [cafe]  # the preset id
     assert await find(q="%") == []  # a LIKE wildcard is a literal character

@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import String, and_, cast, exists, or_, select
+from sqlalchemy import String, and_, cast, exists, func, or_, select
 
 from reelforge.domain.money import format_usd
 from reelforge.storage.db import Database
@@ -41,7 +41,17 @@ def _step_matches(*conditions: Any) -> Any:
     return exists().where(StepRow.run_id == RunRow.id, *conditions)
 
 
-def _where(owner_id: str, f: RunFilters) -> list[Any]:
+def contains_text(column: Any, text: str, *, sqlite: bool) -> Any:
+    """Case-insensitive substring match, Unicode-aware on both databases (on SQLite via the
+    ``rf_casefold`` function every ReelForge connection registers); LIKE wildcards in
+    ``text`` are literal."""
+    if sqlite:
+        folded = func.rf_casefold(column, type_=String)
+        return folded.contains(text.casefold(), autoescape=True)
+    return column.icontains(text, autoescape=True)
+
+
+def _where(owner_id: str, f: RunFilters, *, sqlite: bool) -> list[Any]:
     where: list[Any] = [RunRow.owner_id == owner_id]
     if f.status:
         where.append(RunRow.status == f.status)
@@ -68,16 +78,16 @@ def _where(owner_id: str, f: RunFilters) -> list[Any]:
     if f.q:
         # Prompts are read out of the JSON (unescaped, so non-ASCII text matches); the
         # pipeline document as text catches node ids, labels and parameters.
+        prompt = StepRow.request["prompt"].as_string()
+        negative = StepRow.request["negative_prompt"].as_string()
         where.append(
             or_(
-                RunRow.preset.icontains(f.q, autoescape=True),
-                cast(RunRow.pipeline, String).icontains(f.q, autoescape=True),
+                contains_text(RunRow.preset, f.q, sqlite=sqlite),
+                contains_text(cast(RunRow.pipeline, String), f.q, sqlite=sqlite),
                 _step_matches(
                     or_(
-                        StepRow.request["prompt"].as_string().icontains(f.q, autoescape=True),
-                        StepRow.request["negative_prompt"]
-                        .as_string()
-                        .icontains(f.q, autoescape=True),
+                        contains_text(prompt, f.q, sqlite=sqlite),
+                        contains_text(negative, f.q, sqlite=sqlite),
                     )
                 ),
             )
@@ -115,7 +125,7 @@ class RunHistory:
         self, owner_id: str, filters: RunFilters, *, limit: int = 50, before: str | None = None
     ) -> list[dict[str, Any]]:
         """Newest first; each run with its history facts."""
-        stmt = select(RunRow).where(*_where(owner_id, filters))
+        stmt = select(RunRow).where(*_where(owner_id, filters, sqlite=self.db.is_sqlite))
         if before:
             # Keyset on (created_at, id), the order of the (owner_id, created_at) index, so
             # a page reads its rows in index order and stops at ``limit`` instead of
