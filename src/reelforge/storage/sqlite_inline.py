@@ -197,7 +197,7 @@ PRAGMAS = (
 )
 
 
-def casefold(value: object) -> object:
+def casefold(value: str | bytes | int | float | None) -> str | bytes | int | float | None:
     """``rf_casefold(text)`` in SQL: Unicode case folding for text search, since SQLite's
     own ``lower()`` folds only ASCII letters (PostgreSQL's ``ILIKE`` folds them all)."""
     return value.casefold() if isinstance(value, str) else value
