@@ -136,6 +136,8 @@ async def test_thumbnails_are_made_once_decodable_and_cached(world: World, tmp_p
         candidates = _opening_means(source, key == "video")
         assert min(float(np.abs(mean - x).max()) for x in candidates) < 6, (key, mean)
         (tmp_path / f"thumb-{key}.webp").write_bytes(first.content)
+        cached = await c.get(url, headers={"If-None-Match": first.headers["etag"]})
+        assert cached.status_code == 304 and cached.content == b""
     assert len(encoded) == 2  # one encode per source, whatever the number of requests
     async with world.container.db.session() as s:
         assert await s.scalar(select(func.count()).select_from(ThumbnailRow)) == 2

@@ -115,22 +115,25 @@ async def list_artifacts(
 
 @router.get("/v1/artifacts/{artifact_id}/thumbnail", response_class=Response)
 async def artifact_thumbnail(
-    artifact_id: str, container: ContainerDep, principal: CurrentPrincipal
+    artifact_id: str,
+    container: ContainerDep,
+    principal: CurrentPrincipal,
+    if_none_match: Annotated[str | None, Header(alias="If-None-Match")] = None,
 ) -> Response:
     """The artifact's preview image (WebP, at most ``thumbnail_max_side`` pixels). It never
-    changes (its source never does), so it may be cached for good."""
+    changes (its source never does), so it may be cached for good; a revalidation with
+    ``If-None-Match`` is answered 304."""
     row = await container.artifacts.get(artifact_id, owner_id=principal.user_id)
     thumb = await thumbnails(container).get_or_make(row)
+    headers = {
+        "ETag": f'"{thumb.sha256}"',
+        "Cache-Control": "private, max-age=31536000, immutable",
+        "X-Thumbnail-Size": f"{thumb.width}x{thumb.height}",
+    }
+    if if_none_match and headers["ETag"] in {t.strip() for t in if_none_match.split(",")}:
+        return Response(status_code=304, headers=headers)
     data = b"".join([chunk async for chunk in container.blobs.open(thumb.sha256)])
-    return Response(
-        data,
-        media_type=thumb.content_type,
-        headers={
-            "ETag": f'"{thumb.sha256}"',
-            "Cache-Control": "private, max-age=31536000, immutable",
-            "X-Thumbnail-Size": f"{thumb.width}x{thumb.height}",
-        },
-    )
+    return Response(data, media_type=thumb.content_type, headers=headers)
 
 
 @router.get("/v1/artifacts/{artifact_id}")
