@@ -189,6 +189,15 @@ class Settings(BaseSettings):
         description="The most characters a prompt (or negative prompt) may have on any model; "
         "a model's own catalog limit is stricter where it has one.",
     )
+    analytics_timeout_seconds: float = Field(
+        default=5.0,
+        gt=0,
+        description="The longest an analytics query may take; past it the answer is "
+        "200 {ok: false, message} (analytics never fail a page).",
+    )
+    thumbnail_max_side: int = Field(
+        default=256, ge=32, le=1024, description="Gallery thumbnails' longer side in pixels."
+    )
     # Billing
     credit_micros: int = Field(
         default=10_000, ge=1, description="One credit in micro-USD (10000 = $0.01)."

@@ -13,6 +13,7 @@ from reelforge.api.errors import install_error_handlers
 from reelforge.api.middleware import RequestContextMiddleware
 from reelforge.api.query import refuse_unknown_query
 from reelforge.api.routes import (
+    analytics,
     artifacts,
     callbacks,
     characters,
@@ -23,6 +24,7 @@ from reelforge.api.routes import (
     model_prices,
     models,
     providers,
+    run_history,
     runs,
     setup,
     users,
@@ -45,6 +47,8 @@ ROUTERS: list[APIRouter] = [
     users.router,
     setup.router,
     characters.router,
+    run_history.router,
+    analytics.router,
 ]
 
 

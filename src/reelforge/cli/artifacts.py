@@ -1,4 +1,4 @@
-"""``reelforge artifacts show|get``: stored media, downloaded through the server."""
+"""``reelforge artifacts list|show|get``: stored media, downloaded through the server."""
 
 from __future__ import annotations
 
@@ -6,15 +6,15 @@ import os
 import re
 import tempfile
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Any
 
 import typer
 
 from reelforge.cli.client import Api, connect
 from reelforge.cli.options import JsonOpt, ServerOpt
-from reelforge.cli.output import console, emit_json, price_text
+from reelforge.cli.output import console, emit_json, new_table, price_text
 
-artifacts_app = typer.Typer(help="Stored media: show, get.", no_args_is_help=True)
+artifacts_app = typer.Typer(help="Stored media: list, show, get.", no_args_is_help=True)
 
 _FILENAME = re.compile(r'filename="?([^";]+)"?')
 
@@ -107,3 +107,50 @@ def show(
     if prov.get("cost_micros") is not None:
         console.print(f"cost: {price_text(prov['cost_micros'])}", highlight=False)
     console.print(f"sha256: {art['sha256']}", highlight=False)
+
+
+@artifacts_app.command("list")
+def list_artifacts(
+    kind: Annotated[str | None, typer.Option(help="image, video or audio.")] = None,
+    model: Annotated[str | None, typer.Option(help="Made by this model (catalog id).")] = None,
+    run: Annotated[str | None, typer.Option(help="Made by this run.")] = None,
+    since: Annotated[str | None, typer.Option(help="Stored at or after (ISO, UTC).")] = None,
+    until: Annotated[str | None, typer.Option(help="Stored before (ISO, UTC).")] = None,
+    limit: Annotated[int, typer.Option(min=1, max=200, help="How many (newest first).")] = 20,
+    before: Annotated[str | None, typer.Option(help="Older than this artifact id.")] = None,
+    server: ServerOpt = None,
+    as_json: JsonOpt = False,
+) -> None:
+    """Your artifacts (the gallery), newest first."""
+    wanted = {
+        "kind": kind,
+        "model": model,
+        "run_id": run,
+        "created_after": since,
+        "created_before": until,
+        "before": before,
+    }
+    params: dict[str, Any] = {"limit": limit, **{k: v for k, v in wanted.items() if v}}
+    with connect(server) as api:
+        page = api.request("GET", "/v1/artifacts", params=params)
+    if as_json:
+        emit_json(page)
+        return
+    table = new_table(f"{len(page['artifacts'])} artifacts")
+    table.add_column("id", overflow="fold")
+    table.add_column("type", no_wrap=True)
+    table.add_column("model", overflow="fold")
+    table.add_column("size", justify="right", no_wrap=True)
+    table.add_column("created", no_wrap=True)
+    for art in page["artifacts"]:
+        prov = art.get("provenance") or {}
+        created = str(art.get("created_at") or "")[5:16].replace("T", " ")
+        table.add_row(
+            art["id"], art["media_type"], prov.get("model") or prov.get("source") or "-",
+            str(art["size"]), created,
+        )  # fmt: skip
+    console.print(table)
+    if page.get("next_before"):
+        console.print(
+            f"more: reelforge artifacts list --before {page['next_before']}", highlight=False
+        )

@@ -26,7 +26,10 @@ class RootGroup(LazyGroup):
         "generate": Lazy("reelforge.cli.runs:generate", "Generate with one model."),
         "run": Lazy("reelforge.cli.runs:run_pipeline", "Run a pipeline document."),
         "runs": Lazy("reelforge.cli.runs_app:runs_app", "List, show, watch, cancel, rerun runs."),
-        "artifacts": Lazy("reelforge.cli.artifacts:artifacts_app", "Stored media: show, get."),
+        "artifacts": Lazy(
+            "reelforge.cli.artifacts:artifacts_app", "Stored media: list, show, get."
+        ),
+        "analytics": Lazy("reelforge.cli.analytics:analytics_app", "Usage, spend, providers."),
         "credits": Lazy("reelforge.cli.credits:credits_app", "Balance, ledger and plans."),
         "quote": Lazy("reelforge.cli.quote:quote", "Price a pipeline before it runs."),
         "models": Lazy("reelforge.cli.models:models_app", "The model catalog."),

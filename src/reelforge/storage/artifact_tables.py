@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import JSON, BigInteger, Boolean, ForeignKey, String
+from sqlalchemy import JSON, BigInteger, Boolean, ForeignKey, Index, String
 from sqlalchemy.orm import Mapped, mapped_column
 
 from reelforge.storage.tables import Base, UTCDateTime, utcnow
@@ -13,6 +13,8 @@ from reelforge.storage.tables import Base, UTCDateTime, utcnow
 
 class ArtifactRow(Base):
     __tablename__ = "artifacts"
+    # The gallery's order (newest first per owner), added with the thumbnails (0011).
+    __table_args__ = (Index("ix_artifacts_owner_created", "owner_id", "created_at"),)
 
     id: Mapped[str] = mapped_column(String(40), primary_key=True)
     owner_id: Mapped[str] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)

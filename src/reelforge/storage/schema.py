@@ -11,6 +11,7 @@ from reelforge.storage import (
     price_tables,
     routing_tables,
     run_tables,
+    thumbnail_tables,
 )
 from reelforge.storage.tables import Base
 
@@ -23,6 +24,7 @@ TABLE_MODULES = (
     routing_tables,
     price_tables,
     character_tables,
+    thumbnail_tables,
 )
 
 metadata = Base.metadata

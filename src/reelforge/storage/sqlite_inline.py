@@ -197,6 +197,12 @@ PRAGMAS = (
 )
 
 
+def casefold(value: str | bytes | int | float | None) -> str | bytes | int | float | None:
+    """``rf_casefold(text)`` in SQL: Unicode case folding for text search, since SQLite's
+    own ``lower()`` folds only ASCII letters (PostgreSQL's ``ILIKE`` folds them all)."""
+    return value.casefold() if isinstance(value, str) else value
+
+
 def open_raw(path: str) -> sqlite3.Connection:
     """A SQLite connection as ReelForge uses them (legacy DEFERRED transactions: writers
     start theirs with ``BEGIN IMMEDIATE`` themselves)."""
@@ -205,6 +211,7 @@ def open_raw(path: str) -> sqlite3.Connection:
     conn = sqlite3.connect(path, timeout=0, isolation_level="DEFERRED", check_same_thread=False)
     for pragma in PRAGMAS:
         conn.execute(pragma)
+    conn.create_function("rf_casefold", 1, casefold, deterministic=True)
     return conn
 
 

@@ -5,15 +5,19 @@ from __future__ import annotations
 import asyncio
 import re
 from collections.abc import AsyncIterator
-from typing import Annotated, Any
+from datetime import datetime
+from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Header, HTTPException, Query, Request, UploadFile
-from fastapi.responses import StreamingResponse
+from fastapi.responses import Response, StreamingResponse
 
 from reelforge.api.deps import ContainerDep, CurrentPrincipal, get_principal
+from reelforge.api.history_deps import gallery, thumbnails
 from reelforge.domain.errors import ErrorCode, ReelForgeError
 from reelforge.domain.media import EXTENSIONS, sniff_content_type
+from reelforge.engine.gallery import ArtifactFilters
 from reelforge.engine.media_io import verify_artifact_link
+from reelforge.engine.thumbnails import has_thumbnail
 from reelforge.media.integrity import check_whole
 from reelforge.storage.artifact_tables import ArtifactRow
 
@@ -35,6 +39,7 @@ def artifact_view(row: ArtifactRow) -> dict[str, Any]:
         "provenance": row.provenance,
         "created_at": row.created_at,
         "url": f"/v1/artifacts/{row.id}/content",
+        "thumbnail_url": f"/v1/artifacts/{row.id}/thumbnail" if has_thumbnail(row) else None,
     }
 
 
@@ -80,6 +85,55 @@ async def upload(
             provenance={"source": "upload"},
         )
     return artifact_view(row)
+
+
+@router.get("/v1/artifacts")
+async def list_artifacts(
+    container: ContainerDep,
+    principal: CurrentPrincipal,
+    limit: Annotated[int, Query(ge=1, le=200)] = 50,
+    before: Annotated[str | None, Query(description="Older than this artifact id.")] = None,
+    kind: Annotated[Literal["image", "video", "audio"] | None, Query()] = None,
+    model: Annotated[str | None, Query(max_length=200, description="A catalog id.")] = None,
+    run_id: Annotated[str | None, Query(max_length=40)] = None,
+    created_after: Annotated[datetime | None, Query(description="ISO 8601; UTC if naive.")] = None,
+    created_before: Annotated[datetime | None, Query(description="ISO 8601, exclusive.")] = None,
+) -> dict[str, Any]:
+    """Your artifacts (the gallery), newest first; images and videos carry a
+    ``thumbnail_url`` (a small WebP preview, made on first request and kept)."""
+    filters = ArtifactFilters(
+        kind=kind,
+        model=model,
+        run_id=run_id,
+        created_after=created_after,
+        created_before=created_before,
+    )
+    rows = await gallery(container).list(principal.user_id, filters, limit=limit, before=before)
+    items = [artifact_view(r) for r in rows]
+    return {"artifacts": items, "next_before": items[-1]["id"] if len(items) == limit else None}
+
+
+@router.get("/v1/artifacts/{artifact_id}/thumbnail", response_class=Response)
+async def artifact_thumbnail(
+    artifact_id: str,
+    container: ContainerDep,
+    principal: CurrentPrincipal,
+    if_none_match: Annotated[str | None, Header(alias="If-None-Match")] = None,
+) -> Response:
+    """The artifact's preview image (WebP, at most ``thumbnail_max_side`` pixels). It never
+    changes (its source never does), so it may be cached for good; a revalidation with
+    ``If-None-Match`` is answered 304."""
+    row = await container.artifacts.get(artifact_id, owner_id=principal.user_id)
+    thumb = await thumbnails(container).get_or_make(row)
+    headers = {
+        "ETag": f'"{thumb.sha256}"',
+        "Cache-Control": "private, max-age=31536000, immutable",
+        "X-Thumbnail-Size": f"{thumb.width}x{thumb.height}",
+    }
+    if if_none_match and headers["ETag"] in {t.strip() for t in if_none_match.split(",")}:
+        return Response(status_code=304, headers=headers)
+    data = b"".join([chunk async for chunk in container.blobs.open(thumb.sha256)])
+    return Response(data, media_type=thumb.content_type, headers=headers)
 
 
 @router.get("/v1/artifacts/{artifact_id}")

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import AsyncIterator
+from datetime import datetime
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Header, Query, Request
@@ -11,10 +12,12 @@ from fastapi.responses import StreamingResponse
 from pydantic import Field
 
 from reelforge.api.deps import GENERATION_LIMIT, ContainerDep, CurrentPrincipal
+from reelforge.api.history_deps import run_history
 from reelforge.api.schemas import RequestModel
 from reelforge.container import Container
 from reelforge.domain.errors import ErrorCode, ReelForgeError
 from reelforge.engine.events import EventBus
+from reelforge.engine.history import RunFilters, run_summary
 from reelforge.engine.pipeline import Pipeline
 from reelforge.engine.service import CreatedRun, run_view
 from reelforge.engine.states import RunStatus
@@ -64,6 +67,7 @@ def present_run(data: dict[str, Any]) -> dict[str, Any]:
         step["output_urls"] = [f"/v1/artifacts/{a}/content" for a in step["outputs"]]
     final = [s for s in data["steps"] if s["status"] == "succeeded" and not s["implicit"]]
     sinks = {d for s in data["steps"] for d in s["depends_on"]}
+    data.update(run_summary(data, data["steps"]))  # engines used, cost, error code, remediation
     data["outputs"] = [
         {"node_id": s["node_id"], "artifact_id": a, "url": f"/v1/artifacts/{a}/content"}
         for s in final
@@ -138,22 +142,32 @@ async def list_runs(
     container: ContainerDep,
     principal: CurrentPrincipal,
     limit: Annotated[int, Query(ge=1, le=200)] = 50,
-    before: str | None = None,
+    before: Annotated[str | None, Query(description="Older than this run id (paging).")] = None,
+    status: RunStatus | None = None,
+    preset: Annotated[str | None, Query(max_length=100)] = None,
+    model: Annotated[str | None, Query(max_length=200, description="A catalog id.")] = None,
+    provider: Annotated[str | None, Query(max_length=64)] = None,
+    created_after: Annotated[datetime | None, Query(description="ISO 8601; UTC if naive.")] = None,
+    created_before: Annotated[datetime | None, Query(description="ISO 8601, exclusive.")] = None,
+    q: Annotated[
+        str | None, Query(min_length=1, max_length=200, description="Text in prompts or preset.")
+    ] = None,
 ) -> dict[str, Any]:
-    rows = await container.runs.list_runs(principal.user_id, limit=limit, before=before)
-    items = [
-        {
-            "id": r.id,
-            "status": r.status,
-            "preset": r.preset,
-            "quote_micros": r.quote_micros,
-            "price_unknown": r.price_unknown,
-            "cost_micros": r.cost_micros,
-            "created_at": r.created_at,
-            "finished_at": r.finished_at,
-        }
-        for r in rows
-    ]
+    """Your runs, newest first, narrowed by any of the filters (they combine with AND).
+    ``model`` matches the node's model or the one that served it; ``q`` searches the
+    prompts, the pipeline document and the preset id."""
+    filters = RunFilters(
+        status=status.value if status else None,
+        preset=preset,
+        model=model,
+        provider=provider,
+        created_after=created_after,
+        created_before=created_before,
+        q=q,
+    )
+    items = await run_history(container).list_runs(
+        principal.user_id, filters, limit=limit, before=before
+    )
     return {"runs": items, "next_before": items[-1]["id"] if len(items) == limit else None}
 
 
