@@ -22,6 +22,7 @@ from reelforge.api.routes import (
     model_prices,
     models,
     providers,
+    presets,
     runs,
     users,
 )
@@ -41,6 +42,7 @@ ROUTERS: list[APIRouter] = [
     providers.router,
     credits.router,
     users.router,
+    presets.router,
 ]
 
 
