@@ -37,6 +37,8 @@ class FromStep:
 
 # None: available; else why not ("kling is not connected").
 Availability = Callable[[str], str | None]
+# Whether the second model can stand in for the first as a fallback (it does its mode).
+Compatible = Callable[[str, str], bool]
 
 
 @dataclass
@@ -57,6 +59,7 @@ class _Build:
     steps: list[dict[str, Any]] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)
     needs_consent: bool = False
+    compatible: Compatible = field(default=lambda _a, _b: True)
 
 
 _FIELD = re.compile(r"\{([a-z_]+)\}")
@@ -87,8 +90,9 @@ def compile_preset(
     *,
     consent: bool = False,
     exclude: frozenset[str] = frozenset(),
+    compatible: Compatible | None = None,
 ) -> Compiled:
-    build = _Build()
+    build = _Build(compatible=compatible or (lambda _a, _b: True))
     final = _compile_into(
         build, library, preset, values, quality, available, consent, exclude, prefix=""
     )
@@ -165,6 +169,9 @@ def _compile_into(
         if step.identity:
             build.needs_consent = True
         options = _available_options(preset, step, quality, available, exclude)
+        # A fallback must do what the first option does (a GFPGAN upscaler's stand-in
+        # that only sharpens is an alternative step, not a fallback of the node).
+        options = [options[0]] + [o for o in options[1:] if build.compatible(options[0].model, o.model)]
         count = _repeat_count(preset, step, values, quality)
         ids = [f"{prefix}{step.id}" if count is None else f"{prefix}{step.id}_{i}" for i in _range(count)]
         for index, node_id in enumerate(ids):

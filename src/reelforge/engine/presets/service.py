@@ -29,8 +29,8 @@ from reelforge.engine.presets.compile import (
     option_params,
 )
 from reelforge.engine.presets.library import PresetLibrary, load_library
-from reelforge.engine.presets.schema import MEDIA_TYPES, QUALITIES, Preset, Quality
 from reelforge.engine.presets.repair import repair_pipeline_document
+from reelforge.engine.presets.schema import MEDIA_TYPES, QUALITIES, Preset, Quality
 from reelforge.storage.artifact_tables import ArtifactRow
 
 if TYPE_CHECKING:
@@ -119,6 +119,10 @@ class PresetService:
 
         return available
 
+    def compatible(self, first: str, other: str) -> bool:
+        a, b = self.catalog.get_cached(first), self.catalog.get_cached(other)
+        return a is not None and b is not None and a.modes[0] in b.modes
+
     def _chained(self, preset: Preset) -> list[Preset]:
         subs = [self.library.get(s.preset) for s in preset.steps if s.preset]
         return [x for sub in subs for x in [sub, *self._chained(sub)]]
@@ -204,6 +208,7 @@ class PresetService:
             available,
             consent=consent_given,
             exclude=exclude,
+            compatible=self.compatible,
         )
         if compiled.needs_consent and not consent_given:
             raise _consent_missing(preset)
@@ -323,7 +328,15 @@ class PresetService:
                 values[name] = spec.default
         if not full:  # one of each group, the first
             values.update({g[0]: Uploaded(("art_sample",)) for g in preset.one_of})
-        compiled = compile_preset(self.library, preset, values, quality, available, consent=True)
+        compiled = compile_preset(
+            self.library,
+            preset,
+            values,
+            quality,
+            available,
+            consent=True,
+            compatible=self.compatible,
+        )
         total, known = 0, True
         for node in compiled.pipeline.nodes:
             options = [(node.model or "", node.params)] + [
