@@ -157,7 +157,7 @@ def _compile_into(
                 library,
                 sub,
                 sub_values,
-                quality,
+                step.preset_quality.get(quality, quality),
                 available,
                 consent,
                 exclude,
@@ -173,7 +173,10 @@ def _compile_into(
         # that only sharpens is an alternative step, not a fallback of the node).
         options = [options[0]] + [o for o in options[1:] if build.compatible(options[0].model, o.model)]
         count = _repeat_count(preset, step, values, quality)
-        ids = [f"{prefix}{step.id}" if count is None else f"{prefix}{step.id}_{i}" for i in _range(count)]
+        ids = [
+            f"{prefix}{step.id}" if count is None else f"{prefix}{step.id}_{i + 1}"
+            for i in _range(count)
+        ]
         for index, node_id in enumerate(ids):
             shot = {"shot_number": index + 1}
             node = _node(node_id, step, options, values, quality, consent, shot)

@@ -94,6 +94,8 @@ class Step(Strict):
     # list of refs: the first one present).
     preset: str | None = None
     preset_inputs: dict[str, Any] = Field(default_factory=dict)
+    # The chained preset's level at each of ours (default: the same level).
+    preset_quality: dict[Quality, Quality] = Field(default_factory=dict)
     prompt: str | None = None  # "{prompt}" style template over the inputs
     negative_prompt: str | None = None
     use_seed: bool = False
