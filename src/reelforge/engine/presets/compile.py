@@ -37,8 +37,8 @@ class FromStep:
 
 # None: available; else why not ("kling is not connected").
 Availability = Callable[[str], str | None]
-# Whether the second model can stand in for the first as a fallback (it does its mode).
-Compatible = Callable[[str, str], bool]
+# The modes a model does, its primary mode first (from the catalog).
+Modes = Callable[[str], list[str]]
 
 
 @dataclass
@@ -59,7 +59,7 @@ class _Build:
     steps: list[dict[str, Any]] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)
     needs_consent: bool = False
-    compatible: Compatible = field(default=lambda _a, _b: True)
+    modes: Modes | None = None
 
 
 _FIELD = re.compile(r"\{([a-z_]+)\}")
@@ -90,9 +90,9 @@ def compile_preset(
     *,
     consent: bool = False,
     exclude: frozenset[str] = frozenset(),
-    compatible: Compatible | None = None,
+    modes: Modes | None = None,
 ) -> Compiled:
-    build = _Build(compatible=compatible or (lambda _a, _b: True))
+    build = _Build(modes=modes)
     final = _compile_into(
         build, library, preset, values, quality, available, consent, exclude, prefix=""
     )
@@ -169,9 +169,12 @@ def _compile_into(
         if step.identity:
             build.needs_consent = True
         options = _available_options(preset, step, quality, available, exclude)
-        # A fallback must do what the first option does (a GFPGAN upscaler's stand-in
-        # that only sharpens is an alternative step, not a fallback of the node).
-        options = [options[0]] + [o for o in options[1:] if build.compatible(options[0].model, o.model)]
+        mode = step.mode
+        if build.modes is not None:
+            # A fallback must do the step's mode (a GFPGAN upscaler's stand-in that only
+            # sharpens is another way to do the step, not a fallback of the node).
+            mode = mode or build.modes(options[0].model)[0]
+            options = [options[0]] + [o for o in options[1:] if mode in build.modes(o.model)]
         count = _repeat_count(preset, step, values, quality)
         ids = [
             f"{prefix}{step.id}" if count is None else f"{prefix}{step.id}_{i + 1}"
@@ -180,6 +183,8 @@ def _compile_into(
         for index, node_id in enumerate(ids):
             shot = {"shot_number": index + 1}
             node = _node(node_id, step, options, values, quality, consent, shot)
+            if step.mode:
+                node["mode"] = step.mode
             build.nodes.append(node)
             build.engines[node_id] = options[0].model
             for source in step.sources:

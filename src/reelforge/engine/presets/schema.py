@@ -89,6 +89,9 @@ class Step(Strict):
     when: When | None = None
     sources: list[Source] = Field(default_factory=list)
     engines: list[EngineOption] = Field(default_factory=list)
+    # The mode the node runs in (a model doing several, e.g. t2v and i2v); default: the
+    # first option's primary mode. Fallbacks must do it.
+    mode: str | None = None
     # A step made of another preset (ugc_clip_builder_v1 chains presets): its inputs map
     # the sub-preset's input names to "input:<name>", "step:<id>" or a literal value (a
     # list of refs: the first one present).

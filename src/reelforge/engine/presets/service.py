@@ -119,9 +119,9 @@ class PresetService:
 
         return available
 
-    def compatible(self, first: str, other: str) -> bool:
-        a, b = self.catalog.get_cached(first), self.catalog.get_cached(other)
-        return a is not None and b is not None and a.modes[0] in b.modes
+    def modes(self, model: str) -> list[str]:
+        entry = self.catalog.get_cached(model)
+        return [m.value for m in entry.modes] if entry is not None else []
 
     def _chained(self, preset: Preset) -> list[Preset]:
         subs = [self.library.get(s.preset) for s in preset.steps if s.preset]
@@ -208,7 +208,7 @@ class PresetService:
             available,
             consent=consent_given,
             exclude=exclude,
-            compatible=self.compatible,
+            modes=self.modes,
         )
         if compiled.needs_consent and not consent_given:
             raise _consent_missing(preset)
@@ -335,7 +335,7 @@ class PresetService:
             quality,
             available,
             consent=True,
-            compatible=self.compatible,
+            modes=self.modes,
         )
         total, known = 0, True
         for node in compiled.pipeline.nodes:
