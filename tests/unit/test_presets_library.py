@@ -151,3 +151,18 @@ def test_inputs_are_checked_and_drawn_as_a_schema() -> None:
     identity = load_library().get("identity_lock_portrait_v1")
     with pytest.raises(ReelForgeError, match="1 to 3"):
         check_inputs(identity, {"prompt": "x", "identity_reference": ["a", "b", "c", "d"]})
+
+
+def test_storyboard_shots_fill_the_template_and_caption_the_sheet() -> None:
+    library = load_library()
+    preset = library.get("storyboard_builder_v1")
+    values = check_inputs(preset, {"prompt_template": "shot {shot_number}: a fox", "seed": 9})
+    compiled = compile_preset(library, preset, values, "standard", everything)  # type: ignore[arg-type]
+    nodes = {n.id: n for n in compiled.pipeline.nodes}
+    shots = [nodes[f"shot_{i}"] for i in range(1, 6)]  # standard: 5 shots
+    assert [s.prompt.split(",")[0] for s in shots] == [f"shot {i}: a fox" for i in range(1, 6)]
+    assert [s.seed for s in shots] == [9, 10, 11, 12, 13]
+    assert nodes["sheet"].params["captions"].splitlines()[1].startswith("shot 2: a fox")
+    edges = [(e.source, e.target) for e in compiled.pipeline.edges]
+    assert [s for s, t in edges if t == "cut"] == [f"trim_{i}" for i in range(1, 6)]
+    assert ("shot_3", "clip_3") in edges

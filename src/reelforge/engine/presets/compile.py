@@ -62,6 +62,8 @@ class _Build:
     modes: Modes | None = None
 
 
+# A storyboard's captions param set to this: the prompts of the shots it lays out.
+CAPTIONS = "{captions}"
 _FIELD = re.compile(r"\{([a-z_]+)\}")
 
 
@@ -78,6 +80,8 @@ def render(template: str, values: dict[str, Any], extra: dict[str, Any] | None =
         return "" if value is None or isinstance(value, Uploaded | FromStep) else str(value)
 
     text = _FIELD.sub(one, template)
+    if extra:  # the inputs' own text may name them ("shot {shot_number}: ...")
+        text = _FIELD.sub(lambda m: str(extra.get(m.group(1), m.group(0))), text)
     return re.sub(r"\s+,", ",", re.sub(r"\s{2,}", " ", text)).strip(" ,")
 
 
@@ -189,6 +193,8 @@ def _compile_into(
             build.engines[node_id] = options[0].model
             for source in step.sources:
                 _wire(build, node, source, values, made, index if count else None)
+            if node["params"].get("captions") == CAPTIONS:
+                node["params"]["captions"] = _captions(build, node["id"])
         build.steps.append(
             {
                 "step": prefix + step.id,
@@ -205,6 +211,12 @@ def _compile_into(
         made[step.id] = ids
         last = ids
     return last
+
+
+def _captions(build: _Build, node_id: str) -> str:
+    prompts = {n["id"]: n.get("prompt", "") for n in build.nodes}
+    sources = [e["from"] for e in build.edges if e["to"].split(".", 1)[0] == node_id]
+    return "\n".join(prompts.get(s, "")[:120] for s in sources)
 
 
 def _range(count: int | None) -> range:
