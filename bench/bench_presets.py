@@ -42,9 +42,10 @@ def _inputs(preset: str, client: httpx.Client, folder: Path) -> dict[str, Any]:
 
 def one(preset: str, quality: str) -> dict[str, Any]:
     launched = time.monotonic()
-    with tempfile.TemporaryDirectory() as tmp, reelforge_server(
-        {"REELFORGE_SANDBOX": "true"}
-    ) as (base, key, _home, _pid):
+    with (
+        tempfile.TemporaryDirectory() as tmp,
+        reelforge_server({"REELFORGE_SANDBOX": "true"}) as (base, key, _home, _pid),
+    ):
         started = time.monotonic()
         with httpx.Client(
             base_url=base, headers={"Authorization": f"Bearer {key}"}, timeout=60
@@ -53,7 +54,12 @@ def one(preset: str, quality: str) -> dict[str, Any]:
             uploaded = time.monotonic()
             r = client.post(
                 "/v1/runs",
-                json={"preset": preset, "inputs": inputs, "quality": quality, "consent_given": True},
+                json={
+                    "preset": preset,
+                    "inputs": inputs,
+                    "quality": quality,
+                    "consent_given": True,
+                },
             )
             r.raise_for_status()
             run_id = r.json()["id"]

@@ -81,7 +81,9 @@ async def test_consent_refusal_creates_nothing(client: httpx.AsyncClient, tmp_pa
     assert ok.json()["consent_given"] is False and ok.json()["quality"] == "standard"
 
 
-async def test_missing_and_wrong_media_are_refused(client: httpx.AsyncClient, tmp_path: Path) -> None:
+async def test_missing_and_wrong_media_are_refused(
+    client: httpx.AsyncClient, tmp_path: Path
+) -> None:
     media = await uploads(client, tmp_path)
     r = await client.post(
         "/v1/runs", json={"preset": "image_to_video_v1", "inputs": {"image": "art_missing"}}
@@ -93,9 +95,7 @@ async def test_missing_and_wrong_media_are_refused(client: httpx.AsyncClient, tm
     assert r.status_code == 415 and r.json()["error"]["code"] == "UNSUPPORTED_MEDIA"
 
 
-async def test_generate_contract_of_the_seed(
-    run_client: httpx.AsyncClient, tmp_path: Path
-) -> None:
+async def test_generate_contract_of_the_seed(run_client: httpx.AsyncClient, tmp_path: Path) -> None:
     extra = await run_client.post(
         "/v1/generate",
         json={"preset_id": "photoreal_portrait_v1", "prompt": "a face", "style": "noir"},

@@ -19,7 +19,7 @@ from reelforge.emulators.fal import SANDBOX_CREDENTIAL as FAL_KEY
 from reelforge.emulators.fal import create_app as fal_app
 from tests.conftest import make_settings
 from tests.helpers import serve_asgi
-from tests.integration.preset_helpers import decode_video, content, upload
+from tests.integration.preset_helpers import content, decode_video, upload
 from tests.integration.test_runs_api import wait_run
 from tests.media_helpers import make_image, make_tone
 
@@ -58,9 +58,7 @@ async def live(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> AsyncIterator
                 yield Live(client, fal.state.emulator)
 
 
-async def test_missing_dependency_fails_before_any_paid_step(
-    live: Live, tmp_path: Path
-) -> None:
+async def test_missing_dependency_fails_before_any_paid_step(live: Live, tmp_path: Path) -> None:
     product = await upload(live.client, make_image(tmp_path / "cup.png", 128, 128, "white"))
     voice = await upload(live.client, make_tone(tmp_path / "vo.wav", seconds=1.0))
     before = await live.ledger()
@@ -101,12 +99,11 @@ async def test_missing_dependency_fails_before_any_paid_step(
     assert shown["quality_levels"]["low"]["price"]["available"] is False
 
 
-async def test_a_preset_routes_to_the_engine_that_is_connected(
-    live: Live, tmp_path: Path
-) -> None:
+async def test_a_preset_routes_to_the_engine_that_is_connected(live: Live, tmp_path: Path) -> None:
     image = await upload(live.client, make_image(tmp_path / "a.png", 160, 120))
     r = await live.client.post(
-        "/v1/runs", json={"preset": "image_to_video_v1", "inputs": {"image": image}, "quality": "low"}
+        "/v1/runs",
+        json={"preset": "image_to_video_v1", "inputs": {"image": image}, "quality": "low"},
     )
     assert r.status_code == 202, r.text
     run = await wait_run(live.client, r.json()["id"], timeout=120)
@@ -116,5 +113,7 @@ async def test_a_preset_routes_to_the_engine_that_is_connected(
     assert motion["model"] == "fal/hailuo-02-standard-i2v" and motion["sandbox"] is False
     assert motion["route"]["options"] == ["fal/hailuo-02-standard-i2v"]
     assert motion["cost_micros"] == 45_000 * 6
-    _frames, _size, seconds = decode_video(await content(live.client, run["outputs"][0]["artifact_id"]))
+    _frames, _size, seconds = decode_video(
+        await content(live.client, run["outputs"][0]["artifact_id"])
+    )
     assert abs(seconds - 2.0) < 0.3

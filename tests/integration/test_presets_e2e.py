@@ -70,7 +70,10 @@ async def test_preset_runs_at_every_quality_level(
     )
     results: dict[str, list[tuple[str, Any]]] = {}
     for quality, run in zip(("low", "standard", "pro"), runs, strict=True):
-        assert run["status"] == "succeeded", (quality, [(s["node_id"], s["error"]) for s in run["steps"]])
+        assert run["status"] == "succeeded", (
+            quality,
+            [(s["node_id"], s["error"]) for s in run["steps"]],
+        )
         assert run["preset"] == preset and run["quality"] == quality
         assert run["consent_given"] is True and run["repair_of"] is None
         assert inputs.items() <= run["inputs"].items()  # defaults are recorded too
@@ -85,7 +88,10 @@ async def test_preset_runs_at_every_quality_level(
         else:
             assert kinds == {"video"}
     # Quality levels change what is made, not only a label.
-    steps = {q: [s["node_id"] for s in r["steps"]] for q, r in zip(("low", "standard", "pro"), runs, strict=True)}
+    steps = {
+        q: [s["node_id"] for s in r["steps"]]
+        for q, r in zip(("low", "standard", "pro"), runs, strict=True)
+    }
     assert len(steps["low"]) <= len(steps["standard"]) <= len(steps["pro"])
     check = CHECKS.get(preset)
     if check:
@@ -96,7 +102,9 @@ def _image_size(results: dict[str, list[tuple[str, Any]]], quality: str) -> tupl
     return next(v for k, v in results[quality] if k == "image")  # type: ignore[no-any-return]
 
 
-def _video(results: dict[str, list[tuple[str, Any]]], quality: str) -> tuple[tuple[int, int], float]:
+def _video(
+    results: dict[str, list[tuple[str, Any]]], quality: str
+) -> tuple[tuple[int, int], float]:
     return next(v for k, v in results[quality] if k == "video")  # type: ignore[no-any-return]
 
 

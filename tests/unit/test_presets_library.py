@@ -78,7 +78,7 @@ def test_a_broken_preset_file_fails_at_load_naming_it(
 def test_bad_json_and_unknown_models_fail_at_load(tmp_path: Path) -> None:
     folder = _copy(tmp_path)
     (folder / "talking_clip_v1.json").write_text("{not json")
-    with pytest.raises(PresetFileError, match="talking_clip_v1.json"):
+    with pytest.raises(PresetFileError, match=r"talking_clip_v1\.json"):
         load_library(folder)
     library = load_library()
     with pytest.raises(PresetFileError, match="not in the catalog"):

@@ -21,8 +21,8 @@ from reelforge.api.routes import (
     me,
     model_prices,
     models,
-    providers,
     presets,
+    providers,
     runs,
     users,
 )

@@ -91,9 +91,7 @@ def _upload(api: Api, value: str) -> str:
         return str(api.request("POST", "/v1/uploads", files={"file": (path.name, fh)})["id"])
 
 
-def collect_inputs(
-    api: Api, schema: dict[str, Any], given: dict[str, Any]
-) -> dict[str, Any]:
+def collect_inputs(api: Api, schema: dict[str, Any], given: dict[str, Any]) -> dict[str, Any]:
     """Files named by media inputs are uploaded; their artifact ids are sent instead."""
     out: dict[str, Any] = {}
     for name, value in given.items():

@@ -125,7 +125,11 @@ def step_included(preset: Preset, step: Step, values: dict[str, Any], quality: Q
         return False
     if when.flag is not None:
         given = values.get(when.flag)
-        on = given if isinstance(given, bool) else preset.quality_levels[quality].flags.get(when.flag)
+        on = (
+            given
+            if isinstance(given, bool)
+            else preset.quality_levels[quality].flags.get(when.flag)
+        )
         if not on:
             return False
     return True
@@ -290,7 +294,9 @@ def _node(
         "id": node_id,
         "model": first.model,
         "params": option_params(first, values, quality),
-        "fallbacks": [{"model": o.model, "params": option_params(o, values, quality)} for o in rest],
+        "fallbacks": [
+            {"model": o.model, "params": option_params(o, values, quality)} for o in rest
+        ],
         "consent": consent,
         "inputs": [],
     }

@@ -195,6 +195,4 @@ def _check_ref(ref: str, inputs: set[str], steps: set[str], where: str) -> None:
         return
     if kind == "step" and name in steps:
         return
-    raise ValueError(
-        f"step {where!r}: source {ref!r} is neither a known input nor an earlier step"
-    )
+    raise ValueError(f"step {where!r}: source {ref!r} is neither a known input nor an earlier step")

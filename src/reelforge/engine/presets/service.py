@@ -178,7 +178,9 @@ class PresetService:
             if spec.type == "identity_reference":
                 media[name] = await self.resolve_identity_reference(owner_id, ids)
             else:
-                await self._check_artifacts(owner_id, {name: ids}, preset_inputs.expected_kind(spec))
+                await self._check_artifacts(
+                    owner_id, {name: ids}, preset_inputs.expected_kind(spec)
+                )
         return media
 
     # --- compile --------------------------------------------------------------------
@@ -252,10 +254,12 @@ class PresetService:
         if original_preset == REPAIR_ID:  # a repair of a repair repairs the original
             original_preset = original_inputs.get("preset")
             original_inputs = dict(original_inputs.get("inputs") or {})
-        original_quality: Quality = (run.quality or "standard")  # type: ignore[assignment]
-        level: Quality = (
-            "low" if (override or ("low" if quality == "low" else "standard")) == "low" else original_quality
-        )
+        # The repair's own level says what to do (seed §5.2 #12): low forces the low
+        # level; standard (and pro, which does not apply) keep the failed run's level.
+        # quality_override, when given, decides instead.
+        choice = override or ("low" if quality == "low" else "standard")
+        original_quality: Quality = run.quality if run.quality in QUALITIES else "standard"  # type: ignore[assignment]
+        level: Quality = "low" if choice == "low" else original_quality
         record_inputs = {
             "failed_job_id": failed_id,
             "quality_override": override,
