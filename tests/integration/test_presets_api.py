@@ -36,6 +36,16 @@ async def test_list_and_show_presets(client: httpx.AsyncClient) -> None:
     assert levels["low"]["price"]["min_micros"] == 100_000
     assert levels["pro"]["price"]["min_micros"] == 250_000
     assert levels["pro"]["price"]["known"] is False  # Kling publishes no per-task price
+    stray = await client.post(
+        "/v1/runs",
+        json={
+            "pipeline": {"nodes": [{"id": "a", "model": "local/tts", "prompt": "hi"}]},
+            "quality": "pro",
+        },
+    )
+    assert stray.status_code == 422 and stray.json()["error"]["detail"]["unknown_fields"] == [
+        "quality"
+    ]
     missing = await client.get("/v1/presets/nope_v1")
     assert missing.status_code == 404
     assert "image_to_video_v1" in missing.json()["error"]["detail"]["available"]
@@ -132,6 +142,18 @@ async def test_generate_contract_of_the_seed(run_client: httpx.AsyncClient, tmp_
         "job_id", "status", "preset_id", "estimated_time_seconds", "output_url", "error",
     }  # fmt: skip
     assert answer["status"] == "queued" and answer["preset_id"] == "cinematic_portrait_v1"
+    # The storyboard's prompt is its template; a field the preset does not take is refused.
+    board = await run_client.post(
+        "/v1/generate",
+        json={
+            "preset_id": "storyboard_builder_v1",
+            "prompt": "shot {shot_number}",
+            "negative_prompt": "x",
+        },
+    )
+    assert board.status_code == 422 and board.json()["error"]["detail"]["unknown_fields"] == [
+        "negative_prompt"
+    ]
     run = await wait_run(run_client, answer["job_id"])
     assert run["status"] == "succeeded" and run["preset"] == "cinematic_portrait_v1"
     assert run["quality"] == "low" and run["inputs"]["seed"] == 3

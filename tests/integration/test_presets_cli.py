@@ -81,3 +81,5 @@ def test_run_with_inputs_file_and_consent(cli: Any, tmp_path: Path) -> None:
         ).stdout
     )  # fmt: skip
     assert done["status"] == "succeeded" and done["media_type"] == "video"
+    shown = cli("runs", "show", done["run_id"]).stdout
+    assert "preset talking_clip_v1 (low)" in shown

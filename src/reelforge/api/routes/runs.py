@@ -131,6 +131,22 @@ async def create_run(
     """Start a pipeline. Its quote is held first; INSUFFICIENT_FUNDS refuses it before any
     provider is called. The answer is 202 with the run; follow it at /v1/runs/{id}/events."""
     record: dict[str, Any] | None = None
+    if body.pipeline is not None:
+        stray = [
+            name
+            for name, given in (
+                ("inputs", body.inputs),
+                ("quality", body.quality),
+                ("consent_given", body.consent_given),
+            )
+            if given
+        ]
+        if stray:  # a preset's fields on a pipeline would be silently ignored
+            raise ReelForgeError(
+                ErrorCode.CONTRACT_MISMATCH,
+                f"{', '.join(stray)} belong to a preset run, not to a pipeline.",
+                detail={"unknown_fields": stray},
+            )
     if body.preset and body.pipeline is None:
         from reelforge.api.routes.presets import presets_service
 
