@@ -175,6 +175,9 @@ async def test_repair_reruns_a_failed_run_on_another_engine_and_links_them(
     )
     assert failed["status"] == "failed", failed
     assert failed["steps"][0]["model"] == "kling/kling-v2-6"
+    # The failure is told in the preset's words too (its failure mode for the code).
+    assert failed["error"]["code"] == "SAFETY_FILTER"
+    assert any("repair_pipeline_v1" in step for step in failed["error"]["preset_remediation"])
     r = await run_client.post(
         "/v1/runs",
         json={

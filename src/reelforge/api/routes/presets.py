@@ -30,6 +30,17 @@ def presets_service(container: Container) -> PresetService:
     return service
 
 
+def failure_help(container: Container, preset_id: str, error: dict[str, Any]) -> dict[str, Any]:
+    """A failed preset run's error with the preset's own copy for its code (seed §8.4:
+    the problem in the preset's words, what to do, the alternatives)."""
+    preset = presets_service(container).library.presets.get(preset_id)
+    code = error.get("code")
+    mode = preset.failure_modes.get(code) if preset and isinstance(code, str) else None  # type: ignore[call-overload]
+    if mode is None:
+        return error
+    return {**error, "preset_message": mode.message, "preset_remediation": mode.remediation}
+
+
 def summary(preset: Preset) -> dict[str, Any]:
     return {
         "id": preset.id,

@@ -118,7 +118,12 @@ async def created_view(container: Container, created: CreatedRun, owner_id: str)
 
 async def view(container: Container, run_id: str, owner_id: str) -> dict[str, Any]:
     run, steps = await container.runs.get_run(run_id, owner_id)
-    return present_run(run_view(run, steps))
+    data = present_run(run_view(run, steps))
+    if data.get("preset") and data.get("error"):
+        from reelforge.api.routes.presets import failure_help
+
+        data["error"] = failure_help(container, data["preset"], data["error"])
+    return data
 
 
 @router.post("", status_code=202, dependencies=[GENERATION_LIMIT])
