@@ -166,3 +166,17 @@ def test_storyboard_shots_fill_the_template_and_caption_the_sheet() -> None:
     edges = [(e.source, e.target) for e in compiled.pipeline.edges]
     assert [s for s, t in edges if t == "cut"] == [f"trim_{i}" for i in range(1, 6)]
     assert ("shot_3", "clip_3") in edges
+
+
+def test_storyboard_with_a_face_locks_every_shot_and_needs_consent() -> None:
+    library = load_library()
+    preset = library.get("storyboard_builder_v1")
+    values = {
+        **check_inputs(preset, {"prompt_template": "shot {shot_number}", "shot_count": 3}),
+        "identity_reference": Uploaded(("art_face",)),
+    }
+    compiled = compile_preset(library, preset, values, "low", everything, consent=True)  # type: ignore[arg-type]
+    shots = [n for n in compiled.pipeline.nodes if n.id.startswith("shot_identity_")]
+    assert len(shots) == 3  # shot_count wins over the level's 2
+    assert all(n.inputs[0].artifact_id == "art_face" and n.consent for n in shots)
+    assert compiled.needs_consent
