@@ -35,6 +35,7 @@ from reelforge.engine.catalog_access import CatalogAccess
 from reelforge.engine.characters import CharacterService
 from reelforge.engine.events import EventBus
 from reelforge.engine.media_io import MediaIO
+from reelforge.engine.presets.service import PresetService
 from reelforge.engine.routing import RetryPolicy
 from reelforge.engine.service import RunService
 from reelforge.engine.webhooks import deliver, owner_webhook_secret
@@ -262,6 +263,8 @@ def build_engine(container: Container, *, worker: bool = False) -> None:
     )
     container.engine = engine
     container.runs = RunService(engine)
+    # Presets load (and are validated) here: a broken preset file stops the start.
+    container.extras["presets"] = PresetService(container.runs, container.hub, container.catalog)
 
     async def on_run_finished(run_id: str) -> None:
         if run_id in engine.finisher.webhooks_due:

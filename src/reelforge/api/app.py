@@ -23,6 +23,7 @@ from reelforge.api.routes import (
     me,
     model_prices,
     models,
+    presets,
     providers,
     run_history,
     runs,
@@ -49,6 +50,7 @@ ROUTERS: list[APIRouter] = [
     characters.router,
     run_history.router,
     analytics.router,
+    presets.router,
 ]
 
 

@@ -33,6 +33,7 @@ class RootGroup(LazyGroup):
         "credits": Lazy("reelforge.cli.credits:credits_app", "Balance, ledger and plans."),
         "quote": Lazy("reelforge.cli.quote:quote", "Price a pipeline before it runs."),
         "models": Lazy("reelforge.cli.models:models_app", "The model catalog."),
+        "presets": Lazy("reelforge.cli.presets:presets_app", "Presets: list, show, run."),
         "providers": Lazy("reelforge.cli.providers:providers_app", "Providers and their keys."),
         "media": Lazy("reelforge.cli.media:media_app", "Local media work (probe, frames, ...)."),
         "users": Lazy("reelforge.cli.users:users_app", "Users and roles."),

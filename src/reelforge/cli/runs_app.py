@@ -113,6 +113,11 @@ def show(run_id: RunId, server: ServerOpt = None, as_json: JsonOpt = False) -> N
         emit_json(run)
         return
     console.print(RunState(run).render())
+    if run.get("preset"):
+        asked = f"preset {run['preset']} ({run.get('quality') or 'standard'})"
+        if run.get("repair_of"):
+            asked += f" · repair of {run['repair_of']}"
+        console.print(asked, highlight=False)
     show_warnings(run)
     for out in run.get("outputs") or ():
         console.print(f"output {out['node_id']}: {out['artifact_id']}", highlight=False)

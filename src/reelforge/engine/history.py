@@ -161,6 +161,8 @@ class RunHistory:
                 "id": r.id,
                 "status": r.status,
                 "preset": r.preset,
+                "quality": r.quality,
+                "repair_of": r.repair_of,
                 "quote_micros": r.quote_micros,
                 "price_unknown": r.price_unknown,
                 "cost_micros": r.cost_micros,

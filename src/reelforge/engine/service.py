@@ -125,6 +125,7 @@ class RunService:
         idempotency_key: str | None = None,
         callback_url: str | None = None,
         launch: bool = False,
+        record: dict[str, Any] | None = None,
     ) -> CreatedRun:
         """Validate, quote, hold and store a run in one transaction; nothing runs yet.
 
@@ -132,9 +133,11 @@ class RunService:
         cannot cover the quote. ``launch``: the caller starts the run at once in this
         process (``Prefer: wait``), so the steps that can start take their lease in this
         same transaction (engine.launch) and are submitted without another commit.
+        ``record``: what a preset run records (quality, inputs, consent_given, repair_of).
         """
         document = pipeline.model_dump(mode="json", by_alias=True)
         asked = request_digest(document, preset, callback_url)
+        record = record or {}
         if idempotency_key:
             existing = await find_replay(self.db, owner_id, idempotency_key, asked)
             if existing is not None:
@@ -203,6 +206,11 @@ class RunService:
             "created_at": now,
             "finished_at": None,
             "webhook_status": None,
+            # Every run row carries these columns (a batch inserts rows of one shape).
+            "quality": record.get("quality"),
+            "inputs": record.get("inputs"),
+            "consent_given": bool(record.get("consent_given")),
+            "repair_of": record.get("repair_of"),
         }
         created_event = {
             "run_id": run_id,
@@ -385,6 +393,10 @@ def run_view(run: RunRow, steps: list[StepRow]) -> dict[str, Any]:
         "id": run.id,
         "status": run.status,
         "preset": run.preset,
+        "quality": run.quality,
+        "inputs": run.inputs,
+        "consent_given": bool(run.consent_given),
+        "repair_of": run.repair_of,
         "quote_micros": run.quote_micros,
         "price_unknown": run.price_unknown,
         "hold_micros": run.hold_micros,

@@ -98,7 +98,9 @@ def grain_filter(
     return (
         f"color=c=0x808080:s={gw}x{gh}:r={rate},format=yuv420p,"
         f"noise=c0s={strength}:c0f=t+u,scale={width}:{height}:flags=bicubic[grain];"
-        "[in][grain]blend=c0_mode=overlay:c1_mode=normal:c2_mode=normal:c1_opacity=0:c2_opacity=0:shortest=1[out]"
+        # normal at full opacity keeps the first input's chroma (opacity 0 would take the
+        # grey grain's: a black-and-white result).
+        "[in][grain]blend=c0_mode=overlay:c1_mode=normal:c2_mode=normal:shortest=1[out]"
     )
 
 

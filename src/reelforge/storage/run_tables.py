@@ -16,6 +16,7 @@ from sqlalchemy import (
     String,
     Text,
     UniqueConstraint,
+    false,
 )
 from sqlalchemy.orm import Mapped, mapped_column
 
@@ -48,6 +49,12 @@ class RunRow(Base):
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
     finished_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
     webhook_status: Mapped[str | None] = mapped_column(String(40), nullable=True)
+    # What a preset run was asked (job history): its quality level, its inputs (secrets
+    # redacted), whether consent was given, and for a repair the run it repairs.
+    quality: Mapped[str | None] = mapped_column(String(16), nullable=True)
+    inputs: Mapped[dict[str, Any] | None] = mapped_column(JSON, nullable=True)
+    consent_given: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
+    repair_of: Mapped[str | None] = mapped_column(String(40), nullable=True)
 
 
 class StepRow(Base):

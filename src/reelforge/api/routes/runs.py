@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 from collections.abc import AsyncIterator
 from datetime import datetime
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Header, Query, Request
 from fastapi.responses import StreamingResponse
@@ -29,8 +29,14 @@ FINAL_EVENTS = {f"run.{s.value}" for s in RunStatus if s.terminal}
 
 class RunIn(RequestModel):
     pipeline: Pipeline | None = None
-    preset: str | None = None
-    inputs: dict[str, Any] = Field(default_factory=dict)
+    preset: str | None = Field(default=None, description="A preset id (GET /v1/presets).")
+    inputs: dict[str, Any] = Field(default_factory=dict, description="The preset's inputs.")
+    quality: Literal["low", "standard", "pro"] | None = Field(
+        default=None, description="The preset's quality level (default standard)."
+    )
+    consent_given: bool = Field(
+        default=False, description="'I have permission to use this face/identity' (presets)."
+    )
     callback_url: str | None = Field(
         default=None,
         description="Receives the final run, signed with HMAC (X-ReelForge-Signature).",
@@ -50,9 +56,10 @@ async def resolve_pipeline(
         return pipeline
     if preset:
         raise ReelForgeError(
-            ErrorCode.NOT_FOUND,
-            f"No preset {preset!r}.",
-            detail={"preset": preset, "available": []},
+            ErrorCode.CONTRACT_MISMATCH,
+            "A preset is priced at POST /v1/presets/{id}/quote.",
+            detail={"unknown_fields": ["preset"]},
+            remediation=(f"POST /v1/presets/{preset}/quote with {{inputs, quality}}.",),
         )
     raise ReelForgeError(
         ErrorCode.CONTRACT_MISMATCH,
@@ -86,6 +93,7 @@ async def start_run(
     idempotency_key: str | None = None,
     callback_url: str | None = None,
     at_once: bool = False,
+    record: dict[str, Any] | None = None,
 ) -> CreatedRun:
     """``at_once``: the caller waits for the run (``Prefer: wait``), so where this process
     submits its own steps, they are leased with the run and submitted right away."""
@@ -96,6 +104,7 @@ async def start_run(
         idempotency_key=idempotency_key,
         callback_url=callback_url,
         launch=at_once and container.runner.launches,
+        record=record,
     )
     if created.ready:
         await container.runner.enqueue_created(created)
@@ -113,7 +122,12 @@ async def created_view(container: Container, created: CreatedRun, owner_id: str)
 
 async def view(container: Container, run_id: str, owner_id: str) -> dict[str, Any]:
     run, steps = await container.runs.get_run(run_id, owner_id)
-    return present_run(run_view(run, steps))
+    data = present_run(run_view(run, steps))
+    if data.get("preset") and data.get("error"):
+        from reelforge.api.routes.presets import failure_help
+
+        data["error"] = failure_help(container, data["preset"], data["error"])
+    return data
 
 
 @router.post("", status_code=202, dependencies=[GENERATION_LIMIT])
@@ -125,14 +139,44 @@ async def create_run(
 ) -> dict[str, Any]:
     """Start a pipeline. Its quote is held first; INSUFFICIENT_FUNDS refuses it before any
     provider is called. The answer is 202 with the run; follow it at /v1/runs/{id}/events."""
-    pipeline = await resolve_pipeline(body.pipeline, body.preset, body.inputs)
+    record: dict[str, Any] | None = None
+    if body.pipeline is not None:
+        stray = [
+            name
+            for name, given in (
+                ("inputs", body.inputs),
+                ("quality", body.quality),
+                ("consent_given", body.consent_given),
+            )
+            if given
+        ]
+        if stray:  # a preset's fields on a pipeline would be silently ignored
+            raise ReelForgeError(
+                ErrorCode.CONTRACT_MISMATCH,
+                f"{', '.join(stray)} belong to a preset run, not to a pipeline.",
+                detail={"unknown_fields": stray},
+            )
+    if body.preset and body.pipeline is None:
+        from reelforge.api.routes.presets import presets_service
+
+        prepared = await presets_service(container).prepare(
+            principal.user_id,
+            body.preset,
+            body.inputs,
+            body.quality or "standard",
+            consent_given=body.consent_given,
+        )
+        pipeline, record = prepared.pipeline, prepared.record()
+    else:
+        pipeline = await resolve_pipeline(body.pipeline, body.preset, body.inputs)
     created = await start_run(
         container,
         principal.user_id,
         pipeline,
-        preset=body.preset,
+        preset=record["preset"] if record else body.preset,
         idempotency_key=idempotency_key,
         callback_url=body.callback_url,
+        record=record,
     )
     return await created_view(container, created, principal.user_id)
 

@@ -15,7 +15,7 @@ from alembic import op
 from reelforge.storage.tables import UTCDateTime
 
 revision: str = "0011_thumbnails"
-down_revision: str | None = "0009_model_prices"
+down_revision: str | None = "0010_preset_runs"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
