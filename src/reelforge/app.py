@@ -34,7 +34,7 @@ from reelforge.engine.advance import Engine
 from reelforge.engine.catalog_access import CatalogAccess
 from reelforge.engine.characters import CharacterService
 from reelforge.engine.events import EventBus
-from reelforge.engine.media_io import MediaIO
+from reelforge.engine.media_io import SANDBOX_FILES_URL, MediaIO
 from reelforge.engine.presets.service import PresetService
 from reelforge.engine.routing import RetryPolicy
 from reelforge.engine.service import RunService
@@ -47,6 +47,7 @@ from reelforge.providers.atlas import AtlasProvider
 from reelforge.providers.credentials import CredentialVault, env_credential
 from reelforge.providers.hub import ProviderHub, SandboxEndpoint
 from reelforge.providers.plugins import load_registry
+from reelforge.sandbox_links import signed_files_app
 from reelforge.settings import RunnerKind, Settings
 from reelforge.storage import identity, migrate
 from reelforge.storage.artifacts import ArtifactStore
@@ -108,11 +109,15 @@ def build_container(settings: Settings) -> Container:
     provider_client = outgoing_client(
         timeout=httpx.Timeout(60.0, connect=10.0), ca_bundles=settings.ca_bundles
     )
+    artifacts = ArtifactStore(db, blobs)
+    # Emulators fetch signed input links (providers that take URLs only) in-process.
+    files = httpx.ASGITransport(app=signed_files_app(artifacts, secret))
     sandbox_endpoints, sandbox_closers = (
         build_sandbox(
             fetcher,
             settings.resolved_sandbox_state,
             comfyui_extensions=parse_extensions(settings.comfyui_emulator_extensions),
+            fetch_mounts={SANDBOX_FILES_URL: files},
         )
         if settings.sandbox
         else ({}, [])
@@ -133,7 +138,7 @@ def build_container(settings: Settings) -> Container:
         settings=settings,
         db=db,
         blobs=blobs,
-        artifacts=ArtifactStore(db, blobs),
+        artifacts=artifacts,
         fetcher=fetcher,
         vault=vault,
         hub=hub,
@@ -171,6 +176,7 @@ def build_sandbox(
     state_path: Path | None = None,
     *,
     comfyui_extensions: frozenset[str] | None = None,
+    fetch_mounts: dict[str, httpx.AsyncBaseTransport] | None = None,
 ) -> tuple[dict[str, SandboxEndpoint], list[object]]:
     """In-process emulators for sandbox mode: each provider's emulator app behind an ASGI
     transport, reachable by the adapter and (for outputs) the safe fetcher, never the network.
@@ -186,7 +192,10 @@ def build_sandbox(
         host = f"{name}.{SANDBOX_DOMAIN}"
         base_url = f"http://{host}"
         config = EmulatorConfig(
-            public_base_url=base_url, durable=durable, comfyui_extensions=comfyui_extensions
+            public_base_url=base_url,
+            durable=durable,
+            comfyui_extensions=comfyui_extensions,
+            fetch_mounts=fetch_mounts,
         )
         app = spec.create_app(config)
         transport = httpx.ASGITransport(app=app)

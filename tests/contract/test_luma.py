@@ -108,18 +108,33 @@ async def test_keyframe_image_to_video_animates_the_image(
     assert body["keyframes"]["frame0"] == {"type": "image", "url": hooks.url("red.png")}
 
 
-async def test_data_uri_inputs_are_refused_live_and_accepted_in_sandbox(
-    luma: LumaProvider, emu: Any
+async def test_data_uri_inputs_are_refused_before_a_round_trip(
+    luma: LumaProvider, emu: Any, server: tuple[Any, str], hooks: Hooks
 ) -> None:
+    """Luma takes inputs only by URL (the engine hands it a signed link); the emulator is as
+    strict as the API, so inline data is refused there too, and a URL works."""
     image = InputMedia(kind=MediaKind.IMAGE, url=data_uri(RED, "image/png"))
     request = GenerationRequest(model="ray-flash-2", mode=Mode.I2V, prompt="spin", inputs=[image])
-    with pytest.raises(ReelForgeError) as info:
-        await luma.submit(request, CRED)
-    assert info.value.code is ErrorCode.VALIDATION_ERROR
-    assert info.value.detail["field"] == "frame0"
+    for credential in (CRED, SANDBOX):
+        with pytest.raises(ReelForgeError) as info:
+            await luma.submit(request, credential)
+        assert info.value.code is ErrorCode.VALIDATION_ERROR
+        assert info.value.detail["field"] == "frame0"
     assert emu.tasks.submissions["total"] == 0
-    result = await run(luma, request, SANDBOX)
-    assert result.sandbox is True
+    body = {
+        "model": "ray-flash-2",
+        "prompt": "spin",
+        "keyframes": {"frame0": {"type": "image", "url": data_uri(RED, "image/png")}},
+    }
+    async with httpx.AsyncClient(timeout=5) as client:
+        raw = await client.post(
+            f"{server[1]}/dream-machine/v1/generations",
+            json=body,
+            headers={"Authorization": f"Bearer {CRED.values['api_key']}"},
+        )
+    assert raw.status_code == 400 and "URL" in raw.text, raw.text
+    linked = InputMedia(kind=MediaKind.IMAGE, url=hooks.url("red.png"))
+    result = await run(luma, request.model_copy(update={"inputs": [linked]}), CRED)
     assert mean_rgb(video_info((await fetch(result.url)).content).frames[0])[0] > 150
 
 

@@ -37,6 +37,7 @@ class ErrorCode(StrEnum):
     CHECKSUM_MISMATCH = "CHECKSUM_MISMATCH"
     UNSAFE_URL = "UNSAFE_URL"
     CERTIFICATE_ERROR = "CERTIFICATE_ERROR"
+    PUBLIC_URL_REQUIRED = "PUBLIC_URL_REQUIRED"
     CATALOG_UNAVAILABLE = "CATALOG_UNAVAILABLE"
     PRICE_UNKNOWN = "PRICE_UNKNOWN"
     CANCELED = "CANCELED"
@@ -232,6 +233,17 @@ ERROR_INFO: dict[ErrorCode, ErrorInfo] = {
             "or issued for another name.",
         ),
         502,
+        False,
+    ),
+    ErrorCode.PUBLIC_URL_REQUIRED: ErrorInfo(
+        "The provider fetches its inputs by URL, and this server has none to give it.",
+        (
+            "Set REELFORGE_PUBLIC_BASE_URL to an address the provider can reach (ReelForge then "
+            "hands it signed links that expire), or store artifacts in S3 "
+            "(REELFORGE_ARTIFACT_STORE_URL=s3://bucket/prefix: presigned URLs).",
+            "Or choose a model whose provider takes inline data.",
+        ),
+        422,
         False,
     ),
     ErrorCode.CATALOG_UNAVAILABLE: ErrorInfo(

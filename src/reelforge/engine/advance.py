@@ -215,6 +215,8 @@ class Engine(Launching, Collecting, Attempts, Polling):
             option,
             parents,
             idempotency_key=route.idempotency_key(step.idempotency_key),
+            provider=type(resolved.provider),
+            sandbox=resolved.sandbox,
         )
         if resolved.provider.supports_callbacks and not resolved.sandbox:
             request.callback_url = self.media.callback_url(

@@ -27,6 +27,26 @@ from reelforge.storage.sql import Tx
 
 LOCAL_PROVIDER = "local"
 DATA_URI_LIMIT = 64 * 1024 * 1024
+LINK_SECONDS = 6 * 3600  # how long a presigned or signed input link is valid
+# In sandbox mode, emulators that fetch inputs themselves (as Luma does) reach signed links
+# on this host through an in-process transport (reelforge.app.build_sandbox).
+SANDBOX_FILES_URL = "http://files.sandbox.reelforge.internal"
+
+
+def public_url_required(provider: str, artifact_id: str | None = None) -> ReelForgeError:
+    """This provider fetches its inputs itself, and nothing here can give it a URL."""
+    detail: dict[str, Any] = {
+        "provider": provider,
+        "settings": ["REELFORGE_PUBLIC_BASE_URL", "REELFORGE_ARTIFACT_STORE_URL"],
+    }
+    if artifact_id is not None:
+        detail["artifact_id"] = artifact_id
+    return ReelForgeError(
+        ErrorCode.PUBLIC_URL_REQUIRED,
+        f"{provider} fetches its input media itself from a URL and takes no inline data, "
+        "and this server has no URL it can hand out.",
+        detail=detail,
+    )
 
 
 def sign_artifact_link(secret: str, artifact_id: str, expires: int) -> str:
@@ -65,17 +85,31 @@ class MediaIO:
         token = callback_token(self.link_secret, step_id)
         return f"{self.public_base_url}/v1/callbacks/{task_provider}/{step_id}?token={token}"
 
-    async def input_url(self, row: ArtifactRow, provider: str) -> str:
+    def can_link(self) -> bool:
+        """Whether a provider outside can be handed a URL for an input (S3 or public URL)."""
+        return not isinstance(self.artifacts.blobs, FileBlobStore) or bool(self.public_base_url)
+
+    def signed_link(self, base: str, artifact_id: str) -> str:
+        expires = int(time.time()) + LINK_SECONDS
+        sig = sign_artifact_link(self.link_secret, artifact_id, expires)
+        return f"{base}/v1/artifacts/{artifact_id}/content?expires={expires}&sig={sig}"
+
+    async def input_url(
+        self, row: ArtifactRow, provider: str, *, url_only: bool = False, sandbox: bool = False
+    ) -> str:
+        """``url_only``: the provider fetches the input itself (Provider.needs_url); with
+        neither S3 nor a public base URL that is PUBLIC_URL_REQUIRED, except in sandbox
+        mode, where the emulator fetches a signed link in-process."""
         if provider == LOCAL_PROVIDER:
             return (await self.artifacts.local_path(row)).resolve().as_uri()
         if not isinstance(self.artifacts.blobs, FileBlobStore):
-            return await self.artifacts.blobs.url(row.sha256, expires_seconds=6 * 3600)
+            return await self.artifacts.blobs.url(row.sha256, expires_seconds=LINK_SECONDS)
         if self.public_base_url:
-            expires = int(time.time()) + 6 * 3600
-            sig = sign_artifact_link(self.link_secret, row.id, expires)
-            return (
-                f"{self.public_base_url}/v1/artifacts/{row.id}/content?expires={expires}&sig={sig}"
-            )
+            return self.signed_link(self.public_base_url, row.id)
+        if url_only:
+            if sandbox:
+                return self.signed_link(SANDBOX_FILES_URL, row.id)
+            raise public_url_required(provider, row.id)
         if row.size > DATA_URI_LIMIT:
             raise ReelForgeError(
                 ErrorCode.PAYLOAD_TOO_LARGE,

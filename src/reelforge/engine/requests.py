@@ -18,7 +18,7 @@ from reelforge.domain.modes import MediaKind, Mode
 from reelforge.engine.media_io import MediaIO
 from reelforge.engine.routing import Option
 from reelforge.engine.translate import fold_negative
-from reelforge.providers.base import GenerationRequest, InputMedia
+from reelforge.providers.base import GenerationRequest, InputMedia, Provider
 from reelforge.storage.artifacts import ArtifactStore
 from reelforge.storage.db import Database
 from reelforge.storage.run_tables import StepRow
@@ -38,8 +38,12 @@ class RequestBuilder:
         parents: list[StepRow],
         *,
         idempotency_key: str,
+        provider: type[Provider] | None = None,
+        sandbox: bool = False,
     ) -> tuple[GenerationRequest, list[str]]:
-        """(request, notes on what was adapted for this model)."""
+        """(request, notes on what was adapted for this model). ``provider``: the adapter
+        class, asked which inputs it must fetch itself by URL (``needs_url``)."""
+        mode = Mode(step.mode)
         doc = step.request
         by_node = {p.node_id: p for p in parents}
         slots = {s.name for s in entry.inputs}
@@ -54,17 +58,21 @@ class RequestBuilder:
                         f"upstream step {parent.node_id!r} produced no output",
                     )
                 artifact_id = parent.outputs[0]
+            kind = MediaKind(item["kind"])
+            url_only = provider is not None and provider.needs_url(mode, kind)
             if artifact_id:
                 row = await self.artifacts.get(artifact_id, owner_id=step.owner_id)
-                url = await self.media.input_url(row, entry.provider)
+                url = await self.media.input_url(
+                    row, entry.provider, url_only=url_only, sandbox=sandbox
+                )
             elif item.get("url"):
-                url = await self._ingest_url(step, item, entry.provider)
+                url = await self._ingest_url(step, item, entry.provider, url_only, sandbox)
             else:
                 continue
             slot = item.get("slot")
             if option.params is not None and slots and slot not in slots:
                 slot = None  # a fallback names its slots differently: matched by kind
-            inputs.append(InputMedia(kind=MediaKind(item["kind"]), url=url, slot=slot))
+            inputs.append(InputMedia(kind=kind, url=url, slot=slot))
         params = doc.get("params", {}) if option.params is None else option.params
         prompt, negative, note = fold_negative(
             entry, doc.get("prompt") or "", doc.get("negative_prompt")
@@ -77,7 +85,7 @@ class RequestBuilder:
         }
         request = GenerationRequest(
             model=entry.provider_model,
-            mode=Mode(step.mode),
+            mode=mode,
             prompt=prompt,
             negative_prompt=negative,
             params={**params, **named, **entry.fixed_params},
@@ -87,7 +95,14 @@ class RequestBuilder:
         )
         return request, [*option.notes, *([note] if note else [])]
 
-    async def _ingest_url(self, step: StepRow, item: dict[str, Any], provider: str) -> str:
+    async def _ingest_url(
+        self,
+        step: StepRow,
+        item: dict[str, Any],
+        provider: str,
+        url_only: bool = False,
+        sandbox: bool = False,
+    ) -> str:
         writer = self.artifacts.writer()
         result = await self.media.fetcher.fetch_to(
             item["url"], writer, kinds=[MediaKind(item["kind"])]
@@ -101,4 +116,4 @@ class RequestBuilder:
                 name=item["url"].rsplit("/", 1)[-1][:100],
                 provenance={"source_url": item["url"].split("?", 1)[0]},
             )
-        return await self.media.input_url(row, provider)
+        return await self.media.input_url(row, provider, url_only=url_only, sandbox=sandbox)

@@ -22,6 +22,7 @@ from reelforge.engine.launch import Fresh, Launch, lease_ready_steps
 from reelforge.engine.pipeline import Pipeline
 from reelforge.engine.plan import ArtifactFacts, Plan, PlannedStep, plan_pipeline
 from reelforge.engine.prices import assume_prices, owner_prices, price_assumed, unpriced_models
+from reelforge.engine.reach import check_reach
 from reelforge.engine.replays import find_replay, request_digest
 from reelforge.engine.routing import RouteState
 from reelforge.engine.states import RunStatus, StepStatus
@@ -100,6 +101,7 @@ class RunService:
             concrete, view, facts, max_prompt_chars=self.engine.catalog.max_prompt_chars
         )
         plan.routing = routing
+        await check_reach(plan, self.engine.hub, self.engine.media, owner_id)
         return plan
 
     async def _artifact_facts(self, owner_id: str, pipeline: Pipeline) -> dict[str, ArtifactFacts]:

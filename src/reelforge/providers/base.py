@@ -205,6 +205,13 @@ class Provider(ABC):
     # True when submit can be safely repeated with the same idempotency_key.
     idempotent_submit: ClassVar[bool] = False
 
+    @classmethod
+    def needs_url(cls, mode: Mode, kind: MediaKind) -> bool:
+        """True when the provider must fetch this input itself from a URL (it takes no
+        inline data): the engine then hands it a presigned S3 URL or a signed link, or
+        refuses before Run, naming the setting (REELFORGE_PUBLIC_BASE_URL or S3)."""
+        return False
+
     def __init__(self, client: httpx.AsyncClient, base_url: str | None = None) -> None:
         self.client = client
         self.base_url = (base_url or self.default_base_url).rstrip("/")

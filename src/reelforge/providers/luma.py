@@ -55,6 +55,12 @@ class LumaProvider(Provider):
     default_poll_interval = 5.0
     supports_callbacks = True
 
+    @classmethod
+    def needs_url(cls, mode: Mode, kind: MediaKind) -> bool:
+        # Keyframes and the media to modify are fetched by Luma from public URLs; its API
+        # has no upload endpoint and takes no inline data.
+        return True
+
     def _headers(self, credential: Credential) -> dict[str, str]:
         return {"Authorization": f"Bearer {credential.get('api_key')}"}
 
@@ -251,9 +257,9 @@ def _weighted(ref: dict[str, Any], params: dict[str, Any], key: str) -> dict[str
 
 
 def _url(item: InputMedia, field: str, credential: Credential) -> str:
-    """Luma fetches inputs by public URL and has no upload endpoint. A data: URI would be
-    refused after a paid round trip, so say so up front; the sandbox emulator accepts them."""
-    if item.url.startswith("data:") and credential.source != "sandbox":
+    """Luma fetches inputs by public URL and has no upload endpoint (the engine hands it
+    one, see ``needs_url``); a data: URI would be refused after a round trip."""
+    if item.url.startswith("data:"):
         raise ReelForgeError(
             ErrorCode.VALIDATION_ERROR,
             f"luma: {field} must be a public https URL (Luma cannot take uploaded data).",

@@ -46,6 +46,9 @@ class EmulatorConfig:
     # Task state kept where it outlives the process and is shared by every process that
     # opens the same file; None → in memory only.
     durable: DurableStore | None = None
+    # Transports for hosts the emulator fetches inputs from in-process (sandbox mode's
+    # signed links: reelforge.sandbox_links), as httpx ``mounts``.
+    fetch_mounts: dict[str, httpx.AsyncBaseTransport] | None = None
     # ComfyUI: the custom node packs its server has installed; None → every pack it knows.
     comfyui_extensions: frozenset[str] | None = None
 
@@ -64,6 +67,10 @@ class EmulatorState:
         self.requests: dict[str, int] = {}
         self.callbacks_sent: list[dict[str, Any]] = []
         self._http: httpx.AsyncClient | None = None
+
+    def _client(self) -> httpx.AsyncClient:
+        mounts = {f"{host}": t for host, t in (self.config.fetch_mounts or {}).items()}
+        return httpx.AsyncClient(timeout=30, follow_redirects=True, mounts=mounts or None)
 
     # -- faults -----------------------------------------------------------------------
     async def gate(self, op: str) -> Fault | None:
@@ -135,7 +142,7 @@ class EmulatorState:
             if recalled is not None:
                 return recalled
             if self._http is None:
-                self._http = httpx.AsyncClient(timeout=30, follow_redirects=True)
+                self._http = self._client()
             response = await self._http.get(ref)
             response.raise_for_status()
             self.remember_input(ref, response.content)
@@ -166,7 +173,7 @@ class EmulatorState:
             if asyncio.iscoroutine(body):
                 body = await body
             if self._http is None:
-                self._http = httpx.AsyncClient(timeout=30, follow_redirects=True)
+                self._http = self._client()
             try:
                 r = await self._http.post(task.callback_url or "", json=body, headers=headers or {})
                 self.callbacks_sent.append({"task": task.id, "status": r.status_code})

@@ -200,7 +200,7 @@ class LumaEmulator:
                 raise FaultRaised(
                     "schema", message=schema_error(f"keyframes.{name}.url", "Field required")
                 )
-            return "image", frame["url"]
+            return "image", _public_url(frame["url"], f"keyframes.{name}.url")
         source = self.state.tasks.get(str(frame.get("id") or ""), owner)
         if source is None or source.extra.get("kind") != "video":
             raise FaultRaised("validation", message=f"Generation {frame.get('id')} not found")
@@ -246,6 +246,7 @@ class LumaEmulator:
         media = body.get("media")
         if not isinstance(media, dict) or not media.get("url"):
             raise FaultRaised("schema", message=schema_error("media.url", "Field required"))
+        _public_url(media["url"], "media.url")
         if body.get("prompt"):
             _check_prompt(body["prompt"])
         self.charge(VIDEO_CENTS[model])
@@ -386,6 +387,13 @@ def _check_prompt(prompt: Any) -> None:
         raise FaultRaised(
             "validation", message="Prompt is too long, maximum length is 5000 characters"
         )
+
+
+def _public_url(value: Any, field: str) -> str:
+    """Luma fetches every input itself: a URL, never inline data (it has no upload API)."""
+    if not isinstance(value, str) or not value.startswith(("http://", "https://")):
+        raise FaultRaised("validation", message=f"{field} must be a publicly accessible URL")
+    return value
 
 
 def _first_frame(video: bytes) -> bytes:

@@ -13,6 +13,7 @@ from typing import Any, ClassVar
 import httpx
 
 from reelforge.domain.errors import ErrorCode, ReelForgeError
+from reelforge.domain.modes import MediaKind, Mode
 from reelforge.providers.base import (
     Balance,
     Credential,
@@ -62,6 +63,12 @@ class KlingError(Exception):
 
 class KlingProvider(Provider):
     name: ClassVar[str] = NAME
+
+    @classmethod
+    def needs_url(cls, mode: Mode, kind: MediaKind) -> bool:
+        # Lip-sync takes the video as video_url (or a Kling video_id), never inline.
+        return mode is Mode.LIPSYNC and kind is MediaKind.VIDEO
+
     display_name: ClassVar[str] = "Kling AI"
     credential_fields = (
         CredentialField("access_key", ("KLING_ACCESS_KEY",)),
