@@ -273,7 +273,9 @@ def build_engine(container: Container, *, worker: bool = False) -> None:
     container.engine = engine
     container.runs = RunService(engine)
     # Presets load (and are validated) here: a broken preset file stops the start.
-    container.extras["presets"] = PresetService(container.runs, container.hub, container.catalog)
+    container.extras["presets"] = PresetService(
+        container.runs, container.hub, container.catalog, characters=container.characters
+    )
 
     async def on_run_finished(run_id: str) -> None:
         if run_id in engine.finisher.webhooks_due:

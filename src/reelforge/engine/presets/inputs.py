@@ -82,10 +82,10 @@ def _check_one(name: str, spec: PresetInput, value: Any) -> Any:
         if not isinstance(value, str):
             raise _invalid(name, "must be an artifact id (upload the file first)")
         return value
-    # identity_reference: 1-3 artifact ids (one id alone is accepted too)
+    # identity_reference: 1-3 artifact ids or `character:<id>` (one alone is accepted too)
     ids = [value] if isinstance(value, str) else value
     if not isinstance(ids, list) or not all(isinstance(i, str) for i in ids):
-        raise _invalid(name, "must be a list of 1-3 artifact ids")
+        raise _invalid(name, "must be a list of 1-3 image artifact ids or character:<id>")
     if not 1 <= len(ids) <= MAX_IDENTITY_IMAGES:
         raise _invalid(name, f"takes 1 to {MAX_IDENTITY_IMAGES} images")
     return list(ids)

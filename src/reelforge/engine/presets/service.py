@@ -19,6 +19,7 @@ from reelforge.catalog.quotes import quote_generation
 from reelforge.domain.errors import ErrorCode, ReelForgeError
 from reelforge.domain.modes import MediaKind
 from reelforge.domain.money import format_usd
+from reelforge.engine.characters import character_id_of
 from reelforge.engine.pipeline import Pipeline
 from reelforge.engine.presets import inputs as preset_inputs
 from reelforge.engine.presets.compile import (
@@ -35,6 +36,7 @@ from reelforge.storage.artifact_tables import ArtifactRow
 
 if TYPE_CHECKING:
     from reelforge.catalog.catalog import Catalog
+    from reelforge.engine.characters import CharacterService
     from reelforge.engine.service import RunService
     from reelforge.providers.hub import ProviderHub
 
@@ -73,10 +75,12 @@ class PresetService:
         hub: ProviderHub,
         catalog: Catalog,
         library: PresetLibrary | None = None,
+        characters: CharacterService | None = None,
     ) -> None:
         self.runs = runs
         self.hub = hub
         self.catalog = catalog
+        self.characters = characters
         self.library = library or load_library()
         known = {
             o.model
@@ -130,11 +134,12 @@ class PresetService:
     # --- inputs ---------------------------------------------------------------------
 
     async def resolve_identity_reference(self, owner_id: str, value: Any) -> list[str]:
-        """An identity reference (1-3 face images) as artifact ids of this user's images.
-
-        Today it takes uploaded image ids; a character id resolves here too once
-        characters exist (one place to change)."""
+        """An identity reference (1-3 face images) as artifact ids of this user's images:
+        uploaded image ids, or ``character:<id>`` for a character's reference images
+        (engine.characters), mixed in any order, 3 images in all at most."""
         ids = [value] if isinstance(value, str) else list(value or [])
+        if self.characters is not None and any(character_id_of(i) for i in ids):
+            ids = await self.characters.identity_images(owner_id, ids)
         await self._check_artifacts(owner_id, {"identity_reference": ids}, MediaKind.IMAGE)
         return ids
 
