@@ -67,3 +67,33 @@ async def test_another_users_character_is_not_found(
         refused = await other.post("/v1/runs", json=_body(reference))
     assert refused.status_code == 404, refused.text
     assert refused.json()["error"]["code"] == "NOT_FOUND"
+
+
+async def test_comfyui_templates_the_server_cannot_run_are_not_available(
+    tmp_path: object,
+) -> None:
+    """A ComfyUI without the IP-Adapter extension: the preset's ComfyUI identity engine is
+    not available (routing moves on), with the extension named; with it, it is."""
+    from pathlib import Path
+
+    from reelforge.app import open_container
+    from reelforge.storage import identity
+    from tests.conftest import make_settings
+
+    assert isinstance(tmp_path, Path)
+    for extensions, lacking in (("none", True), ("all", False)):
+        settings = make_settings(tmp_path / extensions, comfyui_emulator_extensions=extensions)
+        async with open_container(settings) as container:
+            presets = container.extras["presets"]
+            async with container.db.session() as session:
+                owner = await identity.find_owner(session)
+            assert owner is not None
+            available = await presets.availability(
+                owner.id, presets.library.get("identity_lock_portrait_v1")
+            )
+            why = available("comfyui/ipadapter-portrait")
+            if lacking:
+                assert why is not None and "ComfyUI_IPAdapter_plus" in why, why
+            else:
+                assert why is None, why
+            assert available("kling/kling-v1-5-image") is None

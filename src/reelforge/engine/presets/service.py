@@ -9,6 +9,7 @@ refusal (CONSENT_MISSING, DEPENDENCY_MISSING, FILE_NOT_FOUND) leaves nothing beh
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
@@ -41,6 +42,7 @@ if TYPE_CHECKING:
     from reelforge.providers.hub import ProviderHub
 
 REPAIR_ID = "repair_pipeline_v1"
+DEPENDENCY_CHECK_SECONDS = 5.0  # a ComfyUI that does not answer /object_info in time
 # Engines reached at a URL the user configures: without one they are not there (a live
 # answer from `connections` only means "no key needed").
 _NEEDS_URL = {"comfyui": "ComfyUI is not configured (set COMFYUI_URL)"}
@@ -116,9 +118,13 @@ class PresetService:
             else:
                 why[name] = None
 
+        lacking = await self._comfyui_lacks(owner_id, models, why)
+
         def available(model: str) -> str | None:
             if self.catalog.get_cached(model) is None:
                 return f"{model} is not in the catalog"
+            if model in lacking:
+                return lacking[model]
             return why.get(model.split("/", 1)[0], "unknown provider")
 
         return available
@@ -126,6 +132,35 @@ class PresetService:
     def modes(self, model: str) -> list[str]:
         entry = self.catalog.get_cached(model)
         return [m.value for m in entry.modes] if entry is not None else []
+
+    async def _comfyui_lacks(
+        self, owner_id: str, models: set[str], why: Mapping[str, str | None]
+    ) -> dict[str, str]:
+        """ComfyUI templates the server cannot run (an extension, node or model file it
+        lacks, asked of its /object_info): routing moves on to the next engine, and a
+        step left with none says what to install."""
+        wanted = sorted(m for m in models if m.startswith("comfyui/"))
+        if not wanted or why.get("comfyui") is not None:
+            return {}
+        try:
+            resolved = await self.hub.resolve("comfyui", owner_id)
+        except ReelForgeError:
+            return {}
+
+        async def lacks(model: str) -> tuple[str, list[str] | None]:
+            try:
+                async with asyncio.timeout(DEPENDENCY_CHECK_SECONDS):
+                    found = await resolved.provider.missing_dependencies(model, resolved.credential)
+                return model, found
+            except (ReelForgeError, TimeoutError):
+                return model, None  # not answering: the run says so when it gets there
+
+        found = await asyncio.gather(*(lacks(m) for m in wanted))
+        return {
+            model: f"ComfyUI lacks {', '.join(missing)} for {model}"
+            for model, missing in found
+            if missing
+        }
 
     def _chained(self, preset: Preset) -> list[Preset]:
         subs = [self.library.get(s.preset) for s in preset.steps if s.preset]
