@@ -124,6 +124,18 @@ class Settings(BaseSettings):
         description="host or host:port entries the fetcher may reach despite being private "
         "(tests and sandbox emulators on 127.0.0.1).",
     )
+    # Model sources (checkpoints, LoRAs, upscalers ... downloaded for a local ComfyUI)
+    comfyui_dir: Path | None = Field(
+        default=None,
+        description="The local ComfyUI folder (the one with models/ in it). Model sources are "
+        "downloaded into its models/<folder>/; unset: <home>/models/<folder>/.",
+    )
+    source_max_bytes: int = Field(
+        default=64 * 1024**3,
+        ge=1,
+        description="The largest model file a download may write (an entry's own size, when "
+        "it states one, is the limit for that entry).",
+    )
     upload_max_bytes: int = Field(
         default=512 * 1024**2, ge=1, description="The largest file POST /v1/uploads accepts."
     )
@@ -221,6 +233,12 @@ class Settings(BaseSettings):
         if self.sandbox_state.strip().lower() == "memory":
             return None
         return Path(self.sandbox_state).expanduser()
+
+    @property
+    def models_dir(self) -> Path:
+        """Where model sources are downloaded: ComfyUI's models/ folder, else <home>/models."""
+        base = self.comfyui_dir.expanduser() if self.comfyui_dir is not None else self.home
+        return base / "models"
 
     @property
     def resolved_artifact_store_url(self) -> str:

@@ -23,6 +23,7 @@ from reelforge.api.routes import (
     models,
     providers,
     runs,
+    sources,
     users,
 )
 from reelforge.container import Container
@@ -41,6 +42,7 @@ ROUTERS: list[APIRouter] = [
     providers.router,
     credits.router,
     users.router,
+    sources.router,
 ]
 
 

@@ -10,6 +10,7 @@ from reelforge.storage import (
     price_tables,
     routing_tables,
     run_tables,
+    source_tables,
 )
 from reelforge.storage.tables import Base
 
@@ -21,6 +22,7 @@ TABLE_MODULES = (
     ledger_tables,
     routing_tables,
     price_tables,
+    source_tables,
 )
 
 metadata = Base.metadata
