@@ -61,7 +61,5 @@ class RangeFileServer:
             raise ConnectionAbortedError("the test server drops the connection")
         step = 256 * 1024
         for i in range(0, len(out), step):
-            await send(
-                {"type": "http.response.body", "body": out[i : i + step], "more_body": True}
-            )
+            await send({"type": "http.response.body", "body": out[i : i + step], "more_body": True})
         await send({"type": "http.response.body", "body": b""})

@@ -100,7 +100,9 @@ async def test_curated_listing_and_filters(world: Any) -> None:
             assert s["name"].startswith("Example") and not s["recommended"]
     base = next(s for s in listing["sources"] if s["id"] == "sdxl-base-1.0")
     assert base["folder"] == "checkpoints" and base["installed"]["status"] == "not_installed"
-    assert base["installed"]["path"].endswith("ComfyUI/models/checkpoints/sd_xl_base_1.0.safetensors")
+    assert base["installed"]["path"].endswith(
+        "ComfyUI/models/checkpoints/sd_xl_base_1.0.safetensors"
+    )
     ups = (await client.get("/v1/sources", params={"kind": "upscaler"})).json()["sources"]
     assert ups and all(s["type"] == "upscaler" for s in ups)
     rec = (await client.get("/v1/sources", params={"recommended": "true"})).json()["sources"]
