@@ -270,7 +270,7 @@ async def test_a_broken_download_resumes_with_range(world: Any) -> None:
 
 
 async def test_a_server_without_ranges_or_a_changed_file_starts_over(world: Any) -> None:
-    container, client, server, url = world
+    _container, client, server, url = world
     assert (await client.post("/v1/sources", json=custom(url))).status_code == 201
     server.cut_after = 500_000
     await download(client, "custom-my-model")

@@ -146,7 +146,7 @@ def test_duplicate_ids_and_destinations_fail(tmp_path: Path) -> None:
     with pytest.raises(SourceDataError, match="used twice"):
         load_curated_sources(path)
     path.write_text(json.dumps([GOOD, {**GOOD, "id": "y"}]))
-    with pytest.raises(SourceDataError, match="already downloads to checkpoints/x.safetensors"):
+    with pytest.raises(SourceDataError, match=r"already downloads to checkpoints/x\.safetensors"):
         load_curated_sources(path)
     path.write_text("{not json")
     with pytest.raises(SourceDataError, match="not readable JSON"):

@@ -55,11 +55,19 @@ class _Body(httpx.AsyncByteStream):
             await self._inner.aclose()
 
 
+# Bodies are handed on in pieces of up to this size (httpx-aiohttp's default is 16 KiB):
+# measured on loopback, a 200 MB model download streams about twice as fast at 64 KiB,
+# and larger pieces gain nothing more.
+STREAM_CHUNK_BYTES = 64 * 1024
+
+
 class _Transport(AiohttpTransport):
     async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
         with _connection_errors():
             response = await super().handle_async_request(request)
         assert isinstance(response.stream, httpx.AsyncByteStream)
+        if hasattr(response.stream, "CHUNK_SIZE"):
+            response.stream.CHUNK_SIZE = STREAM_CHUNK_BYTES
         response.stream = _Body(response.stream)
         return response
 

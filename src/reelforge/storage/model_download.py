@@ -33,6 +33,7 @@ from reelforge.storage.fetcher import SafeFetcher, _redact_url
 
 ProgressFn = Callable[[int, int | None], None]
 CHUNK_BYTES = 1024 * 1024
+BATCH_BYTES = 2 * 1024 * 1024  # handed to the writer thread at a time
 _CONTENT_RANGE = re.compile(r"^bytes (\d+)-(\d+)/(\d+|\*)$")
 
 
@@ -78,6 +79,14 @@ def _hash_file(path: Path, hasher: Any) -> int:
             hasher.update(block)
             size += len(block)
     return size
+
+
+def _too_large(limit: int) -> ReelForgeError:
+    return ReelForgeError(
+        ErrorCode.PAYLOAD_TOO_LARGE,
+        "The model file is larger than allowed.",
+        detail={"limit_bytes": limit},
+    )
 
 
 def _status_error(status: int, url: str) -> ReelForgeError:
@@ -212,22 +221,54 @@ async def _receive(
     # Encoded bodies (a server ignoring Accept-Encoding: identity) are decoded first, so
     # the hash is of the file, not of its transfer form.
     encoded = response.headers.get("content-encoding", "identity").lower() != "identity"
-    chunks = response.aiter_bytes(CHUNK_BYTES) if encoded else response.aiter_raw(CHUNK_BYTES)
-    with part.open("ab" if start else "wb") as fh:
+    chunks = response.aiter_bytes() if encoded else response.aiter_raw()
+    loop = asyncio.get_running_loop()
+    fh = await asyncio.to_thread(part.open, "ab" if start else "wb")
+
+    def sink(batch: list[bytes]) -> None:
+        # In a worker thread: hashing and writing release the GIL, so they run while the
+        # event loop receives the next batch (on loopback this is what keeps up with curl).
+        fh.writelines(batch)
+        for piece in batch:
+            hasher.update(piece)
+
+    pending: asyncio.Future[None] | None = None
+    batch: list[bytes] = []
+    batch_bytes = 0
+    try:
         async for chunk in chunks:
-            fh.write(chunk)
-            hasher.update(chunk)
+            batch.append(chunk)
+            batch_bytes += len(chunk)
             done += len(chunk)
             if done > max_bytes:
-                fh.close()
-                _discard(part, meta_path)
-                raise ReelForgeError(
-                    ErrorCode.PAYLOAD_TOO_LARGE,
-                    "The model file is larger than allowed.",
-                    detail={"limit_bytes": max_bytes},
-                )
-            if on_progress is not None:
-                on_progress(done, total)
+                raise _too_large(max_bytes)
+            if batch_bytes >= BATCH_BYTES:
+                if pending is not None:
+                    await pending  # one batch in flight: memory stays bounded, order kept
+                pending = loop.run_in_executor(None, sink, batch)
+                batch, batch_bytes = [], 0
+                if on_progress is not None:
+                    on_progress(done, total)
+        if pending is not None:
+            await pending
+            pending = None
+        if batch:
+            await loop.run_in_executor(None, sink, batch)
+    except BaseException as exc:
+        if pending is not None:
+            await asyncio.gather(pending, return_exceptions=True)
+        if isinstance(exc, ReelForgeError) and exc.code is ErrorCode.PAYLOAD_TOO_LARGE:
+            fh.close()
+            _discard(part, meta_path)
+            raise
+        # A broken connection (or a cancel): what arrived is a good prefix of the file;
+        # keep all of it, so the next attempt resumes from there.
+        sink(batch)
+        fh.close()
+        raise
+    fh.close()
+    if on_progress is not None:
+        on_progress(done, total)
     if total is not None and done != total:
         raise ReelForgeError(
             ErrorCode.PROVIDER_ERROR,
