@@ -119,6 +119,13 @@ class DownloadJobs:
         (against its sha256 when there is one) instead of being downloaded again."""
         current = self._by_path.get(path)
         if current is not None and current.status == "running":
+            if current.source_id != source.id:  # another entry (another user's) same file
+                raise ReelForgeError(
+                    ErrorCode.CONFLICT,
+                    f"Another download is writing {path.name} right now.",
+                    detail={"path": str(path)},
+                    remediation=("Wait for it to finish, then start this one again.",),
+                )
             return current
         job = DownloadJob(id=f"dl_{secrets.token_hex(8)}", source_id=source.id, path=path)
         existing = await asyncio.to_thread(_existing, path, source.sha256 is not None)

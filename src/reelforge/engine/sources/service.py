@@ -248,7 +248,7 @@ class SourceService:
 
     def job(self, source: ModelSource) -> DownloadJob:
         job = self.downloads.job_for(self.destination(source))
-        if job is None:
+        if job is None or job.source_id != source.id:
             raise ReelForgeError(
                 ErrorCode.NOT_FOUND,
                 f"No download of {source.id!r} was started by this server.",
