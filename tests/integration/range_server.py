@@ -18,11 +18,20 @@ class RangeFileServer:
     etag: str = '"v1"'
     cut_after: int | None = None  # drop the connection after this many body bytes, once
     requests: list[dict[str, str]] = field(default_factory=list)
+    redirects: dict[str, str] = field(default_factory=dict)  # path -> Location
+    wrong_range_start: bool = False  # a 206 that starts one byte early
 
     async def __call__(self, scope: dict[str, Any], receive: Any, send: Any) -> None:
         assert scope["type"] == "http"
         headers = {k.decode().lower(): v.decode() for k, v in scope["headers"]}
         self.requests.append({"path": scope["path"], **headers})
+        if scope["path"] in self.redirects:
+            location = self.redirects[scope["path"]].encode()
+            await send(
+                {"type": "http.response.start", "status": 302, "headers": [(b"location", location)]}
+            )
+            await send({"type": "http.response.body", "body": b""})
+            return
         body = self.files.get(scope["path"])
         if body is None:
             await send({"type": "http.response.start", "status": 404, "headers": []})
@@ -44,6 +53,8 @@ class RangeFileServer:
                 await send({"type": "http.response.body", "body": b""})
                 return
             status = 206
+            if self.wrong_range_start:
+                start -= 1
         out = body[start:]
         reply = [
             (b"content-length", str(len(out)).encode()),
