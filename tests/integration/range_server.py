@@ -4,6 +4,7 @@ connection part-way through a body (once), so resumes can be seen from both side
 
 from __future__ import annotations
 
+import asyncio
 import re
 from dataclasses import dataclass, field
 from typing import Any
@@ -69,6 +70,9 @@ class RangeFileServer:
         if self.cut_after is not None:
             cut, self.cut_after = self.cut_after, None
             await send({"type": "http.response.body", "body": out[:cut], "more_body": True})
+            # The drop resets the connection, and a reset discards what the client has not
+            # read yet: give it time to read what was sent, as a real broken download would.
+            await asyncio.sleep(0.5)
             raise ConnectionAbortedError("the test server drops the connection")
         step = 256 * 1024
         for i in range(0, len(out), step):

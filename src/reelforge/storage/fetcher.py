@@ -105,7 +105,9 @@ class SafeFetcher:
         self.allow_hosts = {h.lower() for h in allow_hosts}
         self.internal = dict(internal_transports or {})
         # Never through a proxy: the address checked is the address connected to.
-        self._client = outgoing_client(timeout=httpx.Timeout(30.0, connect=10.0), trust_env=False)
+        self._client = outgoing_client(
+            timeout=httpx.Timeout(30.0, connect=10.0), trust_env=False, bulk=True
+        )
         self._internal_clients = {
             host: httpx.AsyncClient(transport=t, follow_redirects=False, trust_env=False)
             for host, t in self.internal.items()

@@ -165,6 +165,14 @@ async def download_model_file(
                 return await _receive(
                     response, part, dest, meta_path, start, total, expected, max_bytes, on_progress
                 )
+        except OSError as exc:
+            raise ReelForgeError(
+                ErrorCode.INTERNAL_ERROR,
+                f"The model file could not be written: {exc.strerror or exc}.",
+                detail={"path": str(dest), "reason": type(exc).__name__},
+                remediation=("Check the free space and the permissions of the models folder.",),
+                retryable=False,
+            ) from exc
         except httpx.HTTPError as exc:
             raise ReelForgeError(
                 ErrorCode.PROVIDER_ERROR,
@@ -225,14 +233,21 @@ async def _receive(
     loop = asyncio.get_running_loop()
     fh = await asyncio.to_thread(part.open, "ab" if start else "wb")
 
-    def sink(batch: list[bytes]) -> None:
-        # In a worker thread: hashing and writing release the GIL, so they run while the
-        # event loop receives the next batch (on loopback this is what keeps up with curl).
+    def write(batch: list[bytes]) -> None:
         fh.writelines(batch)
+
+    def hash_batch(batch: list[bytes]) -> None:
         for piece in batch:
             hasher.update(piece)
 
-    pending: asyncio.Future[None] | None = None
+    def sink(batch: list[bytes]) -> None:
+        write(batch)
+        hash_batch(batch)
+
+    # Writing and hashing a batch run in two worker threads at once (both release the
+    # GIL) while the event loop receives the next batch: on loopback each alone is slower
+    # than the network, and done one after the other they fell behind curl.
+    pending: asyncio.Future[tuple[None, None]] | None = None
     batch: list[bytes] = []
     batch_bytes = 0
     try:
@@ -245,7 +260,10 @@ async def _receive(
             if batch_bytes >= BATCH_BYTES:
                 if pending is not None:
                     await pending  # one batch in flight: memory stays bounded, order kept
-                pending = loop.run_in_executor(None, sink, batch)
+                pending = asyncio.gather(
+                    loop.run_in_executor(None, write, batch),
+                    loop.run_in_executor(None, hash_batch, batch),
+                )
                 batch, batch_bytes = [], 0
                 if on_progress is not None:
                     on_progress(done, total)
@@ -255,16 +273,19 @@ async def _receive(
         if batch:
             await loop.run_in_executor(None, sink, batch)
     except BaseException as exc:
+        written = True
         if pending is not None:
-            await asyncio.gather(pending, return_exceptions=True)
-        if isinstance(exc, ReelForgeError) and exc.code is ErrorCode.PAYLOAD_TOO_LARGE:
+            (outcome,) = await asyncio.gather(pending, return_exceptions=True)
+            written = not isinstance(outcome, BaseException)
+        # A broken connection (or a cancel) after good writes: what arrived is a prefix of
+        # the file; keep all of it, so the next attempt resumes from there. Anything else
+        # (too large, a failed write) leaves nothing behind.
+        if written and isinstance(exc, httpx.HTTPError | asyncio.CancelledError):
+            sink(batch)
+            fh.close()
+        else:
             fh.close()
             _discard(part, meta_path)
-            raise
-        # A broken connection (or a cancel): what arrived is a good prefix of the file;
-        # keep all of it, so the next attempt resumes from there.
-        sink(batch)
-        fh.close()
         raise
     fh.close()
     if on_progress is not None:
