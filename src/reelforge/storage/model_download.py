@@ -21,7 +21,9 @@ import hashlib
 import json
 import os
 import re
+from collections import deque
 from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -33,7 +35,8 @@ from reelforge.storage.fetcher import SafeFetcher, _redact_url
 
 ProgressFn = Callable[[int, int | None], None]
 CHUNK_BYTES = 1024 * 1024
-BATCH_BYTES = 2 * 1024 * 1024  # handed to the writer thread at a time
+BATCH_BYTES = 2 * 1024 * 1024  # handed to the writer and hash threads at a time
+PIPELINE_DEPTH = 3  # batches in flight at most
 _CONTENT_RANGE = re.compile(r"^bytes (\d+)-(\d+)/(\d+|\*)$")
 
 
@@ -244,10 +247,13 @@ async def _receive(
         write(batch)
         hash_batch(batch)
 
-    # Writing and hashing a batch run in two worker threads at once (both release the
-    # GIL) while the event loop receives the next batch: on loopback each alone is slower
-    # than the network, and done one after the other they fell behind curl.
-    pending: asyncio.Future[tuple[None, None]] | None = None
+    # Writing and hashing run in two worker threads of their own (both release the GIL),
+    # each taking batches in order, while the event loop goes on receiving: on loopback
+    # each alone is slower than the network, and done one after the other they fell
+    # behind curl. At most PIPELINE_DEPTH batches are in flight, so memory stays bounded.
+    writer = ThreadPoolExecutor(1, thread_name_prefix="model-write")
+    digester = ThreadPoolExecutor(1, thread_name_prefix="model-hash")
+    in_flight: deque[asyncio.Future[tuple[None, None]]] = deque()
     batch: list[bytes] = []
     batch_bytes = 0
     try:
@@ -258,25 +264,24 @@ async def _receive(
             if done > max_bytes:
                 raise _too_large(max_bytes)
             if batch_bytes >= BATCH_BYTES:
-                if pending is not None:
-                    await pending  # one batch in flight: memory stays bounded, order kept
-                pending = asyncio.gather(
-                    loop.run_in_executor(None, write, batch),
-                    loop.run_in_executor(None, hash_batch, batch),
+                in_flight.append(
+                    asyncio.gather(
+                        loop.run_in_executor(writer, write, batch),
+                        loop.run_in_executor(digester, hash_batch, batch),
+                    )
                 )
                 batch, batch_bytes = [], 0
+                if len(in_flight) >= PIPELINE_DEPTH:
+                    await in_flight.popleft()
                 if on_progress is not None:
                     on_progress(done, total)
-        if pending is not None:
-            await pending
-            pending = None
+        while in_flight:
+            await in_flight.popleft()
         if batch:
-            await loop.run_in_executor(None, sink, batch)
+            await loop.run_in_executor(writer, sink, batch)
     except BaseException as exc:
-        written = True
-        if pending is not None:
-            (outcome,) = await asyncio.gather(pending, return_exceptions=True)
-            written = not isinstance(outcome, BaseException)
+        outcomes = await asyncio.gather(*in_flight, return_exceptions=True)
+        written = not any(isinstance(o, BaseException) for o in outcomes)
         # A broken connection (or a cancel) after good writes: what arrived is a prefix of
         # the file; keep all of it, so the next attempt resumes from there. Anything else
         # (too large, a failed write) leaves nothing behind.
@@ -287,6 +292,9 @@ async def _receive(
             fh.close()
             _discard(part, meta_path)
         raise
+    finally:
+        writer.shutdown(wait=False)
+        digester.shutdown(wait=False)
     fh.close()
     if on_progress is not None:
         on_progress(done, total)
