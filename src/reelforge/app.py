@@ -24,6 +24,7 @@ from reelforge.billing.run_billing import LedgerRunBilling
 from reelforge.catalog.atlas_discovery import AtlasDiscovery
 from reelforge.catalog.catalog import Catalog
 from reelforge.catalog.loader import load_curated
+from reelforge.catalog.sources import load_curated_sources
 from reelforge.container import Container
 from reelforge.domain.identity import Role
 from reelforge.emulators import registry as emulator_registry
@@ -38,6 +39,7 @@ from reelforge.engine.media_io import SANDBOX_FILES_URL, MediaIO
 from reelforge.engine.presets.service import PresetService
 from reelforge.engine.routing import RetryPolicy
 from reelforge.engine.service import RunService
+from reelforge.engine.sources import SourceService
 from reelforge.engine.webhooks import deliver, owner_webhook_secret
 from reelforge.jobs.dramatiq_broker import BrokerConfig
 from reelforge.jobs.dramatiq_runner import DramatiqConfig, DramatiqRunner
@@ -142,6 +144,13 @@ def build_container(settings: Settings) -> Container:
         fetcher=fetcher,
         vault=vault,
         hub=hub,
+        sources=SourceService(
+            db,
+            fetcher,
+            load_curated_sources(),
+            models_dir=settings.models_dir,
+            max_bytes=settings.source_max_bytes,
+        ),
     )
     container.extras["secret"] = secret
     container._closers.extend([provider_client.aclose, *sandbox_closers])

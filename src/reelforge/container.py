@@ -16,6 +16,7 @@ if TYPE_CHECKING:
     from reelforge.engine.advance import Engine
     from reelforge.engine.characters import CharacterService
     from reelforge.engine.service import RunService
+    from reelforge.engine.sources import SourceService
     from reelforge.jobs.runner import Runner
     from reelforge.providers.credentials import CredentialVault
     from reelforge.providers.hub import ProviderHub
@@ -35,6 +36,7 @@ class Container:
     fetcher: SafeFetcher
     vault: CredentialVault
     hub: ProviderHub
+    sources: SourceService
     # Built by build_engine once the rest is ready.
     catalog: Catalog = field(init=False)
     engine: Engine = field(init=False)
@@ -50,6 +52,7 @@ class Container:
     async def aclose(self) -> None:
         for closer in reversed(self._closers):
             await closer()
+        await self.sources.aclose()
         await self.fetcher.aclose()
         await self.blobs.close()
         await self.db.dispose()

@@ -147,7 +147,9 @@ class Settings(BaseSettings):
     comfyui_dir: Path | None = Field(
         default=None,
         description="Folder of a ComfyUI you installed (with its main.py): the setup hub can "
-        "start, stop and restart it and read its logs. Unset: only a running server is used.",
+        "start, stop and restart it and read its logs, and model sources download into its "
+        "models/<folder>/. Unset: only a running server is used, and models go to "
+        "<home>/models/.",
     )
     comfyui_port: int = Field(
         default=8188, ge=1, le=65535, description="Port the started ComfyUI listens on (127.0.0.1)."
@@ -173,6 +175,14 @@ class Settings(BaseSettings):
         default_factory=list,
         description="host or host:port entries the fetcher may reach despite being private "
         "(tests and sandbox emulators on 127.0.0.1).",
+    )
+    # Model sources (checkpoints, LoRAs, upscalers ... downloaded for a local ComfyUI,
+    # into <comfyui_dir>/models/<folder>/, or <home>/models/<folder>/ without one)
+    source_max_bytes: int = Field(
+        default=64 * 1024**3,
+        ge=1,
+        description="The largest model file a download may write (an entry's own size, when "
+        "it states one, is the limit for that entry).",
     )
     upload_max_bytes: int = Field(
         default=512 * 1024**2, ge=1, description="The largest file POST /v1/uploads accepts."
@@ -280,6 +290,12 @@ class Settings(BaseSettings):
         if self.sandbox_state.strip().lower() == "memory":
             return None
         return Path(self.sandbox_state).expanduser()
+
+    @property
+    def models_dir(self) -> Path:
+        """Where model sources are downloaded: ComfyUI's models/ folder, else <home>/models."""
+        base = self.comfyui_dir.expanduser() if self.comfyui_dir is not None else self.home
+        return base / "models"
 
     @property
     def resolved_artifact_store_url(self) -> str:

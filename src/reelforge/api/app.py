@@ -28,6 +28,7 @@ from reelforge.api.routes import (
     run_history,
     runs,
     setup,
+    sources,
     users,
 )
 from reelforge.container import Container
@@ -51,6 +52,7 @@ ROUTERS: list[APIRouter] = [
     run_history.router,
     analytics.router,
     presets.router,
+    sources.router,
 ]
 
 

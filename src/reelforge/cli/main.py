@@ -45,6 +45,7 @@ class RootGroup(LazyGroup):
         "characters": Lazy(
             "reelforge.cli.characters:characters_app", "Characters: reference images, a voice."
         ),
+        "sources": Lazy("reelforge.cli.sources:sources_app", "Model files for a local ComfyUI."),
     }
 
 

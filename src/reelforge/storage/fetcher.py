@@ -17,7 +17,8 @@ from __future__ import annotations
 import asyncio
 import ipaddress
 import socket
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import AsyncIterator, Iterable, Mapping, Sequence
+from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from urllib.parse import urljoin, urlsplit
@@ -108,7 +109,10 @@ class SafeFetcher:
         # Never through a proxy: the address checked is the address connected to.
         # Private CAs are trusted all the same (settings.ca_bundles).
         self._client = outgoing_client(
-            timeout=httpx.Timeout(30.0, connect=10.0), trust_env=False, ca_bundles=ca_bundles
+            timeout=httpx.Timeout(30.0, connect=10.0),
+            trust_env=False,
+            ca_bundles=ca_bundles,
+            bulk=True,
         )
         self._internal_clients = {
             host: httpx.AsyncClient(transport=t, follow_redirects=False, trust_env=False)
@@ -285,6 +289,34 @@ class SafeFetcher:
                 return FetchResult(blob, content_type, kind, head, current)
             finally:
                 await response.aclose()
+        raise _unsafe(f"More than {MAX_REDIRECTS} redirects.", url, reason="redirects")
+
+    @asynccontextmanager
+    async def open_stream(
+        self, url: str, headers: dict[str, str] | None = None
+    ) -> AsyncIterator[httpx.Response]:
+        """GET ``url`` under the same address rules, following (and checking) redirects by
+        hand, and yield the first non-redirect response unread; the caller streams the body
+        and judges the status (model downloads: ranges, sizes beyond ``max_bytes``, no
+        media sniffing). Connection failures are the caller's to translate."""
+        current = url
+        for _ in range(MAX_REDIRECTS + 1):
+            addresses = await self.check_url(current)
+            request = self._build_request(current, addresses, headers=headers)
+            client = self._internal_clients.get(urlsplit(current).netloc.lower(), self._client)
+            response = await client.send(request, stream=True)
+            if response.is_redirect:
+                location = response.headers.get("location")
+                await response.aclose()
+                if not location:
+                    raise _unsafe("A redirect without a Location header.", current)
+                current = urljoin(current, location)
+                continue
+            try:
+                yield response
+            finally:
+                await response.aclose()
+            return
         raise _unsafe(f"More than {MAX_REDIRECTS} redirects.", url, reason="redirects")
 
     async def post(self, url: str, body: bytes, headers: dict[str, str]) -> int:

@@ -11,6 +11,7 @@ from reelforge.storage import (
     price_tables,
     routing_tables,
     run_tables,
+    source_tables,
     thumbnail_tables,
 )
 from reelforge.storage.tables import Base
@@ -25,6 +26,7 @@ TABLE_MODULES = (
     price_tables,
     character_tables,
     thumbnail_tables,
+    source_tables,
 )
 
 metadata = Base.metadata
