@@ -289,7 +289,8 @@ class LumaEmulator:
         if body.get("sync"):
             wait = min(float(body.get("sync_timeout") or 60.0), 120.0)
             loop = asyncio.get_running_loop()
-            await asyncio.sleep(max(0.0, min(wait, task.finishes_at - loop.time())))
+            # A hair past the end: a wake-up exactly at it can still read as running.
+            await asyncio.sleep(max(0.0, min(wait, task.finishes_at - loop.time() + 0.02)))
         return self.created(request, task)
 
     async def get(self, request: Request) -> Response:
