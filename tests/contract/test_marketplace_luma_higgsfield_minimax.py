@@ -4,6 +4,7 @@ media through its adapter and emulator over HTTP on 127.0.0.1."""
 
 from __future__ import annotations
 
+import base64
 import json
 import logging
 from collections.abc import Iterator
@@ -20,10 +21,10 @@ from reelforge.domain.modes import MediaKind
 from reelforge.emulators import registry
 from reelforge.emulators.base import EmulatorConfig
 from reelforge.emulators.base.render import render_audio, render_video
-from reelforge.providers.base import Credential, GenerationRequest, InputMedia
+from reelforge.providers.base import Credential, GenerationRequest, InputMedia, Provider
 from reelforge.providers.plugins import load_registry, plugin_manager
 from reelforge.providers.polling import generate
-from tests.contract.mediacheck import data_uri, image_of, video_info
+from tests.contract.mediacheck import Hooks, data_uri, hooks_server, image_of, video_info
 from tests.helpers import free_port, png_bytes, serve_asgi
 
 PROVIDERS = ("luma", "higgsfield", "minimax")
@@ -52,12 +53,28 @@ def servers() -> Iterator[dict[str, str]]:
         }
 
 
-def request_for(entry: ModelEntry) -> GenerationRequest:
+@pytest.fixture(scope="module")
+def media_host() -> Iterator[Hooks]:
+    """The same media by URL, for providers that fetch inputs themselves (Luma)."""
+    with hooks_server() as hooks:
+        for kind, uri in MEDIA.items():
+            header, _, payload = uri.partition(",")
+            hooks.files[kind.value] = (base64.b64decode(payload), header[5:].split(";")[0])
+        yield hooks
+
+
+def request_for(entry: ModelEntry, provider: type[Provider], hooks: Hooks) -> GenerationRequest:
     props: dict[str, Any] = entry.params_schema["properties"]
     params = {k: v["default"] for k, v in props.items() if "default" in v}
     params |= entry.fixed_params
     inputs = [
-        InputMedia(kind=slot.kind, url=MEDIA[slot.kind], slot=slot.name)
+        InputMedia(
+            kind=slot.kind,
+            url=hooks.url(slot.kind.value)
+            if provider.needs_url(entry.primary_mode, slot.kind)
+            else MEDIA[slot.kind],
+            slot=slot.name,
+        )
         for slot in entry.inputs
         if slot.required
     ]
@@ -71,7 +88,9 @@ def request_for(entry: ModelEntry) -> GenerationRequest:
 
 
 @pytest.mark.parametrize("entry", service_entries(), ids=lambda e: e.id)
-async def test_service_model_makes_real_media(entry: ModelEntry, servers: dict[str, str]) -> None:
+async def test_service_model_makes_real_media(
+    entry: ModelEntry, servers: dict[str, str], media_host: Hooks
+) -> None:
     cls = load_registry(plugin_manager(load_entry_points=False)).get(entry.provider)
     assert cls is not None
     credential = Credential(
@@ -79,7 +98,9 @@ async def test_service_model_makes_real_media(entry: ModelEntry, servers: dict[s
     )
     async with httpx.AsyncClient(timeout=10) as client:
         provider = cls(client, base_url=servers[entry.provider])
-        result = await generate(provider, request_for(entry), credential, interval=0.05, timeout=20)
+        result = await generate(
+            provider, request_for(entry, cls, media_host), credential, interval=0.05, timeout=20
+        )
         assert result.sandbox and result.media_type is entry.output_kind
         data = (await client.get(result.url)).content
     if entry.output_kind is MediaKind.VIDEO:
@@ -115,7 +136,9 @@ CANARY_CREDENTIALS = {
 
 
 @pytest.mark.parametrize("name", PROVIDERS)
-async def test_keys_never_reach_logs_or_errors(name: str, caplog: pytest.LogCaptureFixture) -> None:
+async def test_keys_never_reach_logs_or_errors(
+    name: str, caplog: pytest.LogCaptureFixture, media_host: Hooks
+) -> None:
     caplog.set_level(logging.DEBUG)
     for noisy in ("httpx", "httpcore"):  # configure_logging quiets them; hear everything here
         caplog.set_level(logging.DEBUG, logger=noisy)
@@ -128,11 +151,15 @@ async def test_keys_never_reach_logs_or_errors(name: str, caplog: pytest.LogCapt
         async with httpx.AsyncClient(timeout=10) as client:
             provider = cls(client, base_url=url)
             good = Credential(name, values, "stored")
-            result = await generate(provider, request_for(entry), good, interval=0.05, timeout=20)
+            result = await generate(
+                provider, request_for(entry, cls, media_host), good, interval=0.05, timeout=20
+            )
             assert await provider.verify(good)
             wrong = {k: v + "-revoked" for k, v in values.items()}
             with pytest.raises(ReelForgeError) as info:
-                await provider.submit(request_for(entry), Credential(name, wrong, "stored"))
+                await provider.submit(
+                    request_for(entry, cls, media_host), Credential(name, wrong, "stored")
+                )
     assert info.value.code is ErrorCode.AUTH_FAILED
     seen = caplog.text + repr(result.model_dump()) + repr(info.value.to_dict()) + str(info.value)
     assert CANARY not in seen and caplog.records  # the calls were logged, without the key
