@@ -10,7 +10,11 @@ from fastapi import APIRouter, Depends, FastAPI
 from reelforge import __version__
 from reelforge.api.body_limit import BodyLimitMiddleware
 from reelforge.api.errors import install_error_handlers
+from reelforge.api.mcp.http import PATH as MCP_PATH
+from reelforge.api.mcp.http import McpDoor
 from reelforge.api.middleware import RequestContextMiddleware
+from reelforge.api.openai import PREFIX as OPENAI_PREFIX
+from reelforge.api.openai import create_openai_app
 from reelforge.api.query import refuse_unknown_query
 from reelforge.api.routes import (
     artifacts,
@@ -52,7 +56,8 @@ def create_app(
 ) -> FastAPI:
     @asynccontextmanager
     async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
-        yield
+        async with mcp_door.running():  # the /mcp session manager lives with the app
+            yield
         if on_shutdown is not None:
             result = on_shutdown()
             if hasattr(result, "__await__"):
@@ -69,6 +74,10 @@ def create_app(
     install_error_handlers(app)
     for router in [*ROUTERS, *(extra_routers or [])]:
         app.include_router(router)
+    # Doors for existing clients (DESIGN.md): the OpenAI SDK's shapes and MCP.
+    app.mount(OPENAI_PREFIX, create_openai_app(container))
+    mcp_door = McpDoor(container, lambda: app)
+    app.router.add_route(MCP_PATH, mcp_door, methods=["GET", "POST", "DELETE"])
     app.add_middleware(
         BodyLimitMiddleware,
         max_body_bytes=container.settings.max_body_bytes,

@@ -34,6 +34,7 @@ class RootGroup(LazyGroup):
         "media": Lazy("reelforge.cli.media:media_app", "Local media work (probe, frames, ...)."),
         "users": Lazy("reelforge.cli.users:users_app", "Users and roles."),
         "keys": Lazy("reelforge.cli.users:keys_app", "API keys."),
+        "mcp": Lazy("reelforge.cli.mcp:mcp", "Serve ReelForge's tools over MCP (stdio)."),
     }
 
 

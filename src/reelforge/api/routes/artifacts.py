@@ -9,6 +9,7 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Header, HTTPException, Query, Request, UploadFile
 from fastapi.responses import StreamingResponse
+from sqlalchemy import select
 
 from reelforge.api.deps import ContainerDep, CurrentPrincipal, get_principal
 from reelforge.domain.errors import ErrorCode, ReelForgeError
@@ -80,6 +81,24 @@ async def upload(
             provenance={"source": "upload"},
         )
     return artifact_view(row)
+
+
+@router.get("/v1/artifacts")
+async def list_artifacts(
+    container: ContainerDep,
+    principal: CurrentPrincipal,
+    limit: Annotated[int, Query(ge=1, le=200)] = 50,
+    before: str | None = None,
+) -> dict[str, Any]:
+    """The caller's artifacts, newest first (``before``: ``next_before`` of the last page)."""
+    stmt = select(ArtifactRow).where(ArtifactRow.owner_id == principal.user_id)
+    if before:
+        stmt = stmt.where(ArtifactRow.id < before)
+    stmt = stmt.order_by(ArtifactRow.id.desc()).limit(limit)
+    async with container.db.session() as session:
+        rows = list((await session.execute(stmt)).scalars())
+    items = [artifact_view(r) for r in rows]
+    return {"artifacts": items, "next_before": items[-1]["id"] if len(items) == limit else None}
 
 
 @router.get("/v1/artifacts/{artifact_id}")
