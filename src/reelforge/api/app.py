@@ -56,8 +56,8 @@ def create_app(
 ) -> FastAPI:
     @asynccontextmanager
     async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
-        async with mcp_door.running():  # the /mcp session manager lives with the app
-            yield
+        yield
+        await mcp_door.aclose()  # the /mcp session manager (started by its first request)
         if on_shutdown is not None:
             result = on_shutdown()
             if hasattr(result, "__await__"):

@@ -7,8 +7,8 @@ exactly what it may do and see over ``/v1``.
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Callable
-from contextlib import asynccontextmanager
+import asyncio
+from collections.abc import Callable
 import httpx
 from mcp.server.mcpserver import Context
 from mcp.server.streamable_http_manager import StreamableHTTPSessionManager
@@ -33,6 +33,9 @@ class McpDoor:
         self.container = container
         self._app = app  # the whole API app, called in process by the tools
         self._client: httpx.AsyncClient | None = None
+        self._task: asyncio.Task[None] | None = None
+        self._ready: asyncio.Event | None = None
+        self._stop: asyncio.Event | None = None
         self.server = build_server(self._backend_for)
         self.manager = StreamableHTTPSessionManager(
             app=self.server._lowlevel_server,
@@ -45,16 +48,33 @@ class McpDoor:
         auth = (ctx.headers or {}).get("authorization", "")
         return Backend(self._client, {"Authorization": auth})
 
-    @asynccontextmanager
-    async def running(self) -> AsyncIterator[None]:
+    async def _serve(self, ready: asyncio.Event, stop: asyncio.Event) -> None:
         transport = httpx.ASGITransport(app=self._app())
         async with httpx.AsyncClient(
             transport=transport, base_url="http://reelforge.internal", timeout=None
         ) as client:
             self._client = client
             async with self.manager.run():
-                yield
+                ready.set()
+                await stop.wait()
             self._client = None
+
+    async def _ensure_running(self) -> None:
+        """Started by the first /mcp request, not the app's lifespan: the app also runs
+        where no lifespan is sent (tests, embedding), and the manager runs only once."""
+        if self._task is None:
+            ready, self._stop = asyncio.Event(), asyncio.Event()
+            self._task = asyncio.create_task(self._serve(ready, self._stop))
+            self._ready = ready
+            self.container._closers.append(self.aclose)
+        assert self._ready is not None
+        await self._ready.wait()
+
+    async def aclose(self) -> None:
+        task, self._task = self._task, None
+        if task is not None and self._stop is not None:
+            self._stop.set()
+            await task
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
@@ -65,5 +85,6 @@ class McpDoor:
         except ReelForgeError as exc:
             await envelope(exc)(scope, receive, send)
             return
+        await self._ensure_running()
         await self.manager.handle_request(scope, receive, send)
 
