@@ -40,8 +40,8 @@ class Served:
 
 
 @contextmanager
-def served(home: Path) -> Iterator[Served]:
-    settings = make_settings(home)
+def served(home: Path, **overrides: object) -> Iterator[Served]:
+    settings = make_settings(home, **overrides)
     ready = threading.Event()
     box: dict[str, Any] = {}
 
