@@ -192,7 +192,7 @@ async def test_another_users_run_and_artifact_are_not_found(world: Doors) -> Non
             seen = await other.call_tool(tool, {"run_id": summary["run_id"]})
             assert seen.is_error
             assert seen.structured_content["error"]["code"] == "NOT_FOUND"  # type: ignore[index]
-        with pytest.raises(Exception, match="NOT_FOUND"):  # noqa: B017
+        with pytest.raises(Exception, match="NOT_FOUND"):
             await other.read_resource(summary["outputs"][0]["resource"])
         mine = await other.call_tool("list_artifacts", {})
         assert mine.structured_content == {"artifacts": [], "next_before": None}

@@ -36,9 +36,7 @@ def world(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Doors]:
 
 
 def sdk(world: Doors, key: str | None = None) -> openai.OpenAI:
-    return openai.OpenAI(
-        base_url=f"{world.url}/openai/v1", api_key=key or world.key, max_retries=0
-    )
+    return openai.OpenAI(base_url=f"{world.url}/openai/v1", api_key=key or world.key, max_retries=0)
 
 
 def _decode_png(data: bytes) -> Image.Image:
@@ -80,7 +78,10 @@ def test_images_generate_url_is_our_copy_and_charged_as_native(world: Doors) -> 
         assert run["sandbox"] is False
         pipeline = c.get(f"/v1/runs/{run_id}/pipeline").json()["pipeline"]
         assert pipeline["nodes"][0]["params"] == {"image_size": "landscape_4_3"}
-        kinds = [e["kind"] for e in c.get("/v1/credits/ledger", params={"run_id": run_id}).json()["entries"]]
+        kinds = [
+            e["kind"]
+            for e in c.get("/v1/credits/ledger", params={"run_id": run_id}).json()["entries"]
+        ]
         assert "hold" in kinds and "capture" in kinds
 
 

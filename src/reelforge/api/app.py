@@ -6,6 +6,7 @@ from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 
 from fastapi import APIRouter, Depends, FastAPI
+from starlette.routing import Route
 
 from reelforge import __version__
 from reelforge.api.body_limit import BodyLimitMiddleware
@@ -77,7 +78,7 @@ def create_app(
     # Doors for existing clients (DESIGN.md): the OpenAI SDK's shapes and MCP.
     app.mount(OPENAI_PREFIX, create_openai_app(container))
     mcp_door = McpDoor(container, lambda: app)
-    app.router.add_route(MCP_PATH, mcp_door, methods=["GET", "POST", "DELETE"])
+    app.router.routes.append(Route(MCP_PATH, mcp_door, methods=["GET", "POST", "DELETE"]))
     app.add_middleware(
         BodyLimitMiddleware,
         max_body_bytes=container.settings.max_body_bytes,

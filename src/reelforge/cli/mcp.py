@@ -25,4 +25,3 @@ def mcp(server: ServerOpt = None) -> None:
             await build_server(lambda _ctx: backend).run_stdio_async()
 
     anyio.run(main)
-

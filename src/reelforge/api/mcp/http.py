@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Callable
+
 import httpx
 from mcp.server.mcpserver import Context
 from mcp.server.streamable_http_manager import StreamableHTTPSessionManager
@@ -51,7 +52,7 @@ class McpDoor:
     async def _serve(self, ready: asyncio.Event, stop: asyncio.Event) -> None:
         transport = httpx.ASGITransport(app=self._app())
         async with httpx.AsyncClient(
-            transport=transport, base_url="http://reelforge.internal", timeout=None
+            transport=transport, base_url="http://reelforge.internal", timeout=120.0
         ) as client:
             self._client = client
             async with self.manager.run():
@@ -87,4 +88,3 @@ class McpDoor:
             return
         await self._ensure_running()
         await self.manager.handle_request(scope, receive, send)
-

@@ -25,7 +25,9 @@ async def speech(
     params: dict[str, Any] = {}
     ignored: list[str] = []
     voices = [str(v) for v in props.get("voice", {}).get("enum") or []]
-    if isinstance(body.voice, str) and (body.voice in voices or (voices == [] and "voice" in props)):
+    if isinstance(body.voice, str) and (
+        body.voice in voices or (voices == [] and "voice" in props)
+    ):
         params["voice"] = body.voice
     elif body.voice is not None:
         ignored.append("voice")  # OpenAI's voice names are not this model's voices

@@ -18,7 +18,7 @@ from reelforge.api.routes.artifacts import upload
 from reelforge.container import Container
 from reelforge.domain.errors import ErrorCode, ReelForgeError
 from reelforge.domain.identity import Principal
-from reelforge.domain.modes import Mode
+from reelforge.domain.modes import MediaKind, Mode
 from reelforge.engine.pipeline import NodeInput
 
 router = APIRouter(tags=["openai"])
@@ -92,7 +92,7 @@ async def edit_images(
     inputs: list[NodeInput] = []
     for part in images:
         stored = await upload(cast(UploadFile, part), container, principal)
-        inputs.append(NodeInput(artifact_id=stored["id"], kind="image"))
+        inputs.append(NodeInput(artifact_id=stored["id"], kind=MediaKind.IMAGE))
     for name in ("mask", "markup"):
         if files.get(name):
             ignored.append(name)  # no ReelForge edit model takes a mask slot (yet)
@@ -112,4 +112,3 @@ async def edit_images(
     return await _answer(
         container, request, principal, run, body.response_format, ignored, response
     )
-

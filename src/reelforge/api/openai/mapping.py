@@ -136,9 +136,7 @@ def video_meta(name: str) -> dict[str, str]:
     return {}
 
 
-def video_object(
-    run: dict[str, Any], node: dict[str, Any], meta: dict[str, str]
-) -> dict[str, Any]:
+def video_object(run: dict[str, Any], node: dict[str, Any], meta: dict[str, str]) -> dict[str, Any]:
     """A run of one video node as the SDK's ``Video``: status and progress from the
     durable run, the size and seconds it was asked for."""
     steps = [s for s in run["steps"] if not s["implicit"]] or run["steps"]

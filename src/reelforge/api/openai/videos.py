@@ -21,7 +21,7 @@ from reelforge.api.routes.runs import present_run, view
 from reelforge.api.schemas import RequestModel
 from reelforge.container import Container
 from reelforge.domain.errors import ErrorCode, ReelForgeError
-from reelforge.domain.modes import Mode
+from reelforge.domain.modes import MediaKind, Mode
 from reelforge.engine.pipeline import NodeInput
 from reelforge.engine.service import run_view
 
@@ -57,10 +57,10 @@ async def create_video(
     inputs: list[NodeInput] = []
     for part in files.get("input_reference", []):
         stored = await upload(cast(UploadFile, part), container, principal)
-        inputs.append(NodeInput(artifact_id=stored["id"], kind="image"))
+        inputs.append(NodeInput(artifact_id=stored["id"], kind=MediaKind.IMAGE))
     ref = body.input_reference or {}
     if ref.get("image_url"):
-        inputs.append(NodeInput(url=str(ref["image_url"]), kind="image"))
+        inputs.append(NodeInput(url=str(ref["image_url"]), kind=MediaKind.IMAGE))
     elif ref:
         raise ReelForgeError(
             ErrorCode.VALIDATION_ERROR,
