@@ -140,7 +140,9 @@ class ReelForgeMCP(MCPServer[Any]):
 
 
 def build_server(backend_for: BackendFor) -> MCPServer[Any]:
-    server = ReelForgeMCP(name="reelforge", instructions=INSTRUCTIONS, version=__version__)
+    server = ReelForgeMCP(
+        name="reelforge", instructions=INSTRUCTIONS, version=__version__, log_level="WARNING"
+    )
 
     async def guarded(ctx: Context, work: Callable[[Backend], Any]) -> CallToolResult:
         try:
