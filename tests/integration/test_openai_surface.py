@@ -39,7 +39,7 @@ def sdk(world: Doors, key: str | None = None) -> openai.OpenAI:
     return openai.OpenAI(base_url=f"{world.url}/openai/v1", api_key=key or world.key, max_retries=0)
 
 
-def _decode_png(data: bytes) -> Image.Image:
+def _decode_image(data: bytes) -> Image.Image:
     image = Image.open(io.BytesIO(data))
     image.load()  # the whole file decodes, not only its header
     return image
@@ -70,7 +70,7 @@ def test_images_generate_url_is_our_copy_and_charged_as_native(world: Doors) -> 
     # The signed link works without a key, as OpenAI's image URLs do.
     fetched = httpx.get(url)
     assert fetched.status_code == 200
-    assert _decode_png(fetched.content).size[0] > 0
+    assert _decode_image(fetched.content).size[0] > 0
     # The same run as a native generation: planned params, hold captured in the ledger.
     with world.http() as c:
         run = c.get(f"/v1/runs/{run_id}").json()
@@ -92,7 +92,7 @@ def test_images_generate_b64_json_n_images(world: Doors) -> None:
     assert result.data is not None and len(result.data) == 2
     for image in result.data:
         assert image.b64_json is not None and image.url is None
-        _decode_png(base64.b64decode(image.b64_json))
+        _decode_image(base64.b64decode(image.b64_json))
 
 
 def test_images_edit_one_and_several_images(world: Doors) -> None:
@@ -104,7 +104,7 @@ def test_images_edit_one_and_several_images(world: Doors) -> None:
         response_format="b64_json",
     )
     assert one.data and one.data[0].b64_json
-    _decode_png(base64.b64decode(one.data[0].b64_json))
+    _decode_image(base64.b64decode(one.data[0].b64_json))
     raw = client.images.with_raw_response.edit(
         model="local/storyboard",  # takes several images (a contact sheet)
         image=[
@@ -116,7 +116,7 @@ def test_images_edit_one_and_several_images(world: Doors) -> None:
     )
     edited = raw.parse().data
     assert edited and edited[0].url
-    sheet = _decode_png(httpx.get(edited[0].url).content)
+    sheet = _decode_image(httpx.get(edited[0].url).content)
     assert sheet.size[0] >= 64
     assert "mask" in raw.headers["x-reelforge-ignored"]
     with world.http() as c:
@@ -148,8 +148,11 @@ def test_video_create_and_poll_then_download(world: Doors, tmp_path: Path) -> No
     content.write_to_file(path)
     with av.open(str(path)) as container:
         stream = container.streams.video[0]
+        size = (stream.width, stream.height)
         frames = sum(1 for _ in container.decode(stream))
     assert frames > 0
+    thumbnail = client.videos.download_content(video.id, variant="thumbnail")
+    assert _decode_image(thumbnail.content).size == size
     assert client.videos.retrieve(video.id).status == "completed"
     assert video.id in [v.id for v in client.videos.list(limit=50)]
     with world.http() as c:

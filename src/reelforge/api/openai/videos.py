@@ -4,6 +4,9 @@ the run id, its status and progress are the run's, and only its owner sees it.""
 
 from __future__ import annotations
 
+import asyncio
+import tempfile
+from pathlib import Path
 from typing import Annotated, Any, Literal, cast
 
 from fastapi import APIRouter, Query, Request, Response, UploadFile
@@ -24,6 +27,7 @@ from reelforge.domain.errors import ErrorCode, ReelForgeError
 from reelforge.domain.modes import MediaKind, Mode
 from reelforge.engine.pipeline import NodeInput
 from reelforge.engine.service import run_view
+from reelforge.media.frames import first_frame
 
 router = APIRouter(tags=["openai"])
 POLL_AFTER_MS = "500"  # read by the SDK's videos.poll (openai-poll-after-ms)
@@ -163,14 +167,15 @@ async def delete_video(
     return {"id": video_id, "object": "video.deleted", "deleted": True}
 
 
-@router.get("/videos/{video_id}/content")
+@router.get("/videos/{video_id}/content", response_model=None)
 async def video_content(
     video_id: str,
     request: Request,
     container: ContainerDep,
     principal: CurrentPrincipal,
     variant: Literal["video", "thumbnail", "spritesheet"] = "video",
-) -> StreamingResponse:
+) -> StreamingResponse | Response:
+    """The MP4 (with range requests), or ``variant=thumbnail``: its first frame (WebP)."""
     read = await _read(container, video_id, principal.user_id)
     if read["video"]["status"] != "completed":
         raise ReelForgeError(
@@ -179,13 +184,21 @@ async def video_content(
             detail={"param": "video_id", "status": read["video"]["status"]},
             remediation=("Poll GET /openai/v1/videos/{id} until its status is completed.",),
         )
+    artifact_id = output_ids(read["run"])[0]
+    if variant == "thumbnail":
+        row = await container.artifacts.get(artifact_id, owner_id=principal.user_id)
+        source = await container.artifacts.local_path(row)
+        with tempfile.TemporaryDirectory(prefix="rf-thumb-") as tmp:
+            target = Path(tmp) / "thumbnail.webp"
+            await asyncio.to_thread(first_frame, source, target)
+            data = target.read_bytes()
+        return Response(content=data, media_type="image/webp")
     if variant != "video":
         raise ReelForgeError(
             ErrorCode.VALIDATION_ERROR,
-            f"The {variant} variant is not made; ask for variant=video.",
+            f"The {variant} variant is not made; ask for variant=video or thumbnail.",
             detail={"param": "variant"},
         )
-    artifact_id = output_ids(read["run"])[0]
     return await artifact_content(
         artifact_id, request, container, range_header=request.headers.get("range")
     )
