@@ -14,6 +14,7 @@ import httpx
 
 from reelforge.emulators import fal
 from reelforge.emulators.base import EmulatorConfig
+from reelforge.engine.routing import RetryPolicy
 from tests.helpers import serve_asgi
 from tests.integration.cli_server import Served, served
 
@@ -42,6 +43,12 @@ class Doors:
         r = httpx.post(f"{self.fal_url}/__emulator/faults", json=fault)
         assert r.status_code == 201, r.text
 
+    def fal_tasks(self) -> int:
+        return int(httpx.get(f"{self.fal_url}/__emulator/stats").json()["tasks"])
+
+    def clear_fal_faults(self) -> None:
+        httpx.delete(f"{self.fal_url}/__emulator/faults")
+
     def member(self, name: str) -> tuple[str, str]:
         """A new member (rate limited, not the owner) and their key."""
         with self.http() as c:
@@ -66,6 +73,10 @@ def doors(home: Path) -> Iterator[Doors]:
                 fetch_allow_hosts=[fal_url.removeprefix("http://")],
                 rate_limit_key_per_minute=KEY_LIMIT,
             ) as server:
+                # Short backoff: a failing task is retried (and fails) within a second.
+                server.container.engine.policy = RetryPolicy(
+                    base_delay=0.05, max_delay=0.2, max_attempts=2
+                )
                 yield Doors(server, fal_url)
         finally:
             if previous is None:

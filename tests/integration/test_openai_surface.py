@@ -202,6 +202,39 @@ def test_failed_video_is_refunded_in_the_ledger(world: Doors) -> None:
         assert after["balance"]["micros"] == before and after["held"]["micros"] == 0
 
 
+def test_failed_generation_is_not_retried_by_the_sdk(world: Doors) -> None:
+    """Our engine retried and gave up: the SDK's own retries (it retries 5xx) would start
+    new paid runs, so the answer says x-should-retry: false and names the run."""
+    client = openai.OpenAI(base_url=f"{world.url}/openai/v1", api_key=world.key, max_retries=2)
+    before = world.fal_tasks()
+    world.fal_fault(kind="fail", on="submit", times=-1)
+    try:
+        with pytest.raises(openai.InternalServerError) as caught:
+            client.images.generate(model=LIVE_IMAGE, prompt="doomed")
+    finally:
+        world.clear_fal_faults()
+    assert caught.value.code == "PROVIDER_ERROR"
+    headers = caught.value.response.headers
+    assert headers["x-should-retry"] == "false"
+    assert world.fal_tasks() - before == 2  # the engine's two attempts, one run
+    with world.http() as c:
+        run = c.get(f"/v1/runs/{headers['x-reelforge-run-id']}").json()
+        assert run["status"] == "failed" and run["cost_micros"] == 0
+
+
+def test_idempotency_key_replays_the_same_run(world: Doors) -> None:
+    client = sdk(world)
+    key = {"Idempotency-Key": "openai-idem-1"}
+    first = client.images.with_raw_response.generate(
+        model=LIVE_IMAGE, prompt="once", extra_headers=key
+    )
+    again = client.images.with_raw_response.generate(
+        model=LIVE_IMAGE, prompt="once", extra_headers=key
+    )
+    assert first.headers["x-reelforge-run-id"] == again.headers["x-reelforge-run-id"]
+    assert first.parse().data and again.parse().data
+
+
 def test_wrong_key_raises_authentication_error(world: Doors) -> None:
     with pytest.raises(openai.AuthenticationError) as caught:
         sdk(world, "rf_not_a_key").images.generate(model=SANDBOX_IMAGE, prompt="x")

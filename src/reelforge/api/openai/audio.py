@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from fastapi import APIRouter, Response
+from fastapi import APIRouter, Request, Response
 
 from reelforge.api.deps import GENERATION_LIMIT, ContainerDep, CurrentPrincipal
 from reelforge.api.openai.nodes import media_pipeline
@@ -18,7 +18,11 @@ router = APIRouter(tags=["openai"])
 
 @router.post("/audio/speech", response_class=Response, dependencies=[GENERATION_LIMIT])
 async def speech(
-    body: SpeechIn, response: Response, container: ContainerDep, principal: CurrentPrincipal
+    body: SpeechIn,
+    request: Request,
+    response: Response,
+    container: ContainerDep,
+    principal: CurrentPrincipal,
 ) -> Response:
     entry = await model_for(container, body.model, Mode.TTS)
     props: dict[str, Any] = entry.params_schema.get("properties", {})
@@ -48,7 +52,7 @@ async def speech(
         ignored=ignored,
         params=params,
     )
-    run = await run_and_wait(container, principal, pipeline, response)
+    run = await run_and_wait(container, principal, pipeline, request, response)
     artifact_id = output_ids(run)[0]
     row = await container.artifacts.get(artifact_id, owner_id=principal.user_id)
     data = await container.artifacts.read_bytes(row)

@@ -72,8 +72,15 @@ def openai_error(error: ReelForgeError, status: int | None = None) -> JSONRespon
     headers: dict[str, str] = {}
     if error.retry_after is not None:
         headers["Retry-After"] = str(max(1, round(error.retry_after)))
-    if error.code is ErrorCode.INSUFFICIENT_FUNDS:
-        headers["x-should-retry"] = "false"  # waiting does not top up a balance
+    run_id = error.detail.get("run_id")
+    if isinstance(run_id, str):
+        headers["x-reelforge-run-id"] = run_id
+        headers["x-reelforge-generation-id"] = run_id
+    # The SDK retries 409, 429 and 5xx by itself. Not when the work was started (a retry
+    # would be a second, paid run: ours already retried and fell back) or when waiting
+    # cannot help (no credit); a rate limit is retried after its Retry-After.
+    if isinstance(run_id, str) or error.code is ErrorCode.INSUFFICIENT_FUNDS:
+        headers["x-should-retry"] = "false"
     if status == 401:
         headers["WWW-Authenticate"] = "Bearer"
     return JSONResponse({"error": body}, status_code=status, headers=headers)

@@ -65,7 +65,7 @@ async def generate_images(
         size=body.size,
         quality=body.quality,
     )
-    run = await run_and_wait(container, principal, pipeline, response)
+    run = await run_and_wait(container, principal, pipeline, request, response)
     return await _answer(
         container, request, principal, run, body.response_format, ignored, response
     )
@@ -108,7 +108,7 @@ async def edit_images(
         quality=body.quality,
         inputs=inputs,
     )
-    run = await run_and_wait(container, principal, pipeline, response)
+    run = await run_and_wait(container, principal, pipeline, request, response)
     return await _answer(
         container, request, principal, run, body.response_format, ignored, response
     )

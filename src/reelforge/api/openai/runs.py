@@ -49,18 +49,37 @@ def run_headers(response: Response, run: dict[str, Any]) -> None:
     response.headers["x-reelforge-sandbox"] = "true" if run.get("sandbox") else "false"
 
 
+def idempotency_key(request: Request) -> str | None:
+    """``Idempotency-Key`` (the SDK's ``extra_headers``): a repeated request answers with
+    the run the first one started, as on ``/v1``."""
+    return request.headers.get("idempotency-key") or None
+
+
 async def start(
-    container: Container, principal: Principal, pipeline: Pipeline, *, wait: bool
+    container: Container,
+    principal: Principal,
+    pipeline: Pipeline,
+    *,
+    wait: bool,
+    idempotency: str | None = None,
 ) -> tuple[str, bool]:
-    created = await start_run(container, principal.user_id, pipeline, at_once=wait)
+    created = await start_run(
+        container, principal.user_id, pipeline, at_once=wait, idempotency_key=idempotency
+    )
     return created.run_id, not created.existing
 
 
 async def run_and_wait(
-    container: Container, principal: Principal, pipeline: Pipeline, response: Response
+    container: Container,
+    principal: Principal,
+    pipeline: Pipeline,
+    request: Request,
+    response: Response,
 ) -> dict[str, Any]:
     """Start the run, wait for its end, and answer with it finished, or raise its error."""
-    run_id, new = await start(container, principal, pipeline, wait=True)
+    run_id, new = await start(
+        container, principal, pipeline, wait=True, idempotency=idempotency_key(request)
+    )
     ended = await container.runner.wait_run(run_id, SYNC_WAIT_SECONDS, new=new)
     if isinstance(ended, RunEnd) and ended.run.owner_id == principal.user_id:
         run = present_run(run_view(ended.run, ended.steps))

@@ -17,7 +17,7 @@ from reelforge.api.deps import GENERATION_LIMIT, ContainerDep, CurrentPrincipal
 from reelforge.api.openai.forms import parse_form
 from reelforge.api.openai.mapping import VIDEO_NAME, video_meta, video_name, video_object
 from reelforge.api.openai.nodes import media_pipeline
-from reelforge.api.openai.runs import output_ids, run_headers, start
+from reelforge.api.openai.runs import idempotency_key, output_ids, run_headers, start
 from reelforge.api.openai.schemas import ReelForgeExtras
 from reelforge.api.routes.artifacts import artifact_content, upload
 from reelforge.api.routes.runs import present_run, view
@@ -87,7 +87,9 @@ async def create_video(
         params=params,
         name=video_name(body.size or "auto", body.seconds or "auto"),
     )
-    run_id, _new = await start(container, principal, pipeline, wait=False)
+    run_id, _new = await start(
+        container, principal, pipeline, wait=False, idempotency=idempotency_key(request)
+    )
     read = await _read(container, run_id, principal.user_id)
     run_headers(response, read["run"])
     if ignored:
