@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import base64
 import io
-import wave
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -124,14 +123,20 @@ def test_images_edit_one_and_several_images(world: Doors) -> None:
         assert run["steps"][0]["mode"] == "i2i"
 
 
-def test_speech_is_decodable_audio(world: Doors, tmp_path: Path) -> None:
+@pytest.mark.parametrize("fmt", [None, "wav", "opus", "flac"])
+def test_speech_is_decodable_audio(world: Doors, tmp_path: Path, fmt: str | None) -> None:
+    extra = {} if fmt is None else {"response_format": fmt}
     speech = sdk(world).audio.speech.create(
-        model="local/tts", input="Hello from ReelForge.", voice="alloy"
+        model="local/tts", input="Hello from ReelForge.", voice="alloy", **extra
     )
-    path = tmp_path / "speech.wav"
+    path = tmp_path / f"speech.{fmt or 'mp3'}"
     speech.write_to_file(path)
-    with wave.open(str(path)) as w:
-        assert w.getnframes() / w.getframerate() > 0.3
+    with av.open(str(path)) as container:
+        stream = container.streams.audio[0]
+        expected = {None: "mp3", "wav": "pcm_s16le"}.get(fmt, fmt)
+        assert stream.codec_context.name.startswith(str(expected))  # mp3float decodes mp3
+        samples = sum(frame.samples for frame in container.decode(stream))
+        assert samples / stream.rate > 0.3  # seconds of speech
     assert speech.response.headers["content-type"].startswith("audio/")
     assert "voice" in speech.response.headers["x-reelforge-ignored"]
 

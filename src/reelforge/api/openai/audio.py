@@ -1,5 +1,6 @@
 """``POST /audio/speech``: text to speech on any TTS model (the local one included); the
-answer is the audio's bytes, as the SDK's ``audio.speech.create`` expects."""
+answer is the audio's bytes in ``response_format`` (mp3 by default, as OpenAI's), as the
+SDK's ``audio.speech.create`` expects; the stored artifact is the model's own file."""
 
 from __future__ import annotations
 
@@ -11,6 +12,7 @@ from reelforge.api.deps import GENERATION_LIMIT, ContainerDep, CurrentPrincipal
 from reelforge.api.openai.nodes import media_pipeline
 from reelforge.api.openai.runs import model_for, output_ids, run_and_wait
 from reelforge.api.openai.schemas import SpeechIn
+from reelforge.api.openai.speech_format import encode_speech
 from reelforge.domain.modes import Mode
 
 router = APIRouter(tags=["openai"])
@@ -40,9 +42,9 @@ async def speech(
             params["speed"] = body.speed
         else:
             ignored.append("speed")
-    for name in ("instructions", "response_format", "stream_format"):
+    for name in ("instructions", "stream_format"):
         if getattr(body, name) is not None:
-            ignored.append(name)  # the model's own format is answered (its content type)
+            ignored.append(name)
     pipeline = await media_pipeline(
         container,
         model=entry.id,
@@ -55,9 +57,10 @@ async def speech(
     run = await run_and_wait(container, principal, pipeline, request, response)
     artifact_id = output_ids(run)[0]
     row = await container.artifacts.get(artifact_id, owner_id=principal.user_id)
-    data = await container.artifacts.read_bytes(row)
+    fmt = body.response_format or "mp3"  # OpenAI's default
+    data, content_type = await encode_speech(await container.artifacts.local_path(row), fmt)
     headers = {k: v for k, v in response.headers.items() if k.startswith("x-reelforge-")}
     headers["x-reelforge-artifact-id"] = artifact_id
     if ignored:
         headers["x-reelforge-ignored"] = ",".join(ignored)
-    return Response(content=data, media_type=row.content_type, headers=headers)
+    return Response(content=data, media_type=content_type, headers=headers)
