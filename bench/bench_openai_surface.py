@@ -4,7 +4,8 @@
 round trip (streamable HTTP at /mcp, the image returned inline) beside the native call.
 
 One real ``reelforge serve`` (SQLite, embedded runner, sandbox). The calls are
-interleaved so whatever else the machine does falls on all of them alike; every call is a
+interleaved (each round starting with another door) so whatever else the machine does
+falls on all of them alike; every call is a
 new generation (no cache), the same prompt for each door in a round.
 
     PYTHONPATH=src python -m bench.run openai_surface     # BENCH_DOORS_N=30, BENCH_DOORS_WARMUP=3
@@ -88,9 +89,11 @@ async def _measure(base: str, key: str, n: int, warmup: int) -> dict[str, Any]:
 
         doors = {"native": native, "openai": openai, "mcp": mcp}
         times: dict[str, list[float]] = {name: [] for name in doors}
+        names = list(doors)
         for i in range(warmup + n):
-            for name, make in doors.items():
-                elapsed = await _timed(make(f"bench shot {i}"))
+            # Each round starts with another door: none always follows the same one.
+            for name in names[i % 3 :] + names[: i % 3]:
+                elapsed = await _timed(doors[name](f"bench shot {i}"))
                 if i >= warmup:
                     times[name].append(elapsed)
     figures: dict[str, Any] = {name: _summary(t) for name, t in times.items()}

@@ -49,10 +49,10 @@ class Doors:
     def clear_fal_faults(self) -> None:
         httpx.delete(f"{self.fal_url}/__emulator/faults")
 
-    def member(self, name: str) -> tuple[str, str]:
-        """A new member (rate limited, not the owner) and their key."""
+    def member(self, name: str, role: str = "member") -> tuple[str, str]:
+        """A new member (rate limited, not the owner), or agent, and their key."""
         with self.http() as c:
-            r = c.post("/v1/users", json={"name": name, "role": "member"})
+            r = c.post("/v1/users", json={"name": name, "role": role})
             assert r.status_code == 201, r.text
             user_id = r.json()["id"]
             r = c.post(f"/v1/users/{user_id}/keys", json={"label": "doors"})

@@ -240,6 +240,20 @@ def test_idempotency_key_replays_the_same_run(world: Doors) -> None:
     assert first.parse().data and again.parse().data
 
 
+def test_an_agent_key_works_and_pays_from_its_own_wallet(world: Doors) -> None:
+    agent_id, key = world.member("render-bot", role="agent")
+    raw = sdk(world, key).images.with_raw_response.generate(model=LIVE_IMAGE, prompt="a bot")
+    assert raw.parse().data and raw.headers["x-reelforge-cost-micros"] == "25000"
+    with world.http(key) as c:
+        credits = c.get("/v1/credits").json()
+        assert credits["balance"]["micros"] == 1_000_000 - 25_000
+        run = c.get(f"/v1/runs/{raw.headers['x-reelforge-run-id']}").json()
+        assert run["status"] == "succeeded"
+    with world.http() as c:  # the owner's own view has no such run
+        assert c.get(f"/v1/runs/{run['id']}").status_code == 404
+    assert agent_id
+
+
 def test_wrong_key_raises_authentication_error(world: Doors) -> None:
     with pytest.raises(openai.AuthenticationError) as caught:
         sdk(world, "rf_not_a_key").images.generate(model=SANDBOX_IMAGE, prompt="x")
