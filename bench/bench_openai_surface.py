@@ -96,7 +96,20 @@ async def _measure(base: str, key: str, n: int, warmup: int) -> dict[str, Any]:
                 elapsed = await _timed(doors[name](f"bench shot {i}"))
                 if i >= warmup:
                     times[name].append(elapsed)
+        # The MCP protocol's own floor: a tool that makes one small /v1 read, beside it.
+        floor: dict[str, list[float]] = {"credits_get": [], "mcp_balance_tool": []}
+        for _ in range(n):
+
+            async def credits() -> None:
+                assert (await c.get("/v1/credits")).status_code == 200
+
+            async def balance() -> None:
+                assert not (await session.call_tool("balance", {})).is_error
+
+            floor["credits_get"].append(await _timed(credits))
+            floor["mcp_balance_tool"].append(await _timed(balance))
     figures: dict[str, Any] = {name: _summary(t) for name, t in times.items()}
+    figures["mcp_floor"] = {name: _summary(t)["p50_ms"] for name, t in floor.items()}
     native_p50 = figures["native"]["p50_ms"]
     for name in ("openai", "mcp"):
         figures[name]["ratio_p50"] = round(figures[name]["p50_ms"] / native_p50, 3)

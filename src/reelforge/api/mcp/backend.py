@@ -21,6 +21,13 @@ class Backend:
         self.headers = headers or {}  # the caller's key, for a client shared by callers
 
     async def call(self, method: str, path: str, **kw: Any) -> Any:
+        response = await self.send(method, path, **kw)
+        if "json" in response.headers.get("content-type", ""):
+            return response.json()
+        return response.content
+
+    async def send(self, method: str, path: str, **kw: Any) -> httpx.Response:
+        """The answer itself (its headers too); an error envelope is raised."""
         headers = {**self.headers, **(kw.pop("headers", None) or {})}
         try:
             response = await self.client.request(method, path, headers=headers, **kw)
@@ -33,9 +40,7 @@ class Backend:
             ) from exc
         if response.status_code >= 400:
             raise _error(response)
-        if "json" in response.headers.get("content-type", ""):
-            return response.json()
-        return response.content
+        return response
 
 
 def _error(response: httpx.Response) -> ReelForgeError:

@@ -32,7 +32,7 @@ from reelforge.api.routes.generations import GenerationIn
 from reelforge.api.routes.runs import RunIn
 from reelforge.domain.errors import ReelForgeError
 from reelforge.domain.media import sniff_content_type
-from reelforge.domain.modes import Mode
+from reelforge.domain.modes import MediaKind, Mode
 from reelforge.engine.pipeline import Pipeline
 
 INSTRUCTIONS = """ReelForge makes images, video and audio with many providers' models, billed in
@@ -98,28 +98,33 @@ def _summary(run: dict[str, Any]) -> dict[str, Any]:
 
 
 async def _media_blocks(api: Backend, run: dict[str, Any]) -> list[ContentBlock]:
+    """Images and audio inline (one read each: the type is the answer's); a video as a
+    link to its resource (its facts read, its bytes left for the client to ask for)."""
+    modes = {s["node_id"]: s["mode"] for s in run["steps"] if not s["implicit"]}
     blocks: list[ContentBlock] = []
     for output in run.get("outputs", []):
-        meta = await api.call("GET", f"/v1/artifacts/{output['artifact_id']}")
-        uri = ARTIFACT_URI.format(artifact_id=meta["id"])
-        kind, ctype = meta["media_type"], meta["content_type"]
-        if kind in ("image", "audio"):
-            raw = await api.call("GET", f"/v1/artifacts/{meta['id']}/content")
-            data = base64.b64encode(raw).decode()
-            if kind == "image":
+        artifact_id = output["artifact_id"]
+        mode = modes.get(output["node_id"])
+        if mode is None or Mode(mode).output_kind is not MediaKind.VIDEO:
+            answer = await api.send("GET", f"/v1/artifacts/{artifact_id}/content")
+            ctype = answer.headers.get("content-type", "application/octet-stream")
+            data = base64.b64encode(answer.content).decode()
+            if ctype.startswith("image/"):
                 blocks.append(ImageContent(type="image", data=data, mime_type=ctype))
-            else:
+                continue
+            if ctype.startswith("audio/"):
                 blocks.append(AudioContent(type="audio", data=data, mime_type=ctype))
-        else:
-            blocks.append(
-                ResourceLink(
-                    type="resource_link",
-                    uri=uri,
-                    name=meta["name"] or meta["id"],
-                    mime_type=ctype,
-                    size=meta["size"],
-                )
+                continue
+        meta = await api.call("GET", f"/v1/artifacts/{artifact_id}")
+        blocks.append(
+            ResourceLink(
+                type="resource_link",
+                uri=ARTIFACT_URI.format(artifact_id=artifact_id),
+                name=meta["name"] or artifact_id,
+                mime_type=meta["content_type"],
+                size=meta["size"],
             )
+        )
     return blocks
 
 
