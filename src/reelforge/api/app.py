@@ -15,7 +15,7 @@ from reelforge.api.mcp.http import PATH as MCP_PATH
 from reelforge.api.mcp.http import McpDoor
 from reelforge.api.middleware import RequestContextMiddleware
 from reelforge.api.openai import PREFIX as OPENAI_PREFIX
-from reelforge.api.openai import create_openai_app
+from reelforge.api.openai import UPLOAD_PATHS, create_openai_app
 from reelforge.api.query import refuse_unknown_query
 from reelforge.api.routes import (
     artifacts,
@@ -83,6 +83,8 @@ def create_app(
         BodyLimitMiddleware,
         max_body_bytes=container.settings.max_body_bytes,
         upload_max_bytes=container.settings.upload_max_bytes,
+        # The OpenAI door's multipart calls carry media, as /v1/uploads does.
+        upload_paths=("/v1/uploads", *(f"{OPENAI_PREFIX}{p}" for p in UPLOAD_PATHS)),
     )
     app.add_middleware(RequestContextMiddleware, foreground=container.foreground)
     return app

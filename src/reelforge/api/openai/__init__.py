@@ -13,6 +13,7 @@ from reelforge.api.openai.errors import install_openai_errors
 from reelforge.container import Container
 
 PREFIX = "/openai/v1"
+UPLOAD_PATHS = ("/images/edits", "/videos")  # multipart with media: the upload size limit
 
 
 def create_openai_app(container: Container) -> FastAPI:

@@ -10,7 +10,7 @@ from fastapi import Request
 from pydantic import BaseModel, ValidationError
 from starlette.datastructures import UploadFile
 
-from reelforge.api.errors import validation_to_error
+from reelforge.api.errors import too_large, validation_to_error
 from reelforge.domain.errors import ErrorCode, ReelForgeError
 
 M = TypeVar("M", bound=BaseModel)
@@ -27,6 +27,11 @@ async def parse_form(
 ) -> tuple[M, dict[str, list[UploadFile]]]:
     kind = request.headers.get("content-type", "")
     if kind.startswith("application/json"):
+        # These paths take media (the upload limit): a JSON body keeps the JSON limit.
+        limit = request.app.state.container.settings.max_body_bytes
+        declared = request.headers.get("content-length", "")
+        if not declared.isdigit() or int(declared) > limit:
+            raise too_large(limit, declared=int(declared) if declared.isdigit() else None)
         raw: Any = await request.json()
         fields: dict[str, Any] = raw if isinstance(raw, dict) else {}
         parts: dict[str, list[UploadFile]] = {}
