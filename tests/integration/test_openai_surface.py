@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import base64
 import io
+import os
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -121,6 +122,17 @@ def test_images_edit_one_and_several_images(world: Doors) -> None:
     with world.http() as c:
         run = c.get(f"/v1/runs/{raw.headers['x-reelforge-run-id']}").json()
         assert run["steps"][0]["mode"] == "i2i"
+
+
+def test_edit_takes_an_image_above_the_json_body_limit(world: Doors) -> None:
+    noise = Image.frombytes("RGB", (1400, 1400), os.urandom(1400 * 1400 * 3))
+    buf = io.BytesIO()
+    noise.save(buf, format="PNG", compress_level=0)
+    assert len(buf.getvalue()) > world.served.container.settings.max_body_bytes
+    edited = sdk(world).images.edit(
+        model=SANDBOX_IMAGE, image=("big.png", buf.getvalue(), "image/png"), prompt="calm it"
+    )
+    assert edited.data and edited.data[0].url
 
 
 @pytest.mark.parametrize("fmt", [None, "wav", "opus", "flac"])
