@@ -6,11 +6,16 @@ from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 
 from fastapi import APIRouter, Depends, FastAPI
+from starlette.routing import Route
 
 from reelforge import __version__
 from reelforge.api.body_limit import BodyLimitMiddleware
 from reelforge.api.errors import install_error_handlers
+from reelforge.api.mcp.http import PATH as MCP_PATH
+from reelforge.api.mcp.http import McpDoor
 from reelforge.api.middleware import RequestContextMiddleware
+from reelforge.api.openai import PREFIX as OPENAI_PREFIX
+from reelforge.api.openai import UPLOAD_PATHS, create_openai_app
 from reelforge.api.query import refuse_unknown_query
 from reelforge.api.routes import (
     analytics,
@@ -65,6 +70,7 @@ def create_app(
     @asynccontextmanager
     async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
         yield
+        await mcp_door.aclose()  # the /mcp session manager (started by its first request)
         if on_shutdown is not None:
             result = on_shutdown()
             if hasattr(result, "__await__"):
@@ -81,10 +87,16 @@ def create_app(
     install_error_handlers(app)
     for router in [*ROUTERS, *(extra_routers or [])]:
         app.include_router(router)
+    # Doors for existing clients (DESIGN.md): the OpenAI SDK's shapes and MCP.
+    app.mount(OPENAI_PREFIX, create_openai_app(container))
+    mcp_door = McpDoor(container, lambda: app)
+    app.router.routes.append(Route(MCP_PATH, mcp_door, methods=["GET", "POST", "DELETE"]))
     app.add_middleware(
         BodyLimitMiddleware,
         max_body_bytes=container.settings.max_body_bytes,
         upload_max_bytes=container.settings.upload_max_bytes,
+        # The OpenAI door's multipart calls carry media, as /v1/uploads does.
+        upload_paths=("/v1/uploads", *(f"{OPENAI_PREFIX}{p}" for p in UPLOAD_PATHS)),
     )
     app.add_middleware(RequestContextMiddleware, foreground=container.foreground)
     return app

@@ -46,6 +46,7 @@ class RootGroup(LazyGroup):
             "reelforge.cli.characters:characters_app", "Characters: reference images, a voice."
         ),
         "sources": Lazy("reelforge.cli.sources:sources_app", "Model files for a local ComfyUI."),
+        "mcp": Lazy("reelforge.cli.mcp:mcp", "Serve ReelForge's tools over MCP (stdio)."),
     }
 
 
