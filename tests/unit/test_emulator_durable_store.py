@@ -21,7 +21,7 @@ def _context(prompt: str) -> RequestContext:
 
 def _count(path: Path, table: str) -> int:
     with sqlite3.connect(path) as db:
-        return int(db.execute(f"SELECT count(*) FROM {table}").fetchone()[0])
+        return int(db.execute(f"SELECT count(*) FROM emulator_{table}").fetchone()[0])
 
 
 def test_a_big_input_is_stored_once_and_requests_read_back(tmp_path: Path) -> None:
