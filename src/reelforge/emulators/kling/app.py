@@ -97,7 +97,7 @@ class KlingEmulator:
             inputs=inputs,
             owner=owner,
             # As the key, the external id is unique across processes too (durable state).
-            idempotency_key=f"{owner}\x00{external}" if external else None,
+            idempotency_key=f"{owner}\x1f{external}" if external else None,
             task_id=secrets.token_urlsafe(16)[:22],
             callback_url=body.get("callback_url"),
             run_seconds=self.state.config.image_run_seconds if op == "images" else None,
