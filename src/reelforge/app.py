@@ -182,7 +182,7 @@ SANDBOX_DOMAIN = "sandbox.reelforge.internal"
 
 def build_sandbox(
     fetcher: SafeFetcher,
-    state_path: Path | None = None,
+    state_path: Path | str | None = None,
     *,
     comfyui_extensions: frozenset[str] | None = None,
     fetch_mounts: dict[str, httpx.AsyncBaseTransport] | None = None,
@@ -190,8 +190,9 @@ def build_sandbox(
     """In-process emulators for sandbox mode: each provider's emulator app behind an ASGI
     transport, reachable by the adapter and (for outputs) the safe fetcher, never the network.
 
-    With ``state_path`` their task state lives in that SQLite file, so a restarted process,
-    or another worker of the deployment on this machine, answers for tasks it did not see.
+    With ``state_path`` their task state lives in that SQLite file or database (URL), so a
+    restarted process, or another worker of the deployment (on this machine for a file, on
+    any for the deployment's PostgreSQL), answers for tasks it did not see.
     """
     endpoints: dict[str, SandboxEndpoint] = {}
     closers: list[object] = []

@@ -97,9 +97,11 @@ class Settings(BaseSettings):
     sandbox: bool = Field(default=True, description="Route providers without keys to emulators.")
     sandbox_state: str | None = Field(
         default=None,
-        description="Where sandbox emulators keep task state, shared by every process on the "
-        "machine and kept across restarts: a SQLite file path (default <home>/sandbox.db), "
-        "or `memory` for this process only.",
+        description="Where sandbox emulators keep task state, shared by every process of the "
+        "deployment and kept across restarts: `database` (tables prefixed emulator_ in the "
+        "deployment database, so workers on several machines share it), a SQLite file path "
+        "(processes of one machine), or `memory` (this process only). Default: `database` "
+        "when the deployment database is PostgreSQL, else <home>/sandbox.db.",
     )
     comfyui_emulator_extensions: str | None = Field(
         default=None,
@@ -283,13 +285,18 @@ class Settings(BaseSettings):
         return self.database_url or f"sqlite+aiosqlite:///{self.home / 'reelforge.db'}"
 
     @property
-    def resolved_sandbox_state(self) -> Path | None:
-        """The sandbox emulators' state file, or None to keep that state in memory."""
-        if self.sandbox_state is None:
-            return self.home / "sandbox.db"
-        if self.sandbox_state.strip().lower() == "memory":
+    def resolved_sandbox_state(self) -> Path | str | None:
+        """Where sandbox emulators keep task state: a SQLite file, a database URL (the
+        deployment's own), or None to keep it in memory."""
+        choice = (self.sandbox_state or "").strip()
+        database = self.resolved_database_url
+        if not choice:
+            return database if database.startswith("postgresql") else self.home / "sandbox.db"
+        if choice.lower() == "memory":
             return None
-        return Path(self.sandbox_state).expanduser()
+        if choice.lower() == "database":
+            return database
+        return choice if "://" in choice else Path(choice).expanduser()
 
     @property
     def models_dir(self) -> Path:

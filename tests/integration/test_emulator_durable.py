@@ -29,8 +29,16 @@ from tests.helpers import free_port, serve_asgi
 TASK_PROVIDERS = sorted(set(REQUESTS) - {"together", "pollinations", "huggingface"})
 
 
+@pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
+def store_at(request: pytest.FixtureRequest, tmp_path: Path) -> Path | str:
+    """Where the state is kept: a SQLite file, or a (deployment's) PostgreSQL database."""
+    if request.param == "sqlite":
+        return tmp_path / "sandbox.db"
+    return str(request.getfixturevalue("pg_url"))
+
+
 @contextmanager
-def emulator(name: str, path: Path, port: int) -> Iterator[tuple[str, dict[str, object]]]:
+def emulator(name: str, path: Path | str, port: int) -> Iterator[tuple[str, dict[str, object]]]:
     store = DurableStore(path)
     config = EmulatorConfig(queue_seconds=0.1, run_seconds=0.4, image_run_seconds=0.2)
     config.durable = store
@@ -44,12 +52,12 @@ def emulator(name: str, path: Path, port: int) -> Iterator[tuple[str, dict[str, 
 
 @pytest.mark.parametrize("name", TASK_PROVIDERS)
 async def test_a_restarted_emulator_finishes_tasks_and_serves_old_urls(
-    name: str, tmp_path: Path
+    name: str, store_at: Path | str
 ) -> None:
     cls = load_registry().get(name)
     assert cls is not None
     credential = Credential(name, registry.load(name).sandbox_credential, "env")
-    path, port = tmp_path / "sandbox.db", free_port()
+    path, port = store_at, free_port()
     async with httpx.AsyncClient(timeout=20) as client:
         with emulator(name, path, port) as (url, submissions):
             provider = cls(client, url)
@@ -81,13 +89,13 @@ async def test_a_restarted_emulator_finishes_tasks_and_serves_old_urls(
             assert submissions["total"] == 0  # rebuilt from the record, not submitted again
 
 
-async def test_an_output_of_another_process_is_usable_as_input(tmp_path: Path) -> None:
+async def test_an_output_of_another_process_is_usable_as_input(store_at: Path | str) -> None:
     """Luma image-to-video from the thumbnail of a video made by another process sharing the
     state file: the input is the emulator's own file, rebuilt where it is read."""
     cls = load_registry().get("luma")
     assert cls is not None
     credential = Credential("luma", registry.load("luma").sandbox_credential, "env")
-    path = tmp_path / "sandbox.db"
+    path = store_at
     headers = {"Authorization": f"Bearer {credential.values['api_key']}"}
     async with httpx.AsyncClient(timeout=20) as client:
         with emulator("luma", path, free_port()) as (url_a, _):
@@ -119,13 +127,15 @@ async def test_an_output_of_another_process_is_usable_as_input(tmp_path: Path) -
             assert answer.json()["state"] == "completed", answer.json().get("failure_reason")
 
 
-async def test_a_comfyui_prompt_that_loads_an_upload_survives_a_restart(tmp_path: Path) -> None:
+async def test_a_comfyui_prompt_that_loads_an_upload_survives_a_restart(
+    store_at: Path | str,
+) -> None:
     cls = load_registry().get("comfyui")
     assert cls is not None
     credential = Credential("comfyui", {}, "none")
     image = InputMedia(kind=MediaKind.IMAGE, url=IMAGE.url)
     request = GenerationRequest(model="esrgan_upscale", mode=Mode.UPSCALE, inputs=[image])
-    path, port = tmp_path / "sandbox.db", free_port()
+    path, port = store_at, free_port()
     async with httpx.AsyncClient(timeout=20) as client:
         with emulator("comfyui", path, port) as (url, _):
             task = await cls(client, url).submit(request, credential)  # uploads, then queues

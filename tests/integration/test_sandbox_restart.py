@@ -36,7 +36,9 @@ def _emulator(container: Container, name: str) -> EmulatorState:
 def _recorded_tasks(path: Path, emulator: str) -> int:
     with sqlite3.connect(path) as db:
         return int(
-            db.execute("SELECT count(*) FROM tasks WHERE emulator = ?", (emulator,)).fetchone()[0]
+            db.execute(
+                "SELECT count(*) FROM emulator_tasks WHERE emulator = ?", (emulator,)
+            ).fetchone()[0]
         )
 
 

@@ -9,6 +9,8 @@ import sqlite3
 from pathlib import Path
 
 from reelforge.emulators.base.durable import DurableStore, RequestContext, RequestRecord
+from reelforge.emulators.base.durable_tables import store_url
+from reelforge.settings import Settings
 
 IMAGE = "data:image/png;base64," + base64.b64encode(bytes(range(256)) * 64).decode()
 
@@ -21,7 +23,7 @@ def _context(prompt: str) -> RequestContext:
 
 def _count(path: Path, table: str) -> int:
     with sqlite3.connect(path) as db:
-        return int(db.execute(f"SELECT count(*) FROM {table}").fetchone()[0])
+        return int(db.execute(f"SELECT count(*) FROM emulator_{table}").fetchone()[0])
 
 
 def test_a_big_input_is_stored_once_and_requests_read_back(tmp_path: Path) -> None:
@@ -49,3 +51,23 @@ def test_old_records_are_pruned_when_the_store_opens(tmp_path: Path) -> None:
     reopened = DurableStore(path, keep_seconds=-1.0)  # all of it is older than now + 1 s
     reopened.close()
     assert _count(path, "requests") == 0 and _count(path, "blobs") == 0
+
+
+def test_sandbox_state_defaults_to_the_deployment_database_when_it_is_postgresql(
+    tmp_path: Path,
+) -> None:
+    pg = "postgresql+asyncpg://u@db.internal:5432/reelforge?ssl=require"
+    assert Settings(home=tmp_path).resolved_sandbox_state == tmp_path / "sandbox.db"
+    assert Settings(home=tmp_path, database_url=pg).resolved_sandbox_state == pg
+    assert Settings(home=tmp_path, sandbox_state="memory").resolved_sandbox_state is None
+    on_sqlite = Settings(home=tmp_path, sandbox_state="database").resolved_sandbox_state
+    assert on_sqlite == f"sqlite+aiosqlite:///{tmp_path / 'reelforge.db'}"
+    # The store reaches the same database with a sync driver (libpq's name for ssl).
+    url = store_url(pg)
+    assert (url.drivername, url.host, url.database) == (
+        "postgresql+psycopg",
+        "db.internal",
+        "reelforge",
+    )
+    assert dict(url.query) == {"sslmode": "require"}
+    assert store_url(str(on_sqlite)).drivername == "sqlite"

@@ -1,5 +1,7 @@
-"""Emulator task state that outlives a process: a small SQLite file (WAL) that every
-process of a deployment on the machine opens (`reelforge serve`, each `reelforge worker`).
+"""Emulator task state that outlives a process and is shared by every process of a
+deployment (`reelforge serve`, each `reelforge worker`): tables in the deployment's
+PostgreSQL database, so workers on several machines answer for each other's tasks, or a
+small SQLite file (WAL) for the processes of one machine.
 
 Tasks are state as a function of time plus the request that made them, so what is kept is
 that request (method, path, headers, body, and the input media it fetched), the task's id,
@@ -12,7 +14,7 @@ URLs; the request that first produced a file is kept too, and replayed when that
 downloaded in a process that never rendered it.
 
 Writes happen on create, mutation and first output; reads only on a miss (memory is the
-cache), so a poll never touches the disk. Big inputs (data: URIs, uploads, fetched media)
+cache), so a poll never touches the database. Big inputs (data: URIs, uploads, fetched media)
 are stored once by sha256, whatever number of tasks use them.
 """
 
@@ -21,13 +23,28 @@ from __future__ import annotations
 import base64
 import hashlib
 import json
-import sqlite3
-import threading
 import time
 from contextvars import ContextVar
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
+
+import sqlalchemy as sa
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+from sqlalchemy.schema import CreateIndex, CreateTable
+
+from reelforge.emulators.base.durable_tables import (
+    BLOBS,
+    COUNTERS,
+    FILES,
+    LOCK_KEY,
+    METADATA,
+    REQUESTS,
+    TASKS,
+    sqlite_pragmas,
+    store_url,
+)
 
 if TYPE_CHECKING:
     from reelforge.emulators.base.tasks import EmuTask
@@ -35,25 +52,6 @@ if TYPE_CHECKING:
 BIG = 1024  # bytes: longer strings and bodies go to the blob table
 
 KEEP_SECONDS = 3 * 24 * 3600.0  # then a record goes (output URLs expire after a day)
-
-SCHEMA = """
-CREATE TABLE IF NOT EXISTS blobs (sha TEXT PRIMARY KEY, data BLOB NOT NULL, used REAL NOT NULL);
-CREATE TABLE IF NOT EXISTS requests (
-    id INTEGER PRIMARY KEY, record TEXT NOT NULL, created REAL NOT NULL);
-CREATE TABLE IF NOT EXISTS tasks (
-    emulator TEXT NOT NULL, id TEXT NOT NULL, request INTEGER NOT NULL,
-    ordinal INTEGER NOT NULL, created REAL NOT NULL, idem TEXT,
-    canceled REAL, stuck INTEGER NOT NULL DEFAULT 0, failure TEXT,
-    deleted INTEGER NOT NULL DEFAULT 0, PRIMARY KEY (emulator, id));
-CREATE INDEX IF NOT EXISTS tasks_by_request ON tasks (request);
-CREATE INDEX IF NOT EXISTS tasks_by_idem ON tasks (emulator, idem);
-CREATE TABLE IF NOT EXISTS counters (
-    emulator TEXT NOT NULL, name TEXT NOT NULL, value INTEGER NOT NULL,
-    PRIMARY KEY (emulator, name));
-CREATE TABLE IF NOT EXISTS files (
-    emulator TEXT NOT NULL, token TEXT NOT NULL, task TEXT NOT NULL,
-    request INTEGER NOT NULL, PRIMARY KEY (emulator, token));
-"""
 
 
 @dataclass
@@ -115,61 +113,96 @@ def file_token(emulator: str, task_id: str, n: int) -> str:
 
 
 class DurableStore:
-    """One SQLite file shared by every emulator of every process on the machine."""
+    """Emulator state shared by every process of a deployment: tables in a SQLite file, or
+    in the deployment's own PostgreSQL database (so workers on several machines share it).
 
-    def __init__(self, path: Path, *, keep_seconds: float = KEEP_SECONDS) -> None:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        self.path = path
-        self._db = sqlite3.connect(path, timeout=10.0, check_same_thread=False)
-        self._db.execute("PRAGMA journal_mode=WAL")
-        self._db.execute("PRAGMA synchronous=NORMAL")
-        self._db.executescript(SCHEMA)
-        self._lock = threading.Lock()
+    Synchronous on purpose: emulator handlers call it inline, and only on create, mutation,
+    first output and a miss, never on a poll.
+    """
+
+    def __init__(self, target: Path | str, *, keep_seconds: float = KEEP_SECONDS) -> None:
+        url = store_url(target)
+        self.url = url
+        if url.get_backend_name() == "sqlite":
+            if url.database:
+                Path(url.database).parent.mkdir(parents=True, exist_ok=True)
+            self.engine = sa.create_engine(
+                url, connect_args={"timeout": 10.0, "check_same_thread": False}
+            )
+            sa.event.listen(self.engine, "connect", sqlite_pragmas)
+        else:
+            # A few connections per process: writes are rare and short.
+            self.engine = sa.create_engine(url, pool_size=2, max_overflow=4, pool_pre_ping=True)
+        self._create_tables()
         self.prune(time.time() - keep_seconds)
 
+    @property
+    def path(self) -> Path | None:
+        """The SQLite file, when that is where the state is kept."""
+        if self.url.get_backend_name() == "sqlite" and self.url.database:
+            return Path(self.url.database)
+        return None
+
+    def _create_tables(self) -> None:
+        """Create-if-missing (emulator state is not in the product's migrations). Processes
+        starting together on PostgreSQL take turns: concurrent CREATE ... IF NOT EXISTS can
+        still collide there."""
+        with self.engine.begin() as conn:
+            if conn.dialect.name == "postgresql":
+                conn.execute(sa.text("SELECT pg_advisory_xact_lock(:key)"), {"key": LOCK_KEY})
+            for table in METADATA.sorted_tables:
+                conn.execute(CreateTable(table, if_not_exists=True))
+                for index in table.indexes:
+                    conn.execute(CreateIndex(index, if_not_exists=True))
+
     def prune(self, before: float) -> None:
-        """Forget what was recorded before ``before`` (wall clock), so the file stays small.
+        """Forget what was recorded before ``before`` (wall clock), so the store stays small.
         A blob is kept while any request newer than that uses it (each use refreshes it)."""
-        with self._lock, self._db:
-            self._db.execute("DELETE FROM tasks WHERE created < ?", (before,))
-            self._db.execute("DELETE FROM requests WHERE created < ?", (before,))
-            self._db.execute("DELETE FROM files WHERE request NOT IN (SELECT id FROM requests)")
-            self._db.execute("DELETE FROM blobs WHERE used < ?", (before,))
+        with self.engine.begin() as conn:
+            conn.execute(sa.delete(TASKS).where(TASKS.c.created < before))
+            conn.execute(sa.delete(REQUESTS).where(REQUESTS.c.created < before))
+            conn.execute(sa.delete(FILES).where(FILES.c.request.not_in(sa.select(REQUESTS.c.id))))
+            conn.execute(sa.delete(BLOBS).where(BLOBS.c.used < before))
 
     def close(self) -> None:
-        with self._lock:
-            self._db.close()
+        self.engine.dispose()
 
     async def aclose(self) -> None:
         self.close()
 
-    def _write(self, sql: str, args: tuple[Any, ...]) -> int:
-        with self._lock, self._db:
-            return int(self._db.execute(sql, args).lastrowid or 0)
+    def _write(self, statement: sa.Executable) -> None:
+        with self.engine.begin() as conn:
+            conn.execute(statement)
 
-    def _one(self, sql: str, args: tuple[Any, ...]) -> tuple[Any, ...] | None:
-        with self._lock:
-            row = self._db.execute(sql, args).fetchone()
-        return tuple(row) if row is not None else None
+    def _one(self, statement: sa.Select[Any]) -> sa.Row[Any] | None:
+        with self.engine.connect() as conn:
+            return conn.execute(statement).first()
+
+    def _insert(self, table: sa.Table) -> Any:
+        """INSERT with the ON CONFLICT clauses of this store's dialect (both have them)."""
+        if self.engine.dialect.name == "postgresql":
+            return pg_insert(table)
+        return sqlite_insert(table)
 
     def forget(self, emulator: str) -> None:
         """An emulator's reset: its recorded tasks and files go (blobs may be shared)."""
-        with self._lock, self._db:
-            self._db.execute("DELETE FROM tasks WHERE emulator = ?", (emulator,))
-            self._db.execute("DELETE FROM files WHERE emulator = ?", (emulator,))
+        with self.engine.begin() as conn:
+            conn.execute(sa.delete(TASKS).where(TASKS.c.emulator == emulator))
+            conn.execute(sa.delete(FILES).where(FILES.c.emulator == emulator))
 
     # -- blobs --------------------------------------------------------------------------
     def _blob(self, data: bytes) -> str:
         sha = hashlib.sha256(data).hexdigest()
+        insert = self._insert(BLOBS).values(sha=sha, data=data, used=time.time())
         self._write(
-            "INSERT INTO blobs (sha, data, used) VALUES (?, ?, ?)"
-            " ON CONFLICT (sha) DO UPDATE SET used = excluded.used",
-            (sha, data, time.time()),
+            insert.on_conflict_do_update(
+                index_elements=[BLOBS.c.sha], set_={"used": insert.excluded.used}
+            )
         )
         return sha
 
     def _unblob(self, sha: str) -> bytes:
-        row = self._one("SELECT data FROM blobs WHERE sha = ?", (sha,))
+        row = self._one(sa.select(BLOBS.c.data).where(BLOBS.c.sha == sha))
         if row is None:
             raise KeyError(sha)
         return bytes(row[0])
@@ -219,15 +252,22 @@ class DurableStore:
         }
         text = json.dumps(record)
         if ctx.request_id is None:
-            ctx.request_id = self._write(
-                "INSERT INTO requests (record, created) VALUES (?, ?)", (text, time.time())
-            )
+            with self.engine.begin() as conn:
+                ctx.request_id = int(
+                    conn.execute(
+                        sa.insert(REQUESTS)
+                        .values(record=text, created=time.time())
+                        .returning(REQUESTS.c.id)
+                    ).scalar_one()
+                )
         else:
-            self._write("UPDATE requests SET record = ? WHERE id = ?", (text, ctx.request_id))
+            self._write(
+                sa.update(REQUESTS).where(REQUESTS.c.id == ctx.request_id).values(record=text)
+            )
         return ctx.request_id
 
     def load_request(self, request_id: int) -> tuple[RequestRecord, dict[str, bytes]]:
-        row = self._one("SELECT record FROM requests WHERE id = ?", (request_id,))
+        row = self._one(sa.select(REQUESTS.c.record).where(REQUESTS.c.id == request_id))
         if row is None:
             raise KeyError(request_id)
         record = json.loads(row[0])
@@ -249,10 +289,12 @@ class DurableStore:
     def add_task(
         self, emulator: str, task: EmuTask, request_id: int, ordinal: int, created: float
     ) -> None:
+        made = {"request": request_id, "ordinal": ordinal, "created": created}
+        made |= {"idem": task.idempotency_key, "canceled": None, "stuck": False}
+        made |= {"failure": None, "deleted": False}
+        insert = self._insert(TASKS).values(emulator=emulator, id=task.id, **made)
         self._write(
-            "INSERT OR REPLACE INTO tasks (emulator, id, request, ordinal, created, idem)"
-            " VALUES (?, ?, ?, ?, ?, ?)",
-            (emulator, task.id, request_id, ordinal, created, task.idempotency_key),
+            insert.on_conflict_do_update(index_elements=[TASKS.c.emulator, TASKS.c.id], set_=made)
         )
 
     def save_task(self, emulator: str, task: EmuTask, deleted: bool = False) -> None:
@@ -260,41 +302,44 @@ class DurableStore:
         if task.canceled_at is not None:  # monotonic → wall clock
             canceled = time.time() - (time.monotonic() - task.canceled_at)
         self._write(
-            "UPDATE tasks SET canceled = ?, stuck = ?, failure = ?, deleted = ?"
-            " WHERE emulator = ? AND id = ?",
-            (
-                canceled,
-                int(task.stuck),
-                json.dumps(task.failure) if task.failure else None,
-                int(deleted),
-                emulator,
-                task.id,
-            ),
+            sa.update(TASKS)
+            .where(TASKS.c.emulator == emulator, TASKS.c.id == task.id)
+            .values(
+                canceled=canceled,
+                stuck=bool(task.stuck),
+                failure=json.dumps(task.failure) if task.failure else None,
+                deleted=deleted,
+            )
         )
 
     def drop_task(self, emulator: str, task_id: str) -> None:
-        self._write("DELETE FROM tasks WHERE emulator = ? AND id = ?", (emulator, task_id))
+        self._write(sa.delete(TASKS).where(TASKS.c.emulator == emulator, TASKS.c.id == task_id))
 
     def task_request(self, emulator: str, task_id: str) -> int | None:
         row = self._one(
-            "SELECT request FROM tasks WHERE emulator = ? AND id = ? AND deleted = 0",
-            (emulator, task_id),
+            sa.select(TASKS.c.request).where(
+                TASKS.c.emulator == emulator, TASKS.c.id == task_id, TASKS.c.deleted.is_(False)
+            )
         )
         return int(row[0]) if row else None
 
     def task_by_idempotency(self, emulator: str, key: str) -> str | None:
         row = self._one(
-            "SELECT id FROM tasks WHERE emulator = ? AND idem = ? AND deleted = 0", (emulator, key)
+            sa.select(TASKS.c.id).where(
+                TASKS.c.emulator == emulator, TASKS.c.idem == key, TASKS.c.deleted.is_(False)
+            )
         )
         return str(row[0]) if row else None
 
     def tasks_of(self, emulator: str, request_id: int) -> list[TaskRow]:
-        with self._lock:
-            rows = self._db.execute(
-                "SELECT id, ordinal, created, canceled, stuck, failure, deleted FROM tasks"
-                " WHERE emulator = ? AND request = ? ORDER BY ordinal",
-                (emulator, request_id),
-            ).fetchall()
+        t = TASKS.c
+        query = (
+            sa.select(t.id, t.ordinal, t.created, t.canceled, t.stuck, t.failure, t.deleted)
+            .where(t.emulator == emulator, t.request == request_id)
+            .order_by(t.ordinal)
+        )
+        with self.engine.connect() as conn:
+            rows = conn.execute(query).all()
         return [
             TaskRow(
                 id=r[0],
@@ -310,34 +355,51 @@ class DurableStore:
 
     # -- files --------------------------------------------------------------------------
     def add_file(self, emulator: str, token: str, task_id: str, request_id: int) -> None:
-        self._write(
-            "INSERT OR IGNORE INTO files (emulator, token, task, request) VALUES (?, ?, ?, ?)",
-            (emulator, token, task_id, request_id),
+        insert = self._insert(FILES).values(
+            emulator=emulator, token=token, task=task_id, request=request_id
         )
+        self._write(insert.on_conflict_do_nothing(index_elements=[FILES.c.emulator, FILES.c.token]))
 
     def files_of(self, emulator: str, task_id: str, prefix: str) -> list[str]:
         """A task's recorded file tokens that start with ``prefix``, in the order made."""
-        with self._lock:
-            rows = self._db.execute(
-                "SELECT token FROM files WHERE emulator = ? AND task = ? AND token LIKE ?"
-                " ORDER BY rowid",
-                (emulator, task_id, prefix.replace("%", r"\%") + "%"),
-            ).fetchall()
-        return [str(r[0]) for r in rows]
+        f = FILES.c
+        query = (
+            sa.select(f.token)
+            .where(
+                f.emulator == emulator,
+                f.task == task_id,
+                f.token.startswith(prefix, autoescape=True),
+            )
+            .order_by(f.seq)
+        )
+        with self.engine.connect() as conn:
+            return [str(r[0]) for r in conn.execute(query)]
 
     def next_number(self, emulator: str, name: str, at_least: int) -> int:
         """A counter shared by every process (ComfyUI's output file numbers)."""
-        with self._lock, self._db:
-            row = self._db.execute(
-                "INSERT INTO counters (emulator, name, value) VALUES (?, ?, ?)"
-                " ON CONFLICT (emulator, name) DO UPDATE SET value = max(value + 1, ?)"
-                " RETURNING value",
-                (emulator, name, at_least, at_least),
-            ).fetchone()
-        return int(row[0])
+        bumped = COUNTERS.c.value + 1
+        insert = self._insert(COUNTERS).values(emulator=emulator, name=name, value=at_least)
+        upsert = insert.on_conflict_do_update(
+            index_elements=[COUNTERS.c.emulator, COUNTERS.c.name],
+            set_={"value": sa.case((bumped > at_least, bumped), else_=at_least)},
+        ).returning(COUNTERS.c.value)
+        with self.engine.begin() as conn:
+            return int(conn.execute(upsert).scalar_one())
 
     def file(self, emulator: str, token: str) -> tuple[str, int] | None:
         row = self._one(
-            "SELECT task, request FROM files WHERE emulator = ? AND token = ?", (emulator, token)
+            sa.select(FILES.c.task, FILES.c.request).where(
+                FILES.c.emulator == emulator, FILES.c.token == token
+            )
         )
         return (str(row[0]), int(row[1])) if row else None
+
+    # -- looking in (tests, diagnostics) --------------------------------------------------
+    def submissions(self) -> list[tuple[str, str, str | None, bytes]]:
+        """Every recorded task: (emulator, task id, idempotency key, submitted body)."""
+        query = sa.select(TASKS.c.emulator, TASKS.c.id, TASKS.c.idem, TASKS.c.request).where(
+            TASKS.c.deleted.is_(False)
+        )
+        with self.engine.connect() as conn:
+            rows = conn.execute(query).all()
+        return [(str(e), str(i), k, self.load_request(int(r))[0].body) for e, i, k, r in rows]

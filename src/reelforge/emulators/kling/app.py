@@ -89,17 +89,21 @@ class KlingEmulator:
         inputs = {slot: await self._load(ref, slot) for slot, ref in checked.media.items()}
         if checked.params.get("video_id"):
             inputs["video_url"] = self._video_by_id(owner, str(checked.params["video_id"]))
-        task, _ = self.state.tasks.create(
+        task, created = self.state.tasks.create(
             op,
             model=checked.model,
             prompt=checked.prompt,
             params=checked.params,
             inputs=inputs,
             owner=owner,
+            # As the key, the external id is unique across processes too (durable state).
+            idempotency_key=f"{owner}\x1f{external}" if external else None,
             task_id=secrets.token_urlsafe(16)[:22],
             callback_url=body.get("callback_url"),
             run_seconds=self.state.config.image_run_seconds if op == "images" else None,
         )
+        if not created and not self.state.replaying:
+            raise kling_fault(1201, "external_task_id already exists, it must be unique")
         task.extra["external_task_id"] = external
         if external:
             self.external_ids[(owner, external)] = task.id
