@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from reelforge.storage import (
     artifact_tables,
+    budget_tables,
     character_tables,
     credential_tables,
     identity_tables,
@@ -23,6 +24,7 @@ TABLE_MODULES = (
     routing_tables,
     price_tables,
     character_tables,
+    budget_tables,
 )
 
 metadata = Base.metadata
