@@ -68,9 +68,7 @@ async def decide(engine: Engine, owner_id: str, plan: Plan, sandboxed: set[str])
                 plan_max = max(plan_max, quote)
             elif payer == OWN:
                 own_max = max(own_max, quote)
-                payers.own_by_provider[provider] = (
-                    payers.own_by_provider.get(provider, 0) + quote
-                )
+                payers.own_by_provider[provider] = payers.own_by_provider.get(provider, 0) + quote
         payers.steps[step.node_id] = by_provider
         payers.plan_hold += plan_max
         payers.own_total += own_max

@@ -407,7 +407,9 @@ def run_billing_view(steps: list[StepRow]) -> dict[str, Any]:
         for p, payer in ((s.request or {}).get("payers") or {}).items()
         if p == (s.provider or s.model.split("/", 1)[0])
     }
-    warnings = next((w for s in steps if (w := (s.request or {}).get("budget_warnings"))), [])
+    warnings: list[str] = next(
+        (w for s in steps if (w := (s.request or {}).get("budget_warnings"))), []
+    )
     return {"payer": payer_summary(served), "budget_warnings": list(warnings)}
 
 
