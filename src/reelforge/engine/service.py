@@ -12,6 +12,8 @@ from typing import Any
 from sqlalchemy import bindparam, literal, select, update
 from sqlalchemy.exc import IntegrityError
 
+from reelforge.billing.budgets import budgets_of as budget_states
+from reelforge.billing.own_keys import summary as payer_summary
 from reelforge.domain.errors import ErrorCode, ReelForgeError
 from reelforge.domain.ids import new_id
 from reelforge.domain.modes import MediaKind
@@ -22,7 +24,6 @@ from reelforge.engine.launch import Fresh, Launch, lease_ready_steps
 from reelforge.engine.payers import check_budgets
 from reelforge.engine.payers import decide as decide_payers
 from reelforge.engine.pipeline import Pipeline
-from reelforge.billing.own_keys import summary as payer_summary
 from reelforge.engine.plan import ArtifactFacts, Plan, PlannedStep, plan_pipeline
 from reelforge.engine.prices import assume_prices, owner_prices, price_assumed, unpriced_models
 from reelforge.engine.replays import find_replay, request_digest
@@ -104,6 +105,18 @@ class RunService:
         )
         plan.routing = routing
         return plan
+
+    async def billing_preview(self, owner_id: str, plan: Plan) -> dict[str, Any]:
+        """For a quote: whose money would pay (engine.payers) and the budget it counts
+        against ("own keys: budget $X of $Y used") or plan credits."""
+        payers = await decide_payers(self.engine, owner_id, plan, set())
+        async with self.db.session() as session:
+            states = await budget_states(session, owner_id)
+        return {
+            **payers.view(),
+            "nodes": payers.steps,
+            "summary": states[0].describe() if payers.own_total else "plan credits",
+        }
 
     async def _artifact_facts(self, owner_id: str, pipeline: Pipeline) -> dict[str, ArtifactFacts]:
         ids = {i.artifact_id for n in pipeline.nodes for i in n.inputs if i.artifact_id}
