@@ -45,7 +45,9 @@ async def test_owner_runs_past_the_plan_on_own_keys(world: World) -> None:
         ledger = (await world.client.get("/v1/credits/ledger", params={"run_id": run["id"]})).json()
         assert {e["kind"] for e in ledger["entries"]} == {"own_key_spend"}
     credits = (await world.client.get("/v1/credits")).json()
-    assert credits["allocation"]["micros"] == credits["plan"]["monthly_allocation"]["micros"]  # untouched
+    assert (
+        credits["allocation"]["micros"] == credits["plan"]["monthly_allocation"]["micros"]
+    )  # untouched
     assert credits["own_keys"]["spent_micros"] == 2_500_000
     assert "owner" in credits["own_keys"]["applies_to"]
     verify = await world.client.get("/v1/credits/verify")

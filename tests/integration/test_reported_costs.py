@@ -23,7 +23,9 @@ UNPRICED = "runware/flux-schnell"  # no catalog price; the emulator reports $0.0
 
 
 @pytest.fixture
-async def member(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> AsyncIterator[httpx.AsyncClient]:
+async def member(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> AsyncIterator[httpx.AsyncClient]:
     config = EmulatorConfig(run_seconds=0.1, image_run_seconds=0.05, queue_seconds=0.01)
     with serve_asgi(runware.create_app(config)) as url:
         monkeypatch.setenv("RUNWARE_API_KEY", runware.SANDBOX_CREDENTIAL["api_key"])
@@ -72,7 +74,8 @@ async def test_reported_cost_is_captured_up_to_the_cap_and_drift_reported(
     member: httpx.AsyncClient,
 ) -> None:
     quote = await member.post(
-        "/v1/quotes", json={"nodes": [{"id": "a", "model": UNPRICED, "prompt": "x", "max_micros": 5000}]}
+        "/v1/quotes",
+        json={"nodes": [{"id": "a", "model": UNPRICED, "prompt": "x", "max_micros": 5000}]},
     )
     assert quote.status_code == 200, quote.text
     assert quote.json()["billing"]["payer"] == "plan_credits"
