@@ -115,3 +115,30 @@ async def open_world(tmp_path: Path, monkeypatch: Any) -> AsyncIterator[World]:
                 timeout=60,
             ) as client:
                 yield World(client, container, fal_app, fal_url, together_app, together_url)
+
+
+async def member_client(world: World) -> httpx.AsyncClient:
+    """A member's API client: the environment keys are lent to members, so their runs are
+    held and captured from plan credits (the owner's are the owner's own keys)."""
+    from reelforge.domain.identity import Role
+    from reelforge.storage import identity
+
+    async with world.container.db.transaction() as session:
+        user = await identity.create_user(session, "member", Role.MEMBER)
+        _row, key = await identity.create_api_key(session, user.id)
+    return httpx.AsyncClient(
+        transport=httpx.ASGITransport(app=api_app(world.container), raise_app_exceptions=False),
+        base_url="http://testserver",
+        headers={"Authorization": f"Bearer {key}"},
+        timeout=60,
+    )
+
+
+async def wait_as(client: httpx.AsyncClient, run_id: str, timeout: float = 60) -> dict[str, Any]:
+    deadline = time.monotonic() + timeout
+    while True:
+        run: dict[str, Any] = (await client.get(f"/v1/runs/{run_id}")).json()
+        if run["status"] in ("succeeded", "failed", "canceled"):
+            return run
+        assert time.monotonic() < deadline, run
+        await asyncio.sleep(0.1)

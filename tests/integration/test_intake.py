@@ -14,6 +14,7 @@ from sqlalchemy import func, select
 from reelforge.app import open_container
 from reelforge.container import Container
 from reelforge.domain.errors import ErrorCode, ReelForgeError
+from reelforge.domain.identity import Role
 from reelforge.emulators.fal import SANDBOX_CREDENTIAL as FAL_KEY
 from reelforge.engine.pipeline import Node, Pipeline
 from reelforge.storage import identity
@@ -72,8 +73,15 @@ async def test_runs_arriving_together_share_commits(live: Container) -> None:
     await assert_ledger_ok(live.db)
 
 
+async def member_id(c: Container) -> str:
+    """A member: the environment keys are lent to members, so plan credits pay."""
+    async with c.db.transaction() as s:
+        user = await identity.create_user(s, "member", Role.MEMBER)
+    return user.id
+
+
 async def test_a_refused_hold_fails_only_its_own_run(live: Container) -> None:
-    owner = await owner_id(live)
+    owner = await member_id(live)
     # 60 priced images cost more than the Free plan's $1; one image fits.
     big, small = await queued_together(
         live, live.runs.create_run(owner, images(60)), live.runs.create_run(owner, images(1))

@@ -37,9 +37,33 @@ def _images(n: int) -> dict[str, object]:
     return {"pipeline": {"nodes": nodes}}
 
 
+@pytest.fixture
+async def member_live(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> AsyncIterator[httpx.AsyncClient]:
+    """A member on the lent environment keys: plan credits pay (the owner's are its own)."""
+    from reelforge.domain.identity import Role
+    from reelforge.storage import identity
+
+    monkeypatch.setenv("FAL_KEY", FAL_KEY["api_key"])
+    settings = make_settings(tmp_path / "m", provider_base_urls={"fal": "http://127.0.0.1:9"})
+    async with open_container(settings) as container:
+        async with container.db.transaction() as session:
+            user = await identity.create_user(session, "member", Role.MEMBER)
+            _row, key = await identity.create_api_key(session, user.id)
+        transport = httpx.ASGITransport(app=api_app(container), raise_app_exceptions=False)
+        async with httpx.AsyncClient(
+            transport=transport,
+            base_url="http://testserver",
+            headers={"Authorization": f"Bearer {key}"},
+        ) as c:
+            yield c
+
+
 async def test_insufficient_funds_names_no_run_that_was_never_made(
-    live: httpx.AsyncClient,
+    member_live: httpx.AsyncClient,
 ) -> None:
+    live = member_live
     r = await live.post("/v1/runs", json=_images(60))  # more than the Free plan's $1
     assert r.status_code == 402
     error = r.json()["error"]

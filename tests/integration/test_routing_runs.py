@@ -19,7 +19,14 @@ from reelforge.engine.routing import RetryPolicy
 from reelforge.providers.limits import LimitBoard, RateLimits
 from tests.conftest import make_settings
 from tests.helpers import serve_asgi
-from tests.integration.routing_world import FAL_MODEL, FALLBACK, Recorder, World
+from tests.integration.routing_world import (
+    FAL_MODEL,
+    FALLBACK,
+    Recorder,
+    World,
+    member_client,
+    wait_as,
+)
 
 
 def step_of(run: dict[str, Any]) -> dict[str, Any]:
@@ -200,15 +207,20 @@ async def test_a_paid_run_releases_what_it_did_not_spend_and_a_free_run_has_noth
         return await real_release(session, owner_id=owner_id, run_id=run_id)
 
     monkeypatch.setattr(billing, "release", spy)
-    paid = await world.generate()  # fal/flux-dev: a live, priced model
-    assert paid["status"] == "succeeded", paid
-    assert paid["hold_micros"] > 0 and paid["hold_micros"] >= paid["cost_micros"] > 0
-    text = (await world.client.get(f"/v1/runs/{paid['id']}/events")).text
-    ended = json.loads(text.split("event: run.succeeded\ndata: ", 1)[1].split("\n", 1)[0])
-    assert ended["released_micros"] == paid["hold_micros"] - paid["cost_micros"]
-    credits = (await world.client.get("/v1/credits")).json()
-    assert credits["held"]["micros"] == 0
-    assert released_for == [paid["id"]]
+    # A member: the environment keys are lent to members, so their run is held.
+    async with await member_client(world) as member:
+        body = {"model": FAL_MODEL, "prompt": "a lighthouse at dusk", "fallbacks": [FALLBACK]}
+        queued = await member.post("/v1/generations", json=body)
+        assert queued.status_code == 202, queued.text
+        paid = await wait_as(member, queued.json()["id"])
+        assert paid["status"] == "succeeded", paid
+        assert paid["hold_micros"] > 0 and paid["hold_micros"] >= paid["cost_micros"] > 0
+        text = (await member.get(f"/v1/runs/{paid['id']}/events")).text
+        ended = json.loads(text.split("event: run.succeeded\ndata: ", 1)[1].split("\n", 1)[0])
+        assert ended["released_micros"] == paid["hold_micros"] - paid["cost_micros"]
+        credits = (await member.get("/v1/credits")).json()
+        assert credits["held"]["micros"] == 0
+        assert released_for == [paid["id"]]
 
     free = await world.generate(model=FALLBACK, fallbacks=[])  # Together's free FLUX
     assert free["status"] == "succeeded" and free["hold_micros"] == 0, free

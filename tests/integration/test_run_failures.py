@@ -14,11 +14,13 @@ import httpx
 import pytest
 
 from reelforge.app import api_app, open_container
+from reelforge.domain.identity import Role
 from reelforge.emulators.base import EmulatorConfig
 from reelforge.emulators.fal import SANDBOX_CREDENTIAL as FAL_KEY
 from reelforge.emulators.fal import create_app as fal_app
 from reelforge.emulators.replicate import SANDBOX_CREDENTIAL as REPLICATE_KEY
 from reelforge.emulators.replicate import create_app as replicate_app
+from reelforge.storage import identity
 from tests.conftest import make_settings
 from tests.helpers import serve_asgi
 
@@ -53,7 +55,10 @@ async def live(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> AsyncIterator
             fetch_allow_hosts=[fal_url.removeprefix("http://"), rep_url.removeprefix("http://")],
         )
         async with open_container(settings, start_runner=True) as container:
-            key = settings.owner_key_path.read_text().strip()
+            # A member: the environment keys are lent, so plan credits pay (billing.own_keys).
+            async with container.db.transaction() as session:
+                user = await identity.create_user(session, "member", Role.MEMBER)
+                _row, key = await identity.create_api_key(session, user.id)
             transport = httpx.ASGITransport(app=api_app(container), raise_app_exceptions=False)
             async with httpx.AsyncClient(
                 transport=transport, base_url="http://t", headers={"Authorization": f"Bearer {key}"}

@@ -20,6 +20,7 @@ from reelforge.api.query import refuse_unknown_query
 from reelforge.api.routes import (
     analytics,
     artifacts,
+    budgets,
     callbacks,
     characters,
     credits,
@@ -45,6 +46,7 @@ ROUTERS: list[APIRouter] = [
     runs.router,
     artifacts.router,
     callbacks.router,
+    budgets.router,  # before models: /v1/models/price-drift
     model_prices.router,  # before models: its /v1/models/{id:path} would match these
     models.router,
     health.router,

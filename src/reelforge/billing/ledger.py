@@ -13,6 +13,9 @@ Accounts (``ledger_accounts``, one row each, named by a stable ``code``)::
     platform:adjustments     counterpart of admin adjustments                   may be < 0
     external:<source>        money that came in: ``external:admin``,
                              ``external:payment:<provider>``                    may be < 0
+    own_keys:<id>            what the user paid providers on their own keys     may be < 0
+    own_spend:<id>:<prov>    the same spend, by provider (budgets are checked
+                             against it; never plan credits)                    >= 0
 
 Every transaction is a set of entries that sums to zero, so the sum of all balances is
 always zero: sources go negative by what they put in, the others hold what they got.
@@ -74,7 +77,10 @@ PLATFORM_COST = "platform_cost"
 GRANTS = "grants"
 ADJUSTMENTS = "adjustments"
 EXTERNAL = "external"
-NEGATIVE_OK = frozenset({PLATFORM_COST, GRANTS, ADJUSTMENTS, EXTERNAL})
+# Spend on the user's own provider keys (billing.own_keys): recorded, never plan credits.
+OWN_KEYS = "own_keys"
+OWN_SPEND = "own_spend"
+NEGATIVE_OK = frozenset({PLATFORM_COST, GRANTS, ADJUSTMENTS, EXTERNAL, OWN_KEYS})
 # Shared by all users: balance summed on demand instead of a hot cached row.
 UNCACHED = frozenset({PROVIDER_SPEND, REVENUE, PLATFORM_COST, GRANTS, ADJUSTMENTS, EXTERNAL})
 

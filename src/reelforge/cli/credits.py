@@ -37,6 +37,13 @@ def balance(
     say(f"plan {wallet['plan']['name']}: {wallet['allocation']['display']} left this period")
     say(f"period {str(wallet['period_start'])[:10]} → {str(wallet['period_end'])[:10]}")
     say(f"top-up {wallet['topup']['display']} · held {wallet['held']['display']}")
+    own = wallet.get("own_keys") or {}
+    if own:
+        # Whose money pays: own keys are budgeted, never plan credits.
+        say(f"own keys ({own['applies_to']}): {own['summary']}")
+        say(f"plan credits pay for: {own['plan_credits_apply_to']}")
+        for warning in own.get("warnings") or ():
+            say(f"  [yellow]budget warning[/]: {warning}")
     for hold in wallet.get("holds") or ():
         say(f"  hold {hold['run_id']} {hold['status']}: {hold['remaining']['display']} left")
 

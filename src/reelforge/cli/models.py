@@ -103,3 +103,35 @@ def show_model(
             "yes" if spec.get("required") else "",
         )
     console.print(table)
+
+
+@models_app.command("drift")
+def drift(
+    model: Annotated[str | None, typer.Argument(help="Only this model.")] = None,
+    server: ServerOpt = None,
+    as_json: JsonOpt = False,
+) -> None:
+    """Quote versus what providers reported they charged, per model (correct the catalog)."""
+    with connect(server) as api:
+        report = api.request(
+            "GET", "/v1/models/price-drift", params={"model": model} if model else {}
+        )
+    if as_json:
+        emit_json(report)
+        return
+    table = new_table("price drift (provider-reported cost vs quote)")
+    for name in ("model", "n", "quote", "reported", "drift", "%", "unbilled"):
+        table.add_column(name, no_wrap=name != "model", overflow="fold")
+    usd = lambda m: f"${m / 1_000_000:.6f}".rstrip("0").rstrip(".")  # noqa: E731
+    for row in report["models"]:
+        pct = row["drift_percent"]
+        table.add_row(
+            row["model"],
+            str(row["observations"]),
+            usd(row["mean_quote_micros"]),
+            usd(row["mean_reported_micros"]),
+            usd(row["drift_micros"]),
+            "—" if pct is None else f"{pct:+.1f}%",
+            usd(row["unbilled_micros"]),
+        )
+    console.print(table)

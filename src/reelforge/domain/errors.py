@@ -21,6 +21,7 @@ class ErrorCode(StrEnum):
     FORBIDDEN = "FORBIDDEN"
     RATE_LIMITED = "RATE_LIMITED"
     INSUFFICIENT_FUNDS = "INSUFFICIENT_FUNDS"
+    BUDGET_EXCEEDED = "BUDGET_EXCEEDED"
     PROVIDER_OUT_OF_CREDIT = "PROVIDER_OUT_OF_CREDIT"
     PROVIDER_TASK_LOST = "PROVIDER_TASK_LOST"
     ENGINE_OFFLINE = "ENGINE_OFFLINE"
@@ -104,6 +105,19 @@ ERROR_INFO: dict[ErrorCode, ErrorInfo] = {
         (
             "Top up credits or upgrade the plan.",
             "Or choose a cheaper model, or a local engine (free).",
+        ),
+        402,
+        False,
+    ),
+    # A budget the user (or an admin) set on spend with their own keys: a hard stop,
+    # refused before any provider is called. Plan credits are not involved.
+    ErrorCode.BUDGET_EXCEEDED: ErrorInfo(
+        "This run would go over the budget set for spend on your own provider keys.",
+        (
+            "Raise or remove the budget: PUT /v1/me/budget (or the key's: "
+            "PUT /v1/providers/{provider}/credential/budget).",
+            "Or wait for the next period (budgets reset each calendar month, UTC), or "
+            "choose a cheaper model.",
         ),
         402,
         False,

@@ -8,6 +8,8 @@ from typing import TYPE_CHECKING
 
 from reelforge.domain.errors import ErrorCode, ReelForgeError
 from reelforge.engine import repo
+from reelforge.engine.drift import observe
+from reelforge.engine.payers import OWN, payer_of
 from reelforge.engine.routing import RouteState, step_options
 from reelforge.engine.states import StepStatus
 from reelforge.providers.base import ProviderTask, TaskStatus, TaskUpdate
@@ -127,8 +129,14 @@ class Collecting:
         route = RouteState.load(step.route)
         options = step_options(step.model, step.request, step.quote_micros)
         option = options[min(route.option, len(options) - 1)]
+        reported = None if sandbox else update.cost_micros
+        own_key = not sandbox and payer_of(step.request, task.provider) == OWN
         if sandbox:
             cost = 0  # emulated work is free
+        elif own_key:
+            # The provider bills the user's own key directly: record what it really cost
+            # (no plan cap applies to money that is not ours to hold).
+            cost = reported if reported is not None else option.quote_micros
         else:
             # What the provider says it charged, else the serving model's own quote (the
             # step's quote is its dearest option, held to cover any of them).
@@ -192,17 +200,32 @@ class Collecting:
             )
             if not moved:
                 raise LostRace()
-            captured = (
-                await self.billing.capture(
-                    await tx.session(),
+            session = await tx.session()
+            if own_key:
+                await self.billing.own_spend(
+                    session,
                     owner_id=step.owner_id,
                     run_id=step.run_id,
                     step_id=step.id,
+                    provider=task.provider,
+                    model=option.model,
                     amount_micros=cost,
                 )
-                if cost > 0
-                else 0
-            )
+                captured = 0  # plan credits are not touched
+            else:
+                captured = (
+                    await self.billing.capture(
+                        session,
+                        owner_id=step.owner_id,
+                        run_id=step.run_id,
+                        step_id=step.id,
+                        amount_micros=cost,
+                    )
+                    if cost > 0
+                    else 0
+                )
+            if reported is not None:
+                await observe(session, step, option.model, task.provider, reported, cost)
             await self.events.emit(
                 tx,
                 step.run_id,

@@ -12,6 +12,8 @@ from typing import Any
 from sqlalchemy import bindparam, literal, select, update
 from sqlalchemy.exc import IntegrityError
 
+from reelforge.billing.budgets import budgets_of as budget_states
+from reelforge.billing.own_keys import summary as payer_summary
 from reelforge.domain.errors import ErrorCode, ReelForgeError
 from reelforge.domain.ids import new_id
 from reelforge.domain.modes import MediaKind
@@ -19,6 +21,8 @@ from reelforge.engine import repo
 from reelforge.engine.advance import Engine
 from reelforge.engine.intake import NewRun, RunIntake
 from reelforge.engine.launch import Fresh, Launch, lease_ready_steps
+from reelforge.engine.payers import check_budgets
+from reelforge.engine.payers import decide as decide_payers
 from reelforge.engine.pipeline import Pipeline
 from reelforge.engine.plan import ArtifactFacts, Plan, PlannedStep, plan_pipeline
 from reelforge.engine.prices import assume_prices, owner_prices, price_assumed, unpriced_models
@@ -104,6 +108,18 @@ class RunService:
         await check_reach(plan, self.engine.hub, self.engine.media, owner_id)
         return plan
 
+    async def billing_preview(self, owner_id: str, plan: Plan) -> dict[str, Any]:
+        """For a quote: whose money would pay (engine.payers) and the budget it counts
+        against ("own keys: budget $X of $Y used") or plan credits."""
+        payers = await decide_payers(self.engine, owner_id, plan, set())
+        async with self.db.session() as session:
+            states = await budget_states(session, owner_id)
+        return {
+            **payers.view(),
+            "nodes": payers.steps,
+            "summary": states[0].describe() if payers.own_total else "plan credits",
+        }
+
     async def _artifact_facts(self, owner_id: str, pipeline: Pipeline) -> dict[str, ArtifactFacts]:
         ids = {i.artifact_id for n in pipeline.nodes for i in n.inputs if i.artifact_id}
         if not ids:
@@ -153,7 +169,11 @@ class RunService:
         # Unknown prices: the owner's price or the node's cap, else refused (engine.prices).
         prices = await owner_prices(self.db, unpriced_models(plan, sandboxed | offline))
         assumed = assume_prices(plan, pipeline, sandboxed, prices, offline=offline)
-        hold_micros = sum(_step_hold(s, sandboxed) for s in plan.steps)
+        # Whose money pays (engine.payers): own keys are checked against budgets (a hard
+        # stop refuses now, before any provider call); lent keys are held from the plan.
+        payers = await decide_payers(self.engine, owner_id, plan, sandboxed)
+        await check_budgets(self.engine, owner_id, payers)
+        hold_micros = payers.plan_hold
         run_id = new_id("run")
         now = utcnow()
         step_ids = {s.node_id: new_id("stp") for s in plan.steps}
@@ -174,6 +194,8 @@ class RunService:
                     **s.request_doc(),
                     "routing": plan.routing.get(s.node_id),
                     "price_assumed": assumed.get(s.node_id),
+                    "payers": payers.steps.get(s.node_id),
+                    "budget_warnings": payers.budget_warnings,
                 },
                 "depends_on": s.depends_on,
                 "implicit": s.implicit,
@@ -225,11 +247,20 @@ class RunService:
                 "sandbox_providers": sorted(sandboxed),
                 "price_unknown": plan.price_unknown,
                 "steps": len(steps),
-                "warnings": plan.warnings,
+                "warnings": plan.warnings + payers.budget_warnings,
+                "billing": payers.view(),
                 "routing": {node: {"chosen": d["chosen"]} for node, d in plan.routing.items()},
             },
         }
         events = [created_event]
+        if payers.budget_warnings:
+            events.append(
+                {
+                    **created_event,
+                    "type": "budget.warning",
+                    "data": {"warnings": payers.budget_warnings, **payers.view()},
+                }
+            )
         launches = await lease_ready_steps(self.engine, run_row, steps, events) if launch else {}
         new = NewRun(owner_id, run_row, steps, events, hold_micros=hold_micros)
         try:
@@ -361,6 +392,7 @@ _ENDED = {"succeeded": "succeeded", "failed": "failed", "canceled": "been cancel
 
 
 def _step_hold(step: PlannedStep, sandboxed: set[str]) -> int:
+    """A step's dearest live option (what a plan-paid step holds; engine.payers)."""
     options = [(step.entry.provider, step.own_quote_micros)] + [
         (a.model.split("/", 1)[0], a.quote_micros) for a in step.alternatives
     ]
@@ -390,6 +422,20 @@ def step_warnings(step: StepRow) -> list[str]:
     return list((step.request or {}).get("warnings") or [])
 
 
+def run_billing_view(steps: list[StepRow]) -> dict[str, Any]:
+    """Whose money paid for the run (own keys or plan credits) and its budget warnings."""
+    served = {
+        f"{s.node_id}/{p}": payer
+        for s in steps
+        for p, payer in ((s.request or {}).get("payers") or {}).items()
+        if p == (s.provider or s.model.split("/", 1)[0])
+    }
+    warnings: list[str] = next(
+        (w for s in steps if (w := (s.request or {}).get("budget_warnings"))), []
+    )
+    return {"payer": payer_summary(served), "budget_warnings": list(warnings)}
+
+
 def run_view(run: RunRow, steps: list[StepRow]) -> dict[str, Any]:
     return {
         "id": run.id,
@@ -407,6 +453,7 @@ def run_view(run: RunRow, steps: list[StepRow]) -> dict[str, Any]:
         "finished_at": run.finished_at,
         "error": run.error,
         "sandbox": any(s.sandbox for s in steps),
+        "billing": run_billing_view(steps),
         # Planner warnings ("<node>: ... ignores incoming media ..."), as at creation.
         "warnings": [f"{s.node_id}: {w}" for s in steps for w in step_warnings(s)],
         "steps": [

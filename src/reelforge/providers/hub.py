@@ -112,6 +112,28 @@ class ProviderHub:
                 result[name] = Connection.OFFLINE
         return result
 
+    async def sources(self, names: set[str], owner_id: str) -> dict[str, str]:
+        """Where each provider's credential would come from now: ``stored``, ``env``,
+        ``none`` (keyless), ``sandbox`` or ``offline`` (one query for them all). Whose
+        money pays follows from it (billing.own_keys)."""
+        stored = await self.vault.stored_providers(owner_id) if names else set()
+        result: dict[str, str] = {}
+        for name in names:
+            cls = self.provider_class(name)
+            if not cls.credential_fields:
+                result[name] = "none"
+            elif name in stored:
+                result[name] = "stored"
+            elif env_credential(cls) is not None:
+                result[name] = "env"
+            elif self.sandbox and name in self.sandbox_endpoints:
+                result[name] = "sandbox"
+            elif cls.credential_optional:
+                result[name] = "none"
+            else:
+                result[name] = "offline"
+        return result
+
     async def connection(self, name: str, owner_id: str | None) -> tuple[Connection, str]:
         """(connection, credential source) without raising, for listings."""
         try:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from reelforge.storage import (
     artifact_tables,
+    budget_tables,
     character_tables,
     credential_tables,
     identity_tables,
@@ -27,6 +28,7 @@ TABLE_MODULES = (
     character_tables,
     thumbnail_tables,
     source_tables,
+    budget_tables,
 )
 
 metadata = Base.metadata

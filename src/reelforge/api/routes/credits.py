@@ -6,7 +6,7 @@ with the keys the engine derives for runs (``capture:<run>:...``, ``release:<run
 
 from __future__ import annotations
 
-from typing import Annotated
+from typing import Annotated, Any
 
 from fastapi import APIRouter, Query, Response
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -27,6 +27,7 @@ from reelforge.api.routes.credits_schemas import (
     credits_out,
     plan_out,
 )
+from reelforge.billing import budgets, own_keys
 from reelforge.billing.history import MAX_PAGE, list_entries, list_holds
 from reelforge.container import Container
 from reelforge.domain.errors import ErrorCode, ReelForgeError
@@ -54,7 +55,26 @@ def _target(principal: Principal, user_id: str | None) -> str:
 
 async def _wallet(session: AsyncSession, container: Container, user_id: str) -> CreditsOut:
     state = await billing.ensure_period(session, user_id)
-    return credits_out(unit_of(container), state, await list_holds(session, user_id))
+    out = credits_out(unit_of(container), state, await list_holds(session, user_id))
+    out.own_keys = await own_keys_view(session, user_id)
+    return out
+
+
+async def own_keys_view(session: AsyncSession, user_id: str) -> dict[str, Any]:
+    """Which money pays: own keys (budgeted) versus plan credits (lent keys)."""
+    role = await own_keys.user_role(session, user_id)
+    states = await budgets.budgets_of(session, user_id)
+    return {
+        "applies_to": "keys you stored"
+        + (" and this server's environment keys (you are the owner)" if role == "owner" else ""),
+        "plan_credits_apply_to": "keys the operator lends (environment keys)"
+        if role != "owner"
+        else "nothing: the owner's runs use the owner's own keys",
+        "spent_micros": states[0].spent_micros,
+        "summary": states[0].describe(),
+        "warnings": [s.describe() for s in states if s.state != "ok"],
+        "budgets": [s.view() for s in states],
+    }
 
 
 @router.get("", response_model=CreditsOut)

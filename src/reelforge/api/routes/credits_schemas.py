@@ -8,7 +8,7 @@ either ``amount_micros`` or ``amount_credits`` (whole credits), exactly one of t
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Literal
+from typing import Any, Literal
 
 from pydantic import Field, model_validator
 
@@ -79,6 +79,11 @@ class CreditsOut(ResponseModel):
     held: AmountOut = Field(description="Reserved by runs in flight.")
     holds: list[HoldOut]
     unit: UnitOut
+    own_keys: dict[str, Any] | None = Field(
+        default=None,
+        description="Spend on your own provider keys this month and its budgets: "
+        "these runs never use plan credits (billing.own_keys).",
+    )
 
 
 def credits_out(unit: CreditUnit, state: WalletState, holds: list[HoldRow]) -> CreditsOut:

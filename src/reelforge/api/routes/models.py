@@ -162,6 +162,11 @@ class QuotesOut(ResponseModel):
     nodes: list[QuoteStepOut] = Field(description="Every step as it would run, in order.")
     total: TotalOut
     warnings: list[str] = Field(description="'<node>: ...' what the planner ignored or adapted.")
+    billing: dict[str, Any] | None = Field(
+        default=None,
+        description="Whose money pays: `payer` own_keys (budget: `summary`), plan_credits, "
+        "mixed or free; `nodes`: each node's payer by provider.",
+    )
 
 
 async def _quote_pipeline(raw: dict[str, Any]) -> Pipeline:
@@ -221,4 +226,5 @@ async def quotes(
         ],
         total=TotalOut(micros=priced.micros, known=priced.known, display=priced.display),
         warnings=plan.warnings,
+        billing=await container.runs.billing_preview(principal.user_id, plan),
     )
