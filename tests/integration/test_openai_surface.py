@@ -56,7 +56,9 @@ def test_models_list_has_every_catalog_id(world: Doors) -> None:
 
 
 def test_images_generate_url_is_our_copy_and_charged_as_native(world: Doors) -> None:
-    raw = sdk(world).images.with_raw_response.generate(
+    # A member on the operator's lent key pays with plan credits (held, then captured).
+    _member, key = world.member("payer")
+    raw = sdk(world, key).images.with_raw_response.generate(
         model=LIVE_IMAGE, prompt="a red fox in snow", size="1024x768"
     )
     result = raw.parse()
@@ -72,7 +74,7 @@ def test_images_generate_url_is_our_copy_and_charged_as_native(world: Doors) -> 
     assert fetched.status_code == 200
     assert _decode_image(fetched.content).size[0] > 0
     # The same run as a native generation: planned params, hold captured in the ledger.
-    with world.http() as c:
+    with world.http(key) as c:
         run = c.get(f"/v1/runs/{run_id}").json()
         assert run["status"] == "succeeded" and run["cost_micros"] == 25_000
         assert run["sandbox"] is False
@@ -196,8 +198,9 @@ def test_nobody_sees_another_owners_videos(world: Doors) -> None:
 
 
 def test_failed_video_is_refunded_in_the_ledger(world: Doors) -> None:
-    client = sdk(world)
-    with world.http() as c:
+    _member, key = world.member("refunded")  # plan credits: lent keys
+    client = sdk(world, key)
+    with world.http(key) as c:
         before = c.get("/v1/credits").json()["balance"]["micros"]
     world.fal_fault(kind="moderation", on="submit", times=1)  # refused: never retried
     video = client.videos.create_and_poll(
@@ -209,7 +212,7 @@ def test_failed_video_is_refunded_in_the_ledger(world: Doors) -> None:
     )
     assert video.status == "failed", video
     assert video.error is not None and video.error.code == "SAFETY_FILTER"
-    with world.http() as c:
+    with world.http(key) as c:
         entries = c.get("/v1/credits/ledger", params={"run_id": video.id}).json()["entries"]
         kinds = [e["kind"] for e in entries]
         assert "hold" in kinds and "release" in kinds and "capture" not in kinds
