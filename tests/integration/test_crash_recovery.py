@@ -26,6 +26,9 @@ from reelforge.storage.run_tables import RunRow, StepRow
 from tests.conftest import make_settings
 from tests.helpers import serve_asgi
 
+# A paid step: a capture of plan credits, or own-key spend (the owner's environment keys).
+PAID_KINDS = ("capture", "own_key_spend")
+
 RUNS = 6
 
 
@@ -124,7 +127,7 @@ async def test_sigkill_mid_run_then_restart_finishes_everything_once(
                     await s.execute(
                         select(func.count())
                         .select_from(TransactionRow)
-                        .where(TransactionRow.kind == "capture")
+                        .where(TransactionRow.kind.in_(PAID_KINDS))
                     )
                 ).scalar_one()
                 report = await verify_balances(s)

@@ -37,6 +37,9 @@ from tests.helpers import free_port, serve_asgi
 from tests.ledger_helpers import assert_ledger_ok
 from tests.stack import REDIS_URL, WorkerProcess, db_upgrade, open_stack, scaleout_settings
 
+# A paid step: a capture of plan credits, or own-key spend (the owner's environment keys).
+PAID_KINDS = ("capture", "own_key_spend")
+
 pytestmark = [pytest.mark.slow, pytest.mark.postgres, pytest.mark.redis, pytest.mark.s3]
 
 FAL_ENV = {"FAL_KEY": SANDBOX_CREDENTIAL["api_key"]}
@@ -157,12 +160,14 @@ async def check_exactly_once(live: Live, run_ids: list[str]) -> None:
             (await session.execute(select(RunRow.status).where(RunRow.id.in_(run_ids)))).scalars()
         )
         steps = list((await session.execute(select(StepRow))).scalars())
-        # A capture's key is capture:<run>:<hold generation>:<step>.
+        # Keys end in the step id: capture:<run>:<hold generation>:<step>, own_spend:<run>:<step>.
         captures = Counter(
             key.rsplit(":", 1)[1]
             for key in (
                 await session.execute(
-                    select(TransactionRow.idempotency_key).where(TransactionRow.kind == "capture")
+                    select(TransactionRow.idempotency_key).where(
+                        TransactionRow.kind.in_(PAID_KINDS)
+                    )
                 )
             ).scalars()
         )
