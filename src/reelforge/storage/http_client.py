@@ -18,6 +18,7 @@ httpx-aiohttp maps every ``aiohttp.ClientConnectionError`` it has no closer matc
 
 from __future__ import annotations
 
+import os
 import ssl
 from collections.abc import AsyncIterator, Iterator, Sequence
 from contextlib import contextmanager
@@ -173,7 +174,15 @@ def outgoing_client(
     authorities trusted besides certifi's (settings.ca_bundles: REELFORGE_CA_BUNDLE,
     SSL_CERT_FILE, SSL_CERT_DIR). ``bulk``: tuned for large bodies."""
 
-    tls = tls_context(ca_bundles)
+    bundles = list(ca_bundles)
+    if trust_env:
+        # As httpx does with a trusted environment: SSL_CERT_FILE / SSL_CERT_DIR count
+        # even when the caller passed no settings (a bare client in a script or test).
+        for name in ("SSL_CERT_FILE", "SSL_CERT_DIR"):
+            value = os.environ.get(name)
+            if value and Path(value).exists() and value not in map(str, bundles):
+                bundles.append(value)
+    tls = tls_context(bundles)
 
     def session() -> aiohttp.ClientSession:
         connector = aiohttp.TCPConnector(
