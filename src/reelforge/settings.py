@@ -138,6 +138,11 @@ class Settings(BaseSettings):
         validation_alias="SSL_CERT_DIR",
         description="A directory of hashed CA certificates, also trusted.",
     )
+    apps: str = Field(
+        default="market,series,assets",
+        description="The products switched on (comma-separated: market, series, assets); "
+        "an empty value serves the core alone.",
+    )
     resubmit_failed: int = Field(
         default=1,
         ge=0,
@@ -307,6 +312,11 @@ class Settings(BaseSettings):
     @property
     def resolved_artifact_store_url(self) -> str:
         return self.artifact_store_url or str(self.home / "artifacts")
+
+    @property
+    def enabled_apps(self) -> set[str]:
+        """The products switched on by REELFORGE_APPS."""
+        return {part.strip() for part in self.apps.split(",") if part.strip()}
 
     @property
     def ca_bundles(self) -> list[Path]:

@@ -16,6 +16,7 @@ from reelforge.api.mcp.http import McpDoor
 from reelforge.api.middleware import RequestContextMiddleware
 from reelforge.api.openai import PREFIX as OPENAI_PREFIX
 from reelforge.api.openai import UPLOAD_PATHS, create_openai_app
+from reelforge.api.products import product_routers
 from reelforge.api.query import refuse_unknown_query
 from reelforge.api.routes import (
     analytics,
@@ -87,7 +88,8 @@ def create_app(
     )
     app.state.container = container
     install_error_handlers(app)
-    for router in [*ROUTERS, *(extra_routers or [])]:
+    products = product_routers(container.settings.enabled_apps)
+    for router in [*ROUTERS, *products, *(extra_routers or [])]:
         app.include_router(router)
     # Doors for existing clients (DESIGN.md): the OpenAI SDK's shapes and MCP.
     app.mount(OPENAI_PREFIX, create_openai_app(container))

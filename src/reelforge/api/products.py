@@ -1,0 +1,20 @@
+"""The products on the core (DESIGN.md, "Products on the core"): each one adds its routers
+here, and REELFORGE_APPS switches it on or off without touching anything else."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from fastapi import APIRouter
+
+# product name → a function giving its routers (imported lazily, so a product that is
+# switched off costs nothing at start). Each product adds one line.
+PRODUCTS: dict[str, Callable[[], list[APIRouter]]] = {}
+
+
+def product_routers(enabled: set[str]) -> list[APIRouter]:
+    routers: list[APIRouter] = []
+    for name, load in PRODUCTS.items():
+        if name in enabled:
+            routers.extend(load())
+    return routers
