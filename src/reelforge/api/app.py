@@ -37,6 +37,7 @@ from reelforge.api.routes import (
     setup,
     sources,
     users,
+    web_session,
 )
 from reelforge.container import Container
 
@@ -61,6 +62,7 @@ ROUTERS: list[APIRouter] = [
     analytics.router,
     presets.router,
     sources.router,
+    web_session.router,
 ]
 
 
