@@ -30,6 +30,7 @@ from reelforge.api.routes import (
     me,
     model_prices,
     models,
+    pipelines,
     presets,
     providers,
     run_history,
@@ -64,6 +65,7 @@ ROUTERS: list[APIRouter] = [
     presets.router,
     sources.router,
     web_session.router,
+    pipelines.router,
 ]
 
 

@@ -97,6 +97,7 @@ async def login(
         return HTMLResponse(page, status_code=401, headers={"Cache-Control": "no-store"})
     response = RedirectResponse(_safe_next(next_path), status_code=303)
     response.headers["Cache-Control"] = "no-store"
+    response.headers["Referrer-Policy"] = "no-referrer"  # the token stays out of Referer
     set_session_cookies(response, request, container, plain, utcnow() + _lifetime(container))
     return response
 
