@@ -4,13 +4,19 @@ is refused with nothing written; the studio's ``layout`` is kept."""
 
 from __future__ import annotations
 
+import asyncio
+import json
+from pathlib import Path
 from typing import Any
 
 import httpx
 from sqlalchemy import func, select
+from typer.testing import CliRunner
 
+from reelforge.app import api_app
 from reelforge.container import Container
 from reelforge.storage.web_tables import SavedPipelineRow, SavedPipelineVersionRow
+from tests.helpers import serve_in_loop
 from tests.integration.test_users_api import bearer, key_for, make_user
 
 
@@ -175,3 +181,44 @@ async def test_the_studio_saves_with_its_session_and_csrf_token(
         listed = (await web.get("/v1/pipelines")).json()["pipelines"]
         assert [p["name"] for p in listed] == ["From the canvas"]
     assert (await client.get(f"/v1/pipelines/{r.json()['id']}")).status_code == 200
+
+
+async def test_cli_saves_lists_shows_and_deletes(container: Container, tmp_path: Path) -> None:
+    import typer
+
+    from reelforge.cli.pipelines import pipelines_app
+
+    cli = typer.Typer()
+    cli.add_typer(pipelines_app, name="pipelines")
+    file = tmp_path / "harbour.json"
+    file.write_text(json.dumps(document()))
+    async with serve_in_loop(api_app(container)) as url:
+
+        async def run(*args: str) -> Any:
+            env = {
+                "REELFORGE_HOME": str(container.settings.home),
+                "REELFORGE_LOG_LEVEL": "WARNING",
+                "REELFORGE_API_KEY": container.settings.owner_key_path.read_text().strip(),
+            }
+            argv = ["pipelines", *args, "--server", url]
+            return await asyncio.to_thread(CliRunner().invoke, cli, argv, env=env)
+
+        made = await run("save", str(file), "--name", "Harbour", "--json")
+        assert made.exit_code == 0, made.output
+        pid = json.loads(made.output)["id"]
+        again = await run("save", str(file), "--id", pid, "--json")
+        assert json.loads(again.output)["version"] == 2
+        stale = await run("save", str(file), "--id", pid, "--version", "1")
+        assert "VERSION_CONFLICT" in str(stale.exception)  # main() shows it, exit 1
+        listed = json.loads((await run("list", "--json")).output)["pipelines"]
+        assert [(p["id"], p["version"]) for p in listed] == [(pid, 2)]
+        shown = await run("show", pid, "--document")
+        assert "layout" not in json.loads(shown.output)
+        table = await run("show", pid)
+        assert "still (fal/flux-dev)" in table.output and "still → motion" in table.output
+        bad = tmp_path / "bad.json"
+        bad.write_text(json.dumps({"nodes": [{"id": "a", "model": "fal/nope"}]}))
+        refused = await run("save", str(bad))
+        assert "NOT_FOUND" in str(refused.exception)
+        assert (await run("delete", pid)).exit_code == 0
+        assert json.loads((await run("list", "--json")).output)["pipelines"] == []

@@ -28,6 +28,9 @@ class RootGroup(LazyGroup):
         "db": Lazy("reelforge.cli.serving:db_app", "Database migrations."),
         "generate": Lazy("reelforge.cli.runs:generate", "Generate with one model."),
         "run": Lazy("reelforge.cli.runs:run_pipeline", "Run a pipeline document."),
+        "pipelines": Lazy(
+            "reelforge.cli.pipelines:pipelines_app", "Saved pipelines: list, show, save, delete."
+        ),
         "runs": Lazy("reelforge.cli.runs_app:runs_app", "List, show, watch, cancel, rerun runs."),
         "artifacts": Lazy(
             "reelforge.cli.artifacts:artifacts_app", "Stored media: list, show, get."

@@ -30,6 +30,7 @@ def serve(
 
     from reelforge.api.web.login_links import login_url, owner_login_token
     from reelforge.app import api_app, open_container
+    from reelforge.logs import register_secret
     from reelforge.settings import Settings
 
     overrides = {k: v for k, v in {"host": host, "port": port}.items() if v is not None}
@@ -43,6 +44,7 @@ def serve(
             )
             console.print(f"Owner API key: {settings.owner_key_path}")
             token = await owner_login_token(container.db, settings)
+            register_secret(token)
             # Printed, never logged: the link signs the browser in as the owner (once).
             console.print(f"Studio: {login_url(settings, token)}", soft_wrap=True)
             settle_heap()
