@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Creates .venv and installs ReelForge with its dev tools. Idempotent and quick when
-# nothing changed: it reinstalls only when pyproject.toml changes.
+# nothing changed: it reinstalls only when pyproject.toml changes, and rebuilds the web
+# studio (scripts/build-web.sh) only when its sources change.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -33,3 +34,5 @@ if [ ! -f "$stamp" ] || [ "$(cat "$stamp")" != "$want" ]; then
   .venv/bin/python -m pip install -q -e '.[dev]'
   echo "$want" > "$stamp"
 fi
+
+bash scripts/build-web.sh

@@ -20,11 +20,17 @@ from reelforge.domain.errors import ReelForgeError
 class RootGroup(LazyGroup):
     LAZY: ClassVar[dict[str, Lazy]] = {
         "serve": Lazy("reelforge.cli.serving:serve", "Run the API server."),
+        "login-url": Lazy(
+            "reelforge.cli.serving:login_url_command", "Print a one-time studio sign-in link."
+        ),
         "worker": Lazy("reelforge.cli.serving:worker", "Run steps without serving the API."),
         "emulate": Lazy("reelforge.cli.serving:emulate", "Serve every provider emulator."),
         "db": Lazy("reelforge.cli.serving:db_app", "Database migrations."),
         "generate": Lazy("reelforge.cli.runs:generate", "Generate with one model."),
         "run": Lazy("reelforge.cli.runs:run_pipeline", "Run a pipeline document."),
+        "pipelines": Lazy(
+            "reelforge.cli.pipelines:pipelines_app", "Saved pipelines: list, show, save, delete."
+        ),
         "runs": Lazy("reelforge.cli.runs_app:runs_app", "List, show, watch, cancel, rerun runs."),
         "artifacts": Lazy(
             "reelforge.cli.artifacts:artifacts_app", "Stored media: list, show, get."
