@@ -253,6 +253,24 @@ class Settings(BaseSettings):
         description="Generation requests a minute per API key, times the plan's "
         "rate_limit_multiplier (0: no per-key limit).",
     )
+    # The web studio (README "Web studio").
+    session_days: float = Field(
+        default=14,
+        gt=0,
+        le=366,
+        description="How long a browser session lasts before signing in again.",
+    )
+    session_attempts_per_minute: int = Field(
+        default=10,
+        ge=0,
+        description="Failed API-key sign-ins (POST /v1/session) allowed per client address "
+        "per minute before 429 RATE_LIMITED (0: no limit).",
+    )
+    web_dist: Path | None = Field(
+        default=None,
+        description="Folder of the built web studio (index.html, assets/); default: the "
+        "bundle inside the package (src/reelforge/web_dist).",
+    )
     rate_limit_exempt_roles: list[str] = Field(
         default_factory=lambda: ["owner"],
         description="Roles not rate limited (the owner runs the instance).",

@@ -37,7 +37,9 @@ from reelforge.api.routes import (
     setup,
     sources,
     users,
+    web_session,
 )
+from reelforge.api.web.static import StudioBundle, bundle_folder
 from reelforge.container import Container
 
 # The busiest first: requests are matched against routes in this order (no two routers
@@ -61,6 +63,7 @@ ROUTERS: list[APIRouter] = [
     analytics.router,
     presets.router,
     sources.router,
+    web_session.router,
 ]
 
 
@@ -95,6 +98,9 @@ def create_app(
     app.mount(OPENAI_PREFIX, create_openai_app(container))
     mcp_door = McpDoor(container, lambda: app)
     app.router.routes.append(Route(MCP_PATH, mcp_door, methods=["GET", "POST", "DELETE"]))
+    # The studio's bundle answers what no route matched (api/web/static.py).
+    folder = bundle_folder(container.settings.web_dist)
+    app.router.default = StudioBundle(folder, app.router.not_found)
     app.add_middleware(
         BodyLimitMiddleware,
         max_body_bytes=container.settings.max_body_bytes,

@@ -10,11 +10,13 @@ from fastapi import Depends, Request
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from reelforge.api.ratelimit import RateLimiter
+from reelforge.api.web.cookies import SESSION_COOKIE, check_csrf
 from reelforge.container import Container
 from reelforge.domain.errors import ErrorCode, ReelForgeError
 from reelforge.domain.identity import Principal, Role, Scope
 from reelforge.storage.identity import TOUCH_EVERY, hash_key, resolve_key, touch_key
 from reelforge.storage.tables import utcnow
+from reelforge.storage.web_sessions import resolve_session
 
 
 async def get_container(request: Request) -> Container:
@@ -53,6 +55,7 @@ _key_cache: dict[str, tuple[Principal, float]] = {}
 
 def forget_key_cache() -> None:
     _key_cache.clear()
+    _session_cache.clear()
 
 
 # A route may name the scope it needs (``openapi_extra={SCOPE_KEY: "read"}``, e.g. a POST
@@ -81,6 +84,16 @@ def check_scope(principal: Principal, needed: Scope) -> None:
 
 
 async def get_principal(request: Request, container: ContainerDep) -> Principal:
+    """The caller: an ``Authorization: Bearer`` API key, else the studio's session cookie
+    (whose writes must carry the CSRF token)."""
+    cookie = request.cookies.get(SESSION_COOKIE)
+    if cookie and "authorization" not in request.headers:
+        principal = await _session_principal(container, cookie)
+        check_csrf(request, container.extras["secret"], cookie)
+        check_scope(principal, required_scope(request))
+        request.state.principal = principal
+        request.state.session_token = cookie
+        return principal
     key = bearer_key(request)
     digest = hash_key(key)
     now = time.monotonic()
@@ -107,6 +120,29 @@ async def _resolve(container: Container, key: str, digest: str, now: float) -> P
         _key_cache.clear()
     _key_cache[digest] = (principal, now + _KEY_TTL_SECONDS)
     return principal
+
+
+# Sessions resolved lately, by token hash, as keys are above (and forgotten with them).
+_session_cache: dict[str, tuple[Principal, float]] = {}
+
+
+async def _session_principal(container: Container, token: str) -> Principal:
+    digest = hash_key(token)
+    now = time.monotonic()
+    cached = _session_cache.get(digest)
+    if cached is not None and cached[1] > now:
+        return cached[0]
+    async with container.db.session() as session:
+        principal, ends = await resolve_session(session, token)
+    left = (ends - utcnow()).total_seconds()
+    if len(_session_cache) > 10_000:
+        _session_cache.clear()
+    _session_cache[digest] = (principal, now + min(_KEY_TTL_SECONDS, max(left, 0.0)))
+    return principal
+
+
+def forget_session(token: str) -> None:
+    _session_cache.pop(hash_key(token), None)
 
 
 CurrentPrincipal = Annotated[Principal, Depends(get_principal)]

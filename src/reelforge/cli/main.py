@@ -20,6 +20,9 @@ from reelforge.domain.errors import ReelForgeError
 class RootGroup(LazyGroup):
     LAZY: ClassVar[dict[str, Lazy]] = {
         "serve": Lazy("reelforge.cli.serving:serve", "Run the API server."),
+        "login-url": Lazy(
+            "reelforge.cli.serving:login_url_command", "Print a one-time studio sign-in link."
+        ),
         "worker": Lazy("reelforge.cli.serving:worker", "Run steps without serving the API."),
         "emulate": Lazy("reelforge.cli.serving:emulate", "Serve every provider emulator."),
         "db": Lazy("reelforge.cli.serving:db_app", "Database migrations."),

@@ -28,6 +28,7 @@ def serve(
     runner=dramatiq this process only enqueues them for `reelforge worker`)."""
     import uvicorn
 
+    from reelforge.api.web.login_links import login_url, owner_login_token
     from reelforge.app import api_app, open_container
     from reelforge.settings import Settings
 
@@ -41,6 +42,9 @@ def serve(
                 f"  (data: {settings.home}, sandbox: {'on' if settings.sandbox else 'off'})"
             )
             console.print(f"Owner API key: {settings.owner_key_path}")
+            token = await owner_login_token(container.db, settings)
+            # Printed, never logged: the link signs the browser in as the owner (once).
+            console.print(f"Studio: {login_url(settings, token)}", soft_wrap=True)
             settle_heap()
             config = uvicorn.Config(
                 api_app(container),
@@ -53,6 +57,37 @@ def serve(
             await uvicorn.Server(config).serve()
 
     run_loop(_serve())
+
+
+def login_url_command(
+    host: Annotated[
+        str | None, typer.Option(help="Host in the link (default: REELFORGE_HOST).")
+    ] = None,
+    port: Annotated[
+        int | None, typer.Option(help="Port in the link (default: REELFORGE_PORT).")
+    ] = None,
+    as_json: JsonOpt = False,
+) -> None:
+    """Print a fresh one-time sign-in link to the studio of the server using this
+    REELFORGE_HOME (15 minutes, works once)."""
+    from reelforge.api.web.login_links import login_url, owner_login_token
+    from reelforge.settings import Settings
+    from reelforge.storage.db import Database
+
+    settings = Settings()
+
+    async def _make() -> str:
+        db = Database(settings.resolved_database_url)
+        try:
+            return await owner_login_token(db, settings)
+        finally:
+            await db.dispose()
+
+    url = login_url(settings, asyncio.run(_make()), host=host, port=port)
+    if as_json:
+        emit_json({"url": url})
+    else:
+        console.print(url, soft_wrap=True)
 
 
 def worker() -> None:

@@ -20,6 +20,8 @@ class ErrorCode(StrEnum):
     AUTH_FAILED = "AUTH_FAILED"
     FORBIDDEN = "FORBIDDEN"
     RATE_LIMITED = "RATE_LIMITED"
+    CSRF_FAILED = "CSRF_FAILED"
+    VERSION_CONFLICT = "VERSION_CONFLICT"
     INSUFFICIENT_FUNDS = "INSUFFICIENT_FUNDS"
     BUDGET_EXCEEDED = "BUDGET_EXCEEDED"
     PROVIDER_OUT_OF_CREDIT = "PROVIDER_OUT_OF_CREDIT"
@@ -92,6 +94,22 @@ ERROR_INFO: dict[ErrorCode, ErrorInfo] = {
         "You are not allowed to do this.",
         ("Ask an owner or admin for the needed role.",),
         403,
+        False,
+    ),
+    ErrorCode.CSRF_FAILED: ErrorInfo(
+        "A signed-in browser write came without its CSRF token.",
+        (
+            "Send the header `X-CSRF-Token` with the `csrf_token` of GET /v1/session "
+            "(also in the `rf_csrf` cookie).",
+            "Scripts: use `Authorization: Bearer <key>` instead of the session cookie.",
+        ),
+        403,
+        False,
+    ),
+    ErrorCode.VERSION_CONFLICT: ErrorInfo(
+        "Someone saved a newer version meanwhile.",
+        ("Reload the latest version, apply your change to it, and save again.",),
+        409,
         False,
     ),
     ErrorCode.RATE_LIMITED: ErrorInfo(

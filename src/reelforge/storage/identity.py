@@ -12,7 +12,7 @@ import re
 import secrets
 from datetime import datetime, timedelta
 
-from sqlalchemy import func, select, update
+from sqlalchemy import ColumnElement, func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from reelforge.domain.errors import ErrorCode, ReelForgeError
@@ -21,6 +21,7 @@ from reelforge.domain.ids import new_id
 from reelforge.storage.identity_tables import ApiKeyRow, UserRow
 from reelforge.storage.ledger_tables import PlanRow, WalletRow
 from reelforge.storage.tables import utcnow
+from reelforge.storage.web_tables import WebSessionRow
 
 KEY_PREFIX = "rf_"
 MAX_KEY_DAYS = 3650
@@ -169,6 +170,13 @@ async def deactivate_user(session: AsyncSession, user_id: str) -> int:
         .values(revoked_at=now)
         .execution_options(synchronize_session=False)
     )
+    # Their browser sessions end too (they would fail on the revoked keys anyway).
+    await session.execute(
+        update(WebSessionRow)
+        .where(WebSessionRow.user_id == user_id, WebSessionRow.ended_at.is_(None))
+        .values(ended_at=now)
+        .execution_options(synchronize_session=False)
+    )
     return int(getattr(result, "rowcount", 0) or 0)
 
 
@@ -284,13 +292,28 @@ async def resolve_key(
     session: AsyncSession, key: str, now: datetime | None = None
 ) -> tuple[Principal, datetime | None]:
     """``authenticate``, and when the key was last used (for ``touch_key``)."""
+    return await _resolve_where(session, ApiKeyRow.key_hash == hash_key(key), now)
+
+
+async def resolve_key_id(
+    session: AsyncSession, key_id: str, now: datetime | None = None
+) -> Principal:
+    """The principal of a key known by id (a browser session is bound to one): refused
+    with AUTH_FAILED exactly as the key itself would be (revoked, expired, user gone)."""
+    principal, _last_used = await _resolve_where(session, ApiKeyRow.id == key_id, now)
+    return principal
+
+
+async def _resolve_where(
+    session: AsyncSession, condition: ColumnElement[bool], now: datetime | None
+) -> tuple[Principal, datetime | None]:
     now = now or utcnow()
     stmt = (
         select(ApiKeyRow, UserRow, PlanRow.rate_limit_multiplier)
         .join(UserRow, UserRow.id == ApiKeyRow.owner_id)
         .outerjoin(WalletRow, WalletRow.owner_id == UserRow.id)
         .outerjoin(PlanRow, PlanRow.id == WalletRow.plan_id)
-        .where(ApiKeyRow.key_hash == hash_key(key))
+        .where(condition)
     )
     found = (await session.execute(stmt)).first()
     if found is None:

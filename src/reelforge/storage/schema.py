@@ -14,6 +14,7 @@ from reelforge.storage import (
     run_tables,
     source_tables,
     thumbnail_tables,
+    web_tables,
 )
 from reelforge.storage.tables import Base
 
@@ -29,6 +30,7 @@ TABLE_MODULES = (
     thumbnail_tables,
     source_tables,
     budget_tables,
+    web_tables,
 )
 
 metadata = Base.metadata

@@ -1,0 +1,1 @@
+"""The web studio's server side: browser sessions (cookies, CSRF) and the built bundle."""
