@@ -21,6 +21,26 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/login": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Login
+         * @description Open the one-time sign-in link: 303 to ``/`` (or ``next``) with the session cookies.
+         */
+        get: operations["login_login_get"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/v1/analytics/providers": {
         parameters: {
             query?: never;
@@ -921,6 +941,35 @@ export interface paths {
         put?: never;
         post?: never;
         delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/session": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Current Session
+         * @description Who is signed in (401 when nobody), and the CSRF token for writes.
+         */
+        get: operations["current_session_v1_session_get"];
+        put?: never;
+        /**
+         * Sign In
+         * @description Exchange an API key for a browser session (the key itself never reaches the page's
+         *     scripts: it is not stored in the browser). Failed tries are rate limited per address.
+         */
+        post: operations["sign_in_v1_session_post"];
+        /**
+         * Sign Out
+         * @description Sign out: the session ends on the server and its cookies are cleared.
+         */
+        delete: operations["sign_out_v1_session_delete"];
         options?: never;
         head?: never;
         patch?: never;
@@ -2520,6 +2569,37 @@ export interface components {
             /** Params */
             params: components["schemas"]["ParamSpec"][];
         };
+        /** SessionIn */
+        SessionIn: {
+            /**
+             * Api Key
+             * @description A ReelForge API key.
+             */
+            api_key: string;
+        };
+        /** SessionOut */
+        SessionOut: {
+            /**
+             * Csrf Token
+             * @description Send as X-CSRF-Token on writes; null when signed in with a bearer key.
+             */
+            csrf_token: string | null;
+            user: components["schemas"]["SessionUser"];
+        };
+        /** SessionUser */
+        SessionUser: {
+            /** Id */
+            id: string;
+            /** Name */
+            name: string;
+            /** Role */
+            role: string;
+            /**
+             * Scopes
+             * @description The scopes of the key the session is bound to (null: all the role allows).
+             */
+            scopes: string[] | null;
+        };
         /**
          * SourceType
          * @description What a model file is; the seed's five plus the kinds a ComfyUI install uses.
@@ -2799,6 +2879,38 @@ export interface operations {
                     "application/json": {
                         [key: string]: unknown;
                     };
+                };
+            };
+        };
+    };
+    login_login_get: {
+        parameters: {
+            query?: {
+                /** @description The one-time login token. */
+                token?: string;
+                /** @description Path to go to. */
+                next?: string | null;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            303: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
                 };
             };
         };
@@ -4533,6 +4645,77 @@ export interface operations {
                 content: {
                     "application/json": components["schemas"]["HTTPValidationError"];
                 };
+            };
+        };
+    };
+    current_session_v1_session_get: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["SessionOut"];
+                };
+            };
+        };
+    };
+    sign_in_v1_session_post: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["SessionIn"];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["SessionOut"];
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
+    sign_out_v1_session_delete: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            204: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
             };
         };
     };
