@@ -12,6 +12,7 @@ from reelforge.storage import (
     price_tables,
     routing_tables,
     run_tables,
+    series_tables,
     source_tables,
     thumbnail_tables,
 )
@@ -29,6 +30,7 @@ TABLE_MODULES = (
     thumbnail_tables,
     source_tables,
     budget_tables,
+    series_tables,
 )
 
 metadata = Base.metadata
