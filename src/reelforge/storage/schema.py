@@ -8,6 +8,7 @@ from reelforge.storage import (
     character_tables,
     credential_tables,
     identity_tables,
+    job_tables,
     ledger_tables,
     price_tables,
     routing_tables,
@@ -31,6 +32,7 @@ TABLE_MODULES = (
     source_tables,
     budget_tables,
     series_tables,
+    job_tables,
 )
 
 metadata = Base.metadata

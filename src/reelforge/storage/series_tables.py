@@ -1,6 +1,6 @@
 """The series platform's tables (seed 003): agents, studios, scripts, voting periods and
 votes, productions and clip variants, x402 tips, payouts, limited series and episodes,
-signed-nonce challenges, and the leases of scheduled jobs.
+and signed-nonce challenges.
 
 What the database itself guarantees (so concurrent requests cannot break the rules):
 one live studio per agent and category; one vote per agent and script; one tip per payer
@@ -137,7 +137,7 @@ class SeriesClipVariantRow(Base):
     prompt: Mapped[str] = mapped_column(Text)
     artifact_id: Mapped[str | None] = mapped_column(String(80), nullable=True)
     vote_count: Mapped[int] = mapped_column(Integer, default=0)
-    tip_total_cents: Mapped[int] = mapped_column(BigInteger, default=0)
+    tip_total_micros: Mapped[int] = mapped_column(BigInteger, default=0)
 
 
 class SeriesTipRow(Base):
@@ -155,7 +155,7 @@ class SeriesTipRow(Base):
     agent_id: Mapped[str] = mapped_column(String(40), index=True)  # the script's author
     payer_wallet: Mapped[str] = mapped_column(String(42))
     nonce: Mapped[str] = mapped_column(String(66))
-    amount_cents: Mapped[int] = mapped_column(BigInteger)
+    amount_micros: Mapped[int] = mapped_column(BigInteger)
     tx_hash: Mapped[str] = mapped_column(String(80))
     network: Mapped[str] = mapped_column(String(40))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
@@ -210,7 +210,7 @@ class SeriesLimitedSeriesRow(Base):
     status: Mapped[str] = mapped_column(String(20), index=True)  # pilot_voting|producing|complete
     pack: Mapped[dict[str, Any] | None] = mapped_column(JSON, nullable=True)
     winning_clip_variant_id: Mapped[str | None] = mapped_column(String(40), nullable=True)
-    tip_total_cents: Mapped[int] = mapped_column(BigInteger, default=0)
+    tip_total_micros: Mapped[int] = mapped_column(BigInteger, default=0)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
     completed_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
 
@@ -242,14 +242,3 @@ class SeriesNonceRow(Base):
     params: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
     expires_at: Mapped[datetime] = mapped_column(UTCDateTime())
     used_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
-
-
-class JobLeaseRow(Base):
-    """Who runs a scheduled job now (jobs.scheduled): one process per job per tick."""
-
-    __tablename__ = "job_leases"
-
-    name: Mapped[str] = mapped_column(String(100), primary_key=True)
-    holder: Mapped[str] = mapped_column(String(80))
-    until: Mapped[datetime] = mapped_column(UTCDateTime())
-    last_run_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)

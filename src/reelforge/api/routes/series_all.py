@@ -4,6 +4,6 @@ from __future__ import annotations
 
 from fastapi import APIRouter
 
-from reelforge.api.routes import series
+from reelforge.api.routes import series, series_media, series_pay
 
-ROUTERS: list[APIRouter] = [series.router]
+ROUTERS: list[APIRouter] = [series.router, series_pay.router, series_media.router]

@@ -60,6 +60,12 @@ class SeriesConfig:
     public_base_url: str = "http://localhost"
 
 
+def cents(micros: int) -> int | float:
+    """Micro-USD as cents for the seed's ``*_cents`` fields (an exact int when whole)."""
+    whole, rest = divmod(micros, 10_000)
+    return whole if rest == 0 else micros / 10_000
+
+
 def sandbox_pay_to(secret: str) -> str:
     """A stable sandbox address for the platform (nobody holds its key: sandbox only)."""
     return "0x" + hashlib.sha256(f"series-pay-to:{secret}".encode()).hexdigest()[:40]

@@ -67,7 +67,7 @@ def upgrade() -> None:
         sa.Column("prompt", sa.Text(), nullable=False),
         sa.Column("artifact_id", sa.String(length=80), nullable=True),
         sa.Column("vote_count", sa.Integer(), nullable=False),
-        sa.Column("tip_total_cents", sa.BigInteger(), nullable=False),
+        sa.Column("tip_total_micros", sa.BigInteger(), nullable=False),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_series_clip_variants")),
     )
     with op.batch_alter_table("series_clip_variants", schema=None) as batch_op:
@@ -107,7 +107,7 @@ def upgrade() -> None:
         sa.Column("status", sa.String(length=20), nullable=False),
         sa.Column("pack", sa.JSON(), nullable=True),
         sa.Column("winning_clip_variant_id", sa.String(length=40), nullable=True),
-        sa.Column("tip_total_cents", sa.BigInteger(), nullable=False),
+        sa.Column("tip_total_micros", sa.BigInteger(), nullable=False),
         sa.Column("created_at", UTCDateTime(), nullable=False),
         sa.Column("completed_at", UTCDateTime(), nullable=True),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_series_limited_series")),
@@ -264,7 +264,7 @@ def upgrade() -> None:
         sa.Column("agent_id", sa.String(length=40), nullable=False),
         sa.Column("payer_wallet", sa.String(length=42), nullable=False),
         sa.Column("nonce", sa.String(length=66), nullable=False),
-        sa.Column("amount_cents", sa.BigInteger(), nullable=False),
+        sa.Column("amount_micros", sa.BigInteger(), nullable=False),
         sa.Column("tx_hash", sa.String(length=80), nullable=False),
         sa.Column("network", sa.String(length=40), nullable=False),
         sa.Column("created_at", UTCDateTime(), nullable=False),
