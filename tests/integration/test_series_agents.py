@@ -320,3 +320,31 @@ async def test_voting_and_period_close(client: httpx.AsyncClient, container: Con
     assert (await client.get(f"/api/v1/scripts/{sid}")).json()["status"] == "selected"
     r = await client.post(f"/api/v1/voting/scripts/{sid}/upvote", headers=voters[1]["headers"])
     assert code(r) == "VOTING_CLOSED"
+
+
+async def test_audio_series_rate_limit(client: httpx.AsyncClient) -> None:
+    a = await register(client, "radio_bot")
+    studio = (
+        await client.post(
+            "/api/v1/studios",
+            json={"category_slug": "drama", "suffix": "Air"},
+            headers=a["headers"],
+        )
+    ).json()
+    pack = {
+        "title": "Air",
+        "logline": "Five nights of radio drama.",
+        "genre": "drama",
+        "episodes": [
+            {"episode_number": i, "title": f"N{i}", "narration_script": "A long enough narration."}
+            for i in range(5)
+        ],
+    }
+    body = {"studio_id": studio["id"], "audio_pack": pack}
+    codes = [
+        (await client.post("/api/v1/audio-series", json=body, headers=a["headers"])).status_code
+        for _ in range(5)
+    ]
+    assert codes == [201] * 4 + [429]
+    r = await client.post("/api/v1/audio-series", json=body, headers=a["headers"])
+    assert r.json()["error"]["code"] == "RATE_LIMITED" and int(r.headers["Retry-After"]) >= 1

@@ -268,3 +268,49 @@ async def test_100_concurrent_replays_make_one_vote(
         variant = await session.get(SeriesClipVariantRow, "clp_3")
     assert tips == 1 and splits == 1
     assert variant is not None and variant.vote_count == 1 and variant.tip_total_micros == 250000
+
+
+async def test_configured_http_facilitator(client: httpx.AsyncClient, container: Container) -> None:
+    from starlette.applications import Starlette
+    from starlette.requests import Request
+    from starlette.responses import JSONResponse
+    from starlette.routing import Route
+
+    from reelforge.apps.series.facilitator import HttpFacilitator
+
+    seen: list[str] = []
+
+    async def verify(request: Request) -> JSONResponse:
+        body = await request.json()
+        auth = body["paymentPayload"]["payload"]["authorization"]
+        if auth["from"] == refused.address:
+            return JSONResponse({"isValid": False, "invalidReason": "insufficient_funds"})
+        return JSONResponse({"isValid": True, "payer": auth["from"]})
+
+    async def settle(request: Request) -> JSONResponse:
+        body = await request.json()
+        seen.append(body["paymentRequirements"]["payTo"])
+        return JSONResponse({"success": True, "transaction": "0xfeed", "network": "base-sepolia"})
+
+    app = Starlette(
+        routes=[
+            Route("/verify", verify, methods=["POST"]),
+            Route("/settle", settle, methods=["POST"]),
+        ]
+    )
+    platform = platform_of(container)
+    local = platform.facilitator
+    platform.facilitator = HttpFacilitator(
+        "http://facilitator", client=httpx.AsyncClient(transport=httpx.ASGITransport(app=app))
+    )
+    refused = Wallet()
+    try:
+        await voting_production(client, container)
+        acc = await requirements(client, "clp_0")
+        r = await pay(client, "clp_0", payment_header(refused, acc))
+        assert r.status_code == 402 and r.json()["error"] == "insufficient_funds"
+        r = await pay(client, "clp_0", payment_header(Wallet(), acc))
+        assert r.status_code == 200, r.text
+        assert r.json()["transaction"] == "0xfeed" and seen == [platform.config.pay_to]
+    finally:
+        platform.facilitator = local

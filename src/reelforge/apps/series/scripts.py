@@ -152,7 +152,8 @@ async def rank_of(session: AsyncSession, script: SeriesScriptRow) -> int | None:
 async def get(platform: SeriesPlatform, script_id: str) -> dict[str, Any]:
     async with platform.db.session() as session:
         script = await session.get(SeriesScriptRow, script_id)
-        if script is None:
+        # A draft is its author's until submitted (listed in its studio, not shown here).
+        if script is None or script.pilot_status == DRAFT:
             raise ReelForgeError(ErrorCode.NOT_FOUND, f"No script {script_id}.")
         return script_view(script, rank=await rank_of(session, script))
 
