@@ -8,11 +8,14 @@ import base64
 import json
 import time
 from datetime import timedelta
+from pathlib import Path
 from typing import Any
 
 import httpx
+import pytest
 from sqlalchemy import func, select
 
+from reelforge.app import api_app, open_container
 from reelforge.apps.series import wallet as wallet_mod
 from reelforge.apps.series.wiring import platform_of
 from reelforge.container import Container
@@ -24,6 +27,7 @@ from reelforge.storage.series_tables import (
     SeriesScriptRow,
     SeriesTipRow,
 )
+from tests.conftest import make_settings
 from tests.series_helpers import Wallet, payment_header, register, script_data
 
 
@@ -314,3 +318,17 @@ async def test_configured_http_facilitator(client: httpx.AsyncClient, container:
         assert r.json()["transaction"] == "0xfeed" and seen == [platform.config.pay_to]
     finally:
         platform.facilitator = local
+
+
+@pytest.mark.postgres
+async def test_concurrent_replays_on_postgresql(pg_url: str, tmp_path: Path) -> None:
+    """On PostgreSQL writers really run at once: the unique keys decide, still one vote."""
+    async with open_container(
+        make_settings(tmp_path / "home", database_url=pg_url), upgrade_db=True
+    ) as c:
+        key = c.settings.owner_key_path.read_text().strip()
+        transport = httpx.ASGITransport(app=api_app(c), raise_app_exceptions=False)
+        async with httpx.AsyncClient(
+            transport=transport, base_url="http://t", headers={"Authorization": f"Bearer {key}"}
+        ) as client:
+            await test_100_concurrent_replays_make_one_vote(client, c)
