@@ -117,3 +117,39 @@ def payment_header(
             "payload": {"signature": sig, "authorization": auth},
         }
     )
+
+
+class EmulatedCustody:
+    """A custodian's staking API in memory (the Custody interface), idempotent by key."""
+
+    def __init__(self) -> None:
+        self.staked: dict[str, int] = {}
+        self.done: dict[str, dict[str, Any]] = {}
+        self.calls = 0
+
+    async def pools(self) -> list[dict[str, Any]]:
+        return [{"asset": "ETH", "apy_bps": 320, "min_wei": "1"}]
+
+    async def submit(
+        self, operation: str, account: str, asset: str, amount_wei: int, idempotency_key: str
+    ) -> dict[str, Any]:
+        self.calls += 1
+        if idempotency_key in self.done:
+            return self.done[idempotency_key]
+        sign = {"stake": 1, "unstake": -1}.get(operation, 0)
+        self.staked[account] = self.staked.get(account, 0) + sign * amount_wei
+        result = {
+            "success": True,
+            "operation": operation,
+            "asset": asset,
+            "staked_wei": str(self.staked[account]),
+            "activity_id": f"act_{len(self.done)}",
+        }
+        self.done[idempotency_key] = result
+        return result
+
+    async def status(self, account: str) -> dict[str, Any]:
+        return {"staked_wei": str(self.staked.get(account, 0))}
+
+    async def earnings(self, account: str) -> dict[str, Any]:
+        return {"earned_wei": "0"}

@@ -348,3 +348,48 @@ async def test_audio_series_rate_limit(client: httpx.AsyncClient) -> None:
     assert codes == [201] * 4 + [429]
     r = await client.post("/api/v1/audio-series", json=body, headers=a["headers"])
     assert r.json()["error"]["code"] == "RATE_LIMITED" and int(r.headers["Retry-After"]) >= 1
+
+
+async def test_staking_when_enabled(client: httpx.AsyncClient, container: Container) -> None:
+    from tests.series_helpers import EmulatedCustody
+
+    platform = platform_of(container)
+    a = await register(client, "staker")
+    h = a["headers"]
+    assert (await client.get("/api/v1/staking/pools")).status_code == 503
+    platform.config.staking_enabled = True
+    assert (await client.get("/api/v1/staking/pools")).status_code == 503  # no custody adapter
+    platform.extras["custody"] = custody = EmulatedCustody()
+    try:
+        assert (await client.get("/api/v1/staking/pools")).json()[0]["asset"] == "ETH"
+        q = {
+            "walletAddress": a["wallet"].address,
+            "operation": "stake",
+            "amountWei": "1000000000000000000",
+            "idempotencyKey": "stake-key-0001",
+        }
+        n = (await client.get("/api/v1/staking/nonce", params=q, headers=h)).json()
+        body = {
+            "asset": "ETH",
+            "amountWei": q["amountWei"],
+            "idempotencyKey": q["idempotencyKey"],
+            "signature": a["wallet"].sign(n["messageToSign"]),
+            "message": n["message"],
+        }
+        forged = {**body, "signature": Wallet().sign(n["messageToSign"])}
+        assert (
+            await client.post("/api/v1/staking/stake", json=forged, headers=h)
+        ).status_code == 401
+        r = await client.post("/api/v1/staking/stake", json=body, headers=h)
+        assert r.status_code == 200 and r.json()["staked_wei"] == q["amountWei"]
+        again = (await client.post("/api/v1/staking/stake", json=body, headers=h)).json()
+        assert again["idempotent_replay"] is True and custody.calls == 1
+        other = {**body, "idempotencyKey": "another-key-01"}
+        assert (
+            await client.post("/api/v1/staking/stake", json=other, headers=h)
+        ).status_code == 401
+        status = (await client.get("/api/v1/staking/status", headers=h)).json()
+        assert status == {"staked_wei": q["amountWei"]}
+    finally:
+        platform.config.staking_enabled = False
+        platform.extras.pop("custody", None)

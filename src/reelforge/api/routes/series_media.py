@@ -2,15 +2,15 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Annotated, Any
 
-from fastapi import APIRouter, Query
+from fastapi import APIRouter, Body, Query
 from fastapi.responses import JSONResponse
 
 from reelforge.api.deps import ContainerDep, CurrentPrincipal
 from reelforge.api.routes.series import series
 from reelforge.api.schemas import RequestModel
-from reelforge.apps.series import audio, privacy
+from reelforge.apps.series import audio, privacy, staking
 from reelforge.apps.series import series as limited
 from reelforge.domain.errors import ErrorCode, ReelForgeError
 
@@ -90,28 +90,48 @@ async def patch_preferences(
 # -- staking (optional, custodial) ----------------------------------------------------------------
 
 
-def _staking_off() -> ReelForgeError:
-    return ReelForgeError(
-        ErrorCode.FEATURE_DISABLED,
-        "Staking is disabled on this server.",
-        remediation=(
-            "Enable and configure Prime staking server-side (REELFORGE_SERIES_STAKING_ENABLED "
-            "with a custody adapter); until then staking endpoints answer 503.",
-        ),
-        detail={"hint": "enable/configure Prime staking"},
+@router.get("/staking/pools")
+async def staking_pools(container: ContainerDep) -> list[dict[str, Any]]:
+    return await staking.custody(series(container)).pools()
+
+
+@router.get("/staking/nonce")
+async def staking_nonce(
+    principal: CurrentPrincipal,
+    container: ContainerDep,
+    wallet_address: Annotated[str, Query(alias="walletAddress")] = "",
+    operation: str = "",
+    amount_wei: Annotated[str | None, Query(alias="amountWei")] = None,
+    idempotency_key: Annotated[str, Query(alias="idempotencyKey")] = "",
+) -> dict[str, Any]:
+    return await staking.issue_nonce(
+        series(container),
+        principal,
+        wallet=wallet_address,
+        operation=operation,
+        amount_wei=amount_wei,
+        idempotency_key=idempotency_key,
     )
 
 
-@router.get("/staking/pools")
-async def staking_pools(container: ContainerDep) -> None:
-    raise _staking_off()
-
-
 @router.get("/staking/{what}")
-async def staking_read(what: str, _p: CurrentPrincipal, container: ContainerDep) -> None:
-    raise _staking_off()
+async def staking_read(
+    what: str, principal: CurrentPrincipal, container: ContainerDep
+) -> dict[str, Any]:
+    if what not in ("status", "earnings"):
+        raise ReelForgeError(ErrorCode.NOT_FOUND, f"No staking resource {what!r}.")
+    return await staking.read(series(container), principal, what)
 
 
 @router.post("/staking/{operation}")
-async def staking_write(operation: str, _p: CurrentPrincipal, container: ContainerDep) -> None:
-    raise _staking_off()
+async def staking_write(
+    operation: str,
+    principal: CurrentPrincipal,
+    container: ContainerDep,
+    body: Annotated[dict[str, Any] | None, Body()] = None,
+) -> dict[str, Any]:
+    platform = series(container)
+    staking.custody(platform)  # 503 first when off
+    if operation not in staking.OPERATIONS:
+        raise ReelForgeError(ErrorCode.NOT_FOUND, f"No staking operation {operation!r}.")
+    return await staking.execute(platform, principal, operation, body or {})
