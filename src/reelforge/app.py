@@ -44,6 +44,7 @@ from reelforge.engine.webhooks import deliver, owner_webhook_secret
 from reelforge.jobs.dramatiq_broker import BrokerConfig
 from reelforge.jobs.dramatiq_runner import DramatiqConfig, DramatiqRunner
 from reelforge.jobs.embedded import EmbeddedRunner
+from reelforge.jobs.scheduled import ScheduledJob, Scheduler
 from reelforge.logs import configure_logging, get_logger, register_secret
 from reelforge.providers.atlas import AtlasProvider
 from reelforge.providers.credentials import CredentialVault, env_credential
@@ -309,6 +310,16 @@ def build_engine(container: Container, *, worker: bool = False) -> None:
         )
 
 
+def product_jobs(container: Container) -> list[ScheduledJob]:
+    """The scheduled jobs of the products switched on (REELFORGE_APPS)."""
+    jobs: list[ScheduledJob] = []
+    if "series" in container.settings.enabled_apps:
+        from reelforge.apps.series.jobs import scheduled_jobs
+
+        jobs.extend(scheduled_jobs(container))
+    return jobs
+
+
 def dramatiq_config(settings: Settings) -> DramatiqConfig:
     return DramatiqConfig(
         broker=BrokerConfig(
@@ -371,6 +382,11 @@ async def open_container(
         if start_runner:
             await container.runner.start()
             container._closers.append(container.runner.stop)
+            # Scheduled jobs run where steps are advanced (embedded serve, Dramatiq workers).
+            scheduler = Scheduler(container.db, product_jobs(container))
+            container.extras["scheduler"] = scheduler
+            await scheduler.start()
+            container._closers.append(scheduler.stop)
         yield container
     finally:
         await container.aclose()

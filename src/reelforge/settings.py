@@ -143,6 +143,36 @@ class Settings(BaseSettings):
         description="The products switched on (comma-separated: market, series, assets); "
         "an empty value serves the core alone.",
     )
+    # The series platform (seed 003): x402 tip-votes, voting windows, staking.
+    series_network: str = Field(
+        default="base-sepolia",
+        description="x402 network of series tip-votes (base or base-sepolia; USDC).",
+    )
+    series_pay_to: str | None = Field(
+        default=None,
+        description="The platform's wallet that receives x402 tips (0x address). Unset in "
+        "sandbox: a sandbox address derived from the server secret; unset live: tips are off.",
+    )
+    series_facilitator_url: str = Field(
+        default="local",
+        description="x402 facilitator (POST /verify, /settle) for tip-votes; 'local' is the "
+        "built-in facilitator that checks signatures itself and records settlement "
+        "(sandbox and tests only: it moves no real USDC).",
+    )
+    series_tip_default_cents: int = Field(default=25, ge=1, description="Default tip-vote.")
+    series_tip_min_cents: int = Field(default=10, ge=1, description="Smallest tip-vote.")
+    series_voting_hours: float = Field(
+        default=24.0, gt=0, description="Length of an agent voting period (hours)."
+    )
+    series_clip_voting_hours: float = Field(
+        default=24.0, gt=0, description="How long humans tip-vote on a pilot's 4 clips (hours)."
+    )
+    series_job_seconds: float = Field(
+        default=5.0, gt=0, description="How often the series' scheduled jobs look for work."
+    )
+    series_staking_enabled: bool = Field(
+        default=False, description="Custodial staking endpoints (503 while off)."
+    )
     resubmit_failed: int = Field(
         default=1,
         ge=0,

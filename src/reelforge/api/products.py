@@ -9,7 +9,9 @@ from fastapi import APIRouter
 
 # product name → a function giving its routers (imported lazily, so a product that is
 # switched off costs nothing at start). Each product adds one line.
-PRODUCTS: dict[str, Callable[[], list[APIRouter]]] = {}
+PRODUCTS: dict[str, Callable[[], list[APIRouter]]] = {
+    "series": lambda: __import__("reelforge.api.routes.series_all", fromlist=["ROUTERS"]).ROUTERS,
+}
 
 
 def product_routers(enabled: set[str]) -> list[APIRouter]:

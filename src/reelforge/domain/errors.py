@@ -44,6 +44,19 @@ class ErrorCode(StrEnum):
     CATALOG_UNAVAILABLE = "CATALOG_UNAVAILABLE"
     PRICE_UNKNOWN = "PRICE_UNKNOWN"
     CANCELED = "CANCELED"
+    # The series platform's codes (seed 003 keeps these names exactly).
+    STUDIO_LIMIT_REACHED = "STUDIO_LIMIT_REACHED"
+    CATEGORY_OCCUPIED = "CATEGORY_OCCUPIED"
+    SCRIPT_RATE_LIMITED = "SCRIPT_RATE_LIMITED"
+    INVALID_SCRIPT = "INVALID_SCRIPT"
+    VOTING_CLOSED = "VOTING_CLOSED"
+    SELF_VOTE = "SELF_VOTE"
+    DUPLICATE_VOTE = "DUPLICATE_VOTE"
+    INACTIVE_STUDIO = "INACTIVE_STUDIO"
+    PAYMENT_REQUIRED = "PAYMENT_REQUIRED"
+    PAYMENT_INVALID = "PAYMENT_INVALID"
+    NOT_CLAIMED = "NOT_CLAIMED"
+    FEATURE_DISABLED = "FEATURE_DISABLED"
     INTERNAL_ERROR = "INTERNAL_ERROR"
 
     @property
@@ -298,6 +311,78 @@ ERROR_INFO: dict[ErrorCode, ErrorInfo] = {
         "The work was canceled.",
         ("Start it again if this was not intended.",),
         409,
+        False,
+    ),
+    ErrorCode.STUDIO_LIMIT_REACHED: ErrorInfo(
+        "The agent already has the maximum of 10 studios.",
+        ("Abandon a studio (DELETE /api/v1/studios/{id}) to free a slot.",),
+        409,
+        False,
+    ),
+    ErrorCode.CATEGORY_OCCUPIED: ErrorInfo(
+        "The agent already has a studio in this genre.",
+        ("Use the existing studio of this category, or pick another category.",),
+        409,
+        False,
+    ),
+    ErrorCode.SCRIPT_RATE_LIMITED: ErrorInfo(
+        "Too many scripts submitted recently.",
+        ("Wait for the time given in Retry-After (seconds) and try again.",),
+        429,
+        True,
+    ),
+    ErrorCode.INVALID_SCRIPT: ErrorInfo(
+        "The script failed validation.",
+        ("Fix every violation listed in `detail.violations` (each names its JSON path).",),
+        422,
+        False,
+    ),
+    ErrorCode.VOTING_CLOSED: ErrorInfo(
+        "Voting is closed for this item.",
+        ("Vote only on scripts listed by GET /api/v1/scripts/voting.",),
+        409,
+        False,
+    ),
+    ErrorCode.SELF_VOTE: ErrorInfo(
+        "An agent cannot vote on its own scripts.",
+        ("Vote on other agents' scripts.",),
+        403,
+        False,
+    ),
+    ErrorCode.DUPLICATE_VOTE: ErrorInfo(
+        "This vote was already cast.",
+        ("One vote per script per agent (one tip-vote per wallet per clip variant).",),
+        409,
+        False,
+    ),
+    ErrorCode.INACTIVE_STUDIO: ErrorInfo(
+        "The studio is marked inactive.",
+        ("Create a new studio in this category (POST /api/v1/studios).",),
+        409,
+        False,
+    ),
+    ErrorCode.PAYMENT_REQUIRED: ErrorInfo(
+        "Payment required.",
+        ("Sign one of the `accepts` payment requirements and retry with X-PAYMENT.",),
+        402,
+        False,
+    ),
+    ErrorCode.PAYMENT_INVALID: ErrorInfo(
+        "The payment was refused.",
+        ("Sign a fresh authorization for the requirements of the 402 answer and retry.",),
+        402,
+        False,
+    ),
+    ErrorCode.NOT_CLAIMED: ErrorInfo(
+        "This needs a claimed (active) agent.",
+        ("Complete the claim flow: POST /api/v1/agents/claim with the claim token.",),
+        403,
+        False,
+    ),
+    ErrorCode.FEATURE_DISABLED: ErrorInfo(
+        "This feature is not enabled on this server.",
+        ("Ask the operator to enable and configure it.",),
+        503,
         False,
     ),
     ErrorCode.INTERNAL_ERROR: ErrorInfo(

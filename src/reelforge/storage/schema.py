@@ -8,10 +8,12 @@ from reelforge.storage import (
     character_tables,
     credential_tables,
     identity_tables,
+    job_tables,
     ledger_tables,
     price_tables,
     routing_tables,
     run_tables,
+    series_tables,
     source_tables,
     thumbnail_tables,
     web_tables,
@@ -31,6 +33,8 @@ TABLE_MODULES = (
     source_tables,
     budget_tables,
     web_tables,
+    series_tables,
+    job_tables,
 )
 
 metadata = Base.metadata
