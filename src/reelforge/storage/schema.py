@@ -9,6 +9,7 @@ from reelforge.storage import (
     credential_tables,
     identity_tables,
     ledger_tables,
+    market_tables,
     price_tables,
     routing_tables,
     run_tables,
@@ -29,6 +30,7 @@ TABLE_MODULES = (
     thumbnail_tables,
     source_tables,
     budget_tables,
+    market_tables,
 )
 
 metadata = Base.metadata
