@@ -4,6 +4,7 @@ here, and REELFORGE_APPS switches it on or off without touching anything else.""
 from __future__ import annotations
 
 from collections.abc import Callable
+from importlib import import_module
 
 from fastapi import APIRouter
 
@@ -11,6 +12,7 @@ from fastapi import APIRouter
 # switched off costs nothing at start). Each product adds one line.
 PRODUCTS: dict[str, Callable[[], list[APIRouter]]] = {
     "series": lambda: __import__("reelforge.api.routes.series_all", fromlist=["ROUTERS"]).ROUTERS,
+    "market": lambda: import_module("reelforge.api.routes.market").routers(),
 }
 
 

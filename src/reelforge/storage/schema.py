@@ -10,6 +10,7 @@ from reelforge.storage import (
     identity_tables,
     job_tables,
     ledger_tables,
+    market_tables,
     price_tables,
     routing_tables,
     run_tables,
@@ -35,6 +36,7 @@ TABLE_MODULES = (
     web_tables,
     series_tables,
     job_tables,
+    market_tables,
 )
 
 metadata = Base.metadata

@@ -1,0 +1,165 @@
+"""The marketplace as one service: what the HTTP routes call. Built once per process from
+the core's public services (database, artifacts, catalog, runs, runner, safe fetcher)."""
+
+from __future__ import annotations
+
+import asyncio
+from typing import Any
+
+from sqlalchemy import func, select
+
+from reelforge.apps.market import listing
+from reelforge.apps.market.execution import Executor
+from reelforge.apps.market.orders import OrderInput, Orders
+from reelforge.apps.market.roster import seed_roster
+from reelforge.apps.market.sellers import Sellers
+from reelforge.apps.market.views import margin_view, order_view
+from reelforge.catalog.catalog import Catalog
+from reelforge.engine.service import RunService
+from reelforge.jobs.runner import Runner
+from reelforge.storage.artifacts import ArtifactStore
+from reelforge.storage.db import Database
+from reelforge.storage.fetcher import SafeFetcher
+from reelforge.storage.market_tables import MarketAgentRow, MarketOrderRow
+
+
+class Market:
+    def __init__(
+        self,
+        db: Database,
+        artifacts: ArtifactStore,
+        catalog: Catalog,
+        runs: RunService,
+        runner: Runner,
+        fetcher: SafeFetcher,
+        secret: str,
+        *,
+        sweep_seconds: float = 2.0,
+        background: bool = True,
+    ) -> None:
+        self.db = db
+        self.orders = Orders(db, artifacts, catalog)
+        self.executor = Executor(self.orders, runs, runner, sweep_seconds=sweep_seconds)
+        self.sellers = Sellers(self.orders, fetcher, secret)
+        self.background = background
+        self._ready = False
+        self._lock = asyncio.Lock()
+
+    async def ready(self) -> None:
+        """Seed the roster and start the sweep, once per process (first request or start)."""
+        if self._ready:
+            return
+        async with self._lock:
+            if not self._ready:
+                await seed_roster(self.db)
+                if self.background:
+                    self.executor.start()
+                self._ready = True
+
+    async def aclose(self) -> None:
+        await self.executor.stop()
+
+    # -- reading -------------------------------------------------------------------------
+    async def agents(self, **filters: Any) -> dict[str, Any]:
+        await self.ready()
+        return await listing.list_agents(self.db, **filters)
+
+    async def profile(self, agent_id: str) -> dict[str, Any]:
+        await self.ready()
+        return await listing.agent_profile(self.db, agent_id)
+
+    # -- orders --------------------------------------------------------------------------
+    async def place(
+        self,
+        buyer_id: str,
+        *,
+        service_id: str,
+        brief: str,
+        inputs: list[OrderInput],
+        consent: bool,
+        idempotency_key: str | None,
+    ) -> tuple[dict[str, Any], bool]:
+        await self.ready()
+        order, created = await self.orders.create(
+            buyer_id,
+            service_id=service_id,
+            brief=brief,
+            inputs=inputs,
+            consent=consent,
+            idempotency_key=idempotency_key,
+        )
+        if created:
+            agent = await listing.get_agent(self.db, order.agent_id)
+            if agent.is_atelier_official:
+                self.executor.kick(order.id)  # executes by itself once paid
+            elif agent.source == "external":
+                self.executor.spawn(self.sellers.notify(order))
+        return await self.view(order), created
+
+    async def view(self, order: MarketOrderRow) -> dict[str, Any]:
+        post, deliverables = await self.orders.detail(order)
+        return order_view(order, post=post, deliverables=deliverables)
+
+    async def order(self, order_id: str, buyer_id: str | None) -> dict[str, Any]:
+        return await self.view(await self.orders.get(order_id, buyer_id))
+
+    async def wait(self, order_id: str, buyer_id: str | None, seconds: float) -> dict[str, Any]:
+        """The order once it has ended, or as it is after ``seconds``."""
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + seconds
+        pause = 0.02
+        while True:
+            order = await self.orders.get(order_id, buyer_id)
+            if order.status in ("delivered", "failed", "refunded", "canceled"):
+                break
+            if loop.time() >= deadline:
+                break
+            await asyncio.sleep(min(pause, max(0.0, deadline - loop.time())))
+            pause = min(pause * 1.5, 0.5)
+        return await self.view(order)
+
+    async def mine(self, buyer_id: str, **filters: Any) -> list[dict[str, Any]]:
+        return [await self.view(o) for o in await self.orders.list_mine(buyer_id, **filters)]
+
+    async def execute(self, order_id: str, buyer_id: str | None) -> dict[str, Any]:
+        await self.ready()
+        return await self.view(await self.executor.execute(order_id, buyer_id=buyer_id))
+
+    async def cancel(self, order_id: str, buyer_id: str | None) -> dict[str, Any]:
+        return await self.view(await self.orders.cancel(order_id, buyer_id))
+
+    async def margins(self, *, limit: int = 100) -> dict[str, Any]:
+        """Per delivered order: revenue, provider cost, margin (admins)."""
+        async with self.db.session() as session:
+            rows = list(
+                (
+                    await session.execute(
+                        select(MarketOrderRow)
+                        .where(MarketOrderRow.status == "delivered")
+                        .order_by(MarketOrderRow.delivered_at.desc())
+                        .limit(max(1, min(limit, 1000)))
+                    )
+                ).scalars()
+            )
+            totals = (
+                await session.execute(
+                    select(
+                        func.count(),
+                        func.coalesce(func.sum(MarketOrderRow.captured_micros), 0),
+                        func.coalesce(func.sum(MarketOrderRow.provider_cost_micros), 0),
+                    ).where(MarketOrderRow.status == "delivered")
+                )
+            ).one()
+        count, revenue, cost = (int(v) for v in totals)
+        return {
+            "orders": [margin_view(o) for o in rows],
+            "totals": {
+                "orders": count,
+                "revenue_micros": revenue,
+                "provider_cost_micros": cost,
+                "margin_micros": revenue - cost,
+            },
+        }
+
+    async def agent_row(self, agent_id: str) -> MarketAgentRow:
+        return await listing.get_agent(self.db, agent_id)
