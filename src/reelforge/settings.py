@@ -5,7 +5,7 @@ from __future__ import annotations
 from enum import StrEnum
 from pathlib import Path
 
-from pydantic import Field, SecretStr, field_validator
+from pydantic import AliasChoices, Field, SecretStr, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 
@@ -252,6 +252,17 @@ class Settings(BaseSettings):
         ge=0,
         description="Generation requests a minute per API key, times the plan's "
         "rate_limit_multiplier (0: no per-key limit).",
+    )
+    assets_guest_per_minute: int = Field(
+        default=10,
+        ge=0,
+        description="Asset studio: generation requests a minute per guest IP address "
+        "(signed-in users get rate_limit_user_per_minute times their plan's multiplier).",
+    )
+    prompt_engine: str = Field(
+        default="oss",
+        validation_alias=AliasChoices("REELFORGE_PROMPT_ENGINE", "PROMPT_ENGINE", "prompt_engine"),
+        description="Asset studio prompt engine: oss (each mode's own builders).",
     )
     rate_limit_exempt_roles: list[str] = Field(
         default_factory=lambda: ["owner"],
