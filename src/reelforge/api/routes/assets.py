@@ -107,4 +107,6 @@ async def get_batch(batch_id: str, container: ContainerDep, caller: AssetCaller)
 
 def routers() -> list[APIRouter]:
     """Every router of the asset studio (api/products.py mounts them)."""
-    return [router]
+    from reelforge.api.routes import assets_library
+
+    return [router, assets_library.router]

@@ -11,7 +11,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from reelforge.billing import ledger
 from reelforge.billing.ledger import ALLOCATION, REVENUE, TOPUP
-from reelforge.billing.wallets import ensure_period, wallet_state
+from reelforge.billing.wallets import ensure_period
 from reelforge.domain.errors import ErrorCode, ReelForgeError
 from reelforge.domain.money import format_usd
 
@@ -44,7 +44,7 @@ class HdBalance:
 
 
 async def balance(session: AsyncSession, owner_id: str) -> HdBalance:
-    state = await wallet_state(session, owner_id)
+    state = await ensure_period(session, owner_id)  # the wallet made on first use
     return HdBalance(
         state.plan.id,
         state.allocation_micros // HD_CREDIT_MICROS,

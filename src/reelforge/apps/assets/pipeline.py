@@ -94,7 +94,7 @@ class AssetPipeline:
         # 7. provider quality matrix: the optimal provider and its fallback chain.
         chain = await self._chain(mode, preset.id, body.quality, caller.user_id)
         if body.quality == "hd":
-            async with c.db.session() as session:
+            async with c.db.transaction() as session:
                 await check_available(session, caller.user_id, len(variants))
         # 8. quality profile per preset, in each model's parameter names; 6. negatives are
         # folded by the engine's routing for models without native negative prompts.

@@ -30,6 +30,7 @@ async def settle_batch(container: Container, row: BatchRow) -> BatchRow:
             if step is None or step.status not in TERMINAL:
                 continue
             ok = step.status == "succeeded" and bool(step.outputs)
+            first_time = job.artifact_id is None  # read before the update refreshes it
             values: dict[str, Any] = {
                 "status": "succeeded" if ok else "failed",
                 "served_by": step.served_by or step.model,
@@ -38,7 +39,7 @@ async def settle_batch(container: Container, row: BatchRow) -> BatchRow:
             }
             await session.execute(update(JobRow).where(JobRow.id == job.id).values(**values))
             job.status = values["status"]
-            if ok and job.artifact_id is None:
+            if ok and first_time:
                 session.add(
                     GalleryRow(
                         id=new_id("agl"),
