@@ -54,12 +54,20 @@ def guest_principal(ip: str) -> Principal:
     return Principal(user_id=f"ip:{ip}", role=Role.MEMBER, api_key_id=f"ip:{ip}")
 
 
+async def _guest(container: Container) -> str:
+    user_id: str | None = container.extras.get("assets_guest_user")
+    if user_id is None:  # looked up (or made) once per process
+        user_id = await guest_user(container.db)
+        container.extras["assets_guest_user"] = user_id
+    return user_id
+
+
 async def asset_caller(request: Request, container: ContainerDep) -> Caller:
     """The caller, without counting a request (reads)."""
     if _signed_in(request):
         principal = await get_principal(request, container)
         return Caller(principal.user_id)
-    return Caller(await guest_user(container.db), guest_ip=client_ip(request))
+    return Caller(await _guest(container), guest_ip=client_ip(request))
 
 
 async def limited_caller(request: Request, container: ContainerDep) -> Caller:
@@ -70,7 +78,7 @@ async def limited_caller(request: Request, container: ContainerDep) -> Caller:
         return Caller(principal.user_id)
     ip = client_ip(request)
     await guest_limiter(container).check(guest_principal(ip))
-    return Caller(await guest_user(container.db), guest_ip=ip)
+    return Caller(await _guest(container), guest_ip=ip)
 
 
 async def signed_in_caller(request: Request, container: ContainerDep) -> Caller:

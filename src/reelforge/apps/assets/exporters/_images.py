@@ -25,11 +25,14 @@ def open_image(data: bytes) -> Image.Image:
 
 def clear_background(img: Image.Image, tolerance: int = 24) -> Image.Image:
     """Pixels close to the corner colour become transparent (flat generated backdrops)."""
-    arr = np.asarray(img.convert("RGBA")).copy()
-    corners = np.array([arr[0, 0], arr[0, -1], arr[-1, 0], arr[-1, -1]], dtype=np.int32)
-    bg = np.median(corners[:, :3], axis=0)
-    distance = np.abs(arr[:, :, :3].astype(np.int32) - bg).max(axis=2)
-    arr[distance <= tolerance, 3] = 0
+    arr = np.array(img.convert("RGBA"))
+    corners = np.array([arr[0, 0], arr[0, -1], arr[-1, 0], arr[-1, -1]], dtype=np.int16)
+    bg = np.median(corners[:, :3], axis=0).astype(np.int16)
+    rgb = arr[:, :, :3].astype(np.int16)
+    near = np.ones(arr.shape[:2], dtype=bool)
+    for channel in range(3):  # per channel: no (h, w, 3) temporaries
+        near &= np.abs(rgb[:, :, channel] - bg[channel]) <= tolerance
+    arr[near, 3] = 0
     return Image.fromarray(arr, "RGBA")
 
 

@@ -18,7 +18,8 @@ MAX_FRAMES = 256
 
 
 def pixelate(img: Image.Image, grid: int, scale: int, colors: int) -> Image.Image:
-    small = img.resize((grid, grid), Image.Resampling.NEAREST)
+    # Down to the grid first: the backdrop is cleared on grid² pixels, not the full image.
+    small = clear_background(img.resize((grid, grid), Image.Resampling.NEAREST))
     alpha = small.getchannel("A")
     quantised = small.convert("RGB").quantize(
         colors=colors, method=Image.Quantize.MEDIANCUT, dither=Image.Dither.NONE
@@ -54,7 +55,7 @@ class SpriteSheetExporter:
         sheet = Image.new("RGBA", (columns * size, rows * size), (0, 0, 0, 0))
         frames: dict[str, Any] = {}
         for index, data in enumerate(images):
-            frame = pixelate(clear_background(open_image(data)), grid, scale, colors)
+            frame = pixelate(open_image(data), grid, scale, colors)
             x, y = (index % columns) * size, (index // columns) * size
             sheet.paste(frame, (x, y))
             frames[f"frame_{index:03d}"] = {
