@@ -107,6 +107,6 @@ async def get_batch(batch_id: str, container: ContainerDep, caller: AssetCaller)
 
 def routers() -> list[APIRouter]:
     """Every router of the asset studio (api/products.py mounts them)."""
-    from reelforge.api.routes import assets_library
+    from reelforge.api.routes import assets_accounts, assets_library
 
-    return [router, assets_library.router]
+    return [router, assets_library.router, assets_accounts.router]
