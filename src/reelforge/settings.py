@@ -259,6 +259,12 @@ class Settings(BaseSettings):
         description="Asset studio: generation requests a minute per guest IP address "
         "(signed-in users get rate_limit_user_per_minute times their plan's multiplier).",
     )
+    uiux_llm_base_url: str | None = Field(
+        default=None,
+        description="Asset studio UI/UX code: an OpenAI-compatible API (…/v1). Unset in "
+        "sandbox mode: the built-in chat emulator answers.",
+    )
+    uiux_llm_model: str = Field(default="gpt-4o-mini", description="The UI/UX code model.")
     prompt_engine: str = Field(
         default="oss",
         validation_alias=AliasChoices("REELFORGE_PROMPT_ENGINE", "PROMPT_ENGINE", "prompt_engine"),

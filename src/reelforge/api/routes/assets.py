@@ -6,6 +6,7 @@ from __future__ import annotations
 from typing import Any, Literal
 
 from fastapi import APIRouter, Response
+from fastapi.responses import PlainTextResponse
 from pydantic import Field
 
 from reelforge.api.deps import ContainerDep
@@ -110,3 +111,61 @@ def routers() -> list[APIRouter]:
     from reelforge.api.routes import assets_accounts, assets_library
 
     return [router, assets_library.router, assets_accounts.router]
+
+
+class UiuxIn(RequestModel):
+    prompt: str = Field(min_length=1, max_length=2000)
+    tool: str | None = Field(default=None, description="landing_page, dashboard, mobile_screen")
+    framework: Literal["html_tailwind", "react"] = "html_tailwind"
+    preview: bool = Field(default=True, description="Render a screenshot (HTML only).")
+
+
+async def _uiux(body: UiuxIn, container: ContainerDep, caller: LimitedCaller) -> dict[str, Any]:
+    from reelforge.apps.assets.uiux_code import generate_code
+
+    return await generate_code(
+        container,
+        assets_pipeline(container).modes,
+        caller.user_id,
+        body.prompt,
+        tool=body.tool,
+        framework=body.framework,
+        preview=body.preview,
+    )
+
+
+_UIUX_DOC = (
+    "UI/UX code from an OpenAI-compatible chat model: HTML/Tailwind or a React component, "
+    "stored as an artifact, with a Chromium screenshot of the HTML."
+)
+router.add_api_route(
+    "/api/uiux/generate",
+    _uiux,
+    methods=["POST"],
+    summary="UI/UX code (seed path)",
+    description=_UIUX_DOC,
+)
+router.add_api_route(
+    "/v1/assets/uiux/generate",
+    _uiux,
+    methods=["POST"],
+    summary="UI/UX code",
+    description=_UIUX_DOC,
+)
+
+
+@router.get("/v1/assets/uiux/code/{code_id}", response_class=PlainTextResponse)
+async def get_code(code_id: str, container: ContainerDep, caller: AssetCaller) -> PlainTextResponse:
+    """The generated code as text (HTML or JSX)."""
+    from reelforge.apps.assets.uiux_code import get_code as load
+
+    row = await load(container, caller.user_id, code_id)
+    kind = "text/html" if row.framework == "html_tailwind" else "text/javascript"
+    # As a download, never rendered on our origin (generated markup is untrusted).
+    return PlainTextResponse(
+        row.code,
+        media_type=f"{kind}; charset=utf-8",
+        headers={
+            "Content-Disposition": f'attachment; filename="{row.id}.{"html" if row.framework == "html_tailwind" else "jsx"}"'
+        },
+    )

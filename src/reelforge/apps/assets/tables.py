@@ -120,3 +120,20 @@ class PaymentRow(Base):
     amount_micros: Mapped[int] = mapped_column(BigInteger)
     status: Mapped[str] = mapped_column(String(20))  # pending, paid
     created_at: Mapped[datetime] = mapped_column(UTCDateTime())
+
+
+class CodeRow(Base):
+    """UI/UX code from the chat model (text, so not an artifact; its preview is one)."""
+
+    __tablename__ = "assets_code"
+    __table_args__ = (Index("ix_assets_code_owner", "owner_id"),)
+
+    id: Mapped[str] = mapped_column(String(40), primary_key=True)
+    owner_id: Mapped[str] = mapped_column(String(40))
+    preset: Mapped[str] = mapped_column(String(60))
+    framework: Mapped[str] = mapped_column(String(20))
+    model: Mapped[str] = mapped_column(String(200))
+    prompt: Mapped[str] = mapped_column(Text)
+    code: Mapped[str] = mapped_column(Text)
+    preview_artifact_id: Mapped[str | None] = mapped_column(String(40), nullable=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime())

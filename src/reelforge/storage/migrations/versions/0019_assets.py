@@ -1,4 +1,4 @@
-"""the asset factory's tables: workspaces, batches, jobs, gallery, accounts, payments
+"""the asset factory's tables: workspaces, batches, jobs, gallery, accounts, payments, code
 
 Revision ID: 0019_assets
 Revises: 0015_budgets
@@ -109,9 +109,24 @@ def upgrade() -> None:
         sa.Column("created_at", UTCDateTime(), nullable=False),
         sa.UniqueConstraint("provider", "external_id", name="uq_assets_payments"),
     )
+    op.create_table(
+        "assets_code",
+        sa.Column("id", sa.String(40), primary_key=True),
+        sa.Column("owner_id", sa.String(40), nullable=False),
+        sa.Column("preset", sa.String(60), nullable=False),
+        sa.Column("framework", sa.String(20), nullable=False),
+        sa.Column("model", sa.String(200), nullable=False),
+        sa.Column("prompt", sa.Text(), nullable=False),
+        sa.Column("code", sa.Text(), nullable=False),
+        sa.Column("preview_artifact_id", sa.String(40), nullable=True),
+        sa.Column("created_at", UTCDateTime(), nullable=False),
+    )
+    op.create_index("ix_assets_code_owner", "assets_code", ["owner_id"])
 
 
 def downgrade() -> None:
+    op.drop_index("ix_assets_code_owner", table_name="assets_code")
+    op.drop_table("assets_code")
     op.drop_table("assets_payments")
     op.drop_table("assets_accounts")
     op.drop_index("ix_assets_gallery_mode", table_name="assets_gallery")
