@@ -49,6 +49,7 @@ from reelforge.logs import configure_logging, get_logger, register_secret
 from reelforge.providers.atlas import AtlasProvider
 from reelforge.providers.credentials import CredentialVault, env_credential
 from reelforge.providers.hub import ProviderHub, SandboxEndpoint
+from reelforge.providers.llm_chat import ChatLLM
 from reelforge.providers.plugins import load_registry
 from reelforge.sandbox_links import signed_files_app
 from reelforge.settings import RunnerKind, Settings
@@ -154,6 +155,7 @@ def build_container(settings: Settings) -> Container:
         ),
     )
     container.extras["secret"] = secret
+    container.extras["uiux_llm"] = uiux_llm(settings, provider_client, sandbox_closers)
     container._closers.extend([provider_client.aclose, *sandbox_closers])
     container.catalog = build_catalog(settings, hub)
     container.characters = CharacterService(db)
@@ -179,6 +181,27 @@ def build_catalog(settings: Settings, hub: ProviderHub) -> Catalog:
 
 
 SANDBOX_DOMAIN = "sandbox.reelforge.internal"
+
+
+def uiux_llm(
+    settings: Settings, client: httpx.AsyncClient, closers: list[object]
+) -> ChatLLM | None:
+    """The asset studio's UI/UX code model: the configured OpenAI-compatible API, else in
+    sandbox mode the in-process chat emulator, else none (the route says how to set one)."""
+    if settings.uiux_llm_base_url:
+        return ChatLLM(client, settings.uiux_llm_base_url, settings.uiux_llm_model)
+    if not settings.sandbox:
+        return None
+    from reelforge.emulators import llmchat
+
+    emulated = httpx.AsyncClient(
+        transport=httpx.ASGITransport(app=llmchat.create_app()),
+        base_url=f"http://llmchat.{SANDBOX_DOMAIN}",
+    )
+    closers.append(emulated.aclose)
+    return ChatLLM(
+        emulated, f"http://llmchat.{SANDBOX_DOMAIN}/v1", "gpt-4o-mini", llmchat.SANDBOX_API_KEY
+    )
 
 
 def build_sandbox(

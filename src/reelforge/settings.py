@@ -5,7 +5,7 @@ from __future__ import annotations
 from enum import StrEnum
 from pathlib import Path
 
-from pydantic import Field, SecretStr, field_validator
+from pydantic import AliasChoices, Field, SecretStr, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 
@@ -300,6 +300,22 @@ class Settings(BaseSettings):
         default=None,
         description="Folder of the built web studio (index.html, assets/); default: the "
         "bundle inside the package (src/reelforge/web_dist).",
+    assets_guest_per_minute: int = Field(
+        default=10,
+        ge=0,
+        description="Asset studio: generation requests a minute per guest IP address "
+        "(signed-in users get rate_limit_user_per_minute times their plan's multiplier).",
+    )
+    uiux_llm_base_url: str | None = Field(
+        default=None,
+        description="Asset studio UI/UX code: an OpenAI-compatible API (…/v1). Unset in "
+        "sandbox mode: the built-in chat emulator answers.",
+    )
+    uiux_llm_model: str = Field(default="gpt-4o-mini", description="The UI/UX code model.")
+    prompt_engine: str = Field(
+        default="oss",
+        validation_alias=AliasChoices("REELFORGE_PROMPT_ENGINE", "PROMPT_ENGINE", "prompt_engine"),
+        description="Asset studio prompt engine: oss (each mode's own builders).",
     )
     rate_limit_exempt_roles: list[str] = Field(
         default_factory=lambda: ["owner"],

@@ -48,6 +48,7 @@ def test_metadata_matches_migrations(tmp_path: Path) -> None:
     from alembic.autogenerate import compare_metadata
     from alembic.runtime.migration import MigrationContext
 
+    import reelforge.apps.assets.tables  # noqa: F401  (product tables share the history)
     from reelforge.storage.schema import metadata
 
     url = f"sqlite+aiosqlite:///{tmp_path / 'm.sqlite'}"

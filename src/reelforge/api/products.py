@@ -13,6 +13,7 @@ from fastapi import APIRouter
 PRODUCTS: dict[str, Callable[[], list[APIRouter]]] = {
     "series": lambda: __import__("reelforge.api.routes.series_all", fromlist=["ROUTERS"]).ROUTERS,
     "market": lambda: import_module("reelforge.api.routes.market").routers(),
+    "assets": lambda: import_module("reelforge.api.routes.assets").routers(),
 }
 
 

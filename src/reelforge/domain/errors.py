@@ -17,6 +17,7 @@ class ErrorCode(StrEnum):
     CONTRACT_MISMATCH = "CONTRACT_MISMATCH"
     NOT_FOUND = "NOT_FOUND"
     CONFLICT = "CONFLICT"
+    MODE_MISMATCH = "MODE_MISMATCH"
     AUTH_FAILED = "AUTH_FAILED"
     FORBIDDEN = "FORBIDDEN"
     RATE_LIMITED = "RATE_LIMITED"
@@ -94,6 +95,12 @@ ERROR_INFO: dict[ErrorCode, ErrorInfo] = {
     ErrorCode.CONFLICT: ErrorInfo(
         "The request conflicts with the current state.",
         ("Reload the resource and try again with its current state.",),
+        409,
+        False,
+    ),
+    ErrorCode.MODE_MISMATCH: ErrorInfo(
+        "The asset belongs to another mode; modes never share workspaces or galleries.",
+        ("Use a workspace of the same mode, or export the asset and import it explicitly.",),
         409,
         False,
     ),

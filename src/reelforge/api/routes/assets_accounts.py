@@ -1,0 +1,72 @@
+"""Asset studio accounts: sign up, verify the email, sign in (a session key), reset the
+password. No mailer is wired yet: in sandbox mode the tokens come back in the answer."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from fastapi import APIRouter
+from pydantic import Field
+
+from reelforge.api.deps import ContainerDep
+from reelforge.api.schemas import RequestModel
+from reelforge.apps.assets import accounts
+
+router = APIRouter(prefix="/v1/assets/accounts", tags=["assets"])
+
+
+class SignUpIn(RequestModel):
+    email: str = Field(max_length=320)
+    password: str = Field(max_length=1024)
+
+
+class TokenIn(RequestModel):
+    token: str = Field(min_length=10, max_length=200)
+
+
+class ResetRequestIn(RequestModel):
+    email: str = Field(max_length=320)
+
+
+class ResetIn(RequestModel):
+    token: str = Field(min_length=10, max_length=200)
+    password: str = Field(max_length=1024)
+
+
+def _sandbox_token(container: ContainerDep, name: str, token: str | None) -> dict[str, Any]:
+    return {name: token} if container.settings.sandbox and token else {}
+
+
+@router.post("/signup", status_code=201)
+async def sign_up(body: SignUpIn, container: ContainerDep) -> dict[str, Any]:
+    """Create an account; a verification link goes to the email (sandbox: the token)."""
+    user_id, token = await accounts.sign_up(container.db, body.email, body.password)
+    return {
+        "user_id": user_id,
+        "verified": False,
+        **_sandbox_token(container, "verification_token", token),
+    }
+
+
+@router.post("/verify")
+async def verify(body: TokenIn, container: ContainerDep) -> dict[str, Any]:
+    return {"user_id": await accounts.verify_email(container.db, body.token), "verified": True}
+
+
+@router.post("/signin")
+async def sign_in(body: SignUpIn, container: ContainerDep) -> dict[str, Any]:
+    """A session token (send it as `Authorization: Bearer`), valid 30 days."""
+    user_id, token = await accounts.sign_in(container.db, body.email, body.password)
+    return {"user_id": user_id, "session_token": token, "expires_in_days": accounts.SESSION_DAYS}
+
+
+@router.post("/reset-request", status_code=202)
+async def reset_request(body: ResetRequestIn, container: ContainerDep) -> dict[str, Any]:
+    """Always 202, whether or not the email has an account (nothing to enumerate)."""
+    token = await accounts.request_reset(container.db, body.email)
+    return {"accepted": True, **_sandbox_token(container, "reset_token", token)}
+
+
+@router.post("/reset")
+async def reset(body: ResetIn, container: ContainerDep) -> dict[str, Any]:
+    return {"user_id": await accounts.reset_password(container.db, body.token, body.password)}

@@ -1,0 +1,1 @@
+"""Exporters (seed 004, ``AssetExporter``): one module per mode, used by that mode only."""

@@ -1,0 +1,1 @@
+"""The asset modes, each a sealed module registered like a provider plugin (pluggy)."""
