@@ -31,6 +31,7 @@ from reelforge.api.routes import (
     model_prices,
     models,
     presets,
+    provenance,
     providers,
     run_history,
     runs,
@@ -46,6 +47,7 @@ ROUTERS: list[APIRouter] = [
     generations.router,
     runs.router,
     artifacts.router,
+    provenance.router,
     callbacks.router,
     budgets.router,  # before models: /v1/models/price-drift
     model_prices.router,  # before models: its /v1/models/{id:path} would match these
