@@ -137,7 +137,10 @@ async def test_uploads_keep_their_manifests_as_ingredients(
     plain = io.BytesIO()
     Image.new("RGB", (64, 48), (10, 120, 40)).save(plain, "PNG")
     made = {}
-    for name, data in (("foreign.png", _signed_elsewhere(tmp_path)), ("plain.png", plain.getvalue())):
+    for name, data in (
+        ("foreign.png", _signed_elsewhere(tmp_path)),
+        ("plain.png", plain.getvalue()),
+    ):
         up = await run_client.post("/v1/uploads", files={"file": (name, data)})
         assert up.status_code == 201, up.text
         # An upload is stored as it came (never signed by us), and read without error.

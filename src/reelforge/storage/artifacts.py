@@ -42,9 +42,7 @@ class ArtifactStore:
             return SealingWriter(self.blobs, self.blobs.tmp_dir, self.sealer, claim)
         return self.blobs.writer()
 
-    async def claim(
-        self, provenance: dict[str, Any], *, owner_id: str, title: str
-    ) -> Claim | None:
+    async def claim(self, provenance: dict[str, Any], *, owner_id: str, title: str) -> Claim | None:
         """What a generated artifact's manifest will say, its parents (read from their
         stored files, with any manifests they carry) as ingredients; None when off."""
         if self.sealer is None:

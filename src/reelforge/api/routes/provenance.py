@@ -18,7 +18,7 @@ def lineage(container: ContainerDep) -> Lineage:
     service = container.extras.get("lineage")
     if service is None:
         service = container.extras["lineage"] = Lineage(container.artifacts)
-    return service  # type: ignore[no-any-return]
+    return service
 
 
 @router.get("/v1/artifacts/{artifact_id}/provenance")

@@ -98,13 +98,9 @@ def definition(claim: Claim, version: str) -> dict[str, Any]:
     actions: list[dict[str, Any]] = []
     if claim.edit:
         # An edit opens its parent first (C2PA: the first action is created or opened).
-        actions.append(
-            {"action": "c2pa.opened", "parameters": {"ingredientIds": [_label(0)]}}
-        )
+        actions.append({"action": "c2pa.opened", "parameters": {"ingredientIds": [_label(0)]}})
     elif claim.ingredients:
-        main["parameters"] = {
-            "ingredientIds": [_label(i) for i in range(len(claim.ingredients))]
-        }
+        main["parameters"] = {"ingredientIds": [_label(i) for i in range(len(claim.ingredients))]}
     actions.append(main)
     generation = {
         "reelforge_version": version,

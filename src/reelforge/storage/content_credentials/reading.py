@@ -74,7 +74,7 @@ class Credentials:
 
 
 def _failures(results: dict[str, Any] | None) -> list[dict[str, Any]]:
-    found = []
+    found: list[dict[str, Any]] = []
     for part in ("activeManifest", "ingredientDeltas"):
         value = (results or {}).get(part)
         items = value if isinstance(value, list) else [value] if value else []
@@ -83,8 +83,7 @@ def _failures(results: dict[str, Any] | None) -> list[dict[str, Any]]:
             if failure is None and isinstance(item, dict):
                 failure = (item.get("validationDeltas") or {}).get("failure")
             found.extend(
-                {"code": f.get("code"), "explanation": f.get("explanation")}
-                for f in failure or []
+                {"code": f.get("code"), "explanation": f.get("explanation")} for f in failure or []
             )
     return found
 
@@ -127,9 +126,7 @@ def read_file(path: Path, *, sidecar: Path | None = None, anchors_pem: bytes = b
     with path.open("rb") as fh:
         head = fh.read(64)
         fh.seek(0)
-        return read_stream(
-            fh, sniff_content_type(head), sidecar=manifest, anchors_pem=anchors_pem
-        )
+        return read_stream(fh, sniff_content_type(head), sidecar=manifest, anchors_pem=anchors_pem)
 
 
 def read_bytes(data: bytes, content_type: str | None, **kwargs: Any) -> Credentials:

@@ -61,9 +61,7 @@ class Sealer:
         builder = c2pa.Builder(definition(claim, self.version), context=self.context)
         for index, ingredient in enumerate(claim.ingredients):
             fh = stack.enter_context(ingredient.path.open("rb"))
-            builder.add_ingredient(
-                ingredient_definition(claim, index), ingredient.content_type, fh
-            )
+            builder.add_ingredient(ingredient_definition(claim, index), ingredient.content_type, fh)
         return builder
 
     def _sign(self, builder: Any, content_type: str, source: Any, dest: Any) -> bytes:
@@ -71,9 +69,7 @@ class Sealer:
             manifest: bytes = builder.sign(self.signer.native, content_type, source, dest)
         return manifest
 
-    def seal(
-        self, claim: Claim, content_type: str, source: bytes | Path, tmp_dir: Path
-    ) -> Sealed:
+    def seal(self, claim: Claim, content_type: str, source: bytes | Path, tmp_dir: Path) -> Sealed:
         """Sign ``source``; never raises for the media's sake (a file that cannot carry
         credentials is stored as it is, with the reason)."""
         try:
@@ -104,14 +100,14 @@ class Sealer:
                 raise
             return Sealed(EMBEDDED, manifest, path=Path(name))
 
-    def _sidecar(
-        self, claim: Claim, content_type: str, source: bytes | Path, why: str
-    ) -> Sealed:
+    def _sidecar(self, claim: Claim, content_type: str, source: bytes | Path, why: str) -> Sealed:
         with contextlib.ExitStack() as stack:
             builder = self._builder(claim, stack)
             builder.set_no_embed()
-            src = io.BytesIO(source) if isinstance(source, bytes) else stack.enter_context(
-                source.open("rb")
+            src = (
+                io.BytesIO(source)
+                if isinstance(source, bytes)
+                else stack.enter_context(source.open("rb"))
             )
             manifest = self._sign(builder, content_type, src, _Discard())
         return Sealed(SIDECAR, manifest, error=why)

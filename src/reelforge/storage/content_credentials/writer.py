@@ -63,9 +63,9 @@ class SealingWriter(BlobWriter):
                 signed_path = sealed.path
                 sha, size = await asyncio.to_thread(_file_digest, signed_path)
                 info = BlobInfo(sha, size, unsigned, EMBEDDED)
-                await self._store._adopt(signed_path, info)
                 with signed_path.open("rb") as fh:
                     self.head = fh.read(64)
+                await self._store._adopt(signed_path, info)  # moves it into place
             else:
                 manifest_sha = None
                 if sealed.status == SIDECAR:
