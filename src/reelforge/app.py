@@ -18,7 +18,7 @@ from fastapi import FastAPI
 from starlette.responses import JSONResponse
 from starlette.types import ASGIApp, Receive, Scope, Send
 
-from reelforge import billing
+from reelforge import __version__, billing
 from reelforge.api.app import create_app
 from reelforge.billing.run_billing import LedgerRunBilling
 from reelforge.catalog.atlas_discovery import AtlasDiscovery
@@ -56,6 +56,8 @@ from reelforge.settings import RunnerKind, Settings
 from reelforge.storage import identity, migrate
 from reelforge.storage.artifacts import ArtifactStore
 from reelforge.storage.blobs import open_blob_store
+from reelforge.storage.content_credentials.sealing import Sealer
+from reelforge.storage.content_credentials.setup import open_sealer
 from reelforge.storage.db import Database
 from reelforge.storage.fetcher import SafeFetcher
 from reelforge.storage.http_client import combined_bundle, outgoing_client
@@ -113,7 +115,7 @@ def build_container(settings: Settings) -> Container:
     provider_client = outgoing_client(
         timeout=httpx.Timeout(60.0, connect=10.0), ca_bundles=settings.ca_bundles
     )
-    artifacts = ArtifactStore(db, blobs)
+    artifacts = ArtifactStore(db, blobs, build_sealer(settings))
     # Emulators fetch signed input links (providers that take URLs only) in-process.
     files = httpx.ASGITransport(app=signed_files_app(artifacts, secret))
     sandbox_endpoints, sandbox_closers = (
@@ -160,6 +162,20 @@ def build_container(settings: Settings) -> Container:
     container.catalog = build_catalog(settings, hub)
     container.characters = CharacterService(db)
     return container
+
+
+def build_sealer(settings: Settings) -> Sealer | None:
+    """Content credentials (issue 24): who signs what ReelForge makes, or None when off."""
+    if not settings.content_credentials:
+        return None
+    return open_sealer(
+        folder=settings.c2pa_dir,
+        version=__version__,
+        cert_chain=settings.c2pa_cert_chain,
+        private_key=settings.c2pa_private_key,
+        remote=settings.c2pa_signer,
+        trust_anchors=settings.c2pa_trust_anchors,
+    )
 
 
 def build_catalog(settings: Settings, hub: ProviderHub) -> Catalog:

@@ -119,6 +119,29 @@ class Settings(BaseSettings):
         default=None,
         description="Key material for encrypting stored credentials; generated into <home>/secret.",
     )
+    content_credentials: bool = Field(
+        default=True,
+        description="Sign every artifact ReelForge makes with C2PA content credentials "
+        "(on|off). A run can opt out with content_credentials: false.",
+    )
+    c2pa_cert_chain: Path | None = Field(
+        default=None,
+        description="Your own PEM certificate chain (signing certificate first) for content "
+        "credentials; default: a local chain generated into <home>/c2pa.",
+    )
+    c2pa_private_key: Path | None = Field(
+        default=None, description="The unencrypted PEM private key of REELFORGE_C2PA_CERT_CHAIN."
+    )
+    c2pa_signer: str | None = Field(
+        default=None,
+        description="A remote signer: package.module:factory returning an object with alg, "
+        "certificate_chain, timestamp_url and sign(data) (a KMS, an HSM, a signing service).",
+    )
+    c2pa_trust_anchors: Path | None = Field(
+        default=None,
+        description="PEM root certificates whose content credentials validate as Trusted here "
+        "(besides the local root and the c2pa library's own list).",
+    )
     provider_base_urls: dict[str, str] = Field(
         default_factory=dict,
         description='Override a provider\'s API base URL, e.g. {"kling": "http://127.0.0.1:9001"}.',
@@ -391,6 +414,11 @@ class Settings(BaseSettings):
     @property
     def secret_path(self) -> Path:
         return self.home / "secret"
+
+    @property
+    def c2pa_dir(self) -> Path:
+        """The local content-credentials signing key and certificate chain."""
+        return self.home / "c2pa"
 
     @property
     def owner_key_path(self) -> Path:

@@ -32,6 +32,7 @@ from reelforge.api.routes import (
     models,
     pipelines,
     presets,
+    provenance,
     providers,
     run_history,
     runs,
@@ -49,6 +50,7 @@ ROUTERS: list[APIRouter] = [
     generations.router,
     runs.router,
     artifacts.router,
+    provenance.router,
     callbacks.router,
     budgets.router,  # before models: /v1/models/price-drift
     model_prices.router,  # before models: its /v1/models/{id:path} would match these

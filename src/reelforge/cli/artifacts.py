@@ -154,3 +154,16 @@ def list_artifacts(
         console.print(
             f"more: reelforge artifacts list --before {page['next_before']}", highlight=False
         )
+
+
+@artifacts_app.command("verify")
+def verify(
+    file: Annotated[Path, typer.Argument(metavar="FILE", help="Any media file, ours or not.")],
+    as_json: JsonOpt = False,
+) -> None:
+    """Validate a file's content credentials (C2PA) and print them; read here, with no
+    server. A sidecar FILE.c2pa beside it is used. Exit 1 when they fail validation
+    (tampered, or a broken signature); a file without any exits 0 and says so."""
+    from reelforge.cli.verify import verify_file
+
+    raise typer.Exit(verify_file(file, as_json=as_json))

@@ -165,7 +165,17 @@ class Collecting:
             provenance["fallback_from"] = step.model
         if urls := _source_urls(step):
             provenance["source_urls"] = urls
-        fetched = [await self.media.fetch_output(o, provider=task.provider) for o in update.outputs]
+        claim = (
+            await self.media.artifacts.claim(
+                provenance, owner_id=step.owner_id, title=f"{step.node_id} ({served_by})"
+            )
+            if (step.request or {}).get("content_credentials", True)
+            else None  # the run asked for unsigned files
+        )
+        fetched = [
+            await self.media.fetch_output(o, provider=task.provider, claim=claim)
+            for o in update.outputs
+        ]
 
         async def store(tx: Tx) -> Advance:
             rows = []

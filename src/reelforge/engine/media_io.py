@@ -22,6 +22,7 @@ from reelforge.providers.base import OutputMedia
 from reelforge.storage.artifact_tables import ArtifactRow
 from reelforge.storage.artifacts import ArtifactStore
 from reelforge.storage.blobs import BlobInfo, FileBlobStore
+from reelforge.storage.content_credentials.claims import Claim
 from reelforge.storage.fetcher import SafeFetcher
 from reelforge.storage.sql import Tx
 
@@ -119,13 +120,16 @@ class MediaIO:
         data = await self.artifacts.read_bytes(row)
         return f"data:{row.content_type};base64,{base64.b64encode(data).decode()}"
 
-    async def fetch_output(self, output: OutputMedia, *, provider: str) -> tuple[BlobInfo, bytes]:
-        """Download (or decode) one provider output into the blob store: (blob, first bytes).
+    async def fetch_output(
+        self, output: OutputMedia, *, provider: str, claim: Claim | None = None
+    ) -> tuple[BlobInfo, bytes]:
+        """Download (or decode) one provider output into the blob store: (blob, first bytes),
+        signed with ``claim``'s content credentials when one is given.
 
         Done before the database transaction that records it, so no lock is held while
         bytes move."""
         url = output.url
-        writer = self.artifacts.writer()
+        writer = self.artifacts.writer(claim)
         try:
             if url.startswith("data:"):
                 header, _, payload = url.partition(",")

@@ -139,6 +139,11 @@ class Pipeline(BaseModel):
         default=False,
         description="Reuse stored results of identical steps instead of paying again.",
     )
+    content_credentials: bool = Field(
+        default=True,
+        description="Sign what this run makes with C2PA content credentials (when the "
+        "deployment signs at all: REELFORGE_CONTENT_CREDENTIALS); false stores it unsigned.",
+    )
 
     @field_validator("nodes")
     @classmethod

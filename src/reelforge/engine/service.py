@@ -196,6 +196,8 @@ class RunService:
                     "price_assumed": assumed.get(s.node_id),
                     "payers": payers.steps.get(s.node_id),
                     "budget_warnings": payers.budget_warnings,
+                    # Only an opt-out is written: absent means signed (engine.collect).
+                    **({} if pipeline.content_credentials else {"content_credentials": False}),
                 },
                 "depends_on": s.depends_on,
                 "implicit": s.implicit,

@@ -18,7 +18,13 @@ class ArtifactRow(Base):
 
     id: Mapped[str] = mapped_column(String(40), primary_key=True)
     owner_id: Mapped[str] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
-    sha256: Mapped[str] = mapped_column(String(64), index=True)
+    sha256: Mapped[str] = mapped_column(String(64), index=True)  # of the stored (signed) file
+    # The content as it came, before its content credentials were added (0020): what
+    # de-duplication compares. Equal to sha256 for anything stored unsigned.
+    content_sha256: Mapped[str | None] = mapped_column(String(64), nullable=True, index=True)
+    # How its C2PA manifest is kept: embedded, sidecar (manifest_sha256), failed; None: unsigned.
+    credentials: Mapped[str | None] = mapped_column(String(16), nullable=True)
+    manifest_sha256: Mapped[str | None] = mapped_column(String(64), nullable=True)
     size: Mapped[int] = mapped_column(BigInteger)
     content_type: Mapped[str] = mapped_column(String(100))
     kind: Mapped[str] = mapped_column(String(16))

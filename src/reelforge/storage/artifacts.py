@@ -14,6 +14,9 @@ from reelforge.domain.ids import new_id
 from reelforge.domain.media import kind_of_content_type, sniff_content_type
 from reelforge.storage.artifact_tables import ArtifactRow
 from reelforge.storage.blobs import BlobInfo, BlobStore, BlobWriter
+from reelforge.storage.content_credentials.claims import Claim, claim_from_provenance
+from reelforge.storage.content_credentials.sealing import Sealer
+from reelforge.storage.content_credentials.writer import SealingWriter
 from reelforge.storage.db import Database
 from reelforge.storage.prepared import inserting
 from reelforge.storage.sql import Tx, detached
@@ -26,12 +29,33 @@ _INSERT = inserting(
 
 
 class ArtifactStore:
-    def __init__(self, db: Database, blobs: BlobStore) -> None:
+    def __init__(self, db: Database, blobs: BlobStore, sealer: Sealer | None = None) -> None:
         self.db = db
         self.blobs = blobs
+        # Signs what ReelForge makes (content credentials); None when switched off.
+        self.sealer = sealer
 
-    def writer(self) -> BlobWriter:
+    def writer(self, claim: Claim | None = None) -> BlobWriter:
+        """A writer for new content; with a claim (and signing on), what it stores is the
+        content signed with that claim's C2PA manifest."""
+        if claim is not None and self.sealer is not None:
+            return SealingWriter(self.blobs, self.blobs.tmp_dir, self.sealer, claim)
         return self.blobs.writer()
+
+    async def claim(self, provenance: dict[str, Any], *, owner_id: str, title: str) -> Claim | None:
+        """What a generated artifact's manifest will say, its parents (read from their
+        stored files, with any manifests they carry) as ingredients; None when off."""
+        if self.sealer is None:
+            return None
+        parents = []
+        for parent_id in provenance.get("parents") or []:
+            try:
+                row = await self.get(str(parent_id), owner_id=owner_id)
+                path = await self.local_path(row)
+            except (ReelForgeError, FileNotFoundError):
+                continue  # a parent gone since: the manifest names the others
+            parents.append((row.id, path, row.content_type, row.name))
+        return claim_from_provenance(provenance, title, parents)
 
     async def record(
         self,
@@ -62,6 +86,9 @@ class ArtifactStore:
             "id": new_id("art"),
             "owner_id": owner_id,
             "sha256": blob.sha256,
+            "content_sha256": blob.content_sha256 or blob.sha256,
+            "credentials": blob.credentials,
+            "manifest_sha256": blob.manifest_sha256,
             "size": blob.size,
             "content_type": content_type,
             "kind": kind.value,

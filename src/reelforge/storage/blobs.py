@@ -24,6 +24,12 @@ CHUNK = 1024 * 1024
 class BlobInfo:
     sha256: str
     size: int
+    # Set when the content was signed on its way in (content credentials): the digest of
+    # the content as it came (before its manifest), how the manifest is kept (embedded,
+    # sidecar, failed) and, for a sidecar, the blob holding the manifest store.
+    content_sha256: str | None = None
+    credentials: str | None = None
+    manifest_sha256: str | None = None
 
 
 def _check_sha(sha256: str) -> str:

@@ -40,6 +40,28 @@ def artifact_view(row: ArtifactRow) -> dict[str, Any]:
         "created_at": row.created_at,
         "url": f"/v1/artifacts/{row.id}/content",
         "thumbnail_url": f"/v1/artifacts/{row.id}/thumbnail" if has_thumbnail(row) else None,
+        "content_sha256": row.content_sha256 or row.sha256,
+        "content_credentials": credentials_view(row),
+        "provenance_url": f"/v1/artifacts/{row.id}/provenance",
+    }
+
+
+_CREDENTIALS_NOTE = {
+    "embedded": "A signed C2PA manifest is embedded in the file.",
+    "sidecar": "This format cannot carry an embedded manifest: the signed C2PA manifest is "
+    "kept beside it, at manifest_url.",
+    "failed": "Signing failed; the file is stored unsigned.",
+}
+
+
+def credentials_view(row: ArtifactRow) -> dict[str, Any]:
+    """How the artifact's content credentials are kept (None: stored unsigned, as uploads
+    and runs that opted out are)."""
+    status = row.credentials
+    return {
+        "status": status or "none",
+        "note": _CREDENTIALS_NOTE.get(status or "", "Stored without content credentials."),
+        "manifest_url": f"/v1/artifacts/{row.id}/manifest.c2pa" if row.manifest_sha256 else None,
     }
 
 

@@ -42,6 +42,9 @@ class GenerationIn(RequestModel):
         default=None, ge=0, description="The most this generation may cost (micro-USD)."
     )
     allow_cache: bool = False
+    content_credentials: bool = Field(
+        default=True, description="Sign the result with C2PA content credentials."
+    )
     callback_url: str | None = None
 
 
@@ -90,6 +93,7 @@ async def create_generation(
             )
         ],
         allow_cache=body.allow_cache,
+        content_credentials=body.content_credentials,
     )
     wait = prefer_wait(prefer)
     created = await start_run(
