@@ -10,6 +10,7 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.middleware.body_limit import MAX_BODY_SIZE_SCOPE_KEY
+from starlette.types import Send
 
 from reelforge.api.context import request_id_var
 from reelforge.domain.errors import ErrorCode, ReelForgeError
@@ -128,6 +129,18 @@ def install_error_handlers(app: FastAPI) -> None:
 
     @app.exception_handler(Exception)
     async def _unexpected(_request: Request, exc: Exception) -> JSONResponse:
-        # The stack goes to the log (redacted); the caller gets no internals.
-        log.error("unhandled_exception", exc_info=exc, error_type=type(exc).__name__)
-        return envelope(ReelForgeError(ErrorCode.INTERNAL_ERROR), status=500)
+        # Reached only for failures outside the request context (RequestContextMiddleware
+        # answers the rest with their request id).
+        return internal_error(exc)
+
+
+def internal_error(exc: BaseException) -> JSONResponse:
+    # The stack goes to the log (redacted); the caller gets no internals.
+    log.error("unhandled_exception", exc_info=exc, error_type=type(exc).__name__)
+    return envelope(ReelForgeError(ErrorCode.INTERNAL_ERROR), status=500)
+
+
+async def send_internal_error(send: Send, exc: BaseException) -> None:
+    response = internal_error(exc)
+    await send({"type": "http.response.start", "status": 500, "headers": response.raw_headers})
+    await send({"type": "http.response.body", "body": response.body})

@@ -16,6 +16,7 @@ from prometheus_client import Counter, Histogram
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from reelforge.api.context import request_id_var
+from reelforge.api.errors import send_internal_error as send_with_id_error
 from reelforge.jobs.pacing import Foreground
 
 REQUESTS = Counter("reelforge_http_requests_total", "HTTP requests", ["method", "route", "status"])
@@ -53,6 +54,7 @@ class RequestContextMiddleware:
         async def send_with_id(message: Message) -> None:
             if message["type"] == "http.response.start":
                 status_holder["status"] = message["status"]
+                status_holder["started"] = True
                 headers = list(message.get("headers", []))
                 headers.append((b"x-request-id", rid.encode()))
                 message["headers"] = headers
@@ -60,6 +62,14 @@ class RequestContextMiddleware:
 
         try:
             await self.app(scope, receive, send_with_id)
+        except Exception as exc:
+            # Handled here, inside the request's context, so the 500 envelope and its
+            # log line carry the request id (Starlette's outermost handler runs after
+            # the context is gone: request_id was null there).
+            if status_holder.get("started"):
+                raise  # the response is half-sent; the server closes the connection
+            status_holder["status"] = 500
+            await send_with_id_error(send_with_id, exc)
         finally:
             if self.foreground is not None:
                 self.foreground.finished()

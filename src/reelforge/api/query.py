@@ -11,6 +11,7 @@ from fastapi import Request
 from fastapi.dependencies.models import Dependant
 from fastapi.routing import APIRoute
 
+from reelforge.api.param_guard import check_param_values
 from reelforge.domain.errors import ErrorCode, ReelForgeError
 
 # Providers call these with URLs they may decorate with their own parameters.
@@ -34,10 +35,11 @@ def _query_names(dependant: Dependant) -> set[str]:
 
 
 async def refuse_unknown_query(request: Request) -> None:
-    if not request.url.query:
-        return
     route = request.scope.get("route")
-    if not isinstance(route, APIRoute) or not route.path.startswith("/v1/"):
+    if not isinstance(route, APIRoute):
+        return
+    check_param_values(request, route)
+    if not request.url.query or not route.path.startswith("/v1/"):
         return
     if route.path.startswith(_EXEMPT):
         return

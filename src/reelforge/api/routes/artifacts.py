@@ -13,6 +13,8 @@ from fastapi.responses import Response, StreamingResponse
 
 from reelforge.api.deps import ContainerDep, CurrentPrincipal, get_principal
 from reelforge.api.history_deps import gallery, thumbnails
+from reelforge.api.paging import id_cursor
+from reelforge.api.param_guard import INT64_MAX
 from reelforge.domain.errors import ErrorCode, ReelForgeError
 from reelforge.domain.media import EXTENSIONS, sniff_content_type
 from reelforge.engine.gallery import ArtifactFilters
@@ -114,7 +116,7 @@ async def list_artifacts(
     container: ContainerDep,
     principal: CurrentPrincipal,
     limit: Annotated[int, Query(ge=1, le=200)] = 50,
-    before: Annotated[str | None, Query(description="Older than this artifact id.")] = None,
+    before: Annotated[str | None, id_cursor("Older than this artifact id.")] = None,
     kind: Annotated[Literal["image", "video", "audio"] | None, Query()] = None,
     model: Annotated[str | None, Query(max_length=200, description="A catalog id.")] = None,
     run_id: Annotated[str | None, Query(max_length=40)] = None,
@@ -173,7 +175,7 @@ async def artifact_content(
     request: Request,
     container: ContainerDep,
     range_header: Annotated[str | None, Header(alias="Range")] = None,
-    expires: Annotated[int | None, Query()] = None,
+    expires: Annotated[int | None, Query(ge=0, le=INT64_MAX)] = None,
     sig: Annotated[str | None, Query()] = None,
 ) -> StreamingResponse:
     """The bytes, with HTTP range requests (video players seek). Reachable with an API key,

@@ -18,6 +18,7 @@ from fastapi import APIRouter, Query
 from pydantic import Field, field_validator
 
 from reelforge.api.deps import ContainerDep, CurrentPrincipal
+from reelforge.api.paging import id_cursor
 from reelforge.api.schemas import RequestModel, ResponseModel
 from reelforge.container import Container
 from reelforge.domain.errors import ErrorCode, ReelForgeError
@@ -123,7 +124,7 @@ async def create_character(
 async def list_characters(
     container: ContainerDep,
     principal: CurrentPrincipal,
-    after: Annotated[str | None, Query(description="`next_after` of the previous page.")] = None,
+    after: Annotated[str | None, id_cursor("`next_after` of the previous page.")] = None,
     limit: Annotated[int, Query(ge=1, le=500)] = 100,
 ) -> CharacterList:
     """Your characters, oldest first, a page at a time."""

@@ -13,6 +13,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from reelforge import billing
 from reelforge.api.deps import AdminPrincipal, ContainerDep, CurrentPrincipal, SessionDep
+from reelforge.api.paging import IntCursor
 from reelforge.api.routes.credits_schemas import (
     AdjustmentIn,
     CreditsOut,
@@ -96,7 +97,7 @@ async def get_ledger(
     session: SessionDep,
     container: ContainerDep,
     run_id: Annotated[str | None, Query(description="Only this run's entries.")] = None,
-    cursor: Annotated[int | None, Query(description="`next_cursor` of the previous page.")] = None,
+    cursor: IntCursor = None,
     limit: Annotated[int, Query(ge=1, le=MAX_PAGE)] = 50,
     user_id: UserQuery = None,
 ) -> LedgerPage:

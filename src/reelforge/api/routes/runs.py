@@ -13,6 +13,7 @@ from pydantic import Field
 
 from reelforge.api.deps import GENERATION_LIMIT, ContainerDep, CurrentPrincipal
 from reelforge.api.history_deps import run_history
+from reelforge.api.paging import id_cursor
 from reelforge.api.schemas import RequestModel
 from reelforge.container import Container
 from reelforge.domain.errors import ErrorCode, ReelForgeError
@@ -186,7 +187,7 @@ async def list_runs(
     container: ContainerDep,
     principal: CurrentPrincipal,
     limit: Annotated[int, Query(ge=1, le=200)] = 50,
-    before: Annotated[str | None, Query(description="Older than this run id (paging).")] = None,
+    before: Annotated[str | None, id_cursor("Older than this run id (paging).")] = None,
     status: RunStatus | None = None,
     preset: Annotated[str | None, Query(max_length=100)] = None,
     model: Annotated[str | None, Query(max_length=200, description="A catalog id.")] = None,

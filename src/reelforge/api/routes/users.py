@@ -11,6 +11,7 @@ from typing import Annotated
 from fastapi import APIRouter, Header, Query
 
 from reelforge.api.deps import AdminPrincipal, ContainerDep, forget_key_cache
+from reelforge.api.paging import id_cursor
 from reelforge.api.routes.users_schemas import (
     DeletedOut,
     KeyIn,
@@ -53,7 +54,7 @@ async def list_users(
     container: ContainerDep,
     role: Annotated[Role | None, Query(description="Only users with this role.")] = None,
     include_deactivated: Annotated[bool, Query(description="Deleted users too.")] = False,
-    after: Annotated[str | None, Query(description="`next_after` of the previous page.")] = None,
+    after: Annotated[str | None, id_cursor("`next_after` of the previous page.")] = None,
     limit: Annotated[int, Query(ge=1, le=500)] = 100,
 ) -> UserList:
     """Users oldest first, a page at a time."""
