@@ -29,6 +29,11 @@ if TYPE_CHECKING:
     from reelforge.storage.db import Database
 
 SUBMIT_LEASE_SECONDS = 90.0  # longer than a submit call's HTTP timeout
+# A lease of a step whose provider cannot take the same request twice lasts this long
+# until its request is sent (``sent_at`` marked, the lease then runs SUBMIT_LEASE_SECONDS
+# from there): a step leased and never sent is taken back this soon after a crash.
+# Longer than STALE_LAUNCH_SECONDS, so a live process gives a waiting launch up first.
+UNSENT_LEASE_SECONDS = 45.0
 MAX_FRESH = 100_000  # steps handed over and not yet advanced (a bound, not a limit)
 # A launch older than this is not submitted on its lease: far inside the lease, so no
 # other process can have taken the step over meanwhile.
@@ -62,12 +67,26 @@ class Launch:
     def option(self) -> Option:
         return self.options[self.route.option]
 
+    @property
+    def marks_sending(self) -> bool:
+        """True when the moment the request leaves is recorded before it is sent: the
+        provider cannot take the same request twice, so after a crash it matters whether
+        it was sent (engine.recovery)."""
+        return not self.resolved.provider.idempotent_submit
+
+    @property
+    def lease_until(self) -> float:
+        """The lease's end as written (it also names the lease: ``mark_sent`` checks it)."""
+        seconds = UNSENT_LEASE_SECONDS if self.marks_sending else SUBMIT_LEASE_SECONDS
+        return self.now + seconds
+
     def lease(self) -> dict[str, Any]:
         """The columns the lease writes besides the status."""
         return {
             "attempts": self.step.attempts + 1,
-            "next_at": self.now + SUBMIT_LEASE_SECONDS,
+            "next_at": self.lease_until,
             "route": self.route.dump(),
+            "sent_at": None,
         }
 
     def events(self) -> list[tuple[str, dict[str, Any]]]:
