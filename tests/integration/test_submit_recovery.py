@@ -44,6 +44,7 @@ MODELS = {
     "runware": ("runware/flux-schnell", "idempotent"),
     "kling": ("kling/t2v_5s", "idempotent"),
     "higgsfield": ("higgsfield/soul", "idempotent"),
+    "comfyui": ("comfyui/sd15-txt2img", "lookup"),
 }
 
 
@@ -157,3 +158,17 @@ async def test_a_step_whose_answer_was_lost_is_settled_without_a_second_task(
     else:
         assert row.status == "succeeded", row.error
         assert await paid(box) <= 1
+
+
+def test_every_provider_says_how_its_lost_submissions_are_settled(box: Container) -> None:
+    for provider, (_model, how) in MODELS.items():
+        assert box.hub.provider_class(provider).reconciliation() == how, provider
+    for provider in ("sync", "atlas"):
+        cls = box.hub.provider_class(provider)
+        assert cls.reconciliation() == "none" and "known only by" in cls.reconcile_note
+    notes = {
+        box.hub.provider_class(p).reconcile_note
+        for p, (_m, how) in MODELS.items()
+        if how != "idempotent"
+    }
+    assert Provider.reconcile_note not in notes  # each says why, in its own terms
