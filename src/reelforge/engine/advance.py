@@ -29,7 +29,7 @@ from reelforge.engine.attempts import Attempts
 from reelforge.engine.catalog_access import CatalogAccess
 from reelforge.engine.collect import Advance, Collecting, LostRace
 from reelforge.engine.events import EventBus
-from reelforge.engine.launch import Fresh, Launch, Launching, Wait
+from reelforge.engine.launch import Fresh, Launch, Launching, Leases, Wait
 from reelforge.engine.media_io import MediaIO
 from reelforge.engine.polling import CALLBACK_POLL_FACTOR, Polling, Watch, interval_of, ramped
 from reelforge.engine.ports import RunBilling
@@ -95,6 +95,7 @@ class Engine(Launching, Recovering, Collecting, Attempts, Polling):
         # advance reads nothing back.
         self._fresh: dict[str, Fresh] = {}
         self._progress = ProgressWrites(db, events)
+        self.leases = Leases()
 
     async def advance(self, step_id: str) -> Advance:
         step = self.watched(step_id)  # a step being polled: nothing to read back
@@ -206,7 +207,9 @@ class Engine(Launching, Recovering, Collecting, Attempts, Polling):
             return Wait(now + permit, route, skipped)  # over the provider's limits: stay held
         route.tries += 1
         route.started_at = route.started_at or now
-        return Launch(step, parents, route, options, entry, resolved, key, permit, now, skipped)
+        return Launch(
+            step, parents, route, options, entry, resolved, key, permit, now, skipped, self.leases
+        )
 
     async def _submit(self, launch: Launch) -> Advance:
         step, parents, route, options = launch.step, launch.parents, launch.route, launch.options
@@ -276,7 +279,13 @@ class Engine(Launching, Recovering, Collecting, Attempts, Polling):
 
         moved = await self.writes.run(record_task)
         if not moved:
-            # The step was canceled (or resolved elsewhere) while we submitted: stop the task.
+            # The step was canceled (or resolved elsewhere) while we submitted: stop the task,
+            # unless another process found this very task and goes on with it (a submission
+            # that outlived its lease, reconciled meanwhile: engine.recovery).
+            async with self.db.read() as sql:
+                now_row = await repo.get_step(sql, step.id)
+            if now_row is not None and now_row.task_id == task.task_id:
+                return Advance()
             if resolved.provider.supports_cancel:
                 try:
                     await resolved.provider.cancel(task, resolved.credential)

@@ -40,6 +40,21 @@ MAX_FRESH = 100_000  # steps handed over and not yet advanced (a bound, not a li
 STALE_LAUNCH_SECONDS = 30.0
 
 
+@dataclass(frozen=True)
+class Leases:
+    """How long a submission lease lasts (settings ``submit_lease_seconds`` and
+    ``unsent_lease_seconds``)."""
+
+    sent: float = SUBMIT_LEASE_SECONDS
+    unsent: float = UNSENT_LEASE_SECONDS
+
+    @property
+    def stale_launch(self) -> float:
+        """A launch waiting longer than this is given up by its own process: before its
+        unsent lease can be taken back by another."""
+        return min(STALE_LAUNCH_SECONDS, self.unsent * 0.6)
+
+
 @dataclass
 class Wait:
     """Stay held until ``next_at`` (the only option is cooling down or over its limits);
@@ -62,6 +77,7 @@ class Launch:
     permit: Permit
     now: float
     skipped: list[dict[str, Any]] = field(default_factory=list)
+    leases: Leases = field(default_factory=Leases)
 
     @property
     def option(self) -> Option:
@@ -77,7 +93,7 @@ class Launch:
     @property
     def lease_until(self) -> float:
         """The lease's end as written (it also names the lease: ``mark_sent`` checks it)."""
-        seconds = UNSENT_LEASE_SECONDS if self.marks_sending else SUBMIT_LEASE_SECONDS
+        seconds = self.leases.unsent if self.marks_sending else self.leases.sent
         return self.now + seconds
 
     def lease(self) -> dict[str, Any]:
@@ -179,7 +195,7 @@ class Launching:
         """A launch whose lease was committed with its run: submit it now, unless it waited
         so long (a busy process) that its lease should not be trusted any more: then it
         goes back to held and starts the usual way."""
-        if time.time() - launch.now > STALE_LAUNCH_SECONDS:
+        if time.time() - launch.now > launch.leases.stale_launch:
             await self.unlaunch([launch], "waited too long to be submitted")
             return Advance(next_at=time.time())
         try:

@@ -28,7 +28,7 @@ from reelforge.domain.catalog import ModelEntry
 from reelforge.domain.errors import ErrorCode, ReelForgeError
 from reelforge.engine import repo
 from reelforge.engine.collect import Advance
-from reelforge.engine.launch import SUBMIT_LEASE_SECONDS, Launch
+from reelforge.engine.launch import Launch, Leases
 from reelforge.engine.routing import Option, RouteState, step_options
 from reelforge.engine.states import StepStatus
 from reelforge.logs import get_logger
@@ -84,6 +84,7 @@ class Recovering:
     events: EventBus
     requests: RequestBuilder
     writes: GroupCommit
+    leases: Leases
 
     async def mark_sent(self, launch: Launch) -> bool:
         """Record that the launch's request is about to leave; False when its lease was
@@ -92,7 +93,7 @@ class Recovering:
             return True
         now = time.time()
         params = {"_id": launch.step.id, "_lease": launch.lease_until, "sent_at": now}
-        params["next_at"] = now + SUBMIT_LEASE_SECONDS
+        params["next_at"] = now + launch.leases.sent
 
         async def mark(tx: Tx) -> bool:
             return bool(await tx.execute(_MARK_SENT, params) == 1)
