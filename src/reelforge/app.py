@@ -35,6 +35,7 @@ from reelforge.engine.advance import Engine
 from reelforge.engine.catalog_access import CatalogAccess
 from reelforge.engine.characters import CharacterService
 from reelforge.engine.events import EventBus
+from reelforge.engine.launch import Leases
 from reelforge.engine.media_io import SANDBOX_FILES_URL, MediaIO
 from reelforge.engine.presets.service import PresetService
 from reelforge.engine.routing import RetryPolicy
@@ -320,6 +321,7 @@ def build_engine(container: Container, *, worker: bool = False) -> None:
         CatalogAccess(container.catalog, max_prompt_chars=settings.max_prompt_chars),
         policy=RetryPolicy(resubmits=settings.resubmit_failed),
     )
+    engine.leases = Leases(settings.submit_lease_seconds, settings.unsent_lease_seconds)
     container.engine = engine
     container.runs = RunService(engine)
     # Presets load (and are validated) here: a broken preset file stops the start.

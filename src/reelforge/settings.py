@@ -203,6 +203,19 @@ class Settings(BaseSettings):
         description="How many times a task the provider failed (or lost) for a transient "
         "reason is submitted again; failures it does not call transient never are.",
     )
+    submit_lease_seconds: float = Field(
+        default=90.0,
+        gt=0,
+        description="How long a step's request may be on its way to the provider before "
+        "another process settles it (sent again, looked up, or failed): longer than a "
+        "submit call's HTTP timeout.",
+    )
+    unsent_lease_seconds: float = Field(
+        default=45.0,
+        gt=0,
+        description="How soon a step leased for submission and never sent (its process "
+        "stopped first) goes back to held, for providers that cannot take a request twice.",
+    )
     # Setup hub (GET /v1/setup/...): a ComfyUI the user installed, never installed for them.
     comfyui_dir: Path | None = Field(
         default=None,

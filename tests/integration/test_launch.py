@@ -34,9 +34,10 @@ async def test_a_waited_generation_is_leased_with_its_run(world: World) -> None:
     writes_before, intakes_before = engine.writes.batches, intake.batches
     run = await waited(world)
     assert run["status"] == "succeeded", run
-    # The run (with the lease) in one commit, then the task and the result: two more.
+    # The run (with the lease) in one commit, then the send mark (fal cannot take a
+    # request twice: engine.recovery), the task and the result: three more.
     assert intake.batches - intakes_before == 1
-    assert engine.writes.batches - writes_before == 2
+    assert engine.writes.batches - writes_before == 3
     assert await world.events(run["id"]) == [
         "run.created",
         "step.submitting",
@@ -46,12 +47,12 @@ async def test_a_waited_generation_is_leased_with_its_run(world: World) -> None:
     ]
     assert run["steps"][0]["attempts"] == 1 and len(world.fal.submits()) == 1
 
-    # Not waited for: stored held, then leased on its own (three commits after the run's).
+    # Not waited for: stored held, then leased on its own (four commits after the run's).
     writes_before = engine.writes.batches
     r = await world.client.post("/v1/generations", json={"model": FAL_MODEL, "prompt": "owl"})
     assert r.status_code == 202
     assert (await world.wait(r.json()["id"]))["status"] == "succeeded"
-    assert engine.writes.batches - writes_before == 3
+    assert engine.writes.batches - writes_before == 4
 
 
 async def test_a_run_refused_when_stored_submits_nothing_and_frees_its_permit(

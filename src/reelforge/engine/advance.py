@@ -5,9 +5,10 @@ held → (cache hit | submit) → submitted → poll … → collecting → succ
 Each move is a compare-and-set, committed before the next side effect, so running
 ``advance`` twice, concurrently, or after a crash never submits twice or pays twice:
 - the provider task id is committed the moment the provider returns it;
-- a step found in ``submitting`` after its lease ran out is resubmitted only when the
-  provider is idempotent (same idempotency key); otherwise it fails with a clear error
-  and its share of the hold is released.
+- a step found in ``submitting`` after its lease ran out is started again when its
+  request was never sent, resubmitted when the provider is idempotent (same idempotency
+  key), looked up at the provider when it can be reconciled; otherwise it fails with a
+  clear error and its share of the hold is released (engine.recovery).
 
 Routing (``engine.routing``): a step has options, its model then its fallbacks. Each
 submission goes to the current option unless its provider is cooling down or not
@@ -22,17 +23,18 @@ from __future__ import annotations
 import time
 from typing import Any
 
-from reelforge.domain.errors import ErrorCode, ReelForgeError
+from reelforge.domain.errors import ReelForgeError
 from reelforge.engine import repo
 from reelforge.engine.attempts import Attempts
 from reelforge.engine.catalog_access import CatalogAccess
 from reelforge.engine.collect import Advance, Collecting, LostRace
 from reelforge.engine.events import EventBus
-from reelforge.engine.launch import Fresh, Launch, Launching, Wait
+from reelforge.engine.launch import Fresh, Launch, Launching, Leases, Wait
 from reelforge.engine.media_io import MediaIO
 from reelforge.engine.polling import CALLBACK_POLL_FACTOR, Polling, Watch, interval_of, ramped
 from reelforge.engine.ports import RunBilling
 from reelforge.engine.progress import ProgressWrites
+from reelforge.engine.recovery import Recovering
 from reelforge.engine.requests import RequestBuilder
 from reelforge.engine.router import Router
 from reelforge.engine.routing import (
@@ -58,7 +60,7 @@ __all__ = ["Advance", "Engine"]
 log = get_logger("reelforge.engine")
 
 
-class Engine(Launching, Collecting, Attempts, Polling):
+class Engine(Launching, Recovering, Collecting, Attempts, Polling):
     def __init__(
         self,
         db: Database,
@@ -93,6 +95,7 @@ class Engine(Launching, Collecting, Attempts, Polling):
         # advance reads nothing back.
         self._fresh: dict[str, Fresh] = {}
         self._progress = ProgressWrites(db, events)
+        self.leases = Leases()
 
     async def advance(self, step_id: str) -> Advance:
         step = self.watched(step_id)  # a step being polled: nothing to read back
@@ -204,7 +207,9 @@ class Engine(Launching, Collecting, Attempts, Polling):
             return Wait(now + permit, route, skipped)  # over the provider's limits: stay held
         route.tries += 1
         route.started_at = route.started_at or now
-        return Launch(step, parents, route, options, entry, resolved, key, permit, now, skipped)
+        return Launch(
+            step, parents, route, options, entry, resolved, key, permit, now, skipped, self.leases
+        )
 
     async def _submit(self, launch: Launch) -> Advance:
         step, parents, route, options = launch.step, launch.parents, launch.route, launch.options
@@ -222,6 +227,8 @@ class Engine(Launching, Collecting, Attempts, Polling):
             request.callback_url = self.media.callback_url(
                 task_provider=entry.provider, step_id=step.id
             )
+        if not await self.mark_sent(launch):
+            return Advance()  # its lease was taken back: another process has the step
         started = time.monotonic()
         try:
             task = await resolved.provider.submit(request, resolved.credential)
@@ -272,7 +279,13 @@ class Engine(Launching, Collecting, Attempts, Polling):
 
         moved = await self.writes.run(record_task)
         if not moved:
-            # The step was canceled (or resolved elsewhere) while we submitted: stop the task.
+            # The step was canceled (or resolved elsewhere) while we submitted: stop the task,
+            # unless another process found this very task and goes on with it (a submission
+            # that outlived its lease, reconciled meanwhile: engine.recovery).
+            async with self.db.read() as sql:
+                now_row = await repo.get_step(sql, step.id)
+            if now_row is not None and now_row.task_id == task.task_id:
+                return Advance()
             if resolved.provider.supports_cancel:
                 try:
                     await resolved.provider.cancel(task, resolved.credential)
@@ -289,41 +302,6 @@ class Engine(Launching, Collecting, Attempts, Polling):
                 setattr(step, column, value)
             return await self._poll(step, resolved, task)
         return Advance(next_at=time.time() + first_wait)
-
-    async def _recover_submitting(self, step: StepRow) -> Advance:
-        now = time.time()
-        if step.next_at is not None and step.next_at > now:
-            return Advance(next_at=step.next_at)  # another worker may still be submitting
-        route = RouteState.load(step.route)
-        options = step_options(step.model, step.request, step.quote_micros)
-        entry = await self.catalog.get(options[route.option].model)
-        provider_cls = self.hub.provider_class(entry.provider)
-        if not provider_cls.idempotent_submit:
-            raise ReelForgeError(
-                ErrorCode.PROVIDER_ERROR,
-                "The worker stopped while submitting this step; it was not resubmitted, to "
-                "avoid a second charge.",
-                detail={"node": step.node_id, "reason": "interrupted_submit"},
-                remediation=("Run the pipeline again (cached steps are reused if allowed).",),
-                retryable=False,
-            )
-        route.tries = max(0, route.tries - 1)  # the interrupted submission is tried again
-        async with self.db.write() as tx:
-            # Take the lease again (version bump) before resubmitting with the same key.
-            moved = await repo.transition(
-                tx,
-                step.id,
-                StepStatus.SUBMITTING,
-                StepStatus.HELD,
-                next_at=now,
-                route=route.dump(),
-            )
-        if not moved:
-            return Advance()
-        async with self.db.read() as sql:
-            fresh = await repo.get_step(sql, step.id)
-        # Pinned: the same model and key again, never a fallback while the first may exist.
-        return await self._start(fresh, pinned=True) if fresh is not None else Advance()
 
     async def _fail(self, step: StepRow, exc: ReelForgeError) -> Advance:
         if isinstance(exc, LostRace):

@@ -29,10 +29,30 @@ if TYPE_CHECKING:
     from reelforge.storage.db import Database
 
 SUBMIT_LEASE_SECONDS = 90.0  # longer than a submit call's HTTP timeout
+# A lease of a step whose provider cannot take the same request twice lasts this long
+# until its request is sent (``sent_at`` marked, the lease then runs SUBMIT_LEASE_SECONDS
+# from there): a step leased and never sent is taken back this soon after a crash.
+# Longer than STALE_LAUNCH_SECONDS, so a live process gives a waiting launch up first.
+UNSENT_LEASE_SECONDS = 45.0
 MAX_FRESH = 100_000  # steps handed over and not yet advanced (a bound, not a limit)
 # A launch older than this is not submitted on its lease: far inside the lease, so no
 # other process can have taken the step over meanwhile.
 STALE_LAUNCH_SECONDS = 30.0
+
+
+@dataclass(frozen=True)
+class Leases:
+    """How long a submission lease lasts (settings ``submit_lease_seconds`` and
+    ``unsent_lease_seconds``)."""
+
+    sent: float = SUBMIT_LEASE_SECONDS
+    unsent: float = UNSENT_LEASE_SECONDS
+
+    @property
+    def stale_launch(self) -> float:
+        """A launch waiting longer than this is given up by its own process: before its
+        unsent lease can be taken back by another."""
+        return min(STALE_LAUNCH_SECONDS, self.unsent * 0.6)
 
 
 @dataclass
@@ -57,17 +77,32 @@ class Launch:
     permit: Permit
     now: float
     skipped: list[dict[str, Any]] = field(default_factory=list)
+    leases: Leases = field(default_factory=Leases)
 
     @property
     def option(self) -> Option:
         return self.options[self.route.option]
 
+    @property
+    def marks_sending(self) -> bool:
+        """True when the moment the request leaves is recorded before it is sent: the
+        provider cannot take the same request twice, so after a crash it matters whether
+        it was sent (engine.recovery)."""
+        return not self.resolved.provider.idempotent_submit
+
+    @property
+    def lease_until(self) -> float:
+        """The lease's end as written (it also names the lease: ``mark_sent`` checks it)."""
+        seconds = self.leases.unsent if self.marks_sending else self.leases.sent
+        return self.now + seconds
+
     def lease(self) -> dict[str, Any]:
         """The columns the lease writes besides the status."""
         return {
             "attempts": self.step.attempts + 1,
-            "next_at": self.now + SUBMIT_LEASE_SECONDS,
+            "next_at": self.lease_until,
             "route": self.route.dump(),
+            "sent_at": None,
         }
 
     def events(self) -> list[tuple[str, dict[str, Any]]]:
@@ -160,7 +195,7 @@ class Launching:
         """A launch whose lease was committed with its run: submit it now, unless it waited
         so long (a busy process) that its lease should not be trusted any more: then it
         goes back to held and starts the usual way."""
-        if time.time() - launch.now > STALE_LAUNCH_SECONDS:
+        if time.time() - launch.now > launch.leases.stale_launch:
             await self.unlaunch([launch], "waited too long to be submitted")
             return Advance(next_at=time.time())
         try:

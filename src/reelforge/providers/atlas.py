@@ -79,6 +79,7 @@ _EXTENSIONS: dict[str, MediaKind] = {
 class AtlasProvider(Provider):
     name: ClassVar[str] = "atlas"
     display_name: ClassVar[str] = "Atlas Cloud"
+    reconcile_note = "predictions are known only by the id the create call answers (no listing)"
     credential_fields: ClassVar[tuple[CredentialField, ...]] = (
         CredentialField("api_key", ("ATLASCLOUD_API_KEY",)),
     )

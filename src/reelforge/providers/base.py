@@ -204,6 +204,21 @@ class Provider(ABC):
     supports_callbacks: ClassVar[bool] = False
     # True when submit can be safely repeated with the same idempotency_key.
     idempotent_submit: ClassVar[bool] = False
+    # True when a submission whose answer was lost (the process died while the request
+    # was in flight) can be found again at the provider (``find_submitted``); without
+    # it, nor ``idempotent_submit``, such a step fails rather than risk a second charge.
+    reconcilable: ClassVar[bool] = False
+    # Why (or how) a lost submission is found again, or why it cannot be: said in the
+    # run of a step that could not be reconciled, and by ``reconciliation``.
+    reconcile_note: ClassVar[str] = "the provider offers no way to find a task again"
+
+    @classmethod
+    def reconciliation(cls) -> str:
+        """How a submission cut short by a crash is settled: ``idempotent`` (sent again
+        with the same key), ``lookup`` (found at the provider) or ``none``."""
+        if cls.idempotent_submit:
+            return "idempotent"
+        return "lookup" if cls.reconcilable else "none"
 
     @classmethod
     def needs_url(cls, mode: Mode, kind: MediaKind) -> bool:
@@ -231,6 +246,15 @@ class Provider(ABC):
 
     async def cancel(self, task: ProviderTask, credential: Credential) -> bool:
         return False
+
+    async def find_submitted(
+        self, request: GenerationRequest, credential: Credential, *, sent_at: float
+    ) -> list[ProviderTask]:
+        """For a ``reconcilable`` provider: the tasks that ``request``, sent at ``sent_at``
+        (epoch seconds) and whose answer was lost, may have made, most likely first (the
+        engine takes the first no other step holds). [] means the provider has no such
+        task: the request never reached it. Raises ReelForgeError when it cannot tell."""
+        return []
 
     async def verify(self, credential: Credential) -> bool:
         """Check the credential with the cheapest authenticated call; raise AUTH_FAILED."""

@@ -167,6 +167,7 @@ class FalProvider(Provider):
     supports_cancel = True
     supports_callbacks = True
     idempotent_submit = False  # the queue has no idempotency key
+    reconcile_note = "the queue API has no idempotency key and lists no requests: a request is known only by the id its answer carries"
 
     def _headers(self, credential: Credential) -> dict[str, str]:
         return {"Authorization": f"Key {credential.get('api_key')}"}

@@ -50,6 +50,7 @@ _FIELD_NAMES = {"image": "image", "video": "video", "prompt": "prompt", "model":
 class GrokProvider(Provider):
     name: ClassVar[str] = NAME
     display_name: ClassVar[str] = "xAI Grok"
+    reconcile_note = "images come back in the answer itself and videos are known only by the request_id it carries (no listing)"
     credential_fields = (CredentialField("api_key", ("XAI_API_KEY",)),)
     # The host root: paths carry /v1 (a configured ".../v1" is accepted, see __init__).
     default_base_url: ClassVar[str] = "https://api.x.ai"

@@ -36,6 +36,7 @@ PARAMS = frozenset({"width", "height", "num_inference_steps", "guidance_scale", 
 class HuggingFaceProvider(Provider):
     name = "huggingface"
     display_name = "Hugging Face"
+    reconcile_note = "synchronous: the image is the answer that was lost, with nothing to look up"
     credential_fields = (CredentialField("api_key", ("HF_TOKEN", "HUGGING_FACE_HUB_TOKEN")),)
     default_base_url = "https://router.huggingface.co"
     default_poll_interval = 0.1

@@ -14,6 +14,7 @@ from typing import Any
 
 from reelforge.domain.errors import ErrorCode, ReelForgeError
 from reelforge.domain.modes import MediaKind, Mode
+from reelforge.providers import reconcile
 from reelforge.providers.base import (
     Balance,
     Credential,
@@ -54,6 +55,8 @@ class LumaProvider(Provider):
     default_base_url = "https://api.lumalabs.ai/dream-machine/v1"
     default_poll_interval = 5.0
     supports_callbacks = True
+    reconcilable = True
+    reconcile_note = "generations are listed with their request and creation time"
 
     @classmethod
     def needs_url(cls, mode: Mode, kind: MediaKind) -> bool:
@@ -80,7 +83,10 @@ class LumaProvider(Provider):
         return json_body(NAME, response)
 
     # -- submit -----------------------------------------------------------------------
-    async def submit(self, request: GenerationRequest, credential: Credential) -> ProviderTask:
+    def _wire(
+        self, request: GenerationRequest, credential: Credential
+    ) -> tuple[str, dict[str, Any]]:
+        """The submit path and body for ``request``."""
         if request.model.startswith("photon"):
             path, body = "/generations/image", self._image_body(request, credential)
         elif request.mode is Mode.V2V:
@@ -89,6 +95,10 @@ class LumaProvider(Provider):
             path, body = "/generations/video", self._video_body(request, credential)
         if request.callback_url:
             body["callback_url"] = request.callback_url
+        return path, body
+
+    async def submit(self, request: GenerationRequest, credential: Credential) -> ProviderTask:
+        path, body = self._wire(request, credential)
         data = await self._call("POST", path, credential, json=body)
         generation_id = data.get("id") if isinstance(data, dict) else None
         if not generation_id:
@@ -98,6 +108,11 @@ class LumaProvider(Provider):
                 detail={"provider": NAME},
                 retryable=False,  # it may have been created: never resubmit blindly
             )
+        return self._task(request, path, body, str(generation_id))
+
+    def _task(
+        self, request: GenerationRequest, path: str, body: dict[str, Any], generation_id: str
+    ) -> ProviderTask:
         meta: dict[str, Any] = {"kind": "image" if path.endswith("image") else "video"}
         if meta["kind"] == "video" and "duration" in body:
             meta["duration"] = _seconds(body["duration"])
@@ -105,12 +120,46 @@ class LumaProvider(Provider):
             meta["format"] = body.get("format", "jpg")
         return ProviderTask(
             provider=NAME,
-            task_id=str(generation_id),
+            task_id=generation_id,
             model=request.model,
             mode=request.mode,
             meta=meta,
             poll_interval_seconds=self.default_poll_interval,
         )
+
+    async def find_submitted(
+        self, request: GenerationRequest, credential: Credential, *, sent_at: float
+    ) -> list[ProviderTask]:
+        """``GET /generations`` (newest first): a generation of the same model and prompt
+        created around ``sent_at``."""
+        path, body = self._wire(request, credential)
+        found: list[ProviderTask] = []
+        for page in range(reconcile.MAX_PAGES):
+            data = await self._call(
+                "GET", "/generations", credential, params={"limit": 100, "offset": page * 100}
+            )
+            items = data.get("generations") if isinstance(data, dict) else None
+            if not isinstance(items, list):
+                raise ReelForgeError(
+                    ErrorCode.PROVIDER_ERROR,
+                    "luma: the generations listing is malformed.",
+                    detail={"provider": NAME},
+                    retryable=True,
+                )
+            for item in items:
+                if not isinstance(item, dict):
+                    continue
+                if reconcile.older_than_window(item.get("created_at"), sent_at):
+                    return found[::-1]
+                if (
+                    reconcile.near(item.get("created_at"), sent_at)
+                    and item.get("model") == body.get("model")
+                    and reconcile.same_fields(body, item.get("request"), ("prompt",))
+                ):
+                    found.append(self._task(request, path, body, str(item.get("id"))))
+            if not data.get("has_more"):
+                break
+        return found[::-1]  # oldest first: the first of two identical requests
 
     def _video_body(self, request: GenerationRequest, credential: Credential) -> dict[str, Any]:
         params = request.params

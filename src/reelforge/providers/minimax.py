@@ -127,6 +127,7 @@ def envelope(response: httpx.Response) -> tuple[dict[str, Any], int, str]:
 class MiniMaxProvider(Provider):
     name = NAME
     display_name = "MiniMax (Hailuo)"
+    reconcile_note = "tasks are known only by the task_id the create call answers; the v2 task listing is documented only in the China docs, without a schema"
     credential_fields = (CredentialField("api_key", ("MINIMAX_API_KEY",)),)
     default_base_url = "https://api.minimax.io"  # mainland China: https://api.minimaxi.com
     default_poll_interval = 10.0

@@ -40,6 +40,7 @@ PARAMS = frozenset(
 class PollinationsProvider(Provider):
     name = "pollinations"
     display_name = "Pollinations"
+    reconcile_note = "synchronous: the image is the answer that was lost, with nothing to look up"
     credential_fields = (
         CredentialField("api_key", ("POLLINATIONS_API_KEY", "POLLINATIONS_TOKEN")),
     )

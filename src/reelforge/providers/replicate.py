@@ -18,6 +18,7 @@ import httpx
 
 from reelforge.domain.errors import ErrorCode, ReelForgeError
 from reelforge.domain.modes import MediaKind, Mode
+from reelforge.providers import reconcile
 from reelforge.providers.base import (
     Credential,
     CredentialField,
@@ -156,6 +157,8 @@ class ReplicateProvider(Provider):
     supports_cancel = True
     supports_callbacks = True
     idempotent_submit = False  # predictions have no idempotency key
+    reconcilable = True
+    reconcile_note = "predictions are listed with their input and creation time"
 
     def _headers(self, credential: Credential) -> dict[str, str]:
         return {"Authorization": f"Bearer {credential.get('api_token')}"}
@@ -215,6 +218,54 @@ class ReplicateProvider(Provider):
             mode=request.mode,
             result=result,
         )
+
+    async def find_submitted(
+        self, request: GenerationRequest, credential: Credential, *, sent_at: float
+    ) -> list[ProviderTask]:
+        """``GET /v1/predictions`` (newest first, cursor pages): a prediction of the same
+        model and input created around ``sent_at``."""
+        name, _version = split_model(request.model)
+        sent = self.build_input(request)
+        url: str | None = f"{self.base_url}/v1/predictions"
+        found: list[ProviderTask] = []
+        for _page in range(reconcile.MAX_PAGES):
+            if url is None:
+                break
+            # Only our own host gets the token, whatever the ``next`` link says.
+            if not url.startswith(self.base_url):
+                break
+            response = await send(self.client, NAME, "GET", url, headers=self._headers(credential))
+            await self._raise(response)
+            data = json_body(NAME, response)
+            results = data.get("results") if isinstance(data, dict) else None
+            if not isinstance(results, list):
+                raise ReelForgeError(
+                    ErrorCode.PROVIDER_ERROR,
+                    "replicate: the predictions listing is malformed.",
+                    detail={"provider": NAME},
+                    retryable=True,
+                )
+            for item in results:
+                if not isinstance(item, dict):
+                    continue
+                if reconcile.older_than_window(item.get("created_at"), sent_at):
+                    return found[::-1]
+                if (
+                    reconcile.near(item.get("created_at"), sent_at)
+                    and item.get("model") == name
+                    and reconcile.same_fields(sent, item.get("input"), ("prompt", "seed"))
+                ):
+                    found.append(
+                        ProviderTask(
+                            provider=NAME,
+                            task_id=str(item.get("id")),
+                            model=request.model,
+                            mode=request.mode,
+                        )
+                    )
+            nxt = data.get("next")
+            url = nxt if isinstance(nxt, str) and nxt else None
+        return found[::-1]  # oldest first: the first of two identical requests
 
     async def poll(self, task: ProviderTask, credential: Credential) -> TaskUpdate:
         if task.in_hand is not None:

@@ -68,6 +68,9 @@ _STATUS = {
 class RunwayProvider(Provider):
     name: ClassVar[str] = NAME
     display_name: ClassVar[str] = "Runway"
+    reconcile_note = (
+        "tasks are known only by the id the create call answers (no listing, no client reference)"
+    )
     # RUNWAY_API_KEY is ours; RUNWAYML_API_SECRET is what Runway's own SDK reads.
     credential_fields = (CredentialField("api_key", ("RUNWAY_API_KEY", "RUNWAYML_API_SECRET")),)
     default_base_url: ClassVar[str] = "https://api.dev.runwayml.com"

@@ -82,6 +82,7 @@ def task_failure(generation: dict[str, Any]) -> ReelForgeError:
 class SyncProvider(Provider):
     name = NAME
     display_name = "Sync Labs"
+    reconcile_note = "its generations listing (GET /v2/generations) is not searched yet: a generation is known only by the id its answer carries"
     credential_fields = (CredentialField("api_key", ("SYNC_API_KEY",)),)
     default_base_url = "https://api.sync.so"
     default_poll_interval = 5.0

@@ -59,6 +59,9 @@ _SAFETY_CODES = ("nsfw", "content_policy", "safety", "moderation")
 class TogetherProvider(Provider):
     name = "together"
     display_name = "Together AI"
+    reconcile_note = (
+        "synchronous: the image is in the answer that was lost, with nothing to look up"
+    )
     credential_fields = (CredentialField("api_key", ("TOGETHER_API_KEY",)),)
     default_base_url = "https://api.together.ai"
     # Nothing to wait for: the result is in the task when submit returns.

@@ -93,6 +93,9 @@ class StepRow(Base):
     outputs: Mapped[list[str]] = mapped_column(JSON, default=list)  # artifact ids
     error: Mapped[dict[str, Any] | None] = mapped_column(JSON, nullable=True)
     next_at: Mapped[float | None] = mapped_column(Float, nullable=True)  # epoch seconds
+    # When the request of the current lease was handed to the provider (epoch seconds);
+    # None while the step is only leased: a crash then cannot have reached the provider.
+    sent_at: Mapped[float | None] = mapped_column(Float, nullable=True)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
     submitted_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
     finished_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)

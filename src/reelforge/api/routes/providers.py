@@ -38,6 +38,13 @@ def _describe(cls: type[Provider]) -> dict[str, Any]:
         "credential_optional": cls.credential_optional,
         "supports_cancel": cls.supports_cancel,
         "supports_callbacks": cls.supports_callbacks,
+        # How a submission cut short by a crash is settled (engine.recovery).
+        "reconciliation": cls.reconciliation(),
+        "reconciliation_note": (
+            "sent again with the same idempotency key"
+            if cls.idempotent_submit
+            else cls.reconcile_note
+        ),
     }
 
 

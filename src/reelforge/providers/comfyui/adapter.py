@@ -72,6 +72,12 @@ class ComfyUIProvider(Provider):
     default_base_url = "http://127.0.0.1:8188"
     default_poll_interval = 1.0
     supports_cancel = True
+    reconcilable = True
+    reconcile_note = (
+        "a prompt is queued under a prompt_id made from the step's key and found in the "
+        "server's queue or history (a server older than client prompt ids mints its own: "
+        "that prompt is not found and is queued again, on a server that charges nothing)"
+    )
     # Listening window per poll on /ws (seconds).
     ws_window = 1.0
 
@@ -126,6 +132,21 @@ class ComfyUIProvider(Provider):
             raise prompt_rejection(400, data)
         # Older servers ignore a client prompt_id and mint their own: use what they say.
         return self._task(request, str(data.get("prompt_id") or prompt_id), meta)
+
+    async def find_submitted(
+        self, request: GenerationRequest, credential: Credential, *, sent_at: float
+    ) -> list[ProviderTask]:
+        """The prompt queued under the step's own prompt_id, if the server has it."""
+        if not request.idempotency_key:
+            return []
+        base = self.server(credential)
+        prompt_id = str(uuid.uuid5(_PROMPT_NAMESPACE, request.idempotency_key))
+        if not await self._known(base, prompt_id):
+            return []
+        template = get_template(request.model)
+        # A new client id: the lost one's socket is gone; polls read the history.
+        meta = {"server": base, "client_id": uuid.uuid4().hex, "template": template.name}
+        return [self._task(request, prompt_id, meta | {"seed": request.seed})]
 
     def _task(
         self, request: GenerationRequest, prompt_id: str, meta: dict[str, Any]
