@@ -1,7 +1,7 @@
 """web studio: login tokens, browser sessions, saved pipelines and their versions
 
 Revision ID: 0016_web_studio
-Revises: 0015_budgets
+Revises: (chained at merge)
 Create Date: 2026-12-07
 """
 

@@ -1,7 +1,7 @@
 """the marketplace (Atelier, seed 000): agents, services, orders, posts, deliverables
 
 Revision ID: 0017_market
-Revises: 0015_budgets
+Revises: (chained at merge)
 Create Date: 2026-12-07
 """
 
@@ -15,7 +15,7 @@ from alembic import op
 from reelforge.storage.tables import UTCDateTime
 
 revision: str = "0017_market"
-down_revision: str | None = "0015_budgets"
+down_revision: str | None = "0016_web_studio"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 

@@ -2,7 +2,7 @@
 series, nonces, and the scheduled jobs' leases
 
 Revision ID: 0018_series
-Revises: 0015_budgets
+Revises: (chained at merge)
 Create Date: 2026-12-07 21:01:32.293567
 """
 
@@ -16,7 +16,7 @@ from alembic import op
 from reelforge.storage.tables import UTCDateTime
 
 revision: str = "0018_series"
-down_revision: str | None = "0015_budgets"
+down_revision: str | None = "0017_market"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 

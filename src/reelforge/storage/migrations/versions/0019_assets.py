@@ -1,7 +1,7 @@
 """the asset factory's tables: workspaces, batches, jobs, gallery, accounts, payments, code
 
 Revision ID: 0019_assets
-Revises: 0015_budgets
+Revises: (chained at merge)
 Create Date: 2026-12-07
 """
 
@@ -15,7 +15,7 @@ from alembic import op
 from reelforge.storage.tables import UTCDateTime
 
 revision: str = "0019_assets"
-down_revision: str | None = "0015_budgets"
+down_revision: str | None = "0018_series"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 

@@ -2,7 +2,7 @@
 its C2PA manifest is kept (embedded, sidecar, failed) and, for a sidecar, its blob
 
 Revision ID: 0020_content_credentials
-Revises: 0015_budgets
+Revises: (chained at merge)
 Create Date: 2026-12-07
 """
 
@@ -14,7 +14,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision: str = "0020_content_credentials"
-down_revision: str | None = "0015_budgets"
+down_revision: str | None = "0019_assets"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 

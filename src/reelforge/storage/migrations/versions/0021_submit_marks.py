@@ -4,7 +4,7 @@ A step leased for submission (``submitting``) and never sent goes back to ``held
 a crash; one whose request was sent is looked up at the provider (engine.recovery).
 
 Revision ID: 0021_submit_marks
-Revises: 0015_budgets
+Revises: (chained at merge)
 Create Date: 2026-12-07
 """
 
@@ -16,7 +16,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision: str = "0021_submit_marks"
-down_revision: str | None = "0015_budgets"
+down_revision: str | None = "0020_content_credentials"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
