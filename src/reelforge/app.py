@@ -55,6 +55,7 @@ from reelforge.storage import identity, migrate
 from reelforge.storage.artifacts import ArtifactStore
 from reelforge.storage.blobs import open_blob_store
 from reelforge.storage.db import Database
+from reelforge.storage.engine_urls import EngineUrlPolicy
 from reelforge.storage.fetcher import SafeFetcher
 from reelforge.storage.http_client import combined_bundle, outgoing_client
 
@@ -135,6 +136,7 @@ def build_container(settings: Settings) -> Container:
         sandbox=settings.sandbox,
         base_urls=base_urls,
         sandbox_endpoints=sandbox_endpoints,
+        engine_urls=EngineUrlPolicy(db, fetcher, allow_private=settings.allow_private_engines),
     )
     container = Container(
         settings=settings,

@@ -42,7 +42,11 @@ class GenerationIn(RequestModel):
         default=None, ge=0, description="The most this generation may cost (micro-USD)."
     )
     allow_cache: bool = False
-    callback_url: str | None = None
+    callback_url: str | None = Field(
+        default=None,
+        max_length=2000,
+        description="http(s) only; receives the final run, signed with HMAC.",
+    )
 
 
 def prefer_wait(prefer: str | None) -> float | None:
