@@ -60,6 +60,7 @@ from reelforge.storage.blobs import open_blob_store
 from reelforge.storage.content_credentials.sealing import Sealer
 from reelforge.storage.content_credentials.setup import open_sealer
 from reelforge.storage.db import Database
+from reelforge.storage.engine_urls import EngineUrlPolicy
 from reelforge.storage.fetcher import SafeFetcher
 from reelforge.storage.http_client import combined_bundle, outgoing_client
 
@@ -140,6 +141,7 @@ def build_container(settings: Settings) -> Container:
         sandbox=settings.sandbox,
         base_urls=base_urls,
         sandbox_endpoints=sandbox_endpoints,
+        engine_urls=EngineUrlPolicy(db, fetcher, allow_private=settings.allow_private_engines),
     )
     container = Container(
         settings=settings,

@@ -244,6 +244,11 @@ class Settings(BaseSettings):
     # Safe fetcher
     fetch_max_bytes: int = 2 * 1024**3
     fetch_timeout_seconds: float = 120.0
+    allow_private_engines: bool = Field(
+        default=False,
+        description="Members may point engines (a ComfyUI credential's url, model sources) at "
+        "loopback and private addresses too; the owner and admins always may.",
+    )
     fetch_allow_hosts: list[str] = Field(
         default_factory=list,
         description="host or host:port entries the fetcher may reach despite being private "

@@ -160,9 +160,9 @@ class RunService:
             existing = await find_replay(self.db, owner_id, idempotency_key, asked)
             if existing is not None:
                 return CreatedRun(existing, [], existing=True)
-        plan = await self.plan(owner_id, pipeline)
-        if callback_url:
+        if callback_url:  # the scheme and syntax are refused before any lookup or planning
             await self.engine.media.fetcher.check_url(callback_url)
+        plan = await self.plan(owner_id, pipeline)
         # Sandbox steps are emulated: they are shown at list price but hold and cost nothing.
         # A step holds its dearest live option (whichever of them ends up serving).
         sandboxed, offline = await self._sandboxed_providers(owner_id, plan)

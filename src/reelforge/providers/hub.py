@@ -17,6 +17,7 @@ from reelforge.domain.errors import ErrorCode, ReelForgeError
 from reelforge.providers.base import Credential, Provider
 from reelforge.providers.credentials import CredentialVault, env_credential
 from reelforge.providers.plugins import ProviderRegistry
+from reelforge.storage.engine_urls import EngineUrlPolicy
 
 
 class Connection(StrEnum):
@@ -53,6 +54,7 @@ class ProviderHub:
         sandbox: bool,
         base_urls: Mapping[str, str] | None = None,
         sandbox_endpoints: Mapping[str, SandboxEndpoint] | None = None,
+        engine_urls: EngineUrlPolicy | None = None,
     ) -> None:
         self.registry = registry
         self.vault = vault
@@ -60,6 +62,8 @@ class ProviderHub:
         self.sandbox = sandbox
         self.base_urls = dict(base_urls or {})
         self.sandbox_endpoints = dict(sandbox_endpoints or {})
+        # A stored credential's URL fields are checked again at each use (storage.engine_urls).
+        self.engine_urls = engine_urls
 
     def provider_class(self, name: str) -> type[Provider]:
         cls = self.registry.get(name)
@@ -79,6 +83,8 @@ class ProviderHub:
         cls = self.provider_class(name)
         credential = await self.vault.resolve(owner_id, cls)
         if credential is not None:
+            if credential.source == "stored" and self.engine_urls is not None:
+                await self.engine_urls.check_values(dict(credential.values), owner_id)
             return ResolvedProvider(self.live(name), credential, Connection.LIVE)
         endpoint = self.sandbox_endpoints.get(name) if self.sandbox else None
         if endpoint is not None:

@@ -36,7 +36,9 @@ IPAddress = ipaddress.IPv4Address | ipaddress.IPv6Address
 MAX_REDIRECTS = 5
 # Metadata endpoints that are not caught by range checks on every platform.
 _METADATA = {ipaddress.ip_address("169.254.169.254"), ipaddress.ip_address("fd00:ec2::254")}
+_METADATA_NAMES = {"metadata.google.internal", "metadata", "instance-data.ec2.internal"}
 _NAT64 = ipaddress.ip_network("64:ff9b::/96")
+_METADATA_REASON = "cloud metadata address"
 
 
 def _unsafe(msg: str, url: str, **detail: object) -> ReelForgeError:
@@ -55,6 +57,55 @@ def _redact_url(url: str) -> str:
     return f"{parts.scheme}://{host}{parts.path}"
 
 
+def literal_address(host: str) -> IPAddress | None:
+    """The address a host names literally, in every spelling the C resolver accepts:
+    dotted, decimal (2130706433), octal (0177.0.0.1), hex (0x7f.1), IPv6 (with a zone)."""
+    host = host.strip("[]").split("%", 1)[0].rstrip(".").lower()
+    if host == "localhost" or host.endswith(".localhost"):  # loopback by definition (RFC 6761)
+        return ipaddress.IPv4Address("127.0.0.1")
+    try:
+        return ipaddress.ip_address(host)
+    except ValueError:
+        pass
+    if host and all(c in "0123456789abcdefxABCDEFX." for c in host) and host[0].isdigit():
+        try:
+            return ipaddress.IPv4Address(socket.inet_aton(host))
+        except OSError:
+            return None
+    return None
+
+
+def check_url_syntax(url: str) -> None:
+    """What can be refused without any lookup: a URL that does not parse, a scheme other
+    than http(s), no host, credentials in the URL, a metadata host name."""
+    try:
+        parts = urlsplit(url)
+        _port = parts.port
+    except ValueError as exc:
+        raise _unsafe("The URL cannot be parsed.", url, reason="unparseable") from exc
+    if parts.scheme not in ("http", "https"):
+        raise _unsafe(
+            f"Only http and https URLs are allowed, not {parts.scheme or 'none'!r}.",
+            url,
+            reason="scheme",
+        )
+    host = (parts.hostname or "").rstrip(".")
+    if not host:
+        raise _unsafe("The URL has no host.", url, reason="no host")
+    if parts.username is not None or parts.password is not None:
+        raise _unsafe(
+            "The URL carries credentials (user:password@); they are not allowed in it.",
+            url,
+            reason="credentials in url",
+        )
+    if host in _METADATA_NAMES:
+        raise _unsafe(
+            "The URL points at a cloud metadata service, which is not allowed.",
+            url,
+            reason="cloud metadata address",
+        )
+
+
 def blocked_reason(ip: IPAddress) -> str | None:
     """Why an address must not be reached, or None when it is a public address."""
     if isinstance(ip, ipaddress.IPv6Address):
@@ -67,7 +118,7 @@ def blocked_reason(ip: IPAddress) -> str | None:
         if ip.teredo is not None:
             return "teredo tunnel address"
     if ip in _METADATA:
-        return "cloud metadata address"
+        return _METADATA_REASON
     if ip.is_loopback:
         return "loopback address"
     if ip.is_link_local:
@@ -81,6 +132,19 @@ def blocked_reason(ip: IPAddress) -> str | None:
     if ip.is_reserved or not ip.is_global:
         return "reserved or non-global address"
     return None
+
+
+async def _send(client: httpx.AsyncClient, request: httpx.Request, url: str) -> httpx.Response:
+    """Send without following redirects. httpx still parses a redirect's Location, and one
+    it cannot parse (``jar:``, ``127.000.0.1``) is refused here, not raised as an error."""
+    try:
+        return await client.send(request, stream=True)
+    except httpx.InvalidURL as exc:
+        raise _unsafe("The server redirected to a URL that cannot be used.", url) from exc
+    except httpx.RemoteProtocolError as exc:
+        if "location" not in str(exc).lower():
+            raise
+        raise _unsafe("The server redirected to a URL that cannot be used.", url) from exc
 
 
 @dataclass(frozen=True, slots=True)
@@ -135,32 +199,40 @@ class SafeFetcher:
         host = host.lower()
         return host in self.allow_hosts or f"{host}:{port}" in self.allow_hosts
 
-    async def check_url(self, url: str) -> list[IPAddress]:
+    def check_url_offline(self, url: str) -> None:
+        """The checks that need no lookup: the syntax, and an address given literally (a
+        URL stored now and fetched later is checked in full when it is fetched)."""
+        check_url_syntax(url)
+        parts = urlsplit(url)
+        host = parts.hostname or ""
+        literal = literal_address(host)
+        if literal is None:
+            return
+        if self._allowed(host, parts.port or (443 if parts.scheme == "https" else 80)):
+            return
+        reason = blocked_reason(literal)
+        if reason:
+            raise _unsafe(
+                f"The URL points at a {reason}, which is not allowed.",
+                url,
+                reason=reason,
+                address=str(literal),
+            )
+
+    async def check_url(self, url: str, *, private_ok: bool = False) -> list[IPAddress]:
         """Validate a URL and return the addresses it may be reached at.
 
-        Raises UNSAFE_URL with the reason. Used for downloads and for outgoing webhooks.
+        Raises UNSAFE_URL with the reason. Used for downloads, outgoing webhooks and
+        user-supplied engine URLs. ``private_ok``: loopback and private addresses are
+        allowed (an engine the owner allowed); cloud metadata addresses never are.
         """
-        try:
-            parts = urlsplit(url)
-            port = parts.port
-        except ValueError as exc:
-            raise _unsafe("The URL cannot be parsed.", url, reason="unparseable") from exc
-        if parts.scheme not in ("http", "https"):
-            raise _unsafe(
-                f"Only http and https URLs are allowed, not {parts.scheme or 'none'!r}.",
-                url,
-                reason="scheme",
-            )
-        host = parts.hostname
-        if not host:
-            raise _unsafe("The URL has no host.", url, reason="no host")
-        port = port or (443 if parts.scheme == "https" else 80)
+        check_url_syntax(url)
+        parts = urlsplit(url)
+        host = parts.hostname or ""
+        port = parts.port or (443 if parts.scheme == "https" else 80)
         if parts.netloc.lower() in self.internal:
             return []
-        try:
-            literal: IPAddress | None = ipaddress.ip_address(host)
-        except ValueError:
-            literal = None
+        literal = literal_address(host)
         if literal is not None:
             addresses = [literal]
         else:
@@ -175,6 +247,8 @@ class SafeFetcher:
             return addresses
         for ip in addresses:
             reason = blocked_reason(ip)
+            if private_ok and reason not in (None, _METADATA_REASON):
+                continue
             if reason:
                 raise _unsafe(
                     f"The URL points at a {reason}, which is not allowed.",
@@ -231,7 +305,7 @@ class SafeFetcher:
             addresses = await self.check_url(current)
             request = self._build_request(current, addresses)
             client = self._internal_clients.get(urlsplit(current).netloc.lower(), self._client)
-            response = await client.send(request, stream=True)
+            response = await _send(client, request, current)
             try:
                 if response.is_redirect:
                     location = response.headers.get("location")
@@ -304,7 +378,7 @@ class SafeFetcher:
             addresses = await self.check_url(current)
             request = self._build_request(current, addresses, headers=headers)
             client = self._internal_clients.get(urlsplit(current).netloc.lower(), self._client)
-            response = await client.send(request, stream=True)
+            response = await _send(client, request, current)
             if response.is_redirect:
                 location = response.headers.get("location")
                 await response.aclose()

@@ -45,7 +45,11 @@ class GenerationIn(RequestModel):
     content_credentials: bool = Field(
         default=True, description="Sign the result with C2PA content credentials."
     )
-    callback_url: str | None = None
+    callback_url: str | None = Field(
+        default=None,
+        max_length=2000,
+        description="http(s) only; receives the final run, signed with HMAC.",
+    )
 
 
 def prefer_wait(prefer: str | None) -> float | None:

@@ -13,6 +13,7 @@ from reelforge.api.schemas import RequestModel
 from reelforge.domain.errors import ErrorCode, ReelForgeError
 from reelforge.engine.setup.connect import check_credential
 from reelforge.providers.base import Provider
+from reelforge.providers.credentials import check_values
 from reelforge.providers.health import credential_key
 from reelforge.providers.hub import ResolvedProvider
 
@@ -107,6 +108,10 @@ async def put_credential(
 ) -> dict[str, Any]:
     """Store (or replace) your key for a provider. It is encrypted at rest and never returned."""
     cls = container.hub.provider_class(name)
+    if container.hub.engine_urls is not None:  # before anything is stored or reached
+        await container.hub.engine_urls.check_values(
+            check_values(cls, body.values), principal.user_id, principal.role
+        )
     async with container.db.transaction() as session:
         row = await container.vault.put(session, principal.user_id, cls, body.values)
     return {

@@ -40,6 +40,7 @@ class RunIn(RequestModel):
     )
     callback_url: str | None = Field(
         default=None,
+        max_length=2000,
         description="Receives the final run, signed with HMAC (X-ReelForge-Signature).",
     )
 

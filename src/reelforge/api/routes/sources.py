@@ -98,6 +98,8 @@ async def installed_files(container: ContainerDep, principal: CurrentPrincipal) 
 async def add_source(
     body: AddCustomModelRequest, container: ContainerDep, principal: CurrentPrincipal
 ) -> dict[str, Any]:
+    # The download checks every address at connect time; refuse what is plainly unsafe now.
+    container.fetcher.check_url_offline(body.url)
     fields = body.model_dump(
         exclude={"acknowledge_unknown_license", "acknowledge_missing_checksum"}
     )

@@ -67,6 +67,8 @@ async def connect_provider(
             detail={"provider": name},
         )
     cleaned = check_values(cls, values)
+    if hub.engine_urls is not None:  # an engine URL obeys the address rules before any call
+        await hub.engine_urls.check_values(cleaned, owner_id)
     credential = Credential(name, cleaned, "stored")
     try:
         async with asyncio.timeout(timeout):
