@@ -20,10 +20,10 @@ import {
 import { MediaSlot } from "./MediaSlot";
 import { ModelPicker } from "./ModelPicker";
 import { useQuotes } from "./quotes";
-import type { BoxNode as BoxNodeType } from "./rules";
+import { outputKind, type BoxNode as BoxNodeType } from "./rules";
 import { SchemaForm } from "./SchemaForm";
 import { useCanvas } from "./store";
-import { MODES, MODE_BY_ID, type MediaRef, type Mode } from "./types";
+import { LAST_FRAME_MODES, MODES, MODE_BY_ID, type MediaRef, type Mode } from "./types";
 
 const STATUS_LABEL: Record<string, string> = {
   idle: "",
@@ -50,8 +50,17 @@ function BoxNodeInner({ id, data, selected }: NodeProps<BoxNodeType>) {
   const updateBox = useCanvas((s) => s.updateBox);
   const removeBoxes = useCanvas((s) => s.removeBoxes);
   const run = useCanvas((s) => s.runs[id]);
+  // "<source>:<kind>" of every box wired into this one (a string: re-render only on change).
   const feeders = useCanvas(
-    useCallback((s) => s.edges.filter((e) => e.target === id).map((e) => e.source).join(","), [id]),
+    useCallback(
+      (s) => {
+        const incoming = s.edges.filter((e) => e.target === id);
+        if (!incoming.length) return "";
+        const byId = new Map(s.nodes.map((n) => [n.id, n]));
+        return incoming.map((e) => `${e.source}:${outputKind(e.source, byId, s.edges) ?? ""}`).join(",");
+      },
+      [id],
+    ),
   );
   const chip = useQuotes((s) => s.chips[id]);
   const catalog = useCatalog();
@@ -100,20 +109,26 @@ function BoxNodeInner({ id, data, selected }: NodeProps<BoxNodeType>) {
   const d = detail.data && detail.data.id === data.model ? detail.data : undefined;
   const settings = settingParams(d);
   const slots = mediaSlots(d);
-  const fed = feeders ? feeders.split(",") : [];
-  const primaryKinds = new Set(info?.needs ?? []);
+  const fed = feeders ? feeders.split(",").map((f) => ({ box: f.split(":")[0], kind: f.split(":")[1] })) : [];
+  // Which slot an edge fills: the first one of its kind (a video into an image slot: its last frame).
+  const fedSlots = new Map<string, string>();
+  for (const f of fed) {
+    const wanted = f.kind === "video" && mode && LAST_FRAME_MODES.has(mode) ? "image" : f.kind;
+    const slot = slots.find((s) => s.kind === wanted && !fedSlots.has(s.name));
+    if (slot) fedSlots.set(slot.name, f.kind === wanted ? f.box : `${f.box} (last frame)`);
+  }
   const identity = slots.some((s) => s.identity);
   const status = run?.status ?? "idle";
   const running = ["queued", "held", "submitting", "submitted", "collecting"].includes(status);
   const acceptsInput = info ? info.accepts.length > 0 : true;
-  const outputKind = info?.output ?? "any";
+  const boxKind = info?.output ?? "any";
 
   return (
     <div className={`box ${selected ? "selected" : ""} status-${status}`} data-box={id} aria-label={`Box ${id}`} role="group">
       {acceptsInput && <Handle type="target" position={Position.Left} className="handle in" aria-label={`Input of ${id}`} />}
       <header className="box-head">
         <span className="box-title">
-          <span className={`kind-dot ${outputKind}`} aria-hidden="true" />
+          <span className={`kind-dot ${boxKind}`} aria-hidden="true" />
           {id}
         </span>
         <span className={"chip price" + (chip && !chip.known ? " unknown" : "") + (chip?.source === "catalog" ? " estimate" : "")} data-testid="price-chip" title={chip?.problem ?? (chip?.source === "catalog" ? "catalog price (not yet quotable)" : "quoted")}>
@@ -182,7 +197,7 @@ function BoxNodeInner({ id, data, selected }: NodeProps<BoxNodeType>) {
           </label>
         )}
         {slots.map((slot) => {
-          const fedHere = primaryKinds.has(slot.kind) || (fed.length > 0 && slot === slots[0]) ? fed[0] ?? null : null;
+          const fedHere = fedSlots.get(slot.name) ?? null;
           return (
             <MediaSlot
               key={slot.name}

@@ -13,7 +13,7 @@ import {
 } from "@xyflow/react";
 import "@xyflow/react/dist/style.css";
 import "./canvas.css";
-import { useNavigate, useParams, useSearchParams } from "react-router-dom";
+import { Link, useNavigate, useParams, useSearchParams } from "react-router-dom";
 import { ApiError, apiFetch } from "../api/client";
 import { Icon } from "../shell/icons";
 import { BoxNode } from "./BoxNode";
@@ -304,7 +304,7 @@ function Canvas() {
         <span className="spacer" />
         {s.runId && (
           <span className="muted small run-id">
-            {s.runStatus ?? "…"} · <a href={`/history/${s.runId}`}>{s.runId}</a>
+            Run {s.runStatus ?? "…"} · <Link to={`/history/${s.runId}`}>details</Link>
           </span>
         )}
         {running ? (

@@ -4,7 +4,7 @@ import { memo } from "react";
 import { BaseEdge, EdgeLabelRenderer, getBezierPath, type EdgeProps } from "@xyflow/react";
 import { useCanvas } from "./store";
 import { edgeProblem, outputKind } from "./rules";
-import { MODE_BY_ID } from "./types";
+import { LAST_FRAME_MODES } from "./types";
 
 function TypedEdgeInner({ id, source, target, sourceX, sourceY, targetX, targetY, sourcePosition, targetPosition, selected }: EdgeProps) {
   const info = useCanvas((s) => {
@@ -12,7 +12,7 @@ function TypedEdgeInner({ id, source, target, sourceX, sourceY, targetX, targetY
     const problem = edgeProblem(source, target, byId, s.edges);
     const kind = outputKind(source, byId, s.edges);
     const tmode = byId.get(target)?.data.mode;
-    const lastFrame = kind === "video" && tmode ? MODE_BY_ID[tmode].needs.includes("image") : false;
+    const lastFrame = kind === "video" && tmode ? LAST_FRAME_MODES.has(tmode) : false;
     return `${problem ?? ""}|${kind ?? ""}|${lastFrame ? 1 : 0}`;
   });
   const frame = useCanvas((s) => s.edgeFrames[`${source}->${target}`]);

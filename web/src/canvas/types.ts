@@ -27,6 +27,9 @@ export const MODES: ModeInfo[] = [
   { id: "tts", label: "Text → Speech", group: "Post-process", output: "audio", needs: [], accepts: [] },
 ];
 
+/** Modes that take an image: a video wired into them gives its last frame. */
+export const LAST_FRAME_MODES = new Set<Mode>(["i2i", "i2v", "avatar"]);
+
 export const MODE_BY_ID: Record<Mode, ModeInfo> = Object.fromEntries(MODES.map((m) => [m.id, m])) as Record<Mode, ModeInfo>;
 
 /** An uploaded file given to a box (fills a media slot of the model). */
