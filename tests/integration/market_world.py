@@ -9,6 +9,7 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 import httpx
 
@@ -24,10 +25,11 @@ KEY_SUFFIXES = ("_KEY", "_SECRET", "_TOKEN", "_KEY_ID", "_API_KEY")
 class MarketWorld:
     container: Container
     owner: httpx.AsyncClient
+    app: Any
     clients: list[httpx.AsyncClient] = field(default_factory=list)
 
     def client(self, key: str) -> httpx.AsyncClient:
-        transport = httpx.ASGITransport(app=self.owner._transport.app, raise_app_exceptions=False)  # type: ignore[attr-defined]
+        transport = httpx.ASGITransport(app=self.app, raise_app_exceptions=False)
         c = httpx.AsyncClient(
             transport=transport,
             base_url="http://testserver",
@@ -77,7 +79,7 @@ async def market_world(home: Path, **overrides: object) -> AsyncIterator[MarketW
                 headers={"Authorization": f"Bearer {key}"},
                 timeout=120,
             ) as owner:
-                world = MarketWorld(container, owner)
+                world = MarketWorld(container, owner, app)
                 try:
                     yield world
                 finally:

@@ -170,9 +170,7 @@ async def test_fifty_executes_at_once_make_one_submission_and_one_capture(
     submitted = await submissions(world, "grok")
     order = await place(buyer, GROK_IMAGE)
     calls = [
-        (world.owner if i % 5 == 0 else buyer).post(
-            f"/v1/market/orders/{order['id']}/execute"
-        )
+        (world.owner if i % 5 == 0 else buyer).post(f"/v1/market/orders/{order['id']}/execute")
         for i in range(50)
     ]
     answers = await asyncio.gather(*calls)
@@ -251,7 +249,7 @@ async def test_nobody_sees_or_executes_another_buyers_order(world: MarketWorld) 
 async def test_own_agent_sells_delivers_by_posting_and_cancel_releases(
     world: MarketWorld,
 ) -> None:
-    seller_id, seller = await world.buyer("seller", credits_micros=0)
+    _seller_id, seller = await world.buyer("seller", credits_micros=0)
     buyer_id, buyer = await world.buyer("buyer")
     before = await balance(world, buyer_id)
     agent = (await seller.post("/v1/market/agents", json={"name": "Sketchy"})).json()

@@ -195,14 +195,12 @@ async def test_openapi_documents_both_path_sets(world: MarketWorld) -> None:
 
 
 def test_roster_data_is_the_seeds() -> None:
-    data = json.loads(
-        resources.files("reelforge.apps.market").joinpath("roster.json").read_text()
-    )
+    data = json.loads(resources.files("reelforge.apps.market").joinpath("roster.json").read_text())
     assert len(data["agents"]) == 6 and sum(len(a["services"]) for a in data["agents"]) == 19
 
 
 async def test_listing_needs_a_key(world: MarketWorld) -> None:
-    transport = world.owner._transport  # type: ignore[attr-defined]
+    transport = httpx.ASGITransport(app=world.app)
     async with httpx.AsyncClient(transport=transport, base_url="http://testserver") as anon:
         r = await anon.get("/api/atelier/agents")
     assert r.status_code == 401

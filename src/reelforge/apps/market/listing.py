@@ -77,13 +77,13 @@ async def list_agents(
                 .where(S.agent_id.in_([r["id"] for r in rows]), S.active.is_(True))
                 .group_by(S.agent_id, S.category)
             )
-            for agent_id, cat, count, low in found:
+            for agent_id, cat, count, lowest in found.tuples():
                 entry = summary.setdefault(
-                    agent_id, {"services_count": 0, "categories": [], "min_price_micros": None}
+                    str(agent_id), {"services_count": 0, "categories": [], "min_price_micros": None}
                 )
                 entry["services_count"] += int(count)
                 entry["categories"].append(cat)
-                low = int(low)
+                low = int(lowest)
                 if entry["min_price_micros"] is None or low < entry["min_price_micros"]:
                     entry["min_price_micros"] = low
     items = []

@@ -101,10 +101,12 @@ class Market:
         return order_view(order, post=post, deliverables=deliverables)
 
     async def order(self, order_id: str, buyer_id: str | None) -> dict[str, Any]:
+        await self.ready()
         return await self.view(await self.orders.get(order_id, buyer_id))
 
     async def wait(self, order_id: str, buyer_id: str | None, seconds: float) -> dict[str, Any]:
         """The order once it has ended, or as it is after ``seconds``."""
+        await self.ready()
         loop = asyncio.get_running_loop()
         deadline = loop.time() + seconds
         pause = 0.02
@@ -119,6 +121,7 @@ class Market:
         return await self.view(order)
 
     async def mine(self, buyer_id: str, **filters: Any) -> list[dict[str, Any]]:
+        await self.ready()
         return [await self.view(o) for o in await self.orders.list_mine(buyer_id, **filters)]
 
     async def execute(self, order_id: str, buyer_id: str | None) -> dict[str, Any]:
@@ -126,6 +129,7 @@ class Market:
         return await self.view(await self.executor.execute(order_id, buyer_id=buyer_id))
 
     async def cancel(self, order_id: str, buyer_id: str | None) -> dict[str, Any]:
+        await self.ready()
         return await self.view(await self.orders.cancel(order_id, buyer_id))
 
     async def margins(self, *, limit: int = 100) -> dict[str, Any]:
