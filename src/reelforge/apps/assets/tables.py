@@ -137,3 +137,15 @@ class CodeRow(Base):
     code: Mapped[str] = mapped_column(Text)
     preview_artifact_id: Mapped[str | None] = mapped_column(String(40), nullable=True)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime())
+
+
+class OAuthStateRow(Base):
+    """A sign-in in progress: the state we sent and its PKCE verifier (single use)."""
+
+    __tablename__ = "assets_oauth_states"
+
+    state_hash: Mapped[str] = mapped_column(String(64), primary_key=True)
+    provider: Mapped[str] = mapped_column(String(40))
+    code_verifier: Mapped[str] = mapped_column(String(200))
+    redirect_uri: Mapped[str] = mapped_column(String(500))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime())

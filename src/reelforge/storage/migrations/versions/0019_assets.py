@@ -122,9 +122,18 @@ def upgrade() -> None:
         sa.Column("created_at", UTCDateTime(), nullable=False),
     )
     op.create_index("ix_assets_code_owner", "assets_code", ["owner_id"])
+    op.create_table(
+        "assets_oauth_states",
+        sa.Column("state_hash", sa.String(64), primary_key=True),
+        sa.Column("provider", sa.String(40), nullable=False),
+        sa.Column("code_verifier", sa.String(200), nullable=False),
+        sa.Column("redirect_uri", sa.String(500), nullable=False),
+        sa.Column("created_at", UTCDateTime(), nullable=False),
+    )
 
 
 def downgrade() -> None:
+    op.drop_table("assets_oauth_states")
     op.drop_index("ix_assets_code_owner", table_name="assets_code")
     op.drop_table("assets_code")
     op.drop_table("assets_payments")
