@@ -82,7 +82,7 @@ def _case(
         local.append(_timed(lambda: asyncio.run(grade.film_look(src, graded, **LOOK))))  # type: ignore[arg-type]
         result: list[Any] = []
         sign.append(
-            _timed(lambda: result.append(sealer.seal(claim, content_type, graded, work)))
+            _timed(lambda out=result: out.append(sealer.seal(claim, content_type, graded, work)))
         )
         if result[0].path is not None:
             result[0].path.unlink()

@@ -341,6 +341,7 @@ class Settings(BaseSettings):
         default=None,
         description="Folder of the built web studio (index.html, assets/); default: the "
         "bundle inside the package (src/reelforge/web_dist).",
+    )
     assets_guest_per_minute: int = Field(
         default=10,
         ge=0,

@@ -29,7 +29,9 @@ DIST = ROOT / "src" / "reelforge" / "web_dist"
 CHROMIUM = os.environ.get("REELFORGE_CHROMIUM", "/usr/bin/chromium")
 
 if not Path(CHROMIUM).exists():  # pragma: no cover - CI has it
-    pytest.skip(f"Chromium not found at {CHROMIUM} (apt-get install chromium)", allow_module_level=True)
+    pytest.skip(
+        f"Chromium not found at {CHROMIUM} (apt-get install chromium)", allow_module_level=True
+    )
 
 playwright_sync = pytest.importorskip("playwright.sync_api", reason="pip install playwright")
 
@@ -58,8 +60,8 @@ def ensure_bundle() -> None:
     if npm is None:
         pytest.fail("The web bundle is not built and npm is missing: run ./scripts/serve once")
     if not (WEB / "node_modules").exists():
-        subprocess.run([npm, "ci", "--no-audit", "--no-fund"], cwd=WEB, check=True)  # noqa: S603
-    subprocess.run([npm, "run", "build"], cwd=WEB, check=True, stdout=subprocess.DEVNULL)  # noqa: S603
+        subprocess.run([npm, "ci", "--no-audit", "--no-fund"], cwd=WEB, check=True)
+    subprocess.run([npm, "run", "build"], cwd=WEB, check=True, stdout=subprocess.DEVNULL)
 
 
 @dataclass
@@ -75,7 +77,11 @@ class Studio:
         import httpx
 
         r = httpx.request(
-            method, self.url + path, headers={"Authorization": f"Bearer {self.key}"}, timeout=30, **kwargs
+            method,
+            self.url + path,
+            headers={"Authorization": f"Bearer {self.key}"},
+            timeout=30,
+            **kwargs,
         )
         r.raise_for_status()
         return r.json() if r.content else None
@@ -83,7 +89,7 @@ class Studio:
     def fresh_login_url(self) -> str:
         env = {**os.environ, "REELFORGE_HOME": str(self.home)}
         port = self.url.rsplit(":", 1)[1]
-        out = subprocess.run(  # noqa: S603
+        out = subprocess.run(
             [sys.executable, "-m", "reelforge.cli.main", "login-url", "--port", port, "--json"],
             env=env,
             capture_output=True,
@@ -113,7 +119,7 @@ def studio(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Studio]:
     }
     for k in [k for k in env if k.endswith(("_API_KEY", "_KEY", "_TOKEN", "_SECRET"))]:
         env.pop(k)  # no real provider keys: everything is served by the sandbox
-    proc = subprocess.Popen(  # noqa: S603
+    proc = subprocess.Popen(
         [sys.executable, "-m", "reelforge.cli.main", "serve", "--port", str(port)],
         env=env,
         stdout=subprocess.PIPE,
@@ -172,7 +178,9 @@ def studio(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Studio]:
 @pytest.fixture(scope="session")
 def browser() -> Iterator[Any]:
     with playwright_sync.sync_playwright() as p:
-        b = p.chromium.launch(executable_path=CHROMIUM, headless=True, args=["--no-sandbox", "--disable-gpu"])
+        b = p.chromium.launch(
+            executable_path=CHROMIUM, headless=True, args=["--no-sandbox", "--disable-gpu"]
+        )
         yield b
         b.close()
 

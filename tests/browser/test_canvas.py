@@ -43,7 +43,9 @@ def test_three_box_pipeline_prices_runs_and_reopens(page_signed_in: Any, shot: A
 
     run.click()
     for box_id in (a, b, c):
-        expect(box(page, box_id).get_by_test_id("box-status")).to_have_text(re.compile("Done"), timeout=60_000)
+        expect(box(page, box_id).get_by_test_id("box-status")).to_have_text(
+            re.compile("Done"), timeout=60_000
+        )
     img = box(page, a).locator(".box-outputs img")
     expect(img).to_be_visible()
     page.wait_for_function("el => el.complete && el.naturalWidth > 0", arg=img.element_handle())
@@ -52,7 +54,11 @@ def test_three_box_pipeline_prices_runs_and_reopens(page_signed_in: Any, shot: A
         expect(video).to_be_visible()
         # The real MP4 decodes and plays in the browser.
         video.evaluate("v => { v.muted = true; return v.play(); }")
-        page.wait_for_function("v => v.readyState >= 2 && v.videoWidth > 0 && v.currentTime > 0", arg=video.element_handle(), timeout=20_000)
+        page.wait_for_function(
+            "v => v.readyState >= 2 && v.videoWidth > 0 && v.currentTime > 0",
+            arg=video.element_handle(),
+            timeout=20_000,
+        )
     shot(page, "canvas-ran")
 
     # Save, reload, reopen.

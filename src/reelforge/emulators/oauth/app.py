@@ -32,7 +32,9 @@ class OAuthState:
 
 
 def _s256(verifier: str) -> str:
-    return base64.urlsafe_b64encode(hashlib.sha256(verifier.encode()).digest()).rstrip(b"=").decode()
+    return (
+        base64.urlsafe_b64encode(hashlib.sha256(verifier.encode()).digest()).rstrip(b"=").decode()
+    )
 
 
 def _error(error: str, description: str, status: int = 400) -> JSONResponse:
@@ -85,7 +87,9 @@ def create_app() -> Starlette:
             return _error("invalid_grant", "PKCE verification failed.")
         access = secrets.token_urlsafe(24)
         state.tokens[access] = grant["user"]
-        return JSONResponse({"access_token": access, "token_type": "bearer", "scope": "openid email"})
+        return JSONResponse(
+            {"access_token": access, "token_type": "bearer", "scope": "openid email"}
+        )
 
     def _user(request: Request) -> dict[str, Any] | None:
         auth = request.headers.get("authorization", "")
@@ -96,7 +100,12 @@ def create_app() -> Starlette:
         if user is None:
             return JSONResponse({"message": "Bad credentials"}, 401)
         return JSONResponse(
-            {"id": int(user["sub"], 16) % 10**9, "login": user["name"].lower(), "email": user["email"], "name": user["name"]}
+            {
+                "id": int(user["sub"], 16) % 10**9,
+                "login": user["name"].lower(),
+                "email": user["email"],
+                "name": user["name"],
+            }
         )
 
     async def userinfo(request: Request) -> Response:
