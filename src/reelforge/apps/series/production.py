@@ -104,9 +104,9 @@ async def start_queued(platform: SeriesPlatform, now: datetime) -> int:
         except ReelForgeError as exc:
             run_id, status, error = None, "failed", exc.to_dict()
         async with platform.db.transaction() as session:
-            prod = await session.get(SeriesProductionRow, prod_id)
-            assert prod is not None
-            prod.run_id, prod.status, prod.error, prod.updated_at = run_id, status, error, now
+            row = await session.get(SeriesProductionRow, prod_id)
+            assert row is not None
+            row.run_id, row.status, row.error, row.updated_at = run_id, status, error, now
             for i in range(CLIP_VARIANTS):
                 session.add(
                     SeriesClipVariantRow(

@@ -49,5 +49,6 @@ def platform_of(container: Container) -> SeriesPlatform:
             runner=getattr(container, "runner", None),
             facilitator=make_facilitator(config),
         )
+        platform.extras["secret"] = str(container.extras.get("secret", ""))
         container.extras[KEY] = platform
     return platform
