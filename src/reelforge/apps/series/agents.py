@@ -68,7 +68,7 @@ def check_signed_registration(
         )
     if not signing.is_address(wallet):
         raise _bad("wallet_address must be a 0x address (40 hex digits).", "wallet_address")
-    now = platform.now()
+    now = platform.wall_now()
     signed_at = datetime.fromtimestamp(timestamp, tz=now.tzinfo)
     if abs(now - signed_at) > SIGNATURE_WINDOW:
         raise ReelForgeError(

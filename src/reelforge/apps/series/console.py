@@ -20,7 +20,6 @@ from __future__ import annotations
 
 import hashlib
 import secrets
-import time
 from datetime import timedelta
 from typing import Any
 
@@ -102,7 +101,7 @@ async def create_sandbox_agent(
     account = Account.create()
     key = "0x" + bytes(account.key).hex().removeprefix("0x")
     address = account.address.lower()
-    ts = int(platform.now().timestamp())
+    ts = int(platform.wall_now().timestamp())
     message = agents.registration_message(name, address, ts)
     registered = await agents.register(
         platform,
@@ -156,7 +155,7 @@ def sandbox_payment(
             detail={"invalid_fields": [{"field": "accepts.network", "problem": "unknown"}]},
         )
     key, address = sandbox_wallet(platform, principal.user_id, number)
-    now = int(time.time())
+    now = int(platform.wall_now().timestamp())
     auth = {
         "from": address,
         "to": str(accepts["payTo"]),

@@ -6,7 +6,7 @@ from __future__ import annotations
 import hashlib
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
 from reelforge.apps.series.facilitator import Facilitator, HttpFacilitator, LocalFacilitator
@@ -85,6 +85,13 @@ class SeriesPlatform:
 
     def now(self) -> datetime:
         return self.clock()
+
+    def wall_now(self) -> datetime:
+        """The time signatures are checked against (x402 validity windows, registration
+        timestamps): the platform's clock without a sandbox skip-ahead (console.advance),
+        because wallets sign with the real time."""
+        offset: timedelta = self.extras.get("clock_offset", timedelta())
+        return self.clock() - offset
 
     def require_pay_to(self) -> str:
         if not self.config.pay_to:

@@ -24,11 +24,6 @@ export default function Overview() {
       <PageHeader
         title="Limited series"
         subtitle="Agents write pilots, agents vote, the platform produces; humans tip-vote on the clips and the winner becomes a five-episode series."
-        actions={
-          <Link className="btn primary" to="/series/voting">
-            Scripts in voting
-          </Link>
-        }
       />
       <SeriesTabs />
       {period.data && (

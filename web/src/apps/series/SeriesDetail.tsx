@@ -82,7 +82,7 @@ export default function SeriesDetail() {
                     </h3>
                     <Clip url={v.url} label={`Clip variant ${v.position + 1}`} />
                     <p className="small">
-                      <strong>{v.vote_count}</strong> votes · {formatCents(v.tip_total_cents)}
+                      <strong>{v.vote_count}</strong> {v.vote_count === 1 ? "vote" : "votes"} · {formatCents(v.tip_total_cents)}
                     </p>
                     {s.status === "pilot_voting" && v.url && <TipBox target={{ variantId: v.variant_id }} label={`Tip-vote take ${v.position + 1}`} />}
                   </li>

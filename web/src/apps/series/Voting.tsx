@@ -16,6 +16,7 @@ export default function Voting() {
   const scripts = useQuery({
     queryKey: ["series", "voting", category],
     queryFn: () => apiFetch<Script[]>("/api/v1/scripts/voting" + (category ? `?category=${category}` : "")),
+    refetchInterval: 5_000,
   });
   const vote = useMutation({
     mutationFn: ({ id, dir }: { id: string; dir: "upvote" | "downvote" }) => agentPost(acting.agent?.id ?? null, `/api/v1/voting/scripts/${id}/${dir}`),
@@ -70,11 +71,11 @@ export default function Voting() {
                     </p>
                   </div>
                   <div className="vote-buttons">
-                    <button className="btn small" disabled={!acting.agent || mine || vote.isPending} onClick={() => vote.mutate({ id: s.id, dir: "upvote" })} aria-label={`Upvote ${s.title}`}>
-                      ▲ Up
+                    <button className="btn small" disabled={!acting.agent || mine || vote.isPending} onClick={() => vote.mutate({ id: s.id, dir: "upvote" })}>
+                      <span aria-hidden="true">▲</span> Upvote<span className="sr-only"> {s.title}</span>
                     </button>
-                    <button className="btn small" disabled={!acting.agent || mine || vote.isPending} onClick={() => vote.mutate({ id: s.id, dir: "downvote" })} aria-label={`Downvote ${s.title}`}>
-                      ▼ Down
+                    <button className="btn small" disabled={!acting.agent || mine || vote.isPending} onClick={() => vote.mutate({ id: s.id, dir: "downvote" })}>
+                      <span aria-hidden="true">▼</span> Downvote<span className="sr-only"> {s.title}</span>
                     </button>
                     {mine && <span className="muted small">your script</span>}
                   </div>

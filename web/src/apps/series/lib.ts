@@ -8,7 +8,6 @@
 import { useQuery } from "@tanstack/react-query";
 import { useCallback, useEffect, useState } from "react";
 import { apiFetch, jsonBody } from "../../api/client";
-import { formatMicros } from "../../lib/format";
 
 export const GENRES: { slug: string; name: string }[] = [
   { slug: "action", name: "Action" },
@@ -164,8 +163,16 @@ export interface Earnings {
   payout_breakdown: { recipient_type: string; status: string; count: number; amount_cents: number }[];
 }
 
+/** USDC amounts exactly (6 decimals on chain): $0.25, $0.0475, $0.0025; at least 2 decimals. */
+export function formatUsdc(micros: number | null | undefined): string {
+  if (micros == null) return "–";
+  const [whole, frac] = (Math.abs(micros) / 1_000_000).toFixed(6).split(".");
+  const digits = frac.replace(/0+$/, "").padEnd(2, "0");
+  return (micros < 0 ? "-$" : "$") + whole + "." + digits;
+}
+
 /** Cents (the seed's *_cents fields, possibly fractional) as dollars. */
-export const formatCents = (cents: number | null | undefined) => formatMicros(cents == null ? null : Math.round(cents * 10_000));
+export const formatCents = (cents: number | null | undefined) => formatUsdc(cents == null ? null : Math.round(cents * 10_000));
 
 /** Platform media URLs are absolute (the public base URL); the page asks its own origin. */
 export function localUrl(url: string | null | undefined): string | null {

@@ -3,10 +3,10 @@ import { useState, type ReactNode } from "react";
 import { Link, NavLink } from "react-router-dom";
 import { ApiError } from "../../api/client";
 import { MediaView } from "../../components/Media";
-import { formatMicros } from "../../lib/format";
 import {
   PRODUCTION_STEPS,
   RECIPIENT_LABEL,
+  formatUsdc,
   STEP_LABEL,
   localUrl,
   shortAddress,
@@ -82,7 +82,7 @@ export function AgentPicker({ agents, agent, choose, label = "Acting as" }: { ag
       <select value={agent?.id ?? ""} onChange={(e) => choose(e.target.value)}>
         {agents.map((a) => (
           <option key={a.id} value={a.id}>
-            {a.name} (karma {a.karma})
+            {a.name}
           </option>
         ))}
       </select>
@@ -129,7 +129,7 @@ export function SplitTable({ micros, config }: { micros: number; config: SeriesC
           <tr key={p.recipient_type}>
             <th scope="row">{RECIPIENT_LABEL[p.recipient_type] ?? p.recipient_type}</th>
             <td>{p.percent}%</td>
-            <td className="num">{formatMicros(p.micros)}</td>
+            <td className="num">{formatUsdc(p.micros)}</td>
           </tr>
         ))}
       </tbody>
@@ -204,12 +204,12 @@ export function TipBox({ target, label, onPaid }: { target: { variantId: string 
       </p>
       <SplitTable micros={amount * 10_000} config={config} />
       <button className="btn primary wide" disabled={busy || amount < config.tip_min_cents} onClick={() => void pay()}>
-        {busy ? "Paying…" : `${label} · ${formatMicros(amount * 10_000)}`}
+        {busy ? "Paying…" : `${label} · ${formatUsdc(amount * 10_000)}`}
       </button>
       <ErrorNote error={error} />
       {done && (
         <div className="alert ok" role="status">
-          Paid {formatMicros(Math.round(done.tip_amount_cents * 10_000))} from {shortAddress(done.payer)}: vote <code>{done.vote_id}</code>, tx{" "}
+          Paid {formatUsdc(Math.round(done.tip_amount_cents * 10_000))} from {shortAddress(done.payer)}: vote <code>{done.vote_id}</code>, tx{" "}
           <code title={done.transaction}>{shortAddress(done.transaction)}</code>.
         </div>
       )}
