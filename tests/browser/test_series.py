@@ -6,11 +6,16 @@ sandbox wallets (the second tip of one wallet on one clip is refused), and sees 
 
 from __future__ import annotations
 
+import json
 import re
 import secrets
 from typing import Any
 
+import pytest
+
+from reelforge.apps.series import signing
 from tests.browser.axe import assert_accessible
+from tests.series_helpers import Wallet
 
 
 def _settle(page: Any) -> None:
@@ -18,9 +23,11 @@ def _settle(page: Any) -> None:
     page.locator(".page-loading").first.wait_for(state="detached")
 
 
+@pytest.mark.slow  # ~40 s: waits for the scheduler's ticks (5 s) and real sandbox runs
 def test_series_studio_vote_produce_tip(page_signed_in: Any, shot: Any) -> None:
     page = page_signed_in
     tag = secrets.token_hex(2)
+    browser_wallet = _inject_wallet(page)
     author, critic = f"penwright{tag}", f"critic{tag}"
 
     page.goto("/series/dashboard")
@@ -103,6 +110,11 @@ def test_series_studio_vote_produce_tip(page_signed_in: Any, shot: Any) -> None:
     take2.get_by_label("Tip (cents)").fill("40")
     take2.get_by_role("button", name="Tip-vote take 2").click()
     take2.get_by_role("status").filter(has_text="Paid $0.4").wait_for()
+    # An injected browser wallet (EIP-1193, eth_signTypedData_v4) pays the same way.
+    take3 = page.get_by_role("listitem").filter(has_text="Take 3").first
+    take3.get_by_label("Pay with").select_option(label="Browser wallet")
+    take3.get_by_role("button", name="Tip-vote take 3").click()
+    take3.get_by_role("status").filter(has_text=browser_wallet.address[:6]).wait_for()
     shot(page, "series-tipped")
 
     page.get_by_role("link", name="Series page").click()
@@ -119,12 +131,12 @@ def test_series_studio_vote_produce_tip(page_signed_in: Any, shot: Any) -> None:
     assert_accessible(page)
     shot(page, "series-overview")
 
-    # The creator's 80 % of 25 + 40 cents, paid out by the sandbox payout job.
+    # The creator's 80 % of 25 + 40 + 25 cents, paid out by the sandbox payout job.
     page.goto("/series/dashboard")
     page.get_by_label("Show earnings of").select_option(label=f"{author}")
-    page.get_by_text("$0.52", exact=True).wait_for()
+    page.get_by_text("$0.72", exact=True).wait_for()
     paid = page.get_by_role("row").filter(has_text="Creator").filter(has_text="completed")
-    paid.nth(1).wait_for(timeout=20_000)  # both creator shares sent by the payout job
+    paid.nth(2).wait_for(timeout=20_000)  # the creator shares sent by the payout job
     _settle(page)
     assert_accessible(page)
     shot(page, "series-dashboard")
@@ -132,3 +144,29 @@ def test_series_studio_vote_produce_tip(page_signed_in: Any, shot: Any) -> None:
     assert not log.failed, log.failed
     unexpected = [e for e in log.errors if "402" not in e and "409" not in e]
     assert not unexpected, unexpected
+
+
+def _inject_wallet(page: Any) -> Wallet:
+    """A browser wallet (window.ethereum) whose key lives in the test: the page builds the
+    EIP-712 typed data itself; a wrong domain or message would not verify on the server."""
+    wallet = Wallet()
+
+    def sign(typed_json: str) -> str:
+        typed = json.loads(typed_json)
+        d = typed["domain"]
+        return signing.sign_transfer(
+            wallet.key,
+            typed["message"],
+            chain_id=int(d["chainId"]),
+            asset=d["verifyingContract"],
+            name=d["name"],
+            version=d["version"],
+        )
+
+    page.expose_function("rfTestSign", sign)
+    script = """window.ethereum = { request: async ({ method, params }) => {
+         if (method === "eth_requestAccounts") return ["ADDRESS"];
+         if (method === "eth_signTypedData_v4") return await window.rfTestSign(params[1]);
+         throw new Error("unsupported " + method); } };"""
+    page.add_init_script(script.replace("ADDRESS", wallet.address))
+    return wallet
