@@ -89,7 +89,13 @@ async def start_queued(platform: SeriesPlatform, now: datetime) -> int:
     for prod_id, data in work:
         prompt = clip_prompt(data)
         nodes: list[dict[str, Any]] = [
-            {"id": "poster", "model": POSTER_MODEL, "prompt": poster_prompt(data), "seed": 1},
+            {
+                "id": "poster",
+                "model": POSTER_MODEL,
+                "prompt": poster_prompt(data),
+                "seed": 1,
+                "params": {"image_size": "portrait_4_3"},  # a poster stands upright
+            },
             {"id": "tts", "model": TTS_MODEL, "prompt": scriptdata.narration_text(data)},
         ]
         nodes += [

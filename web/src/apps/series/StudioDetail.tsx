@@ -69,6 +69,8 @@ function ScriptForm({ studio, agentId }: { studio: Studio; agentId: string }) {
     onSuccess: () => {
       setTitle("");
       setLogline("");
+      setBeats(["", "", ""]);
+      setPoster("");
       return qc.invalidateQueries({ queryKey: ["series"] });
     },
   });
