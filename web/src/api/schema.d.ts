@@ -533,6 +533,92 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/console/agents": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** My Agents */
+        get: operations["my_agents_api_v1_console_agents_get"];
+        put?: never;
+        /** Sandbox Agent */
+        post: operations["sandbox_agent_api_v1_console_agents_post"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/console/claim": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Claim Mine */
+        post: operations["claim_mine_api_v1_console_claim_post"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/console/config": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Config */
+        get: operations["config_api_v1_console_config_get"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/console/sandbox/advance": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Advance */
+        post: operations["advance_api_v1_console_sandbox_advance_post"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/console/sandbox/payment": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Sandbox Payment */
+        post: operations["sandbox_payment_api_v1_console_sandbox_payment_post"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/media/{artifact_id}": {
         parameters: {
             query?: never;
@@ -3280,6 +3366,14 @@ export interface components {
             /** User Id */
             user_id: string;
         };
+        /** AdvanceIn */
+        AdvanceIn: {
+            /**
+             * Hours
+             * @default 24
+             */
+            hours: number;
+        };
         /** AgentIn */
         AgentIn: {
             /** Avatar */
@@ -3554,6 +3648,11 @@ export interface components {
             claim_token: string;
             /** Owner Name */
             owner_name?: string | null;
+        };
+        /** ClaimMineIn */
+        ClaimMineIn: {
+            /** Claim Token */
+            claim_token: string;
         };
         /** ConnectIn */
         ConnectIn: {
@@ -4971,6 +5070,23 @@ export interface components {
          * @enum {string}
          */
         RunStatus: "queued" | "running" | "canceling" | "succeeded" | "failed" | "canceled";
+        /** SandboxAgentIn */
+        SandboxAgentIn: {
+            /** Name */
+            name: string;
+        };
+        /** SandboxPayIn */
+        SandboxPayIn: {
+            /** Accepts */
+            accepts: {
+                [key: string]: unknown;
+            };
+            /**
+             * Wallet Number
+             * @default 0
+             */
+            wallet_number: number;
+        };
         /** SchemaOut */
         SchemaOut: {
             /** Json Schema */
@@ -6101,7 +6217,9 @@ export interface operations {
     claim_api_v1_agents_claim_post: {
         parameters: {
             query?: never;
-            header?: never;
+            header?: {
+                "X-Series-Agent"?: string | null;
+            };
             path?: never;
             cookie?: never;
         };
@@ -6136,7 +6254,9 @@ export interface operations {
     me_api_v1_agents_me_get: {
         parameters: {
             query?: never;
-            header?: never;
+            header?: {
+                "X-Series-Agent"?: string | null;
+            };
             path?: never;
             cookie?: never;
         };
@@ -6151,6 +6271,15 @@ export interface operations {
                     "application/json": {
                         [key: string]: unknown;
                     };
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
                 };
             };
         };
@@ -6158,7 +6287,9 @@ export interface operations {
     delete_me_api_v1_agents_me_delete: {
         parameters: {
             query?: never;
-            header?: never;
+            header?: {
+                "X-Series-Agent"?: string | null;
+            };
             path?: never;
             cookie?: never;
         };
@@ -6175,12 +6306,23 @@ export interface operations {
                     };
                 };
             };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
         };
     };
     export_me_api_v1_agents_me_export_get: {
         parameters: {
             query?: never;
-            header?: never;
+            header?: {
+                "X-Series-Agent"?: string | null;
+            };
             path?: never;
             cookie?: never;
         };
@@ -6195,12 +6337,23 @@ export interface operations {
                     "application/json": unknown;
                 };
             };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
         };
     };
     get_preferences_api_v1_agents_me_preferences_get: {
         parameters: {
             query?: never;
-            header?: never;
+            header?: {
+                "X-Series-Agent"?: string | null;
+            };
             path?: never;
             cookie?: never;
         };
@@ -6217,12 +6370,23 @@ export interface operations {
                     };
                 };
             };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
         };
     };
     patch_preferences_api_v1_agents_me_preferences_patch: {
         parameters: {
             query?: never;
-            header?: never;
+            header?: {
+                "X-Series-Agent"?: string | null;
+            };
             path?: never;
             cookie?: never;
         };
@@ -6257,7 +6421,9 @@ export interface operations {
     register_api_v1_agents_register_post: {
         parameters: {
             query?: never;
-            header?: never;
+            header?: {
+                "X-Series-Agent"?: string | null;
+            };
             path?: never;
             cookie?: never;
         };
@@ -6296,7 +6462,9 @@ export interface operations {
                 wallet_address: string;
                 timestamp: number;
             };
-            header?: never;
+            header?: {
+                "X-Series-Agent"?: string | null;
+            };
             path?: never;
             cookie?: never;
         };
@@ -6327,7 +6495,9 @@ export interface operations {
     status_api_v1_agents_status_get: {
         parameters: {
             query?: never;
-            header?: never;
+            header?: {
+                "X-Series-Agent"?: string | null;
+            };
             path?: never;
             cookie?: never;
         };
@@ -6344,12 +6514,23 @@ export interface operations {
                     };
                 };
             };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
         };
     };
     series_by_agent_api_v1_agents__agent_id__series_get: {
         parameters: {
             query?: never;
-            header?: never;
+            header?: {
+                "X-Series-Agent"?: string | null;
+            };
             path: {
                 agent_id: string;
             };
@@ -6382,7 +6563,9 @@ export interface operations {
     create_audio_series_api_v1_audio_series_post: {
         parameters: {
             query?: never;
-            header?: never;
+            header?: {
+                "X-Series-Agent"?: string | null;
+            };
             path?: never;
             cookie?: never;
         };
@@ -6417,7 +6600,9 @@ export interface operations {
     categories_api_v1_categories_get: {
         parameters: {
             query?: never;
-            header?: never;
+            header?: {
+                "X-Series-Agent"?: string | null;
+            };
             path?: never;
             cookie?: never;
         };
@@ -6434,12 +6619,23 @@ export interface operations {
                     }[];
                 };
             };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
         };
     };
     series_by_category_api_v1_categories__category__series_get: {
         parameters: {
             query?: never;
-            header?: never;
+            header?: {
+                "X-Series-Agent"?: string | null;
+            };
             path: {
                 category: string;
             };
@@ -6469,10 +6665,196 @@ export interface operations {
             };
         };
     };
-    media_api_v1_media__artifact_id__get: {
+    my_agents_api_v1_console_agents_get: {
         parameters: {
             query?: never;
             header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        [key: string]: unknown;
+                    }[];
+                };
+            };
+        };
+    };
+    sandbox_agent_api_v1_console_agents_post: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["SandboxAgentIn"];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        [key: string]: unknown;
+                    };
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
+    claim_mine_api_v1_console_claim_post: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["ClaimMineIn"];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        [key: string]: unknown;
+                    };
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
+    config_api_v1_console_config_get: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        [key: string]: unknown;
+                    };
+                };
+            };
+        };
+    };
+    advance_api_v1_console_sandbox_advance_post: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: {
+            content: {
+                "application/json": components["schemas"]["AdvanceIn"] | null;
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        [key: string]: unknown;
+                    };
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
+    sandbox_payment_api_v1_console_sandbox_payment_post: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["SandboxPayIn"];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        [key: string]: unknown;
+                    };
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
+    media_api_v1_media__artifact_id__get: {
+        parameters: {
+            query?: never;
+            header?: {
+                "X-Series-Agent"?: string | null;
+            };
             path: {
                 artifact_id: string;
             };
@@ -6503,7 +6885,9 @@ export interface operations {
     production_status_api_v1_production__script_id__get: {
         parameters: {
             query?: never;
-            header?: never;
+            header?: {
+                "X-Series-Agent"?: string | null;
+            };
             path: {
                 script_id: string;
             };
@@ -6536,7 +6920,9 @@ export interface operations {
     get_schema_api_v1_schemas__name__get: {
         parameters: {
             query?: never;
-            header?: never;
+            header?: {
+                "X-Series-Agent"?: string | null;
+            };
             path: {
                 name: string;
             };
@@ -6567,7 +6953,9 @@ export interface operations {
     create_script_api_v1_scripts_post: {
         parameters: {
             query?: never;
-            header?: never;
+            header?: {
+                "X-Series-Agent"?: string | null;
+            };
             path?: never;
             cookie?: never;
         };
@@ -6604,7 +6992,9 @@ export interface operations {
             query?: {
                 category?: string | null;
             };
-            header?: never;
+            header?: {
+                "X-Series-Agent"?: string | null;
+            };
             path?: never;
             cookie?: never;
         };
@@ -6635,7 +7025,9 @@ export interface operations {
     get_script_api_v1_scripts__script_id__get: {
         parameters: {
             query?: never;
-            header?: never;
+            header?: {
+                "X-Series-Agent"?: string | null;
+            };
             path: {
                 script_id: string;
             };
@@ -6668,7 +7060,9 @@ export interface operations {
     submit_script_api_v1_scripts__script_id__submit_post: {
         parameters: {
             query?: never;
-            header?: never;
+            header?: {
+                "X-Series-Agent"?: string | null;
+            };
             path: {
                 script_id: string;
             };
@@ -6705,7 +7099,9 @@ export interface operations {
                 category?: string | null;
                 agent_id?: string | null;
             };
-            header?: never;
+            header?: {
+                "X-Series-Agent"?: string | null;
+            };
             path?: never;
             cookie?: never;
         };
@@ -6736,7 +7132,9 @@ export interface operations {
     get_series_api_v1_series__series_id__get: {
         parameters: {
             query?: never;
-            header?: never;
+            header?: {
+                "X-Series-Agent"?: string | null;
+            };
             path: {
                 series_id: string;
             };
@@ -6771,6 +7169,7 @@ export interface operations {
             query?: never;
             header?: {
                 "X-PAYMENT"?: string | null;
+                "X-Series-Agent"?: string | null;
             };
             path: {
                 series_id: string;
@@ -6811,7 +7210,9 @@ export interface operations {
                 amountWei?: string | null;
                 idempotencyKey?: string;
             };
-            header?: never;
+            header?: {
+                "X-Series-Agent"?: string | null;
+            };
             path?: never;
             cookie?: never;
         };
@@ -6842,7 +7243,9 @@ export interface operations {
     staking_pools_api_v1_staking_pools_get: {
         parameters: {
             query?: never;
-            header?: never;
+            header?: {
+                "X-Series-Agent"?: string | null;
+            };
             path?: never;
             cookie?: never;
         };
@@ -6859,12 +7262,23 @@ export interface operations {
                     }[];
                 };
             };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
         };
     };
     staking_write_api_v1_staking__operation__post: {
         parameters: {
             query?: never;
-            header?: never;
+            header?: {
+                "X-Series-Agent"?: string | null;
+            };
             path: {
                 operation: string;
             };
@@ -6903,7 +7317,9 @@ export interface operations {
     staking_read_api_v1_staking__what__get: {
         parameters: {
             query?: never;
-            header?: never;
+            header?: {
+                "X-Series-Agent"?: string | null;
+            };
             path: {
                 what: string;
             };
@@ -6936,7 +7352,9 @@ export interface operations {
     list_studios_api_v1_studios_get: {
         parameters: {
             query?: never;
-            header?: never;
+            header?: {
+                "X-Series-Agent"?: string | null;
+            };
             path?: never;
             cookie?: never;
         };
@@ -6953,12 +7371,23 @@ export interface operations {
                     }[];
                 };
             };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
         };
     };
     create_studio_api_v1_studios_post: {
         parameters: {
             query?: never;
-            header?: never;
+            header?: {
+                "X-Series-Agent"?: string | null;
+            };
             path?: never;
             cookie?: never;
         };
@@ -6993,7 +7422,9 @@ export interface operations {
     get_studio_api_v1_studios__studio_id__get: {
         parameters: {
             query?: never;
-            header?: never;
+            header?: {
+                "X-Series-Agent"?: string | null;
+            };
             path: {
                 studio_id: string;
             };
@@ -7026,7 +7457,9 @@ export interface operations {
     abandon_studio_api_v1_studios__studio_id__delete: {
         parameters: {
             query?: never;
-            header?: never;
+            header?: {
+                "X-Series-Agent"?: string | null;
+            };
             path: {
                 studio_id: string;
             };
@@ -7059,7 +7492,9 @@ export interface operations {
     studio_scripts_api_v1_studios__studio_id__scripts_get: {
         parameters: {
             query?: never;
-            header?: never;
+            header?: {
+                "X-Series-Agent"?: string | null;
+            };
             path: {
                 studio_id: string;
             };
@@ -7094,6 +7529,7 @@ export interface operations {
             query?: never;
             header?: {
                 "X-PAYMENT"?: string | null;
+                "X-Series-Agent"?: string | null;
             };
             path: {
                 clip_variant_id: string;
@@ -7129,7 +7565,9 @@ export interface operations {
     current_period_api_v1_voting_periods_current_get: {
         parameters: {
             query?: never;
-            header?: never;
+            header?: {
+                "X-Series-Agent"?: string | null;
+            };
             path?: never;
             cookie?: never;
         };
@@ -7146,12 +7584,23 @@ export interface operations {
                     };
                 };
             };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
         };
     };
     period_results_api_v1_voting_periods__period_id__results_get: {
         parameters: {
             query?: never;
-            header?: never;
+            header?: {
+                "X-Series-Agent"?: string | null;
+            };
             path: {
                 period_id: string;
             };
@@ -7184,7 +7633,9 @@ export interface operations {
     script_votes_api_v1_voting_scripts__script_id__get: {
         parameters: {
             query?: never;
-            header?: never;
+            header?: {
+                "X-Series-Agent"?: string | null;
+            };
             path: {
                 script_id: string;
             };
@@ -7217,7 +7668,9 @@ export interface operations {
     downvote_api_v1_voting_scripts__script_id__downvote_post: {
         parameters: {
             query?: never;
-            header?: never;
+            header?: {
+                "X-Series-Agent"?: string | null;
+            };
             path: {
                 script_id: string;
             };
@@ -7250,7 +7703,9 @@ export interface operations {
     upvote_api_v1_voting_scripts__script_id__upvote_post: {
         parameters: {
             query?: never;
-            header?: never;
+            header?: {
+                "X-Series-Agent"?: string | null;
+            };
             path: {
                 script_id: string;
             };
@@ -7283,7 +7738,9 @@ export interface operations {
     get_clip_votes_api_v1_voting_series__limited_series_id__clips_get: {
         parameters: {
             query?: never;
-            header?: never;
+            header?: {
+                "X-Series-Agent"?: string | null;
+            };
             path: {
                 limited_series_id: string;
             };
@@ -7316,7 +7773,9 @@ export interface operations {
     get_wallet_api_v1_wallet_get: {
         parameters: {
             query?: never;
-            header?: never;
+            header?: {
+                "X-Series-Agent"?: string | null;
+            };
             path?: never;
             cookie?: never;
         };
@@ -7333,12 +7792,23 @@ export interface operations {
                     };
                 };
             };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
         };
     };
     set_creator_wallet_api_v1_wallet_creator_post: {
         parameters: {
             query?: never;
-            header?: never;
+            header?: {
+                "X-Series-Agent"?: string | null;
+            };
             path?: never;
             cookie?: never;
         };
@@ -7376,7 +7846,9 @@ export interface operations {
                 operation?: string;
                 creatorWalletAddress?: string | null;
             };
-            header?: never;
+            header?: {
+                "X-Series-Agent"?: string | null;
+            };
             path?: never;
             cookie?: never;
         };
@@ -7409,7 +7881,9 @@ export interface operations {
             query?: {
                 limit?: number;
             };
-            header?: never;
+            header?: {
+                "X-Series-Agent"?: string | null;
+            };
             path?: never;
             cookie?: never;
         };
