@@ -53,7 +53,7 @@ export function HealthMatrix({ matrix }: { matrix: Matrix }) {
                     <td>
                       <StatusBadge status={r.status} />
                     </td>
-                    <td>{formatBalance(r.balance)}</td>
+                    <td>{formatBalance(r.balance, "–")}</td>
                     <td className="health-detail">
                       {details(r)}
                       {r.remediation && r.status !== "ok" && r.status !== "connected" && details(r) !== r.remediation && (

@@ -3,7 +3,7 @@
  * POST /v1/setup/providers/{name}/connect checks the key with the provider, then stores it. */
 import { useState, type FormEvent } from "react";
 import { useMutation, useQueryClient } from "@tanstack/react-query";
-import { api, unwrap } from "../../api/client";
+import { api, apiFetch, unwrap } from "../../api/client";
 import type { components } from "../../api/schema";
 import { ErrorBox, StatusBadge, formatBalance, type HealthRow, type Tone } from "./common";
 
@@ -18,6 +18,15 @@ export interface ProviderInfo {
 }
 
 type ConnectOut = components["schemas"]["ConnectOut"];
+interface TestOut {
+  ok: boolean;
+  connection: string;
+  sandbox: boolean;
+  credential_source: string;
+  balance: ConnectOut["balance"];
+}
+
+const SOURCE_WORDS: Record<string, string> = { sandbox: "the sandbox emulator", stored: "your stored key", env: "the environment key", none: "no key" };
 
 const FIELD_LABELS: Record<string, string> = {
   api_key: "API key",
@@ -58,11 +67,22 @@ export function ProviderCard({ provider, row, canConnect }: { provider: Provider
   const connect = useMutation({
     mutationFn: async () =>
       unwrap(await api.POST("/v1/setup/providers/{name}/connect", { params: { path: { name: provider.name } }, body: { values } })),
-    onMutate: () => setResult(null),
+    onMutate: () => {
+      setResult(null);
+      check.reset();
+    },
     onSuccess: (out) => {
       setResult(out);
       setValues({});
       refresh();
+    },
+  });
+  // With no key typed, Test connection checks the credential in use now (stored, env, sandbox).
+  const check = useMutation({
+    mutationFn: () => apiFetch<TestOut>(`/v1/providers/${encodeURIComponent(provider.name)}/test`, { method: "POST" }),
+    onMutate: () => {
+      setResult(null);
+      connect.reset();
     },
   });
   const disconnect = useMutation({
@@ -70,19 +90,27 @@ export function ProviderCard({ provider, row, canConnect }: { provider: Provider
     onSuccess: () => {
       setResult(null);
       connect.reset();
+      check.reset();
       refresh();
     },
   });
 
-  const state = connect.isError ? { tone: "err" as Tone, label: "Error", note: "The key was refused; see below." } : describe(provider, row);
-  const balance = result?.balance ?? (row?.balance as HealthRow["balance"]);
+  const failed = connect.isError || check.isError;
+  const state = failed ? { tone: "err" as Tone, label: "Error", note: "The check failed; see below." } : describe(provider, row);
+  const balance = result?.balance ?? check.data?.balance ?? (row?.balance as HealthRow["balance"]);
+  const keyFrom = (row?.key_from as string | undefined) ?? provider.credential_source;
   const filled = provider.credential_fields.every((f) => (values[f.name] ?? "").trim() !== "");
   const stored = ((row?.key_from as string | undefined) ?? provider.credential_source) === "stored";
   const anySecret = provider.credential_fields.some((f) => f.secret);
 
+  const typed = provider.credential_fields.some((f) => (values[f.name] ?? "").trim() !== "");
+  const current = !typed && keyFrom !== "none" && provider.connection !== "offline";
+  const pending = connect.isPending || check.isPending;
   const submit = (e: FormEvent) => {
     e.preventDefault();
-    if (filled && !connect.isPending) connect.mutate();
+    if (pending) return;
+    if (filled) connect.mutate();
+    else if (current) check.mutate();
   };
 
   return (
@@ -100,7 +128,7 @@ export function ProviderCard({ provider, row, canConnect }: { provider: Provider
         <StatusBadge tone={state.tone} label={state.label} />
       </div>
       <dl className="kv provider-facts">
-        <dt>Balance</dt>
+        <dt>{keyFrom === "sandbox" && !result ? "Sandbox balance" : "Balance"}</dt>
         <dd data-testid="balance">{formatBalance(balance)}</dd>
       </dl>
       <form className="stack provider-form" onSubmit={submit} aria-label={`Connect ${provider.display_name}`}>
@@ -119,8 +147,8 @@ export function ProviderCard({ provider, row, canConnect }: { provider: Provider
           </label>
         ))}
         <div className="row">
-          <button type="submit" className="btn primary small" disabled={!canConnect || !filled || connect.isPending}>
-            {connect.isPending ? (
+          <button type="submit" className="btn primary small" disabled={!canConnect || pending || !(filled || current)} title={filled ? "Check this key with the provider, then store it" : "Check the credential in use now"}>
+            {pending ? (
               <>
                 <span className="spinner" aria-hidden="true" /> Testing…
               </>
@@ -147,7 +175,14 @@ export function ProviderCard({ provider, row, canConnect }: { provider: Provider
             <strong>Connected</strong> · {result.message}
           </div>
         )}
+        {check.data && (
+          <div className="alert ok" role="status">
+            <strong>It works</strong> · answered with {SOURCE_WORDS[check.data.credential_source] ?? check.data.credential_source}
+            {check.data.balance ? ` (balance ${formatBalance(check.data.balance)})` : ""}.
+          </div>
+        )}
         {connect.isError && <ErrorBox error={connect.error} title="Connection failed" />}
+        {check.isError && <ErrorBox error={check.error} title="Connection failed" />}
         {disconnect.isError && <ErrorBox error={disconnect.error} title="Could not disconnect" />}
       </div>
     </section>

@@ -77,8 +77,8 @@ export function StatusBadge({ status, label, tone }: { status?: string | null; l
 }
 
 /** A provider balance in its own unit: "100,000 credits", "$25.00". */
-export function formatBalance(b: Balance | string | null | undefined): string {
-  if (b === null || b === undefined) return "not reported";
+export function formatBalance(b: Balance | string | null | undefined, none = "not reported"): string {
+  if (b === null || b === undefined) return none;
   if (typeof b === "string") return b.charAt(0).toUpperCase() + b.slice(1);
   if (b.amount === null || b.amount === undefined) return `unknown ${b.unit}`;
   if (b.unit === "USD") return `$${b.amount.toLocaleString(undefined, { minimumFractionDigits: 2, maximumFractionDigits: 2 })}`;
