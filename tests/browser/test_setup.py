@@ -210,6 +210,8 @@ def test_healthcheck_matrix_and_diagnostics_without_the_key(
     assert matrix.get_by_role("row").count() > 20
     matrix.scroll_into_view_if_needed()
     shot(page, "setup-matrix")
+    page.get_by_role("region", name="ComfyUI (local)").scroll_into_view_if_needed()
+    shot(page, "setup-engines")
 
     with page.expect_download() as info:
         page.get_by_role("button", name="Export diagnostics").click()

@@ -77,11 +77,22 @@ export default function Credits() {
 
           {own && (
             <div className={`alert own-keys ${own.warnings?.length ? "warn" : ""}`}>
-              <strong>Your own keys.</strong> {own.summary}. Runs on {own.applies_to} are paid by those keys, not by credits; plan credits apply to{" "}
-              {own.plan_credits_apply_to}. {own.warnings?.map((x) => <div key={x}>{x}</div>)}
-              <Link to="/setup" className="own-keys-link">
-                Manage keys
-              </Link>
+              <div className="row">
+                <strong>Your own keys</strong>
+                <span>· {(own.summary ?? "").replace(/^own keys:\s*/, "")}</span>
+                <span className="spacer" />
+                <Link to="/setup" className="own-keys-link">
+                  Manage keys
+                </Link>
+              </div>
+              <p className="small muted own-keys-note">
+                Runs on {own.applies_to} are paid by those keys, not by credits. Plan credits pay for {own.plan_credits_apply_to}.
+              </p>
+              {own.warnings?.map((x) => (
+                <p key={x} className="small">
+                  {x}
+                </p>
+              ))}
             </div>
           )}
 

@@ -116,7 +116,7 @@ export default function Setup() {
 
       <section className="section" id="engines" aria-labelledby="engines-title">
         <h2 id="engines-title">Local engines</h2>
-        <div className="grid wide">
+        <div className="grid engines-grid">
           <ComfyCard row={engineRow("comfyui")} canControl={isAdmin} />
           <LocalEngineCard row={engineRow("local")} />
         </div>

@@ -147,7 +147,7 @@ export function ProviderCard({ provider, row, canConnect }: { provider: Provider
           </label>
         ))}
         <div className="row">
-          <button type="submit" className="btn primary small" disabled={!canConnect || pending || !(filled || current)} title={filled ? "Check this key with the provider, then store it" : "Check the credential in use now"}>
+          <button type="submit" className={`btn small ${typed ? "primary" : ""}`} disabled={!canConnect || pending || !(filled || current)} title={filled ? "Check this key with the provider, then store it" : "Check the credential in use now"}>
             {pending ? (
               <>
                 <span className="spinner" aria-hidden="true" /> Testing…

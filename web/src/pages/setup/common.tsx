@@ -62,6 +62,7 @@ export function toneOf(status: string | null | undefined): Tone {
 
 export function statusLabel(status: string | null | undefined): string {
   if (!status) return "unknown";
+  if (status === "ok") return "OK";
   const s = status.replace(/_/g, " ");
   return s.charAt(0).toUpperCase() + s.slice(1);
 }
