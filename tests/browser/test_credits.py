@@ -73,7 +73,8 @@ def test_credits_page_shows_balance_plan_and_paged_ledger(
     assert rows.count() == total
     assert "Plan grant" in ledger.inner_text(), "the oldest entry is the plan's grant"
     assert page.get_by_role("button", name="Load older entries").count() == 0
-    shot(page, "credits-ledger-all", full_page=True)
+    page.get_by_text("that is all of them").scroll_into_view_if_needed()
+    shot(page, "credits-ledger-all")
 
     # A sandbox run is free: filtered on its id, the ledger shows the empty state.
     page.get_by_label("Run ID").fill(run_id)

@@ -262,6 +262,12 @@ def test_local_engine_card_and_source_safety_gates(page: Any, shot: Any) -> None
     form.get_by_role("status").filter(has_text="Added “My LoRA”").wait_for()
     sources = page.get_by_role("table", name="Model sources")
     sources.get_by_role("rowheader", name=re.compile("^My LoRA")).wait_for()
+    # No checksum: Download asks first; offline, the fetch fails and says why, with its code.
+    sources.get_by_role("button", name="Download My LoRA").click()
+    sources.get_by_role("button", name="Download unverified").click()
+    failure = sources.get_by_role("alert")
+    failure.wait_for()
+    assert "UNSAFE_URL" in failure.inner_text() and "does not resolve" in failure.inner_text()
     page.get_by_role("region", name="Ethics & safety checklist").get_by_role(
         "checkbox"
     ).first.check()

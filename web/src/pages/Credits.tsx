@@ -161,7 +161,7 @@ export default function Credits() {
               );
             })}
           </div>
-          <p className="small muted">Plans and top-ups are changed by an admin (POST /v1/credits/plan, /v1/credits/topups).</p>
+          <p className="small muted plans-note">Plans and top-ups are changed by an admin (POST /v1/credits/plan, /v1/credits/topups).</p>
         </section>
       )}
     </div>

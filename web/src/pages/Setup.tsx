@@ -126,7 +126,7 @@ export default function Setup() {
         <h2 id="sources-title">Model sources</h2>
         <div className="sources-layout">
           <SourceForm />
-          <SourceList />
+          <SourceList canDownload={isAdmin} />
         </div>
       </section>
 

@@ -148,7 +148,7 @@ export function LedgerTable() {
           </button>
         </div>
       )}
-      {q.isSuccess && entries.length > 0 && !q.hasNextPage && <p className="small muted ledger-end">{entries.length} entries · that is all of them.</p>}
+      {q.isSuccess && entries.length > 0 && !q.hasNextPage && <p className="small muted ledger-end">{entries.length} {entries.length === 1 ? "entry" : "entries"} · that is all of them.</p>}
     </section>
   );
 }

@@ -6,6 +6,7 @@ import { useMutation, useQuery, useQueryClient } from "@tanstack/react-query";
 import { api, apiFetch, unwrap } from "../../api/client";
 import type { components } from "../../api/schema";
 import { ErrorBox, Loading, StatusBadge } from "./common";
+import { SourceDownload } from "./SourceDownload";
 
 type AddSource = components["schemas"]["AddCustomModelRequest"];
 type SourceType = components["schemas"]["SourceType"];
@@ -196,7 +197,7 @@ export function SourceForm() {
   );
 }
 
-export function SourceList() {
+export function SourceList({ canDownload }: { canDownload: boolean }) {
   const qc = useQueryClient();
   const q = useQuery({
     queryKey: ["setup", "sources"],
@@ -246,7 +247,7 @@ export function SourceList() {
                   <td>{s.license}</td>
                   <td>{s.sha256 ? <StatusBadge tone="ok" label="SHA-256" /> : <StatusBadge tone="warn" label="none" />}</td>
                   <td>
-                    <StatusBadge status={s.installed?.status ?? "unknown"} />
+                    <SourceDownload id={s.id} name={s.name} status={s.installed?.status ?? "unknown"} hasChecksum={Boolean(s.sha256)} canDownload={canDownload} />
                   </td>
                   <td>
                     {!s.curated && (
