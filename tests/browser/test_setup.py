@@ -22,6 +22,7 @@ from typing import Any
 
 import httpx
 import pytest
+from playwright.sync_api import expect
 
 from reelforge.emulators.base import EmulatorConfig
 from reelforge.emulators.runway import create_app
@@ -210,6 +211,10 @@ def test_healthcheck_matrix_and_diagnostics_without_the_key(
     assert matrix.get_by_role("row").count() > 20
     matrix.scroll_into_view_if_needed()
     shot(page, "setup-matrix")
+    # Each provider row leads to its card.
+    matrix.get_by_role("link", name="Manage Runway").wait_for()
+    matrix.get_by_role("link", name="Connect Kling AI").click()
+    expect(page.get_by_role("region", name="Kling AI")).to_be_in_viewport()
     page.get_by_role("region", name="ComfyUI (local)").scroll_into_view_if_needed()
     shot(page, "setup-engines")
 

@@ -137,7 +137,7 @@ export default function Setup() {
         {health.data && (
           <>
             <HealthSummary matrix={health.data} />
-            <HealthMatrix matrix={health.data} />
+            <HealthMatrix matrix={health.data} onRetry={() => void health.refetch()} />
           </>
         )}
       </section>

@@ -21,7 +21,34 @@ function details(row: HealthRow): string {
   return "";
 }
 
-export function HealthMatrix({ matrix }: { matrix: Matrix }) {
+function Action({ row, onRetry }: { row: HealthRow; onRetry: () => void }) {
+  const label = row.name ?? row.id;
+  if (row.status === "error") {
+    return (
+      <button className="btn ghost small" onClick={onRetry} aria-label={`Check ${label} again`}>
+        Retry
+      </button>
+    );
+  }
+  if (row.kind === "provider") {
+    const own = row.key_from === "stored" || row.key_from === "env";
+    return (
+      <a className="small" href={`#card-${row.id}`} aria-label={`${own ? "Manage" : "Connect"} ${label}`}>
+        {own ? "Manage" : "Connect"}
+      </a>
+    );
+  }
+  if (row.id === "comfyui") {
+    return (
+      <a className="small" href="#engines" aria-label="Manage ComfyUI">
+        {row.status === "running" ? "Stop" : "Manage"}
+      </a>
+    );
+  }
+  return null;
+}
+
+export function HealthMatrix({ matrix, onRetry }: { matrix: Matrix; onRetry: () => void }) {
   return (
     <div className="table-wrap health-matrix">
       <table>
@@ -33,13 +60,14 @@ export function HealthMatrix({ matrix }: { matrix: Matrix }) {
             <th scope="col">Balance / credits</th>
             <th scope="col">Details</th>
             <th scope="col">Last check</th>
+            <th scope="col">Action</th>
           </tr>
         </thead>
         {GROUPS.map(({ key, label }) =>
           matrix[key].length === 0 ? null : (
             <tbody key={key}>
               <tr className="group-row">
-                <th scope="rowgroup" colSpan={5}>
+                <th scope="rowgroup" colSpan={6}>
                   {label} <span className="muted">({matrix[key].length})</span>
                 </th>
               </tr>
@@ -63,6 +91,9 @@ export function HealthMatrix({ matrix }: { matrix: Matrix }) {
                     <td className="nowrap" title={r.last_check}>
                       {timeAgo(r.last_check)}
                       <div className="small muted">{Math.round(r.elapsed_ms)} ms</div>
+                    </td>
+                    <td>
+                      <Action row={r} onRetry={onRetry} />
                     </td>
                   </tr>
                 );

@@ -114,7 +114,7 @@ export function ProviderCard({ provider, row, canConnect }: { provider: Provider
   };
 
   return (
-    <section className={`card provider-card tone-${state.tone}`} aria-labelledby={headingId}>
+    <section className={`card provider-card tone-${state.tone}`} aria-labelledby={headingId} id={`card-${provider.name}`}>
       <div className="card-head">
         <div className="provider-title">
           <span className="provider-logo" aria-hidden="true">

@@ -7,6 +7,7 @@ import { api, apiFetch, unwrap } from "../../api/client";
 import type { components } from "../../api/schema";
 import { ErrorBox, Loading, StatusBadge } from "./common";
 import { SourceDownload } from "./SourceDownload";
+import { SHA256, filenameProblem, urlProblem } from "./gates";
 
 type AddSource = components["schemas"]["AddCustomModelRequest"];
 type SourceType = components["schemas"]["SourceType"];
@@ -14,7 +15,6 @@ type License = AddSource["license"];
 
 const TYPES: SourceType[] = ["checkpoint", "lora", "embedding", "controlnet", "upscaler", "vae", "text_encoder", "diffusion_model", "clip_vision", "other"];
 const LICENSES: License[] = ["MIT", "Apache 2.0", "CC0", "Custom", "Unknown"];
-const SHA256 = /^[0-9a-fA-F]{64}$/;
 
 interface SourceView {
   id: string;
@@ -27,20 +27,6 @@ interface SourceView {
   filename: string;
   folder: string;
   installed?: { status: string };
-}
-
-/** Why a file name is refused, or null: no folders, no "..", no hidden files. */
-export function filenameProblem(name: string): string | null {
-  if (!name) return null;
-  if (/[/\\]/.test(name)) return "A file name only: no folders (/ or \\).";
-  if (name.includes("..") || name.startsWith(".")) return "No “..” and no leading dot.";
-  if (/[\u0000-\u001f]/.test(name)) return "No control characters.";
-  return null;
-}
-
-export function urlProblem(url: string): string | null {
-  if (!url) return null;
-  return /^https?:\/\/[^\s]+$/i.test(url) ? null : "The address must start with http:// or https://.";
 }
 
 const EMPTY = { name: "", type: "checkpoint" as SourceType, url: "", filename: "", license: "MIT" as License, sha256: "", tags: "", notes: "" };
