@@ -79,7 +79,11 @@ export function HealthMatrix({ matrix, onRetry }: { matrix: Matrix; onRetry: () 
                       {r.name ?? r.id}
                     </th>
                     <td>
-                      <StatusBadge status={r.status} />
+                      {r.kind === "provider" && r.key_from === "sandbox" && r.status === "connected" ? (
+                        <StatusBadge tone="info" label="Sandbox" />
+                      ) : (
+                        <StatusBadge status={r.status} />
+                      )}
                     </td>
                     <td>{formatBalance(r.balance, "–")}</td>
                     <td className="health-detail">
