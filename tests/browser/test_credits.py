@@ -7,6 +7,8 @@ import re
 import time
 from typing import Any
 
+from playwright.sync_api import expect
+
 from tests.browser.axe import assert_accessible
 from tests.browser.conftest import Studio
 
@@ -75,6 +77,20 @@ def test_credits_page_shows_balance_plan_and_paged_ledger(
     assert page.get_by_role("button", name="Load older entries").count() == 0
     page.get_by_text("that is all of them").scroll_into_view_if_needed()
     shot(page, "credits-ledger-all")
+
+    # The owner tops up from the page: the balance and the ledger follow at once.
+    page.get_by_role("button", name="Add top-up").click()
+    form = page.get_by_role("form", name="Add top-up credits")
+    form.get_by_label("Credits").fill("5")
+    form.get_by_label("Reason").fill("from the studio")
+    form.get_by_role("button", name="Add 5 credits").click()
+    form.get_by_role("status").filter(has_text="Added 5 credits").wait_for()
+    after = studio.api("GET", "/v1/credits")["balance"]
+    assert after["micros"] == wallet["balance"]["micros"] + 5 * wallet["unit"]["micros_per_credit"]
+    expect(balance).to_have_text(after["display"])
+    expect(rows.first).to_contain_text("from the studio")
+    shot(page, "credits-topup")
+    assert_accessible(page)
 
     # A sandbox run is free: filtered on its id, the ledger shows the empty state.
     page.get_by_label("Run ID").fill(run_id)

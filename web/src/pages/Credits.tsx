@@ -6,6 +6,8 @@ import { formatDate, timeAgo } from "../lib/format";
 import { PageHeader } from "../shell/Shell";
 import { ErrorBox, Loading } from "./setup/common";
 import { LedgerTable } from "./credits/LedgerTable";
+import { TopupForm } from "./credits/TopupForm";
+import { useSession } from "../shell/session";
 import "./setup.css";
 import "./credits.css";
 
@@ -17,6 +19,8 @@ interface OwnKeys {
 }
 
 export default function Credits() {
+  const { session } = useSession();
+  const isAdmin = session.user?.role === "owner" || session.user?.role === "admin";
   const wallet = useQuery({ queryKey: ["credits", "wallet"], queryFn: async () => unwrap(await api.GET("/v1/credits", {})) });
   const plans = useQuery({ queryKey: ["credits", "plans"], queryFn: async () => unwrap(await api.GET("/v1/credits/plans", {})) });
   const w = wallet.data;
@@ -74,6 +78,12 @@ export default function Credits() {
               <p className="small muted">Top-up credits never expire.</p>
             </section>
           </div>
+
+          {isAdmin && (
+            <div className="topup-slot">
+              <TopupForm userId={w.user_id} />
+            </div>
+          )}
 
           {own && (
             <div className={`alert own-keys ${own.warnings?.length ? "warn" : ""}`}>
