@@ -126,7 +126,7 @@ def page(browser: Any, setup_studio: Studio, setup_state: dict[str, Any]) -> Ite
         viewport={"width": 1440, "height": 900},
         accept_downloads=True,
     )
-    ctx.set_default_timeout(15_000)
+    ctx.set_default_timeout(30_000)  # a loaded CI machine: waits end as soon as the page is there
     p = ctx.new_page()
     log = PageLog()
     log.attach(p)
@@ -171,7 +171,7 @@ def test_bad_then_good_key_on_a_provider_card(page: Any, setup_studio: Studio, s
     assert "rejected the API key" in text and "not stored" in text, text  # the message
     assert "copy it again from the provider's dashboard" in text, text  # the remediation
     assert BAD_KEY not in page.locator("body").inner_text()
-    assert card.get_by_text("Error", exact=True).is_visible()
+    expect(card.get_by_text("Error", exact=True)).to_be_visible()
     card.scroll_into_view_if_needed()
     shot(page, "setup-auth-failed")
     # The refused key was not stored: the card still runs on the sandbox.
@@ -182,14 +182,14 @@ def test_bad_then_good_key_on_a_provider_card(page: Any, setup_studio: Studio, s
     test.click()
     card.get_by_role("status").filter(has_text="Connected to Runway").wait_for()
     card.get_by_text("Connected", exact=True).wait_for()
-    assert card.get_by_test_id("balance").inner_text() == "100,000 credits"
-    assert card.get_by_role("alert").count() == 0, "the old error is gone"
+    expect(card.get_by_test_id("balance")).to_have_text("100,000 credits")
+    expect(card.get_by_role("alert")).to_have_count(0)  # the old error is gone
     assert SANDBOX_KEY not in page.locator("body").inner_text()
     # The matrix shows the stored key at once.
     matrix = page.get_by_role("table", name="Healthcheck matrix")
     runway_row = matrix.get_by_role("row").filter(has=page.get_by_role("rowheader", name="Runway"))
     runway_row.get_by_text("your stored key").wait_for()
-    assert "100,000 credits" in runway_row.inner_text()
+    expect(runway_row).to_contain_text("100,000 credits")
     card.scroll_into_view_if_needed()
     shot(page, "setup-connected")
     assert_accessible(page)
@@ -255,11 +255,11 @@ def test_local_engine_card_and_source_safety_gates(page: Any, shot: Any) -> None
     risk = form.get_by_label(re.compile("at my own risk"))
     lic = form.get_by_label(re.compile("license is unknown"))
     form.get_by_text("I understand the risks").wait_for()
-    assert add.is_disabled()
+    expect(add).to_be_disabled()
     risk.check()
-    assert add.is_disabled()
+    expect(add).to_be_disabled()
     lic.check()
-    assert add.is_enabled()
+    expect(add).to_be_enabled()
     form.scroll_into_view_if_needed()
     shot(page, "setup-source-gates")
     assert_accessible(page)

@@ -46,6 +46,7 @@ export function TopupForm({ userId }: { userId: string }) {
   }
   return (
     <form className="card topup-form" onSubmit={submit} aria-label="Add top-up credits">
+      <h2 className="stat-label">Add top-up credits</h2>
       <div className="topup-fields">
         <label className="field">
           <span>User ID</span>
