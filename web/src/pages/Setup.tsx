@@ -54,6 +54,10 @@ export default function Setup() {
     return r?.status === "connected" && r.key_from !== "sandbox";
   }).length;
 
+  const problems = health.data
+    ? [...health.data.engines, ...health.data.providers, ...health.data.tools, ...health.data.system].filter((r) => r.status === "error" || r.status === "warning").length
+    : 0;
+
   return (
     <div className="page setup-page">
       <PageHeader
@@ -85,6 +89,29 @@ export default function Setup() {
         </p>
       )}
       {!isAdmin && <p className="alert warn">Connecting providers, engine control and diagnostics need the owner or an admin; you can still see their status.</p>}
+
+      {health.data && (
+        <div className="setup-overview">
+          <div className="overview-tile">
+            <span className="overview-num">
+              {connected}
+              <span className="muted"> / {cards.length}</span>
+            </span>
+            <span className="small muted">providers on your own keys</span>
+          </div>
+          <div className="overview-tile">
+            <span className="overview-num">
+              {health.data.engines.filter((r) => r.status === "running").length}
+              <span className="muted"> / {health.data.engines.length}</span>
+            </span>
+            <span className="small muted">local engines running</span>
+          </div>
+          <div className={`overview-tile ${problems > 0 ? "bad" : "good"}`}>
+            <span className="overview-num">{problems}</span>
+            <span className="small muted">{problems === 1 ? "check needs" : "checks need"} attention</span>
+          </div>
+        </div>
+      )}
 
       <nav className="setup-toc" aria-label="Setup sections">
         {SECTIONS.map(([id, label]) => (
