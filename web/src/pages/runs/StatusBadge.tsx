@@ -1,0 +1,28 @@
+/** A run's or step's status as a coloured badge (text, never colour alone). */
+const TONE: Record<string, string> = {
+  succeeded: "ok",
+  failed: "err",
+  canceled: "warn",
+  cancelled: "warn",
+  canceling: "warn",
+  skipped: "",
+  running: "info",
+  submitted: "info",
+  submitting: "info",
+  collecting: "info",
+  queued: "",
+  held: "",
+};
+
+const ICON: Record<string, string> = { succeeded: "✓", failed: "✕", canceled: "⊘", cancelled: "⊘" };
+
+export function StatusBadge({ status }: { status: string }) {
+  const tone = TONE[status] ?? "";
+  const live = tone === "info";
+  return (
+    <span className={`badge status-badge ${tone}`} data-status={status}>
+      {live ? <span className="pulse-dot" aria-hidden="true" /> : ICON[status] ? <span aria-hidden="true">{ICON[status]}</span> : null}
+      {status}
+    </span>
+  );
+}
