@@ -4,7 +4,9 @@ import { Link, useSearchParams } from "react-router-dom";
 import { apiFetch } from "../api/client";
 import { MediaView } from "../components/Media";
 import { formatDate, timeAgo } from "../lib/format";
+import { Icon } from "../shell/icons";
 import { PageHeader } from "../shell/Shell";
+import { CategoryIcon } from "./presets/CategoryIcon";
 import { Provenance } from "./runs/Provenance";
 import type { Artifact } from "./runs/types";
 import "./runs.css";
@@ -33,18 +35,23 @@ function Thumb({ a }: { a: Artifact }) {
   if (a.media_type === "audio") {
     return (
       <div className="thumb placeholder audio-thumb" aria-hidden="true">
-        <span>♪</span>
+        <CategoryIcon category="audio" size={34} />
         <span className="wave" />
       </div>
     );
   }
-  if (!a.thumbnail_url) return <div className="thumb placeholder" aria-hidden="true">{a.media_type === "video" ? "▶" : "🖼"}</div>;
+  if (!a.thumbnail_url)
+    return (
+      <div className="thumb placeholder" aria-hidden="true">
+        <CategoryIcon category={a.media_type === "video" ? "video_generation" : "image_generation"} />
+      </div>
+    );
   return (
     <div className="thumb-wrap">
       <img className="thumb" src={a.thumbnail_url} alt="" loading="lazy" decoding="async" />
       {a.media_type === "video" && (
         <span className="play-badge" aria-hidden="true">
-          ▶
+          <Icon name="play" size={18} />
         </span>
       )}
     </div>
@@ -66,10 +73,10 @@ function Viewer({ a, onClose }: { a: Artifact; onClose: () => void }) {
         <span className={`kind-chip ${a.media_type}`}>{a.media_type}</span>
         <span className="spacer" />
         <a className="btn primary" href={a.url} download={a.name || a.id}>
-          Download
+          <Icon name="download" size={16} /> Download
         </a>
-        <button type="button" className="btn ghost" onClick={onClose} aria-label="Close">
-          ✕
+        <button type="button" className="btn ghost icon" onClick={onClose} aria-label="Close">
+          <Icon name="close" />
         </button>
       </div>
       <div className="viewer-body">
@@ -176,7 +183,7 @@ export default function Gallery() {
         </div>
       )}
       {query.isLoading ? (
-        <ul className="gallery-grid" aria-label="Loading artifacts">
+        <ul className="gallery-grid" aria-label="Loading artifacts" aria-busy="true">
           {Array.from({ length: 8 }, (_, i) => (
             <li key={i} className="gallery-card skeleton-card" aria-hidden="true" />
           ))}
@@ -202,8 +209,8 @@ export default function Gallery() {
                   <span className={`kind-chip ${a.media_type}`}>{a.media_type}</span>
                   {a.sandbox && <span className="badge">sandbox</span>}
                   <span className="spacer" />
-                  <a className="btn small ghost" href={a.url} download={a.name || a.id} aria-label={`Download ${title(a)}`}>
-                    ⬇
+                  <a className="btn small ghost icon" href={a.url} download={a.name || a.id} aria-label={`Download ${title(a)}`}>
+                    <Icon name="download" size={16} />
                   </a>
                 </div>
                 <div className="g-title" title={title(a)}>

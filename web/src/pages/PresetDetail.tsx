@@ -44,7 +44,7 @@ export default function PresetDetailPage() {
       </div>
     );
   }
-  const cat = CATEGORY[preset.category] ?? { label: preset.category, icon: "◆" };
+  const cat = CATEGORY[preset.category] ?? { label: preset.category };
   const consentInputs = preset.consent_inputs.filter((n) => values[n] !== undefined);
   const needsConsent = preset.requires_consent || consentInputs.length > 0 || Boolean(quotes[quality]?.quote?.needs_consent);
   const running = live.run ? !FINAL_STATUSES.has(live.run.status) : false;
@@ -83,14 +83,9 @@ export default function PresetDetailPage() {
             <div className="consent-box">
               <label className="check">
                 <input type="checkbox" checked={consent} onChange={(e) => setConsent(e.target.checked)} />
-                <span>
-                  {CONSENT_LABEL}
-                  <span className="req" aria-hidden="true">
-                    *
-                  </span>
-                </span>
+                <span>{CONSENT_LABEL}</span>
               </label>
-              <p className="hint">Identity-based generation needs the consent of the person shown. It is stored with the run.</p>
+              <p className="hint">Required. Identity-based generation needs the consent of the person shown. It is stored with the run.</p>
             </div>
           )}
           {start.error && (

@@ -3,6 +3,7 @@ import { useMemo, useState } from "react";
 import { Link } from "react-router-dom";
 import { apiFetch } from "../api/client";
 import { PageHeader } from "../shell/Shell";
+import { CategoryIcon } from "./presets/CategoryIcon";
 import { CATEGORY, makes, priceRange, type PresetDetail, type PresetSummary } from "./presets/types";
 import "./runs.css";
 import "./presets.css";
@@ -16,14 +17,14 @@ export function usePresetDetail(id: string | undefined) {
 }
 
 function PresetCard({ preset, detail }: { preset: PresetSummary; detail?: PresetDetail; }) {
-  const cat = CATEGORY[preset.category] ?? { label: preset.category, icon: "◆" };
+  const cat = CATEGORY[preset.category] ?? { label: preset.category };
   const kind = makes(preset);
   const price = priceRange(detail?.quality_levels);
   const consent = preset.requires_consent || preset.consent_inputs.length > 0;
   return (
     <li className={`card preset-card cat-${preset.category}`}>
       <div className={`preset-art ${kind}`} aria-hidden="true">
-        <span>{cat.icon}</span>
+        <CategoryIcon category={preset.category} />
       </div>
       <div className="preset-body">
         <div className="row preset-tags">
@@ -91,7 +92,7 @@ export default function Presets() {
         </div>
       )}
       {isLoading ? (
-        <ul className="preset-grid" aria-label="Loading presets">
+        <ul className="preset-grid" aria-label="Loading presets" aria-busy="true">
           {Array.from({ length: 6 }, (_, i) => (
             <li key={i} className="card preset-card skeleton-card" aria-hidden="true" />
           ))}

@@ -5,6 +5,7 @@ import { useState } from "react";
 import { apiFetch, ApiError } from "../../api/client";
 import { artifactUrl, MediaView } from "../../components/Media";
 import { uploadFile } from "../../components/upload";
+import { Icon } from "../../shell/icons";
 
 const ACCEPT = { image: "image/*", video: "video/*", audio: "audio/*" } as const;
 type MediaKind = keyof typeof ACCEPT;
@@ -40,8 +41,8 @@ export function MediaInput({ id, kind, label, required, value, onChange }: { id:
         </div>
       ) : (
         <label className="dropzone" htmlFor={id}>
-          <span aria-hidden="true" className="dz-icon">
-            ⬆
+          <span className="dz-icon">
+            <Icon name="upload" size={22} />
           </span>
           <span>{up.busy ? "Uploading…" : `Choose ${kind === "image" ? "an image" : `a ${kind}`} file`}</span>
         </label>
@@ -111,8 +112,8 @@ export function IdentityInput({ id, label, max, value, onChange }: { id: string;
             ))}
             {photos.length < max && (
               <label className="dropzone small-zone" htmlFor={id}>
-                <span aria-hidden="true" className="dz-icon">
-                  ＋
+                <span className="dz-icon">
+                  <Icon name="plus" size={22} />
                 </span>
                 <span>{up.busy ? "Uploading…" : photos.length ? "Add a photo" : `Add 1–${max} photos`}</span>
               </label>

@@ -7,16 +7,20 @@ import { IdentityInput, MediaInput } from "./MediaInput";
 export type Values = Record<string, unknown>;
 
 function Label({ id, prop, name, required }: { id: string; prop: SchemaProp; name: string; required: boolean }) {
+  // The marker sits outside the <label>: the control's name stays exactly its title.
   return (
-    <label htmlFor={id} className="field-label">
-      {prop.title ?? name}
-      {required && (
+    <div className="label-row">
+      <label htmlFor={id} className="field-label">
+        {prop.title ?? name}
+      </label>
+      {required ? (
         <span className="req" aria-hidden="true">
           *
         </span>
+      ) : (
+        <span className="hint">(optional)</span>
       )}
-      {!required && <span className="hint"> (optional)</span>}
-    </label>
+    </div>
   );
 }
 
@@ -97,10 +101,12 @@ export function PresetForm({ preset, values, onChange }: { preset: PresetDetail;
         return (
           <div key={name} className={"field" + (media ? " media-field" : "")}>
             {media ? (
-              <span className="field-label" id={`${id}-label`}>
-                {prop.title ?? name}
-                {req ? <span className="req" aria-hidden="true">*</span> : <span className="hint"> (optional)</span>}
-              </span>
+              <div className="label-row">
+                <span className="field-label" id={`${id}-label`}>
+                  {prop.title ?? name}
+                </span>
+                {req ? <span className="req" aria-hidden="true">*</span> : <span className="hint">(optional)</span>}
+              </div>
             ) : (
               <Label id={id} prop={prop} name={name} required={req} />
             )}

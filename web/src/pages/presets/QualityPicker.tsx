@@ -14,14 +14,26 @@ function useDebounced<T>(value: T, ms: number): T {
   return v;
 }
 
+/** True when every required input (and one of each one-of group) has a value: before
+ * that a quote can only be refused, so none is asked for. */
+export function complete(preset: PresetDetail, inputs: Record<string, unknown>): boolean {
+  const has = (n: string) => inputs[n] !== undefined && inputs[n] !== "";
+  const schema = preset.input_schema;
+  if (!schema) return false;
+  if (!schema.required.every(has)) return false;
+  return (schema.allOf ?? []).every((g) => g.anyOf.some((alt) => alt.required.every(has)));
+}
+
 export function useQuotes(preset: PresetDetail, inputs: Record<string, unknown>) {
   const debounced = useDebounced(inputs, 350);
   const key = JSON.stringify(debounced);
+  const ready = complete(preset, debounced);
   const results = useQueries({
     queries: QUALITIES.filter((q) => q in preset.quality_levels).map((quality) => ({
       queryKey: ["preset-quote", preset.id, quality, key],
       queryFn: () => apiFetch<PresetQuote>(`/v1/presets/${encodeURIComponent(preset.id)}/quote`, jsonBody({ inputs: debounced, quality })),
       retry: false,
+      enabled: ready,
       staleTime: 30_000,
       placeholderData: (prev: PresetQuote | undefined) => prev,
     })),
@@ -29,7 +41,7 @@ export function useQuotes(preset: PresetDetail, inputs: Record<string, unknown>)
   const out: Partial<Record<Quality, { quote?: PresetQuote; error?: unknown; loading: boolean }>> = {};
   QUALITIES.filter((q) => q in preset.quality_levels).forEach((q, i) => {
     const r = results[i];
-    out[q] = { quote: r.isError ? undefined : r.data, error: r.error, loading: r.isFetching };
+    out[q] = { quote: r.isError || !ready ? undefined : r.data, error: r.error, loading: r.isFetching };
   });
   return out;
 }

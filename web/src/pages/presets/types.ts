@@ -1,3 +1,5 @@
+import { formatMicros } from "../../lib/format";
+
 /** /v1/presets answers (routes/presets.py). */
 export interface PriceRange {
   available: boolean;
@@ -57,12 +59,12 @@ export interface PresetQuote {
 export const QUALITIES = ["low", "standard", "pro"] as const;
 export type Quality = (typeof QUALITIES)[number];
 
-export const CATEGORY: Record<string, { label: string; icon: string }> = {
-  image_generation: { label: "Image", icon: "🖼" },
-  video_generation: { label: "Video", icon: "🎬" },
-  post_processing: { label: "Polish", icon: "✨" },
-  hybrid_pipeline: { label: "Production", icon: "🧩" },
-  character_performance: { label: "Performance", icon: "🎙" },
+export const CATEGORY: Record<string, { label: string }> = {
+  image_generation: { label: "Image" },
+  video_generation: { label: "Video" },
+  post_processing: { label: "Polish" },
+  hybrid_pipeline: { label: "Production" },
+  character_performance: { label: "Performance" },
 };
 
 /** What the preset makes, from its category and inputs (a post pass keeps its input's kind). */
@@ -72,13 +74,20 @@ export function makes(p: Pick<PresetSummary, "category" | "inputs">): "image" | 
   return "video";
 }
 
+/** One line for a card: the cheapest level's lowest to the dearest level's highest price;
+ * "+" when some engine publishes no price (the range is then a floor). */
 export function priceRange(levels: PresetDetail["quality_levels"] | undefined): string | null {
   if (!levels) return null;
   const prices = Object.values(levels)
     .map((l) => l.price)
     .filter((p): p is PriceRange => Boolean(p && p.available));
   if (!prices.length) return "Not available now";
-  const first = prices[0].display;
-  const last = prices[prices.length - 1].display;
-  return first === last ? first : `${first} – ${last}`;
+  const lows = prices.map((p) => p.min_micros).filter((m): m is number => m != null);
+  const highs = prices.map((p) => p.max_micros).filter((m): m is number => m != null);
+  if (!lows.length || !highs.length) return "unknown";
+  const min = Math.min(...lows);
+  const max = Math.max(...highs);
+  const known = prices.every((p) => p.known);
+  if (min === max) return known ? formatMicros(min) : `≥ ${formatMicros(min)}`;
+  return `${formatMicros(min)} – ${formatMicros(max)}${known ? "" : "+"}`;
 }

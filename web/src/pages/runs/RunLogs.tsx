@@ -1,7 +1,7 @@
 /** A run's log (GET /v1/runs/{id}/logs, JSON lines, redacted), refreshed as events arrive. */
 import { useQuery } from "@tanstack/react-query";
 import { useState } from "react";
-import { apiFetch } from "../../api/client";
+import { ApiError } from "../../api/client";
 
 interface LogLine {
   ts: string;
@@ -32,9 +32,10 @@ export function RunLogs({ runId, version }: { runId: string; version: number }) 
   const q = useQuery({
     queryKey: ["run-logs", runId, version],
     queryFn: async () => {
-      const text = await apiFetch<string>(`/v1/runs/${encodeURIComponent(runId)}/logs`, { headers: { Accept: "application/x-ndjson" } });
-      const body = typeof text === "string" ? text : JSON.stringify(text);
-      return body
+      // NDJSON is not one JSON document: read it as text, a line at a time.
+      const res = await fetch(`/v1/runs/${encodeURIComponent(runId)}/logs`, { credentials: "same-origin", headers: { Accept: "application/x-ndjson" } });
+      if (!res.ok) throw await ApiError.fromResponse(res);
+      return (await res.text())
         .split("\n")
         .filter(Boolean)
         .map((l) => JSON.parse(l) as LogLine);
