@@ -58,9 +58,9 @@ def preset_run(studio: Studio, preset: str, inputs: dict[str, Any], **kw: Any) -
     return wait_run(studio, studio.api("POST", "/v1/runs", json=body)["id"])
 
 
-def failed_run(studio: Studio) -> dict[str, Any]:
-    """A run that fails in the sandbox: the ComfyUI emulator has no such checkpoint, so the
-    step ends in DEPENDENCY_MISSING with its remediation."""
+def start_failing_run(studio: Studio) -> str:
+    """Start a run that fails in the sandbox: the ComfyUI emulator has no such checkpoint,
+    so the step ends in DEPENDENCY_MISSING with its remediation."""
     pipeline = {
         "nodes": [
             {
@@ -71,7 +71,11 @@ def failed_run(studio: Studio) -> dict[str, Any]:
             }
         ]
     }
-    run = wait_run(studio, studio.api("POST", "/v1/runs", json={"pipeline": pipeline})["id"])
+    return str(studio.api("POST", "/v1/runs", json={"pipeline": pipeline})["id"])
+
+
+def failed_run(studio: Studio) -> dict[str, Any]:
+    run = wait_run(studio, start_failing_run(studio))
     assert run["status"] == "failed", run
     return run
 

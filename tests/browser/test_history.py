@@ -9,7 +9,13 @@ from typing import Any
 
 from tests.browser.axe import assert_accessible
 from tests.browser.conftest import Studio
-from tests.browser.runs_helpers import failed_run, preset_run, real_errors
+from tests.browser.runs_helpers import (
+    failed_run,
+    preset_run,
+    real_errors,
+    start_failing_run,
+    wait_run,
+)
 
 
 def statuses_shown(page: Any) -> list[str]:
@@ -34,7 +40,9 @@ def test_history_filters_narrow_the_runs(page_signed_in: Any, studio: Studio, sh
     page.get_by_label("Status").select_option("failed")
     page.wait_for_url(re.compile(r"status=failed"))
     table.get_by_text(bad["id"]).wait_for()
-    page.wait_for_function("() => !document.querySelector('.runs-table [data-status=\"succeeded\"]')")
+    page.wait_for_function(
+        "() => !document.querySelector('.runs-table [data-status=\"succeeded\"]')"
+    )
     assert set(statuses_shown(page)) == {"failed"}
     assert "DEPENDENCY_MISSING" in table.inner_text()
 
@@ -56,15 +64,18 @@ def test_history_filters_narrow_the_runs(page_signed_in: Any, studio: Studio, sh
 
 
 def test_history_pages_with_the_cursor(page_signed_in: Any, studio: Studio) -> None:
-    for _ in range(26 - len(studio.api("GET", "/v1/runs?limit=26")["runs"])):
-        failed_run(studio)
+    missing = 26 - len(studio.api("GET", "/v1/runs?limit=26")["runs"])
+    for run_id in [start_failing_run(studio) for _ in range(missing)]:
+        wait_run(studio, run_id)
     page = page_signed_in
     page.goto("/history")
     rows = page.locator("table.runs-table tbody tr")
     rows.first.wait_for()
     assert rows.count() == 25
     page.get_by_role("button", name="Load older runs").click()
-    page.wait_for_function("() => document.querySelectorAll('table.runs-table tbody tr').length > 25")
+    page.wait_for_function(
+        "() => document.querySelectorAll('table.runs-table tbody tr').length > 25"
+    )
 
 
 def test_failed_run_shows_remediation_and_copies_redacted_details(

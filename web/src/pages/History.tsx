@@ -3,7 +3,7 @@ import { Link, useNavigate, useSearchParams } from "react-router-dom";
 import { apiFetch } from "../api/client";
 import { duration, formatDate, formatMicros, timeAgo } from "../lib/format";
 import { PageHeader } from "../shell/Shell";
-import { usePresets } from "./Presets";
+import { usePresets } from "./presets/queries";
 import { StatusBadge } from "./runs/StatusBadge";
 import type { RunList, RunSummary } from "./runs/types";
 import "./runs.css";

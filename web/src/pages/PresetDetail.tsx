@@ -3,7 +3,7 @@ import { useState } from "react";
 import { Link, useParams, useSearchParams } from "react-router-dom";
 import { apiFetch, ApiError, jsonBody } from "../api/client";
 import { PageHeader } from "../shell/Shell";
-import { usePresetDetail } from "./Presets";
+import { usePresetDetail } from "./presets/queries";
 import { PresetForm, type Values } from "./presets/PresetForm";
 import { QualityPicker, useQuotes } from "./presets/QualityPicker";
 import { CATEGORY, makes, type Quality } from "./presets/types";

@@ -1,22 +1,14 @@
-import { useQueries, useQuery } from "@tanstack/react-query";
+import { useQueries } from "@tanstack/react-query";
 import { useMemo, useState } from "react";
 import { Link } from "react-router-dom";
-import { apiFetch } from "../api/client";
 import { PageHeader } from "../shell/Shell";
 import { CategoryIcon } from "./presets/CategoryIcon";
+import { presetDetailQuery, usePresets } from "./presets/queries";
 import { CATEGORY, makes, priceRange, type PresetDetail, type PresetSummary } from "./presets/types";
 import "./runs.css";
 import "./presets.css";
 
-export function usePresets() {
-  return useQuery({ queryKey: ["presets"], queryFn: () => apiFetch<{ presets: PresetSummary[] }>("/v1/presets"), staleTime: 60_000 });
-}
-
-export function usePresetDetail(id: string | undefined) {
-  return useQuery({ queryKey: ["preset", id], queryFn: () => apiFetch<PresetDetail>(`/v1/presets/${encodeURIComponent(id!)}`), enabled: Boolean(id), staleTime: 60_000 });
-}
-
-function PresetCard({ preset, detail }: { preset: PresetSummary; detail?: PresetDetail; }) {
+function PresetCard({ preset, detail }: { preset: PresetSummary; detail?: PresetDetail }) {
   const cat = CATEGORY[preset.category] ?? { label: preset.category };
   const kind = makes(preset);
   const price = priceRange(detail?.quality_levels);
@@ -59,11 +51,7 @@ export default function Presets() {
   const [text, setText] = useState("");
   const presets = useMemo(() => data?.presets ?? [], [data]);
   const details = useQueries({
-    queries: presets.map((p) => ({
-      queryKey: ["preset", p.id],
-      queryFn: () => apiFetch<PresetDetail>(`/v1/presets/${encodeURIComponent(p.id)}`),
-      staleTime: 60_000,
-    })),
+    queries: presets.map((p) => presetDetailQuery(p.id)),
   });
   const categories = useMemo(() => [...new Set(presets.map((p) => p.category))], [presets]);
   const shown = presets.filter((p) => (category === "all" || p.category === category) && (!text || `${p.name} ${p.goal} ${p.id}`.toLowerCase().includes(text.toLowerCase())));

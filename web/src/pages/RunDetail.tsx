@@ -3,7 +3,7 @@ import { Link, useParams } from "react-router-dom";
 import { apiFetch } from "../api/client";
 import { duration, formatDate, formatMicros } from "../lib/format";
 import { PageHeader } from "../shell/Shell";
-import { usePresets } from "./Presets";
+import { usePresets } from "./presets/queries";
 import { runDetailsText } from "./runs/copyDetails";
 import { ErrorPanel } from "./runs/ErrorPanel";
 import { RunLogs } from "./runs/RunLogs";

@@ -2,6 +2,7 @@
  * alternatives, and a Copy details button (§8.5). */
 import { useId, useState } from "react";
 import { ApiError } from "../../api/client";
+import { Icon } from "../../shell/icons";
 import { writeClipboard } from "./copyDetails";
 import { asList, type RunError } from "./types";
 
@@ -59,7 +60,7 @@ export function ErrorPanel({ error, title, details }: Props) {
       )}
       <div className="row">
         <button type="button" className="btn small" onClick={() => void copy()}>
-          Copy details
+          <Icon name="copy" size={14} /> Copy details
         </button>
         <span role="status" aria-live="polite" className="small muted">
           {copied === "ok" ? "Copied, secrets redacted." : copied === "fail" ? "Could not copy." : ""}

@@ -2,6 +2,7 @@
 import { useQuery } from "@tanstack/react-query";
 import { useState } from "react";
 import { ApiError } from "../../api/client";
+import { formatMicros } from "../../lib/format";
 
 interface LogLine {
   ts: string;
@@ -23,7 +24,7 @@ function summary(line: LogLine): string {
   if (d.served_by) return `served by ${String(d.served_by)}`;
   if (d.reason) return String(d.reason);
   if (d.model && line.event.startsWith("step.")) return String(d.model);
-  if (typeof d.cost_micros === "number") return `cost ${d.cost_micros} µ$`;
+  if (typeof d.cost_micros === "number") return `cost ${formatMicros(d.cost_micros)}`;
   return "";
 }
 
