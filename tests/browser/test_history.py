@@ -111,6 +111,11 @@ def test_failed_run_shows_remediation_and_copies_redacted_details(
     assert "Logs (last" in copied
     assert studio.key not in copied
     assert studio.key[:12] not in copied
+
+    # The repair preset opens with the failed run filled in.
+    page.get_by_role("link", name="Repair with safer settings").click()
+    page.get_by_role("heading", name=re.compile("Repair Pipeline")).wait_for()
+    assert page.get_by_role("textbox", name="Failed run").input_value() == bad["id"]
     assert not real_errors(page), real_errors(page)
 
 

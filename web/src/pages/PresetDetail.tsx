@@ -1,5 +1,5 @@
 import { useMutation } from "@tanstack/react-query";
-import { useState } from "react";
+import { useEffect, useRef, useState } from "react";
 import { Link, useParams, useSearchParams } from "react-router-dom";
 import { apiFetch, ApiError, jsonBody } from "../api/client";
 import { PageHeader } from "../shell/Shell";
@@ -27,6 +27,19 @@ export default function PresetDetailPage() {
   const runId = search.get("run");
   const live = useRun(runId);
   const quotes = useQuotes(preset ?? ({ id: presetId ?? "", quality_levels: {} } as never), values);
+
+  // Text inputs can be filled from the URL (?failed_job_id=… from a failed run's page).
+  const prefilled = useRef(false);
+  useEffect(() => {
+    if (!preset || prefilled.current) return;
+    prefilled.current = true;
+    const given: Values = {};
+    for (const [name, prop] of Object.entries(preset.input_schema.properties)) {
+      const v = search.get(name);
+      if (v && prop.type === "string" && !prop["x-media-kind"]) given[name] = v;
+    }
+    if (Object.keys(given).length) setValues((old) => ({ ...old, ...given }));
+  }, [preset, search]);
 
   const start = useMutation({
     mutationFn: () => apiFetch<Run>("/v1/runs", jsonBody({ preset: presetId, inputs: values, quality, consent_given: consent })),

@@ -142,6 +142,11 @@ export default function RunDetail() {
                 Cancel run
               </button>
             )}
+            {run.status === "failed" && run.preset !== "repair_pipeline_v1" && (
+              <Link className="btn" to={`/presets/repair_pipeline_v1?failed_job_id=${encodeURIComponent(run.id)}`}>
+                Repair with safer settings
+              </Link>
+            )}
             {run.preset && (
               <Link className="btn" to={`/presets/${encodeURIComponent(run.preset)}`}>
                 Open preset
