@@ -5,19 +5,10 @@
  * studio adds what only it knows (the failed step, the request id, its own version) and
  * scrubs the whole text again so nothing that looks like a key ever reaches a clipboard. */
 import { ApiError } from "../../api/client";
+import { redact } from "./redact";
 import { asList, type Run, type RunError } from "./types";
 
-const SECRET_PATTERNS: [RegExp, string][] = [
-  [/\brf_[A-Za-z0-9_-]{8,}/g, "rf_***REDACTED***"],
-  [/\b(sk|pk|rk|key|fal|r8)[-_][A-Za-z0-9_-]{12,}/g, "***REDACTED***"],
-  [/(Bearer|Basic|Key|Token)\s+[A-Za-z0-9._~+/=-]{8,}/gi, "$1 ***REDACTED***"],
-  [/((?:api[_-]?key|access[_-]?key|secret(?:[_-]?key)?|token|password|authorization|csrf|cookie|session)["']?\s*[:=]\s*["']?)[^\s"',&}]+/gi, "$1***REDACTED***"],
-  [/([?&](?:sig|signature|token|key|X-Amz-Signature|X-Amz-Credential)=)[^&\s"]+/gi, "$1***REDACTED***"],
-];
-
-export function redact(text: string): string {
-  return SECRET_PATTERNS.reduce((t, [re, to]) => t.replace(re, to), text);
-}
+export { redact };
 
 async function serverVersion(): Promise<string> {
   try {
