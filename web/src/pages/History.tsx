@@ -87,7 +87,7 @@ export default function History() {
         </label>
         <label className="field grow">
           <span>Search</span>
-          <input type="search" placeholder="Prompt, preset or model" defaultValue={filters.q} onKeyDown={(e) => e.key === "Enter" && setFilter("q", (e.target as HTMLInputElement).value.trim())} onBlur={(e) => setFilter("q", e.target.value.trim())} />
+          <input key={filters.q} type="search" placeholder="Prompt, preset or model" defaultValue={filters.q} onKeyDown={(e) => e.key === "Enter" && setFilter("q", (e.target as HTMLInputElement).value.trim())} onBlur={(e) => setFilter("q", e.target.value.trim())} />
         </label>
         <label className="field">
           <span>From</span>

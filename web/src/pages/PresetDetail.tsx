@@ -17,7 +17,13 @@ import "./runs.css";
 
 const CONSENT_LABEL = "I have permission to use this face/identity for generation";
 
-export default function PresetDetailPage() {
+/** A new preset id is a new form: its state starts over. */
+export default function PresetDetailRoute() {
+  const { presetId } = useParams();
+  return <PresetDetailPage key={presetId} />;
+}
+
+function PresetDetailPage() {
   const { presetId } = useParams();
   const [search, setSearch] = useSearchParams();
   const { data: preset, isLoading, error } = usePresetDetail(presetId);
@@ -128,30 +134,29 @@ export default function PresetDetailPage() {
             <div className="card run-live" role="status">
               <span className="spinner" aria-hidden="true" /> Loading the run…
             </div>
-          ) : (
-            <section className="card preset-info" aria-labelledby="how-title">
-              <h2 id="how-title">How it works</h2>
-              <ol className="how-steps">
-                {(selectedQuote?.steps ?? preset.steps.map((s) => ({ step: s.id, title: s.title, included: true }))).map((s) => (
-                  <li key={s.step} className={s.included ? "" : "excluded"}>
-                    {s.title}
-                    {!s.included && <span className="hint"> (skipped at this quality)</span>}
-                    {"model" in s && s.model && <span className="muted small mono"> · {s.model}</span>}
-                  </li>
-                ))}
-              </ol>
-              {safety.length > 0 && (
-                <>
-                  <h3>Safety</h3>
-                  <ul className="small muted">
-                    {safety.map((n) => (
-                      <li key={n}>{n}</li>
-                    ))}
-                  </ul>
-                </>
-              )}
-            </section>
-          )}
+          ) : null}
+          <section className="card preset-info" aria-labelledby="how-title">
+            <h2 id="how-title">How it works</h2>
+            <ol className="how-steps">
+              {(selectedQuote?.steps ?? preset.steps.map((s) => ({ step: s.id, title: s.title, included: true }))).map((s) => (
+                <li key={s.step} className={s.included ? "" : "excluded"}>
+                  {s.title}
+                  {!s.included && <span className="hint"> (skipped at this quality)</span>}
+                  {"model" in s && s.model && <span className="muted small mono"> · {s.model}</span>}
+                </li>
+              ))}
+            </ol>
+            {safety.length > 0 && (
+              <>
+                <h3>Safety</h3>
+                <ul className="small muted">
+                  {safety.map((n) => (
+                    <li key={n}>{n}</li>
+                  ))}
+                </ul>
+              </>
+            )}
+          </section>
         </aside>
       </div>
     </div>
