@@ -59,6 +59,8 @@ def test_a_preset_runs_from_its_form(page_signed_in: Any, shot: Any, tmp_path: P
     assert "CONSENT_MISSING" in refusal.inner_text()
     assert "permission" in refusal.inner_text()
 
+    streams: list[str] = []
+    page.on("request", lambda r: streams.append(r.url) if r.url.endswith("/events") else None)
     page.get_by_label("I have permission to use this face/identity for generation").check()
     page.get_by_role("button", name=re.compile("^Generate")).click()
     page.wait_for_url(re.compile(r"\?run=run_"))
@@ -72,10 +74,13 @@ def test_a_preset_runs_from_its_form(page_signed_in: Any, shot: Any, tmp_path: P
     )
     assert page.get_by_role("heading", name="Result").is_visible()
     assert "succeeded" in live.inner_text().lower()
+    # Progress came live over Server-Sent Events, not only from polling.
+    run_id = page.url.split("run=")[1]
+    assert any(f"/v1/runs/{run_id}/events" in u for u in streams), streams
     assert not page.get_by_role("region", name="Could not start").is_visible()
     assert_accessible(page)
     shot(page, "preset-result")
     page.get_by_role("link", name="Run details").click()
     page.wait_for_url(re.compile(r"/history/run_"))
-    assert page.get_by_role("link", name="Open on canvas").is_visible()
+    page.get_by_role("link", name="Open on canvas").wait_for()
     assert not real_errors(page), real_errors(page)
