@@ -39,6 +39,7 @@ def test_gallery_previews_filters_provenance_and_download(
     )
     assert grid.locator(".play-badge").count() >= 1
     assert grid.locator(".audio-thumb").count() >= 1
+    assert grid.get_by_label("Play tone.wav").count() >= 1  # audio plays in its card
     assert_accessible(page)
     shot(page, "gallery", full_page=True)
 

@@ -216,6 +216,7 @@ export default function Gallery() {
                 <div className="g-title" title={title(a)}>
                   {title(a)}
                 </div>
+                {a.media_type === "audio" && <MediaView url={a.url} kind="audio" label={`Play ${title(a)}`} />}
                 <div className="muted small">
                   {typeof a.provenance?.model === "string" ? <span className="mono">{a.provenance.model}</span> : (a.provenance?.source as string) ?? ""} · {timeAgo(a.created_at)}
                 </div>
