@@ -8,6 +8,7 @@ from pathlib import Path
 from typing import Any
 
 from tests.browser.axe import assert_accessible
+from tests.browser.conftest import Studio
 from tests.browser.runs_helpers import png_bytes, real_errors
 
 
@@ -34,7 +35,9 @@ def test_preset_gallery_shows_cards_with_prices(page_signed_in: Any, shot: Any) 
     assert not real_errors(page), real_errors(page)
 
 
-def test_a_preset_runs_from_its_form(page_signed_in: Any, shot: Any, tmp_path: Path) -> None:
+def test_a_preset_runs_from_its_form(
+    page_signed_in: Any, studio: Studio, shot: Any, tmp_path: Path
+) -> None:
     page = page_signed_in
     page.goto("/presets")
     page.get_by_role("link", name="Identity Lock Portrait (Consistency)").click()
@@ -58,6 +61,12 @@ def test_a_preset_runs_from_its_form(page_signed_in: Any, shot: Any, tmp_path: P
     refusal.wait_for()
     assert "CONSENT_MISSING" in refusal.inner_text()
     assert "permission" in refusal.inner_text()
+    refusal.get_by_role("button", name="Copy details").click()
+    refusal.get_by_text("Copied, secrets redacted.").wait_for()
+    copied = page.evaluate("navigator.clipboard.readText()")
+    assert "Error: CONSENT_MISSING" in copied and "Preset: identity_lock_portrait_v1" in copied
+    assert "Request ID: req_" in copied
+    assert studio.key not in copied
 
     streams: list[str] = []
     page.on("request", lambda r: streams.append(r.url) if r.url.endswith("/events") else None)
