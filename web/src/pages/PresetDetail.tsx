@@ -146,6 +146,13 @@ function PresetDetailPage() {
                 </li>
               ))}
             </ol>
+            {(selectedQuote?.notes.length ?? 0) > 0 && (
+              <ul className="small muted quote-notes">
+                {selectedQuote!.notes.map((n) => (
+                  <li key={n}>{n}</li>
+                ))}
+              </ul>
+            )}
             {safety.length > 0 && (
               <>
                 <h3>Safety</h3>
