@@ -106,11 +106,26 @@ async def get_batch(batch_id: str, container: ContainerDep, caller: AssetCaller)
     return await assets_pipeline(container).batch(caller, batch_id)
 
 
+@router.get(
+    "/v1/assets/jobs/{job_id}/content",
+    response_class=Response,
+    responses={200: {"content": {"image/png": {}}}},
+)
+async def job_content(job_id: str, container: ContainerDep, caller: AssetCaller) -> Response:
+    """A job's image, for whoever made it (a guest too: by their own guest cookie)."""
+    data, content_type = await assets_pipeline(container).job_image(caller, job_id)
+    return Response(
+        data,
+        media_type=content_type,
+        headers={"Cache-Control": "private, max-age=3600", "X-Content-Type-Options": "nosniff"},
+    )
+
+
 def routers() -> list[APIRouter]:
     """Every router of the asset studio (api/products.py mounts them)."""
-    from reelforge.api.routes import assets_accounts, assets_library
+    from reelforge.api.routes import assets_accounts, assets_library, assets_oauth
 
-    return [router, assets_library.router, assets_accounts.router]
+    return [router, assets_library.router, assets_accounts.router, assets_oauth.router]
 
 
 class UiuxIn(RequestModel):
