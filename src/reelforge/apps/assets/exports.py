@@ -8,8 +8,9 @@ from typing import Any
 
 from sqlalchemy import select
 
+from reelforge.apps.assets.contract import ModeContract
 from reelforge.apps.assets.modes.registry import ModeRegistry
-from reelforge.apps.assets.tables import JobRow
+from reelforge.apps.assets.tables import BatchRow, JobRow
 from reelforge.container import Container
 from reelforge.domain.errors import ErrorCode, ReelForgeError
 
@@ -60,6 +61,8 @@ async def export_jobs(
             remediation=("Import the asset into a workspace of this mode first.",),
             detail={"mode": mode.id, "job_modes": other},
         )
+    if "colors" not in options:  # the preset's colour count (vector) or palette (pixel)
+        options = {**options, **await _preset_colors(container, mode, rows[job_ids[0]])}
     images = []
     for job_id in job_ids:
         job = rows[job_id]
@@ -90,3 +93,15 @@ async def export_jobs(
             }
         )
     return {"mode": mode.id, "format": fmt, "files": stored}
+
+
+async def _preset_colors(container: Container, mode: ModeContract, job: JobRow) -> dict[str, int]:
+    async with container.db.session() as session:
+        batch = await session.get(BatchRow, job.batch_id)
+    if batch is None:
+        return {}
+    try:
+        colors = mode.preset(batch.preset).colors
+    except ReelForgeError:  # a preset retired since
+        return {}
+    return {"colors": colors} if colors else {}

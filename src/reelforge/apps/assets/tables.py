@@ -135,6 +135,7 @@ class CodeRow(Base):
 
     id: Mapped[str] = mapped_column(String(40), primary_key=True)
     owner_id: Mapped[str] = mapped_column(String(40))
+    guest_key: Mapped[str | None] = mapped_column(String(64), nullable=True)  # as batches'
     preset: Mapped[str] = mapped_column(String(60))
     framework: Mapped[str] = mapped_column(String(20))
     model: Mapped[str] = mapped_column(String(200))

@@ -114,6 +114,7 @@ def upgrade() -> None:
         "assets_code",
         sa.Column("id", sa.String(40), primary_key=True),
         sa.Column("owner_id", sa.String(40), nullable=False),
+        sa.Column("guest_key", sa.String(64), nullable=True),
         sa.Column("preset", sa.String(60), nullable=False),
         sa.Column("framework", sa.String(20), nullable=False),
         sa.Column("model", sa.String(200), nullable=False),
