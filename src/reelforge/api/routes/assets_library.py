@@ -5,13 +5,13 @@ from __future__ import annotations
 
 from typing import Any
 
-from fastapi import APIRouter, Query
+from fastapi import APIRouter, Query, Response
 from pydantic import Field
 
 from reelforge.api.deps import ContainerDep
 from reelforge.api.routes.assets_deps import AssetCaller, SignedInCaller, assets_pipeline
 from reelforge.api.schemas import RequestModel
-from reelforge.apps.assets import gallery, hd_credits, payments, workspaces
+from reelforge.apps.assets import exports, gallery, hd_credits, payments, workspaces
 from reelforge.apps.assets.exports import export_jobs
 from reelforge.domain.errors import ErrorCode, ReelForgeError
 
@@ -128,6 +128,45 @@ async def export(
         body.format,
         body.job_ids,
         body.options,
+    )
+
+
+# Generated files are never rendered on our origin as documents (an SVG could carry
+# script): attachment, no sniffing, and a CSP that allows nothing to run.
+_FILE_HEADERS = {
+    "X-Content-Type-Options": "nosniff",
+    "Content-Security-Policy": "default-src 'none'; style-src 'unsafe-inline'; sandbox",
+    "Cache-Control": "private, max-age=3600",
+}
+
+
+@router.get(
+    "/exports/files/{file_id}",
+    response_class=Response,
+    responses={200: {"content": {"application/octet-stream": {}}}},
+)
+async def export_file(file_id: str, container: ContainerDep, caller: SignedInCaller) -> Response:
+    """One exported file (sheet.png, atlas.json, asset_0.svg, emoji_64.webp, …)."""
+    row, data = await exports.export_file(container, caller.user_id, file_id)
+    return Response(
+        data,
+        media_type=row.content_type,
+        headers={**_FILE_HEADERS, "Content-Disposition": f'attachment; filename="{row.name}"'},
+    )
+
+
+@router.get(
+    "/exports/{export_id}.zip",
+    response_class=Response,
+    responses={200: {"content": {"application/zip": {}}}},
+)
+async def export_zip(export_id: str, container: ContainerDep, caller: SignedInCaller) -> Response:
+    """Every file of one export in a ZIP."""
+    name, data = await exports.export_zip(container, caller.user_id, export_id)
+    return Response(
+        data,
+        media_type="application/zip",
+        headers={**_FILE_HEADERS, "Content-Disposition": f'attachment; filename="{name}"'},
     )
 
 

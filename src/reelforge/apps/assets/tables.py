@@ -10,6 +10,7 @@
 ``assets_code``        UI/UX code from the chat model
 ``assets_oauth_states`` OAuth sign-ins in progress (state, PKCE verifier), single use
 ``assets_oauth_identities`` GitHub/Google accounts linked to core users
+``assets_export_files`` the files exporters made (bytes in the blob store)
 """
 
 from __future__ import annotations
@@ -173,4 +174,23 @@ class OAuthIdentityRow(Base):
     subject: Mapped[str] = mapped_column(String(200))
     user_id: Mapped[str] = mapped_column(String(40))
     email: Mapped[str | None] = mapped_column(String(320), nullable=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime())
+
+
+class ExportFileRow(Base):
+    """One file an exporter made (sheet.png, atlas.json, asset_0.svg, …): its bytes in the
+    blob store. Not an artifact: JSON atlases and SVGs are not media the store accepts."""
+
+    __tablename__ = "assets_export_files"
+    __table_args__ = (Index("ix_assets_export_files_export", "export_id"),)
+
+    id: Mapped[str] = mapped_column(String(40), primary_key=True)
+    export_id: Mapped[str] = mapped_column(String(40))  # the files of one export
+    owner_id: Mapped[str] = mapped_column(String(40))
+    mode: Mapped[str] = mapped_column(String(40))
+    format: Mapped[str] = mapped_column(String(40))
+    name: Mapped[str] = mapped_column(String(200))
+    content_type: Mapped[str] = mapped_column(String(100))
+    sha256: Mapped[str] = mapped_column(String(64))
+    size: Mapped[int] = mapped_column(BigInteger)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime())

@@ -5,7 +5,7 @@ import { useMutation, useQuery, useQueryClient } from "@tanstack/react-query";
 import { useEffect, useMemo, useState } from "react";
 import { Link } from "react-router-dom";
 import { PageHeader } from "../../shell/Shell";
-import { assetsApi, settled, type Batch, type ExportFile, type ModeId, type ModeInfo } from "./api";
+import { assetsApi, settled, type Batch, type ExportResult, type ModeId, type ModeInfo } from "./api";
 import { CodePanel } from "./CodePanel";
 import { CreditsPill, ErrorBox, formatBytes, MODE_LABELS, ModeSwitcher } from "./parts";
 import "./assets.css";
@@ -126,7 +126,7 @@ function Studio({ info }: { info: ModeInfo }) {
           <label className="sr-only" htmlFor="as-ws-new">
             New workspace name
           </label>
-          <input id="as-ws-new" placeholder="New workspace name" value={newName} onChange={(e) => setNewName(e.target.value)} />
+          <input id="as-ws-new" placeholder="New workspace…" value={newName} onChange={(e) => setNewName(e.target.value)} />
           <button type="button" className="btn small" disabled={!newName.trim() || create.isPending} onClick={() => create.mutate()}>
             Create workspace
           </button>
@@ -271,7 +271,9 @@ function Results({
                     </div>
                   )}
                   <figcaption>
-                    <strong>Variant {j.slot + 1}</strong> · {SLOT_NAMES[j.slot]}
+                    <span>
+                      <strong>Variant {j.slot + 1}</strong> · {SLOT_NAMES[j.slot]}
+                    </span>
                     <span className="muted small as-seed">
                       seed {j.seed}
                       {j.served_by ? ` · ${j.served_by}` : ""}
@@ -370,19 +372,27 @@ function ExportPanel({ info, batch, selected }: { info: ModeInfo; batch: Batch; 
       </div>
       {single && ids.length > 1 && <p className="muted small">This format takes one image: select a single variant.</p>}
       <ErrorBox error={run.error} />
-      {run.data && <ExportFiles files={run.data} mode={info.id} />}
+      {run.data && <ExportFiles result={run.data} mode={info.id} />}
     </section>
   );
 }
 
-function ExportFiles({ files, mode }: { files: ExportFile[]; mode: ModeId }) {
-  const previews = files.filter((f) => /\.(png|svg|webp)$/.test(f.name) && !/_(16|24|32|48)\./.test(f.name) && !f.name.endsWith(".webp")).slice(0, 6);
+function ExportFiles({ result, mode }: { result: ExportResult; mode: ModeId }) {
+  const files = result.files;
+  // Previews: the sheet, SVGs, the larger emoji PNGs and the brand kit's images.
+  const previews = files.filter((f) => /\.(png|svg)$/.test(f.name) && !/_(16|24|32|48)\.png$/.test(f.name)).slice(0, 6);
   return (
     <div className="stack">
-      <h3>Files</h3>
+      <div className="row">
+        <h3 className="as-files-h">Files</h3>
+        <span className="spacer" />
+        <a className="btn small primary" href={result.zip_url} download>
+          Download all (.zip)
+        </a>
+      </div>
       <ul className={`as-export-previews as-bg-${mode}`} aria-label="Export previews">
         {previews.map((f) => (
-          <li key={f.artifact_id}>
+          <li key={f.id}>
             <img src={f.url} alt={`Exported ${f.name}`} className={`as-img-${mode}`} />
             <span className="small">{f.name}</span>
           </li>
@@ -390,7 +400,7 @@ function ExportFiles({ files, mode }: { files: ExportFile[]; mode: ModeId }) {
       </ul>
       <ul className="as-files">
         {files.map((f) => (
-          <li key={f.artifact_id}>
+          <li key={f.id}>
             <a href={f.url} download={f.name}>
               Download {f.name}
             </a>{" "}

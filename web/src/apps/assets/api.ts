@@ -89,10 +89,19 @@ export interface GalleryEntry {
 }
 
 export interface ExportFile {
+  id: string;
   name: string;
-  artifact_id: string;
+  content_type: string;
   bytes: number;
   url: string;
+}
+
+export interface ExportResult {
+  mode: ModeId;
+  format: string;
+  export_id: string;
+  zip_url: string;
+  files: ExportFile[];
 }
 
 export interface CodeResult {
@@ -129,7 +138,7 @@ export const assetsApi = {
       `/v1/assets/${mode}/gallery?scope=mine${workspaceId ? `&workspace_id=${encodeURIComponent(workspaceId)}` : ""}`,
     ).then((r) => r.entries),
   exportJobs: (mode: ModeId, format: string, jobIds: string[], options: Record<string, unknown>) =>
-    apiFetch<{ files: ExportFile[] }>(`/v1/assets/${mode}/export`, jsonBody({ format, job_ids: jobIds, options })).then((r) => r.files),
+    apiFetch<ExportResult>(`/v1/assets/${mode}/export`, jsonBody({ format, job_ids: jobIds, options })),
   uiuxCode: (prompt: string, tool: string, framework: "html_tailwind" | "react") =>
     apiFetch<CodeResult>("/v1/assets/uiux/generate", jsonBody({ prompt, tool, framework, preview: framework === "html_tailwind" })),
   oauthProviders: () =>

@@ -145,9 +145,25 @@ def upgrade() -> None:
         sa.UniqueConstraint("provider", "subject", name="uq_assets_oauth_identities"),
     )
     op.create_index("ix_assets_oauth_identities_user", "assets_oauth_identities", ["user_id"])
+    op.create_table(
+        "assets_export_files",
+        sa.Column("id", sa.String(40), primary_key=True),
+        sa.Column("export_id", sa.String(40), nullable=False),
+        sa.Column("owner_id", sa.String(40), nullable=False),
+        sa.Column("mode", sa.String(40), nullable=False),
+        sa.Column("format", sa.String(40), nullable=False),
+        sa.Column("name", sa.String(200), nullable=False),
+        sa.Column("content_type", sa.String(100), nullable=False),
+        sa.Column("sha256", sa.String(64), nullable=False),
+        sa.Column("size", sa.BigInteger(), nullable=False),
+        sa.Column("created_at", UTCDateTime(), nullable=False),
+    )
+    op.create_index("ix_assets_export_files_export", "assets_export_files", ["export_id"])
 
 
 def downgrade() -> None:
+    op.drop_index("ix_assets_export_files_export", table_name="assets_export_files")
+    op.drop_table("assets_export_files")
     op.drop_index("ix_assets_oauth_identities_user", table_name="assets_oauth_identities")
     op.drop_table("assets_oauth_identities")
     op.drop_table("assets_oauth_states")
