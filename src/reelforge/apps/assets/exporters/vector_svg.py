@@ -39,7 +39,8 @@ def vectorise(data: bytes, colors: int) -> bytes:
         img.thumbnail((MAX_SIDE, MAX_SIDE), Image.Resampling.LANCZOS)
     quantised = img.convert("RGB").quantize(colors=colors, dither=Image.Dither.NONE)
     raw = quantised.getpalette() or []
-    used = sorted({c for _n, c in quantised.getcolors(colors) or []})
+    # A "P" image's colours are palette indexes: the ones in use, not all it could hold.
+    used = sorted({c for _n, c in quantised.getcolors(colors) or [] if isinstance(c, int)})
     palette = [tuple(raw[3 * i : 3 * i + 3]) for i in used]
     flat = quantised.convert("RGBA")
     svg = vtracer.convert_raw_image_to_svg(
