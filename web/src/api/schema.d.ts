@@ -1292,7 +1292,8 @@ export interface paths {
         put?: never;
         /**
          * Sign In
-         * @description A session token (send it as `Authorization: Bearer`), valid 30 days.
+         * @description A session token (send it as `Authorization: Bearer`), valid 30 days; a browser also
+         *     gets the studio's session cookies (a server-side session, as the login link's).
          */
         post: operations["sign_in_v1_assets_accounts_signin_post"];
         delete?: never;
