@@ -12,7 +12,12 @@ from fastapi import APIRouter, Query, Request
 from fastapi.responses import RedirectResponse
 
 from reelforge.api.deps import ContainerDep, get_principal
-from reelforge.api.routes.assets_deps import is_signed_in
+from reelforge.api.routes.assets_deps import (
+    client_ip,
+    guest_limiter,
+    guest_principal,
+    is_signed_in,
+)
 from reelforge.api.web.cookies import is_secure, set_session_cookies
 from reelforge.apps.assets.oauth import STATE_MINUTES, OAuthSignIn, configured_providers
 from reelforge.container import Container
@@ -64,7 +69,11 @@ async def start(
 ) -> RedirectResponse:
     """302 to the provider's consent page. Signed in already: the provider's account is
     linked to you when it comes back."""
-    link = (await get_principal(request, container)).user_id if is_signed_in(request) else None
+    if is_signed_in(request):
+        link: str | None = (await get_principal(request, container)).user_id
+    else:  # each start stores a state row: counted per address like a guest's generation
+        link = None
+        await guest_limiter(container).check(guest_principal(client_ip(request)))
     url, state = await oauth_service(container).start(
         provider,
         _callback_url(request, container, provider),
