@@ -1439,6 +1439,27 @@ export interface paths {
         patch: operations["publish_v1_assets_gallery__entry_id__patch"];
         trace?: never;
     };
+    "/v1/assets/gallery/{entry_id}/content": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Entry Content
+         * @description A gallery entry's image: public ones for anyone, private ones for their owner (guests
+         *     share one user, so a guest sees only public entries here).
+         */
+        get: operations["entry_content_v1_assets_gallery__entry_id__content_get"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/v1/assets/gallery/{entry_id}/import": {
         parameters: {
             query?: never;
@@ -8262,6 +8283,37 @@ export interface operations {
                     "application/json": {
                         [key: string]: unknown;
                     };
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
+    entry_content_v1_assets_gallery__entry_id__content_get: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                entry_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "image/png": unknown;
                 };
             };
             /** @description Validation Error */

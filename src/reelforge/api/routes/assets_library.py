@@ -95,6 +95,25 @@ async def publish(
     )
 
 
+@router.get(
+    "/gallery/{entry_id}/content",
+    response_class=Response,
+    responses={200: {"content": {"image/png": {}}}},
+)
+async def entry_content(entry_id: str, container: ContainerDep, caller: AssetCaller) -> Response:
+    """A gallery entry's image: public ones for anyone, private ones for their owner (guests
+    share one user, so a guest sees only public entries here)."""
+    viewer = None if caller.is_guest else caller.user_id
+    row = await gallery.visible_entry(container.db, viewer, entry_id)
+    art = await container.artifacts.get(row.artifact_id, owner_id=row.owner_id)
+    data = await container.artifacts.read_bytes(art)
+    return Response(
+        data,
+        media_type=art.content_type,
+        headers={"X-Content-Type-Options": "nosniff", "Cache-Control": "private, max-age=3600"},
+    )
+
+
 class ImportIn(RequestModel):
     workspace_id: str
 
