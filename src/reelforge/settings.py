@@ -378,6 +378,13 @@ class Settings(BaseSettings):
         validation_alias=AliasChoices("REELFORGE_PROMPT_ENGINE", "PROMPT_ENGINE", "prompt_engine"),
         description="Asset studio prompt engine: oss (each mode's own builders).",
     )
+    # --- asset studio OAuth sign-in (apps/assets/oauth.py) ---
+    assets_oauth: dict[str, dict[str, str]] = Field(
+        default_factory=dict,
+        description='Asset studio sign-in with GitHub/Google: {"github": {"client_id": …, '
+        '"client_secret": …}} (optional authorize_url, token_url, userinfo_url, emails_url '
+        "override the provider's; a provider without client_id is not offered).",
+    )
     rate_limit_exempt_roles: list[str] = Field(
         default_factory=lambda: ["owner"],
         description="Roles not rate limited (the owner runs the instance).",
