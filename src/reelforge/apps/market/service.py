@@ -10,7 +10,7 @@ from sqlalchemy import func, select
 
 from reelforge.apps.market import listing
 from reelforge.apps.market.execution import Executor
-from reelforge.apps.market.orders import OrderInput, Orders
+from reelforge.apps.market.orders import OrderInput, Orders, OrderStatus
 from reelforge.apps.market.roster import seed_roster
 from reelforge.apps.market.sellers import Sellers
 from reelforge.apps.market.views import margin_view, order_view
@@ -91,7 +91,7 @@ class Market:
         if created:
             agent = await listing.get_agent(self.db, order.agent_id)
             if agent.is_atelier_official:
-                self.executor.kick(order.id)  # executes by itself once paid
+                self.executor.kick(order, agent)  # executes by itself once paid
             elif agent.source == "external":
                 self.executor.spawn(self.sellers.notify(order))
         return await self.view(order), created
@@ -109,15 +109,16 @@ class Market:
         await self.ready()
         loop = asyncio.get_running_loop()
         deadline = loop.time() + seconds
-        pause = 0.02
         while True:
-            order = await self.orders.get(order_id, buyer_id)
-            if order.status in ("delivered", "failed", "refunded", "canceled"):
-                break
-            if loop.time() >= deadline:
-                break
-            await asyncio.sleep(min(pause, max(0.0, deadline - loop.time())))
-            pause = min(pause * 1.5, 0.5)
+            ended = self.orders.ends.watch(order_id)
+            try:
+                order = await self.orders.get(order_id, buyer_id)
+                left = deadline - loop.time()
+                if OrderStatus(order.status).terminal or left <= 0:
+                    break
+                await self.orders.ends.wait(ended, left)
+            finally:
+                self.orders.ends.unwatch(order_id)
         return await self.view(order)
 
     async def mine(self, buyer_id: str, **filters: Any) -> list[dict[str, Any]]:
