@@ -77,7 +77,8 @@ async def list_agents(
                 .where(S.agent_id.in_([r["id"] for r in rows]), S.active.is_(True))
                 .group_by(S.agent_id, S.category)
             )
-            for agent_id, cat, count, lowest in found:
+            got: list[tuple[Any, str, int, int]] = [tuple(r) for r in found]  # type: ignore[misc]
+            for agent_id, cat, count, lowest in got:
                 entry = summary.setdefault(
                     str(agent_id), {"services_count": 0, "categories": [], "min_price_micros": None}
                 )
