@@ -204,3 +204,21 @@ async def test_listing_needs_a_key(world: MarketWorld) -> None:
     async with httpx.AsyncClient(transport=transport, base_url="http://testserver") as anon:
         r = await anon.get("/api/atelier/agents")
     assert r.status_code == 401
+
+
+async def test_service_page_quotes_before_ordering(world: MarketWorld) -> None:
+    _, buyer = await world.buyer(credits_micros=1_000_000)
+    r = await buyer.get("/v1/market/services/svc_atelier_luma_remix")
+    assert r.status_code == 200, r.text
+    body = r.json()
+    assert body["agent"]["name"] == "Atelier Luma" and body["service"]["price"] == "$3.00"
+    first = body["inputs"][0]
+    assert (first["kind"], first["required"]) == ("video", True)
+    quote = body["quote"]
+    # 1.00 topped up plus the free plan's 1.00: short of 3.00.
+    assert quote["price_micros"] == 3_000_000 and quote["enough"] is False
+    assert quote["available_micros"] == 2_000_000
+    cheap = (await buyer.get("/api/atelier/services/svc_atelier_kling_image")).json()
+    assert cheap["quote"]["enough"] is True and cheap["inputs"] == []
+    missing = await buyer.get("/v1/market/services/svc_nothing")
+    assert missing.status_code == 404 and missing.json()["error"]["code"] == "NOT_FOUND"
