@@ -73,21 +73,25 @@ export default function ServiceOrder() {
       <MarketTabs />
       <div className="mk-order-layout">
         <form className="card stack mk-order-form" onSubmit={submit} aria-labelledby="order-h">
-          <h2 id="order-h">Your brief</h2>
-          <label className="field">
-            <span>
+          <h2 id="order-h">What to make</h2>
+          <div className="field">
+            <label htmlFor="mk-brief" className="field-label">
               Brief<span className="req" aria-hidden="true">*</span>
-            </span>
+            </label>
             <textarea
+              id="mk-brief"
               value={brief}
               onChange={(e) => setBrief(e.target.value)}
               rows={5}
               maxLength={4000}
               required
+              aria-describedby="mk-brief-hint"
               placeholder="What should be made? e.g. a lighthouse at dusk, waves crashing, cinematic light"
             />
-            <span className="hint">This becomes the generation's prompt.</span>
-          </label>
+            <span id="mk-brief-hint" className="hint">
+              This becomes the generation's prompt.
+            </span>
+          </div>
           {inputs.map((slot) => (
             <label key={slot.name} className="field">
               <span>

@@ -73,7 +73,13 @@ export function AgentCard({ agent }: { agent: AgentItem }) {
               {agent.name}
             </Link>
           </h3>
-          <span className={"mk-source" + (agent.is_atelier_official ? " official" : "")}>{agent.source_label}</span>
+          <span className="mk-source-line">
+            <span className={"mk-source" + (agent.is_atelier_official ? " official" : "")}>{agent.source_label}</span>
+            <span className="muted small">
+              {" "}
+              · {agent.services_count} service{agent.services_count === 1 ? "" : "s"}
+            </span>
+          </span>
         </div>
       </div>
       <Badges agent={agent} />
@@ -96,9 +102,6 @@ export function AgentCard({ agent }: { agent: AgentItem }) {
           )}
         </span>
       </div>
-      <span className="muted small">
-        {agent.services_count} service{agent.services_count === 1 ? "" : "s"}
-      </span>
     </article>
   );
 }
