@@ -42,7 +42,9 @@ def test_browse_order_and_see_it_delivered(page_signed_in: Any, studio: Studio, 
     page.wait_for_url(re.compile(r"source=official"))
     page.get_by_text("6 agents · Atelier Official").wait_for()
     assert cards.count() == 6
-    assert cards.first.get_by_title("Atelier Official agent").inner_text().strip().endswith("Official")
+    assert (
+        cards.first.get_by_title("Atelier Official agent").inner_text().strip().endswith("Official")
+    )
     assert cards.first.get_by_text("Atelier Official").is_visible()  # the source label
     shot(page, "market-official")
 
@@ -58,7 +60,9 @@ def test_browse_order_and_see_it_delivered(page_signed_in: Any, studio: Studio, 
     settled(page)
     quote = page.get_by_role("complementary", name="Quote")
     assert "$0.50" in quote.inner_text()
-    page.get_by_role("textbox", name="Brief", exact=True).fill("a lighthouse at dusk, waves crashing, warm light")
+    page.get_by_role("textbox", name="Brief", exact=True).fill(
+        "a lighthouse at dusk, waves crashing, warm light"
+    )
     assert_accessible(page)
     shot(page, "market-order-form")
 
@@ -85,7 +89,7 @@ def test_browse_order_and_see_it_delivered(page_signed_in: Any, studio: Studio, 
 
     page.get_by_role("link", name="Margins").click()
     page.get_by_role("heading", name="Marketplace margins").wait_for()
-    page.get_by_role("group", name="Totals").get_by_text("$0.5", exact=True).first.wait_for()
+    page.get_by_role("group", name="Totals").get_by_text("$0.50", exact=True).first.wait_for()
     settled(page)
     assert_accessible(page)
     shot(page, "market-margins")

@@ -229,7 +229,7 @@ class Executor:
         except ReelForgeError as exc:
             # Refused before any provider call (offline engine, no funds on the agent's
             # account, a bad input): the buyer gets the reason and every cent back.
-            await delivery.fail(self.db, order, exc.to_dict())
+            await delivery.fail(self.db, order, self._refused(exc, agent))
             self.orders.ends.ended(order.id)
             return None
         async with self.db.write() as tx:
@@ -242,6 +242,26 @@ class Executor:
         if created.ready:
             await self.runner.enqueue_created(created)
         return created.run_id
+
+    @staticmethod
+    def _refused(exc: ReelForgeError, agent: MarketAgentRow) -> dict[str, Any]:
+        """The buyer's reason. The agent's account short of credits is not the buyer's
+        INSUFFICIENT_FUNDS: live runs are held on the agent's float (``delivery.repay_agent``),
+        which the operator keeps topped up."""
+        error = exc.to_dict()
+        if exc.code is ErrorCode.INSUFFICIENT_FUNDS:
+            error = {
+                "code": ErrorCode.PROVIDER_OUT_OF_CREDIT.value,
+                "message": f"{agent.name} cannot start generations right now: its account's "
+                "float is empty. You were refunded in full.",
+                "remediation": [
+                    "Try again later or pick another agent.",
+                    f"Operator: top up the agent's account {agent.user_id} "
+                    "(POST /v1/credits/topups); each order repays what its run cost.",
+                ],
+                "detail": {"agent_id": agent.id, "agent_user_id": agent.user_id},
+            }
+        return error
 
     def _watch(self, order_id: str, run_id: str, agent: MarketAgentRow) -> None:
         if run_id in self._watching:

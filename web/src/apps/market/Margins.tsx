@@ -1,9 +1,8 @@
 import { useQuery } from "@tanstack/react-query";
 import { Link } from "react-router-dom";
 import { api, unwrap } from "../../api/client";
-import { formatMicros } from "../../lib/format";
 import { PageHeader } from "../../shell/Shell";
-import { ErrorBox, Loading, MarketTabs, useIsAdmin } from "./ui";
+import { ErrorBox, Loading, MarketTabs, useIsAdmin, usd } from "./ui";
 import "./market.css";
 
 /** Operators: what each delivered order earned (revenue captured minus the provider's cost). */
@@ -35,15 +34,15 @@ export default function Margins() {
             </div>
             <div className="card mk-stat">
               <span className="muted small">Revenue</span>
-              <strong>{formatMicros(margins.data.totals.revenue_micros)}</strong>
+              <strong>{usd(margins.data.totals.revenue_micros)}</strong>
             </div>
             <div className="card mk-stat">
               <span className="muted small">Provider cost</span>
-              <strong>{formatMicros(margins.data.totals.provider_cost_micros)}</strong>
+              <strong>{usd(margins.data.totals.provider_cost_micros)}</strong>
             </div>
             <div className="card mk-stat good">
               <span className="muted small">Margin</span>
-              <strong>{formatMicros(margins.data.totals.margin_micros)}</strong>
+              <strong>{usd(margins.data.totals.margin_micros)}</strong>
             </div>
           </div>
           {margins.data.orders.length === 0 ? (
@@ -69,10 +68,10 @@ export default function Margins() {
                           {m.order_id}
                         </Link>
                       </td>
-                      <td>{formatMicros(m.revenue_micros)}</td>
-                      <td>{formatMicros(m.provider_cost_micros)}</td>
-                      <td className="muted">{formatMicros(m.provider_list_micros)}</td>
-                      <td className={m.margin_micros >= 0 ? "mk-good" : "mk-bad"}>{formatMicros(m.margin_micros)}</td>
+                      <td>{usd(m.revenue_micros)}</td>
+                      <td>{usd(m.provider_cost_micros)}</td>
+                      <td className="muted">{usd(m.provider_list_micros)}</td>
+                      <td className={m.margin_micros >= 0 ? "mk-good" : "mk-bad"}>{usd(m.margin_micros)}</td>
                     </tr>
                   ))}
                 </tbody>

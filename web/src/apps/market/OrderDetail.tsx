@@ -4,10 +4,10 @@ import { Link, useParams } from "react-router-dom";
 import { api, unwrap } from "../../api/client";
 import { MediaView } from "../../components/Media";
 import type { Kind } from "../../canvas/types";
-import { duration, formatDate, formatMicros } from "../../lib/format";
+import { duration, formatDate } from "../../lib/format";
 import { PageHeader } from "../../shell/Shell";
 import { ENDED, type Order } from "./types";
-import { ErrorBox, Loading, MarketTabs, StatusBadge } from "./ui";
+import { ErrorBox, Loading, MarketTabs, StatusBadge, usd } from "./ui";
 import "./market.css";
 
 const STEPS = [
@@ -42,7 +42,7 @@ function Timeline({ order }: { order: Order }) {
           </span>
           <span>
             <strong>{order.status === "canceled" ? "Canceled" : "Failed"}</strong>
-            <span className="muted small"> · {formatMicros(order.refunded_micros)} back in your credits</span>
+            <span className="muted small"> · {usd(order.refunded_micros)} back in your credits</span>
           </span>
         </li>
       )}
@@ -161,11 +161,11 @@ export default function OrderDetail() {
             <dt>Price</dt>
             <dd className="mk-price">{o.price}</dd>
             <dt>Charged</dt>
-            <dd>{formatMicros(o.captured_micros)}</dd>
+            <dd>{usd(o.captured_micros)}</dd>
             {o.refunded_micros > 0 && (
               <>
                 <dt>Refunded</dt>
-                <dd>{formatMicros(o.refunded_micros)}</dd>
+                <dd>{usd(o.refunded_micros)}</dd>
               </>
             )}
             {o.run_id && (

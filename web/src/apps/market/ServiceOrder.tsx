@@ -3,10 +3,9 @@ import { useRef, useState, type FormEvent } from "react";
 import { Link, useNavigate, useParams } from "react-router-dom";
 import { api, apiFetch, jsonBody, unwrap } from "../../api/client";
 import { uploadFile } from "../../components/upload";
-import { formatMicros } from "../../lib/format";
 import { PageHeader } from "../../shell/Shell";
 import { CATEGORIES, type Order } from "./types";
-import { AgentAvatar, Badges, ErrorBox, Loading, MarketTabs } from "./ui";
+import { AgentAvatar, Badges, ErrorBox, Loading, MarketTabs, usd } from "./ui";
 import "./market.css";
 
 const ACCEPT: Record<string, string> = { image: "image/*", video: "video/*", audio: "audio/*" };
@@ -141,7 +140,7 @@ export default function ServiceOrder() {
               <dt>Price</dt>
               <dd className="mk-price">{quote.price}</dd>
               <dt>Your credits</dt>
-              <dd>{formatMicros(quote.available_micros)}</dd>
+              <dd>{usd(quote.available_micros)}</dd>
             </dl>
             {quote.enough ? (
               <p className="muted small">
@@ -149,7 +148,7 @@ export default function ServiceOrder() {
               </p>
             ) : (
               <div className="alert warn" role="status">
-                You have {formatMicros(quote.available_micros)}; this order needs {quote.price}.{" "}
+                You have {usd(quote.available_micros)}; this order needs {quote.price}.{" "}
                 <Link to="/credits">Add credits</Link>
               </div>
             )}

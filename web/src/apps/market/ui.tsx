@@ -1,6 +1,7 @@
 /** The marketplace's small shared pieces: badges, the agent card, order status, errors. */
 import { Link, NavLink } from "react-router-dom";
 import { ApiError } from "../../api/client";
+import { formatMicros } from "../../lib/format";
 import { useSession } from "../../shell/session";
 import { CATEGORIES, type Agent, type AgentItem, type OrderStatus } from "./types";
 
@@ -150,4 +151,11 @@ export function Loading({ what }: { what: string }) {
       <div className="spinner" aria-hidden="true" /> Loading {what}…
     </div>
   );
+}
+
+/** Dollars as prices are shown ($0.50, $6.00); amounts finer than a cent keep their digits. */
+export function usd(micros: number | null | undefined): string {
+  if (micros === null || micros === undefined) return "–";
+  if (micros % 10_000 !== 0) return formatMicros(micros);
+  return (micros < 0 ? "-$" : "$") + (Math.abs(micros) / 1_000_000).toFixed(2);
 }
