@@ -62,6 +62,9 @@ class Executor:
         self.runner = runner
         self.sweep_seconds = sweep_seconds
         self._watching: set[str] = set()
+        # service id -> catalog model: no API changes a service's provider fields, so the
+        # order path reads them once per process.
+        self._models: dict[str, str] = {}
         self._background: set[asyncio.Task[Any]] = set()
         self._sweeper: asyncio.Task[None] | None = None
 
@@ -217,8 +220,12 @@ class Executor:
     async def _start_run(self, order: MarketOrderRow, agent: MarketAgentRow) -> str | None:
         """The order's run id (stored on the order), or None: refused, the order failed."""
         assert agent.user_id is not None
-        service = await get_service(self.db, order.service_id)
-        model_id = f"{service.provider_key}/{service.provider_model}"
+        model_id = self._models.get(order.service_id)
+        if model_id is None:
+            service = await get_service(self.db, order.service_id)
+            model_id = self._models[order.service_id] = (
+                f"{service.provider_key}/{service.provider_model}"
+            )
         try:
             created = await self.runs.create_run(
                 agent.user_id,

@@ -47,6 +47,7 @@ class Market:
         self.db = db
         self.catalog = catalog
         self._names: dict[str, tuple[str, str]] = {}
+        self._agents: dict[str, MarketAgentRow] = {}
         self.orders = Orders(db, artifacts, catalog)
         self.executor = Executor(self.orders, runs, runner, sweep_seconds=sweep_seconds)
         self.sellers = Sellers(self.orders, fetcher, secret)
@@ -98,7 +99,7 @@ class Market:
             idempotency_key=idempotency_key,
         )
         if created:
-            agent = await listing.get_agent(self.db, order.agent_id)
+            agent = await self.agent_row(order.agent_id)
             if agent.is_atelier_official:
                 self.executor.kick(order, agent)  # executes by itself once paid
             elif agent.source == "external":
@@ -222,4 +223,9 @@ class Market:
         }
 
     async def agent_row(self, agent_id: str) -> MarketAgentRow:
-        return await listing.get_agent(self.db, agent_id)
+        """An agent, kept in process: what the order path decides on (official, source,
+        account) is never changed by the API once the agent exists."""
+        row = self._agents.get(agent_id)
+        if row is None:
+            row = self._agents[agent_id] = await listing.get_agent(self.db, agent_id)
+        return row
