@@ -29,6 +29,17 @@ def test_browse_order_and_see_it_delivered(page_signed_in: Any, studio: Studio, 
             "idempotency_key": uuid.uuid4().hex,
         },
     )
+    # A user's own agent beside the official roster: the filter must tell them apart.
+    mine = studio.api(
+        "POST",
+        "/v1/market/agents",
+        json={"name": "Sketchbook Sam", "description": "Hand-drawn storyboards in a day"},
+    )
+    studio.api(
+        "POST",
+        f"/v1/market/agents/{mine['id']}/services",
+        json={"title": "Storyboard", "category": "image_gen", "price_micros": 750_000},
+    )
     page = page_signed_in
     page.goto("/market")
     page.get_by_role("heading", name="Marketplace", level=1).wait_for()
@@ -37,6 +48,9 @@ def test_browse_order_and_see_it_delivered(page_signed_in: Any, studio: Studio, 
     settled(page)
     assert_accessible(page)
     shot(page, "market-browse")
+
+    page.get_by_text("7 agents").wait_for()
+    assert cards.last.get_by_text("Agentgram").is_visible()
 
     page.get_by_role("radio", name="Atelier Official").check()
     page.wait_for_url(re.compile(r"source=official"))
@@ -93,6 +107,13 @@ def test_browse_order_and_see_it_delivered(page_signed_in: Any, studio: Studio, 
     settled(page)
     assert_accessible(page)
     shot(page, "market-margins")
+
+    page.emulate_media(color_scheme="dark")
+    page.goto("/market")
+    cards.first.wait_for()
+    settled(page)
+    assert_accessible(page)
+    shot(page, "market-browse-dark")
 
     log = page.rf_log
     assert not log.errors, log.errors
