@@ -10,6 +10,7 @@ from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
+import pytest
 from sqlalchemy import func, select, update
 from starlette.applications import Starlette
 from starlette.requests import Request
@@ -28,6 +29,7 @@ from tests.integration.market_world import market_world
 GROK_IMAGE = "svc_atelier_grok_grok_2_image"
 
 
+@pytest.mark.slow
 async def test_orders_paid_before_a_restart_execute_once_after_it(tmp_path: Path) -> None:
     home = tmp_path / "home"
     async with market_world(home) as world:

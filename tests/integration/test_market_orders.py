@@ -286,3 +286,30 @@ async def test_own_agent_sells_delivers_by_posting_and_cancel_releases(
     assert Image.open(io.BytesIO(copy.content)).size == (48, 32)
     assert await balance(world, buyer_id) == before - 250_000
     await ledger_ok(world)
+
+
+async def test_a_waiter_is_woken_by_the_end_not_by_polling(
+    world: MarketWorld, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from reelforge.api.routes.market import market_of
+    from reelforge.apps.market import notices
+
+    monkeypatch.setattr(notices, "RECHECK", 60.0)  # no rereads for other processes' ends
+
+    market = market_of(world.container)
+    buyer_id, buyer = await world.buyer()
+    reads = 0
+    get = market.orders.get
+
+    async def counted(order_id: str, scope: str | None) -> Any:
+        nonlocal reads
+        reads += 1
+        return await get(order_id, scope)
+
+    market.orders.get = counted  # type: ignore[method-assign]
+    order = await place(buyer, GROK_IMAGE)
+    done = await market.wait(order["id"], buyer_id, 60)
+    assert done["status"] == "delivered"
+    # Read once before it ended and once when told it had (a poll reads many times over
+    # a generation).
+    assert reads <= 2, reads

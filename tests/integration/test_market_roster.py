@@ -204,3 +204,42 @@ async def test_listing_needs_a_key(world: MarketWorld) -> None:
     async with httpx.AsyncClient(transport=transport, base_url="http://testserver") as anon:
         r = await anon.get("/api/atelier/agents")
     assert r.status_code == 401
+
+
+async def test_service_page_quotes_before_ordering(world: MarketWorld) -> None:
+    _, buyer = await world.buyer(credits_micros=1_000_000)
+    r = await buyer.get("/v1/market/services/svc_atelier_luma_remix")
+    assert r.status_code == 200, r.text
+    body = r.json()
+    assert body["agent"]["name"] == "Atelier Luma" and body["service"]["price"] == "$3.00"
+    first = body["inputs"][0]
+    assert (first["kind"], first["required"]) == ("video", True)
+    quote = body["quote"]
+    # 1.00 topped up plus the free plan's 1.00: short of 3.00.
+    assert quote["price_micros"] == 3_000_000 and quote["enough"] is False
+    assert quote["available_micros"] == 2_000_000
+    cheap = (await buyer.get("/api/atelier/services/svc_atelier_kling_image")).json()
+    assert cheap["quote"]["enough"] is True and cheap["inputs"] == []
+    missing = await buyer.get("/v1/market/services/svc_nothing")
+    assert missing.status_code == 404 and missing.json()["error"]["code"] == "NOT_FOUND"
+
+
+async def test_pages_run_official_first_then_by_name_across_the_boundary(
+    world: MarketWorld,
+) -> None:
+    _, seller = await world.buyer("seller", credits_micros=0)
+    for name in ("Zed Sketches", "Able Frames", "Mid Motion"):
+        assert (await seller.post("/v1/market/agents", json={"name": name})).status_code == 201
+    whole = (await seller.get("/v1/market/agents", params={"limit": 200})).json()["agents"]
+    names = [a["name"] for a in whole]
+    assert names[:6] == sorted(names[:6]) and all(a["is_atelier_official"] for a in whole[:6])
+    assert names[6:] == ["Able Frames", "Mid Motion", "Zed Sketches"]
+    paged, offset = [], 0
+    while offset is not None:
+        page = (await seller.get("/v1/market/agents", params={"limit": 4, "offset": offset})).json()
+        assert page["count"] <= 4
+        paged += [a["name"] for a in page["agents"]]
+        offset = page["next_offset"]
+    assert paged == names
+    mine = await seller.get("/v1/market/agents", params={"source": "agentgram", "offset": 1})
+    assert [a["name"] for a in mine.json()["agents"]] == ["Mid Motion", "Zed Sketches"]

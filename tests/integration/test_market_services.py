@@ -10,6 +10,7 @@ from typing import Any
 
 import av
 import httpx
+import pytest
 from PIL import Image
 
 from reelforge.apps.market.roster import roster
@@ -44,6 +45,7 @@ async def upload(client: httpx.AsyncClient, name: str, data: bytes) -> str:
     return str(r.json()["id"])
 
 
+@pytest.mark.slow
 async def test_every_official_service_delivers_decodable_media(tmp_path: Path) -> None:
     async with market_world(tmp_path / "home") as world:
         _buyer_id, buyer = await world.buyer(credits_micros=60_000_000)

@@ -290,7 +290,12 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        get?: never;
+        /**
+         * Service
+         * @description A service, its agent, the inputs it needs and your quote (price against what
+         *     you have available), before you order.
+         */
+        get: operations["service_api_atelier_services__service_id__get"];
         put?: never;
         post?: never;
         delete?: never;
@@ -2396,7 +2401,12 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        get?: never;
+        /**
+         * Service
+         * @description A service, its agent, the inputs it needs and your quote (price against what
+         *     you have available), before you order.
+         */
+        get: operations["service_v1_market_services__service_id__get"];
         put?: never;
         post?: never;
         delete?: never;
@@ -4381,6 +4391,20 @@ export interface components {
             /** Workspace Id */
             workspace_id: string;
         };
+        /** InputSlotOut */
+        InputSlotOut: {
+            /**
+             * Identity
+             * @description A real person's face or voice: the order needs consent
+             */
+            identity: boolean;
+            /** Kind */
+            kind: string;
+            /** Name */
+            name: string;
+            /** Required */
+            required: boolean;
+        };
         /** KeyIn */
         KeyIn: {
             /**
@@ -4741,6 +4765,8 @@ export interface components {
         OrderOut: {
             /** Agent Id */
             agent_id: string;
+            /** Agent Name */
+            agent_name?: string | null;
             /** Brief */
             brief: string;
             /** Buyer Id */
@@ -4781,6 +4807,8 @@ export interface components {
             run_id: string | null;
             /** Service Id */
             service_id: string;
+            /** Service Title */
+            service_title?: string | null;
             /**
              * Status
              * @enum {string}
@@ -5109,6 +5137,27 @@ export interface components {
             /** Public */
             public: boolean;
         };
+        /** QuoteOut */
+        QuoteOut: {
+            /**
+             * Available Micros
+             * @description What you have available now
+             */
+            available_micros: number;
+            /** Charged On */
+            charged_on: string;
+            /** Enough */
+            enough: boolean;
+            /** Price */
+            price: string;
+            /**
+             * Price Micros
+             * @description Held from your credits when you order
+             */
+            price_micros: number;
+            /** Refund */
+            refund: string;
+        };
         /** QuoteStepOut */
         QuoteStepOut: {
             /** Counted Model */
@@ -5273,6 +5322,14 @@ export interface components {
             studio_id: string;
             /** Title */
             title: string;
+        };
+        /** ServiceDetailOut */
+        ServiceDetailOut: {
+            agent: components["schemas"]["AgentOut"];
+            /** Inputs */
+            inputs: components["schemas"]["InputSlotOut"][];
+            quote: components["schemas"]["QuoteOut"];
+            service: components["schemas"]["ServiceOut"];
         };
         /** ServiceIn */
         ServiceIn: {
@@ -6259,6 +6316,37 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["ServicesOut"];
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
+    service_api_atelier_services__service_id__get: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                service_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ServiceDetailOut"];
                 };
             };
             /** @description Validation Error */
@@ -10366,6 +10454,37 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["ServicesOut"];
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
+    service_v1_market_services__service_id__get: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                service_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ServiceDetailOut"];
                 };
             };
             /** @description Validation Error */

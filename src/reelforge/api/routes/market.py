@@ -173,6 +173,14 @@ def build(prefix: str, tag: str, *, atelier: bool) -> APIRouter:
         found = await list_services(container.db, category=category, agent_id=agent_id, limit=limit)
         return {"services": found}
 
+    @router.get("/services/{service_id}", response_model=s.ServiceDetailOut)
+    async def service(
+        service_id: str, container: ContainerDep, principal: CurrentPrincipal
+    ) -> dict[str, Any]:
+        """A service, its agent, the inputs it needs and your quote (price against what
+        you have available), before you order."""
+        return await market_of(container).service_detail(service_id, principal.user_id)
+
     @router.patch("/services/{service_id}", response_model=s.ServiceOut)
     async def edit_service(
         service_id: str, body: s.ServicePatch, container: ContainerDep, principal: CurrentPrincipal

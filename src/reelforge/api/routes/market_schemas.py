@@ -86,6 +86,8 @@ class DeliverableOut(BaseModel):
 
 class OrderOut(BaseModel):
     id: str
+    service_title: str | None = None
+    agent_name: str | None = None
     buyer_id: str
     agent_id: str
     service_id: str
@@ -111,6 +113,29 @@ class OrderOut(BaseModel):
 
 class OrdersOut(BaseModel):
     orders: list[OrderOut]
+
+
+class InputSlotOut(BaseModel):
+    name: str
+    kind: str
+    required: bool
+    identity: bool = Field(description="A real person's face or voice: the order needs consent")
+
+
+class QuoteOut(BaseModel):
+    price_micros: int = Field(description="Held from your credits when you order")
+    price: str
+    available_micros: int = Field(description="What you have available now")
+    enough: bool
+    charged_on: str
+    refund: str
+
+
+class ServiceDetailOut(BaseModel):
+    service: ServiceOut
+    agent: AgentOut
+    inputs: list[InputSlotOut]
+    quote: QuoteOut
 
 
 class ServicesOut(BaseModel):

@@ -10,9 +10,11 @@ from dataclasses import dataclass
 from typing import Any
 
 from sqlalchemy import update
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from reelforge import billing
 from reelforge.apps.market.orders import OrderStatus
+from reelforge.billing import ledger
 from reelforge.domain.ids import new_id
 from reelforge.storage.artifact_tables import ArtifactRow
 from reelforge.storage.artifacts import ArtifactStore
@@ -106,15 +108,19 @@ async def deliver(
             )
         )
         session.add_all(deliverables)
+        # The whole price is revenue here: what the provider was paid was booked by the
+        # run's own billing (on the agent's account), and is given back to the agent below.
+        # Booking it again here counted provider spend twice (issue 21's open question).
         charge = await billing.capture(
             session,
             order.id,
             "delivery",
             order.price_micros,
-            provider_cost_micros=provider_cost_micros,
+            provider_cost_micros=0,
             idempotency_key=f"market-capture:{order.id}",
         )
         await billing.release(session, order.id)  # closes the hold (nothing is left)
+        await repay_agent(session, order, from_revenue=charge.charged_micros)
         await session.execute(
             update(MarketOrderRow)
             .where(MarketOrderRow.id == order.id)
@@ -130,6 +136,40 @@ async def deliver(
     return True
 
 
+async def repay_agent(session: AsyncSession, order: MarketOrderRow, *, from_revenue: int) -> int:
+    """Give the official agent's account back what its run for this order was charged.
+
+    An official order's run is ReelForge's own, billed like any run on the agent's account
+    (its hold, its capture into provider spend): that account is a float the platform
+    keeps, not a party that pays. Once the order ends, what the run cost comes back to
+    it, out of the order's revenue (delivered: the margin is what stays) or as platform
+    cost (failed: the buyer got every cent back). Free runs (sandbox, local engines) hold
+    nothing, so nothing moves. Idempotent by the order id."""
+    if order.run_id is None:
+        return 0
+    hold = await billing.get_hold(session, order.run_id)
+    paid = hold.captured_micros if hold is not None else 0
+    if hold is None or paid <= 0:
+        return 0
+    revenue = min(paid, max(0, from_revenue))
+    legs = [
+        (await ledger.user_account(session, hold.owner_id, ledger.TOPUP), paid),
+        (await ledger.platform_account(session, ledger.REVENUE), -revenue),
+        (await ledger.platform_account(session, ledger.PLATFORM_COST), revenue - paid),
+    ]
+    await ledger.post(
+        session,
+        kind="market_repay",
+        idempotency_key=f"market-repay:{order.id}",
+        legs=legs,
+        amount_micros=paid,
+        owner_id=hold.owner_id,
+        run_id=order.run_id,
+        meta={"order_id": order.id, "from_revenue_micros": revenue},
+    )
+    return paid
+
+
 async def fail(db: Database, order: MarketOrderRow, error: dict[str, Any]) -> bool:
     """Fail the order and refund the buyer in full; False when it had already ended."""
     now = utcnow()
@@ -143,6 +183,7 @@ async def fail(db: Database, order: MarketOrderRow, error: dict[str, Any]) -> bo
         if not getattr(moved, "rowcount", 0):
             return False
         hold = await billing.release(session, order.id)
+        await repay_agent(session, order, from_revenue=0)  # the platform absorbs it
         await session.execute(
             update(MarketOrderRow)
             .where(MarketOrderRow.id == order.id)

@@ -27,6 +27,7 @@ from reelforge.apps.market import delivery
 from reelforge.apps.market.listing import get_agent, get_service
 from reelforge.apps.market.orders import Orders, OrderStatus
 from reelforge.domain.errors import ErrorCode, ReelForgeError
+from reelforge.engine.collect import RunEnd
 from reelforge.engine.pipeline import Node, NodeInput, Pipeline
 from reelforge.engine.service import RunService
 from reelforge.engine.states import RunStatus
@@ -61,6 +62,9 @@ class Executor:
         self.runner = runner
         self.sweep_seconds = sweep_seconds
         self._watching: set[str] = set()
+        # service id -> catalog model: no API changes a service's provider fields, so the
+        # order path reads them once per process.
+        self._models: dict[str, str] = {}
         self._background: set[asyncio.Task[Any]] = set()
         self._sweeper: asyncio.Task[None] | None = None
 
@@ -82,9 +86,16 @@ class Executor:
         self._background.add(task)
         task.add_done_callback(self._background.discard)
 
-    def kick(self, order_id: str) -> None:
-        """Start a paid official order now, in the background (the sweep is the backstop)."""
-        self.spawn(self._quietly(self.execute(order_id)))
+    def kick(self, order: MarketOrderRow, agent: MarketAgentRow) -> None:
+        """Start a paid official order just placed, in the background (the sweep is the
+        backstop). The rows in hand: nothing is read back before the claim."""
+        self.spawn(self._quietly(self._begin(order, agent)))
+
+    async def _begin(self, order: MarketOrderRow, agent: MarketAgentRow) -> None:
+        if await self._claim(order.id):
+            run_id = await self._start_run(order, agent)
+            if run_id is not None:
+                self._watch(order.id, run_id, agent)
 
     async def _quietly(self, work: Coroutine[Any, Any, Any]) -> None:
         try:
@@ -168,7 +179,7 @@ class Executor:
                 await self._start_run(order, agent)  # the first starter died: same run key
         order = await self.orders.load(order_id)
         if order.run_id and order.status == OrderStatus.IN_PROGRESS.value:
-            self._watch(order, agent)
+            self._watch(order.id, order.run_id, agent)
         return order
 
     async def _claim(self, order_id: str) -> bool:
@@ -206,10 +217,15 @@ class Executor:
             ]
         )
 
-    async def _start_run(self, order: MarketOrderRow, agent: MarketAgentRow) -> None:
+    async def _start_run(self, order: MarketOrderRow, agent: MarketAgentRow) -> str | None:
+        """The order's run id (stored on the order), or None: refused, the order failed."""
         assert agent.user_id is not None
-        service = await get_service(self.db, order.service_id)
-        model_id = f"{service.provider_key}/{service.provider_model}"
+        model_id = self._models.get(order.service_id)
+        if model_id is None:
+            service = await get_service(self.db, order.service_id)
+            model_id = self._models[order.service_id] = (
+                f"{service.provider_key}/{service.provider_model}"
+            )
         try:
             created = await self.runs.create_run(
                 agent.user_id,
@@ -220,8 +236,9 @@ class Executor:
         except ReelForgeError as exc:
             # Refused before any provider call (offline engine, no funds on the agent's
             # account, a bad input): the buyer gets the reason and every cent back.
-            await delivery.fail(self.db, order, exc.to_dict())
-            return
+            await delivery.fail(self.db, order, self._refused(exc, agent))
+            self.orders.ends.ended(order.id)
+            return None
         async with self.db.write() as tx:
             session = await tx.session()
             await session.execute(
@@ -231,30 +248,56 @@ class Executor:
             )
         if created.ready:
             await self.runner.enqueue_created(created)
+        return created.run_id
 
-    def _watch(self, order: MarketOrderRow, agent: MarketAgentRow) -> None:
-        assert order.run_id is not None
-        if order.run_id in self._watching:
+    @staticmethod
+    def _refused(exc: ReelForgeError, agent: MarketAgentRow) -> dict[str, Any]:
+        """The buyer's reason. The agent's account short of credits is not the buyer's
+        INSUFFICIENT_FUNDS: live runs are held on the agent's float (``delivery.repay_agent``),
+        which the operator keeps topped up."""
+        error = exc.to_dict()
+        if exc.code is ErrorCode.INSUFFICIENT_FUNDS:
+            error = {
+                "code": ErrorCode.PROVIDER_OUT_OF_CREDIT.value,
+                "message": f"{agent.name} cannot start generations right now: its account's "
+                "float is empty. You were refunded in full.",
+                "remediation": [
+                    "Try again later or pick another agent.",
+                    f"Operator: top up the agent's account {agent.user_id} "
+                    "(POST /v1/credits/topups); each order repays what its run cost.",
+                ],
+                "detail": {"agent_id": agent.id, "agent_user_id": agent.user_id},
+            }
+        return error
+
+    def _watch(self, order_id: str, run_id: str, agent: MarketAgentRow) -> None:
+        if run_id in self._watching:
             return
-        self._watching.add(order.run_id)
-        self.spawn(self._quietly(self._follow(order.id, order.run_id, agent)))
+        self._watching.add(run_id)
+        self.spawn(self._quietly(self._follow(order_id, run_id, agent)))
 
     async def _follow(self, order_id: str, run_id: str, agent: MarketAgentRow) -> None:
         try:
             ended = await self.runner.wait_run(run_id, WAIT_SECONDS)
             if ended:
-                await self.finish(order_id, agent)
+                # The run as it ended here (no need to read it back), or True: read it.
+                await self.finish(order_id, agent, ended if isinstance(ended, RunEnd) else None)
         finally:
             self._watching.discard(run_id)
 
-    async def finish(self, order_id: str, agent: MarketAgentRow | None = None) -> bool:
+    async def finish(
+        self, order_id: str, agent: MarketAgentRow | None = None, end: RunEnd | None = None
+    ) -> bool:
         """Record the end of the order's run (deliver or fail); False if not ended yet."""
         order = await self.orders.load(order_id)
         if order.run_id is None or order.status != OrderStatus.IN_PROGRESS.value:
             return False
         agent = agent or await get_agent(self.db, order.agent_id)
         assert agent.user_id is not None
-        run, steps = await self.runs.get_run(order.run_id, agent.user_id)
+        if end is not None and end.run.id == order.run_id:
+            run, steps = end.run, end.steps
+        else:
+            run, steps = await self.runs.get_run(order.run_id, agent.user_id)
         if not RunStatus(run.status).terminal:
             return False
         if run.status == RunStatus.SUCCEEDED.value:
@@ -267,7 +310,7 @@ class Executor:
             ]
             rows = [await self.artifacts.get(a, owner_id=agent.user_id) for a in ids]
             media = await delivery.heads(self.artifacts, rows)
-            return await delivery.deliver(
+            done = await delivery.deliver(
                 self.db,
                 self.artifacts,
                 order,
@@ -276,6 +319,8 @@ class Executor:
                 provider_cost_micros=run.cost_micros,
                 provider_list_micros=run.quote_micros,
             )
+            self.orders.ends.ended(order_id)
+            return done
         error = dict(run.error or next((s.error for s in steps if s.error), None) or {})
         error.setdefault("code", ErrorCode.PROVIDER_ERROR.value)
         error.setdefault("message", f"The generation {run.status}.")
@@ -284,4 +329,6 @@ class Executor:
             ["Your credits were refunded in full; place the order again or try another agent."],
         )
         error["run_id"] = run.id
-        return await delivery.fail(self.db, order, error)
+        done = await delivery.fail(self.db, order, error)
+        self.orders.ends.ended(order_id)
+        return done

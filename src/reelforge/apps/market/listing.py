@@ -57,17 +57,36 @@ async def list_agents(
     offset: int = 0,
 ) -> dict[str, Any]:
     """One page of agents, official first then by name, each with a summary of its active
-    services (count, categories, the lowest price): two indexed queries per page."""
+    services (count, categories, the lowest price).
+
+    Official first, as two range reads of the ``(is_atelier_official, name)`` index (the
+    few official agents, then the others from where the page starts) rather than one
+    ``ORDER BY is_atelier_official DESC, name``: mixed directions cannot follow the
+    index, so that sorted every agent on every page."""
     check_source(source)
     limit = max(1, min(limit, MAX_LIMIT))
-    stmt = (
-        _listing(source, category, q)
-        .order_by(A.is_atelier_official.desc(), A.name, A.id)
-        .limit(limit + 1)
-        .offset(max(0, offset))
-    )
+    offset = max(0, offset)
+    base = _listing(source, category, q)
+    want = limit + 1  # one more than the page: is there a next page?
     async with db.session() as session:
-        rows = [dict(r) for r in (await session.execute(stmt)).mappings()]
+        rows: list[dict[str, Any]] = []
+        if source in (None, "official"):
+            official = (
+                base.where(A.is_atelier_official == 1).order_by(A.name, A.id).limit(offset + want)
+            )
+            firsts = [dict(r) for r in (await session.execute(official)).mappings()]
+            rows = firsts[offset:]
+            skip = max(0, offset - len(firsts))
+        else:
+            skip = offset
+        if source != "official" and len(rows) < want:
+            others = (
+                base.where(A.is_atelier_official == 0)
+                .order_by(A.name, A.id)
+                .limit(want - len(rows))
+                .offset(skip)
+            )
+            rows += [dict(r) for r in (await session.execute(others)).mappings()]
         more = len(rows) > limit
         rows = rows[:limit]
         summary: dict[str, dict[str, Any]] = {}
@@ -77,7 +96,8 @@ async def list_agents(
                 .where(S.agent_id.in_([r["id"] for r in rows]), S.active.is_(True))
                 .group_by(S.agent_id, S.category)
             )
-            for agent_id, cat, count, lowest in found.tuples():
+            got: list[tuple[Any, str, int, int]] = [tuple(r) for r in found]  # type: ignore[misc]
+            for agent_id, cat, count, lowest in got:
                 entry = summary.setdefault(
                     str(agent_id), {"services_count": 0, "categories": [], "min_price_micros": None}
                 )

@@ -17,6 +17,7 @@ from sqlalchemy.exc import IntegrityError
 
 from reelforge import billing
 from reelforge.apps.market.listing import get_agent, get_service
+from reelforge.apps.market.notices import OrderEnds
 from reelforge.catalog.catalog import Catalog
 from reelforge.domain.errors import ErrorCode, ReelForgeError
 from reelforge.domain.ids import new_id
@@ -83,6 +84,7 @@ class Orders:
         self.db = db
         self.artifacts = artifacts
         self.catalog = catalog
+        self.ends = OrderEnds()
 
     async def _check_inputs(
         self, buyer_id: str, model_id: str | None, inputs: list[OrderInput], consent: bool
@@ -340,4 +342,5 @@ class Orders:
                     .where(MarketOrderRow.id == order_id)
                     .values(refunded_micros=refunded)
                 )
+        self.ends.ended(order_id)
         return await self.load(order_id)

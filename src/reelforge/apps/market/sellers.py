@@ -208,4 +208,5 @@ class Sellers:
         await delivery.deliver(
             self.db, self.orders.artifacts, order, media, caption=caption or order.brief
         )
+        self.orders.ends.ended(order_id)
         return await self.orders.load(order_id)

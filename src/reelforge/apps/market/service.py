@@ -8,12 +8,19 @@ from typing import Any
 
 from sqlalchemy import func, select
 
+from reelforge import billing
 from reelforge.apps.market import listing
 from reelforge.apps.market.execution import Executor
-from reelforge.apps.market.orders import OrderInput, Orders
+from reelforge.apps.market.orders import OrderInput, Orders, OrderStatus
 from reelforge.apps.market.roster import seed_roster
 from reelforge.apps.market.sellers import Sellers
-from reelforge.apps.market.views import margin_view, order_view
+from reelforge.apps.market.views import (
+    agent_view,
+    dollars,
+    margin_view,
+    order_view,
+    service_view,
+)
 from reelforge.catalog.catalog import Catalog
 from reelforge.engine.service import RunService
 from reelforge.jobs.runner import Runner
@@ -38,6 +45,9 @@ class Market:
         background: bool = True,
     ) -> None:
         self.db = db
+        self.catalog = catalog
+        self._names: dict[str, tuple[str, str]] = {}
+        self._agents: dict[str, MarketAgentRow] = {}
         self.orders = Orders(db, artifacts, catalog)
         self.executor = Executor(self.orders, runs, runner, sweep_seconds=sweep_seconds)
         self.sellers = Sellers(self.orders, fetcher, secret)
@@ -89,16 +99,62 @@ class Market:
             idempotency_key=idempotency_key,
         )
         if created:
-            agent = await listing.get_agent(self.db, order.agent_id)
+            agent = await self.agent_row(order.agent_id)
             if agent.is_atelier_official:
-                self.executor.kick(order.id)  # executes by itself once paid
+                self.executor.kick(order, agent)  # executes by itself once paid
             elif agent.source == "external":
                 self.executor.spawn(self.sellers.notify(order))
         return await self.view(order), created
 
     async def view(self, order: MarketOrderRow) -> dict[str, Any]:
         post, deliverables = await self.orders.detail(order)
-        return order_view(order, post=post, deliverables=deliverables)
+        names = await self.names(order.service_id)
+        return order_view(order, post=post, deliverables=deliverables, names=names)
+
+    async def names(self, service_id: str) -> tuple[str, str]:
+        """(service title, agent name), kept in process: labels only, a rename shows
+        after a restart at worst, and a waiter's answer reads nothing more for them."""
+        found = self._names.get(service_id)
+        if found is None:
+            service = await listing.get_service(self.db, service_id)
+            agent = await listing.get_agent(self.db, service.agent_id)
+            found = self._names[service_id] = (service.title, agent.name)
+        return found
+
+    async def service_detail(self, service_id: str, buyer_id: str) -> dict[str, Any]:
+        """A service with its agent, the inputs its model needs and the buyer's quote: the
+        price held on ordering against what the buyer has available now."""
+        await self.ready()
+        service = await listing.get_service(self.db, service_id)
+        agent = await listing.get_agent(self.db, service.agent_id)
+        slots: list[dict[str, Any]] = []
+        if agent.is_atelier_official and service.provider_key and service.provider_model:
+            entry = await self.catalog.get(f"{service.provider_key}/{service.provider_model}")
+            slots = [
+                {
+                    "name": s.name,
+                    "kind": s.kind.value,
+                    "required": s.required,
+                    "identity": s.identity,
+                }
+                for s in entry.inputs
+            ]
+        async with self.db.transaction() as session:
+            wallet = await billing.ensure_period(session, buyer_id)
+        available = wallet.available_micros
+        return {
+            "service": service_view(service),
+            "agent": agent_view(agent),
+            "inputs": slots,
+            "quote": {
+                "price_micros": service.price_micros,
+                "price": dollars(service.price_micros),
+                "available_micros": available,
+                "enough": available >= service.price_micros,
+                "charged_on": "delivery",
+                "refund": "in full if the order fails or is canceled before it starts",
+            },
+        }
 
     async def order(self, order_id: str, buyer_id: str | None) -> dict[str, Any]:
         await self.ready()
@@ -109,15 +165,16 @@ class Market:
         await self.ready()
         loop = asyncio.get_running_loop()
         deadline = loop.time() + seconds
-        pause = 0.02
         while True:
-            order = await self.orders.get(order_id, buyer_id)
-            if order.status in ("delivered", "failed", "refunded", "canceled"):
-                break
-            if loop.time() >= deadline:
-                break
-            await asyncio.sleep(min(pause, max(0.0, deadline - loop.time())))
-            pause = min(pause * 1.5, 0.5)
+            ended = self.orders.ends.watch(order_id)
+            try:
+                order = await self.orders.get(order_id, buyer_id)
+                left = deadline - loop.time()
+                if OrderStatus(order.status).terminal or left <= 0:
+                    break
+                await self.orders.ends.wait(ended, left)
+            finally:
+                self.orders.ends.unwatch(order_id)
         return await self.view(order)
 
     async def mine(self, buyer_id: str, **filters: Any) -> list[dict[str, Any]]:
@@ -166,4 +223,9 @@ class Market:
         }
 
     async def agent_row(self, agent_id: str) -> MarketAgentRow:
-        return await listing.get_agent(self.db, agent_id)
+        """An agent, kept in process: what the order path decides on (official, source,
+        account) is never changed by the API once the agent exists."""
+        row = self._agents.get(agent_id)
+        if row is None:
+            row = self._agents[agent_id] = await listing.get_agent(self.db, agent_id)
+        return row

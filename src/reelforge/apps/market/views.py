@@ -107,9 +107,13 @@ def order_view(
     *,
     post: MarketPostRow | None = None,
     deliverables: list[MarketDeliverableRow] | None = None,
+    names: tuple[str, str] | None = None,
 ) -> dict[str, Any]:
+    """``names``: the service's title and the agent's name (for lists and pages)."""
     return {
         "id": order.id,
+        "service_title": names[0] if names else None,
+        "agent_name": names[1] if names else None,
         "buyer_id": order.buyer_id,
         "agent_id": order.agent_id,
         "service_id": order.service_id,
