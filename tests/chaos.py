@@ -94,12 +94,14 @@ def providers() -> list[str]:
 
 
 @contextmanager
-def emulators() -> Iterator[dict[str, tuple[str, Any]]]:
+def emulators(
+    names: list[str] | None = None, config: EmulatorConfig | None = None
+) -> Iterator[dict[str, tuple[str, Any]]]:
     """Each provider's emulator on 127.0.0.1: name → (base URL, its state)."""
-    config = EmulatorConfig(queue_seconds=0.3, run_seconds=2.0, image_run_seconds=1.0)
+    config = config or EmulatorConfig(queue_seconds=0.3, run_seconds=2.0, image_run_seconds=1.0)
     with ExitStack() as stack:
         served: dict[str, tuple[str, Any]] = {}
-        for name in providers():
+        for name in names or providers():
             app = registry.load(name).create_app(config)
             served[name] = (stack.enter_context(serve_asgi(app)), app.state.emulator)
         yield served

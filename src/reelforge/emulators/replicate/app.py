@@ -206,7 +206,7 @@ def create_app(config: EmulatorConfig) -> Starlette:
             _, _, value = prefer.partition("=")
             wait = min(60.0, float(value)) if value.strip().isdigit() else 60.0
             # Task state is a function of time: sleep until it finishes or the wait ends.
-            until = time.monotonic() + wait
+            until = time.monotonic() + state.config.hold(wait)
             if not task.stuck:
                 until = min(until, task.finishes_at + 0.01)
             await asyncio.sleep(max(0.0, until - time.monotonic()))
