@@ -28,9 +28,11 @@ from reelforge.emulators.base import (
     malformed_response,
     read_json,
     retry_after_headers,
+    schema,
 )
 from reelforge.emulators.base.state import DEFAULT_FAILURES
 from reelforge.emulators.replicate.models import (
+    INPUTS,
     MODELS,
     model_for_version,
     render_output,
@@ -174,6 +176,17 @@ def create_app(config: EmulatorConfig) -> Starlette:
                         {"type": "required", "field": field, "description": f"{field} is required"}
                     ],
                 )
+        problems = schema.check(inputs, INPUTS.get(name, {}))
+        if problems:
+            return problem(
+                422,
+                "Input validation failed",
+                "".join(f"- input.{p.field}: {p.message}\n" for p in problems),
+                invalid_fields=[
+                    {"type": p.kind, "field": f"input.{p.field}", "description": p.message}
+                    for p in problems
+                ],
+            )
         media: dict[str, bytes] = {}
         failure = None
         for field in model.media:
