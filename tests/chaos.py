@@ -237,9 +237,9 @@ async def chaos_embedded(tmp: Path, runs: int, kills: int, seed: int = 7) -> Fig
         try:
             await serve.ready()
             key = (home / "owner.key").read_text().strip()
-            deadline = time.monotonic() + 120 + runs
             ids: list[str] = []
             for n, burst in enumerate(bursts(runs, kills)):
+                deadline = time.monotonic() + 120  # each burst's posting, restarts included
 
                 async def kill_soon(n: int = n) -> None:
                     if n < kills:
@@ -253,7 +253,7 @@ async def chaos_embedded(tmp: Path, runs: int, kills: int, seed: int = 7) -> Fig
                     kill_soon(),
                 )
                 ids += posted
-            await wait_ended(serve.url, key, ids, deadline)
+            await wait_ended(serve.url, key, ids, time.monotonic() + 120 + runs)
         finally:
             serve.stop()
         settings = make_settings(home, sandbox=False)

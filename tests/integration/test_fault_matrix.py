@@ -27,9 +27,13 @@ from reelforge.storage import identity
 from reelforge.storage.run_tables import RunRow, StepRow
 from tests.chaos import emulators, provider_env
 from tests.conftest import make_settings
-from tests.integration.test_submit_recovery import MODELS
+from tests.integration.test_submit_recovery import MODELS as RECOVERY_MODELS
 
 OK = "succeeded"
+# provider → the model its runs use. Every provider but sync (lip-sync: a run needs a video
+# and an audio input; its faults are covered by tests/contract/test_sync.py).
+MODELS = {p: model for p, (model, _how) in RECOVERY_MODELS.items()}
+MODELS["atlas"] = "atlas/bytedance/seedream-v4"
 TIMEOUT = 1.0  # the provider client's read timeout in this test; faults hang longer
 # fault → (what to inject, the outcomes a run may end in)
 FAULTS: dict[str, tuple[dict[str, Any], set[str]]] = {
@@ -160,7 +164,7 @@ async def provider_lane(
     container: Container, served: dict[str, tuple[str, Any]], owner_id: str, provider: str
 ) -> list[Row]:
     """One run per fault at ``provider``, one after the other (its faults are one queue)."""
-    model, _how = MODELS[provider]
+    model = MODELS[provider]
     state = emulator(served, provider)
     rows = []
     for name, (fault, _allowed) in FAULTS.items():
@@ -180,7 +184,7 @@ async def fallback_runs(
     targets = {IMAGE_FALLBACK.split("/")[0], VIDEO_FALLBACK.split("/")[0]}
 
     async def one(provider: str) -> Row:
-        model, _how = MODELS[provider]
+        model = MODELS[provider]
         step, seconds = await run_once(
             container, owner_id, model, f"fallback from {provider}", [fallback_for(model)]
         )
