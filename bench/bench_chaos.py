@@ -42,6 +42,7 @@ def report(figures: Figures) -> dict[str, object]:
         "succeeded": figures.succeeded,
         "ledger_ok": figures.ledger_ok,
         "seconds": round(figures.seconds, 1),
+        "restart_seconds": [round(t, 1) for t in figures.restarts],
     }
 
 

@@ -221,3 +221,33 @@ async def test_the_luma_sdk_sees_the_refusal_as_its_own_error(urls: dict[str, st
                 loop="yes",  # type: ignore[arg-type]  # what a buggy caller sends
             )
     assert refused.value.status_code in (400, 422)
+
+
+async def test_runway_answers_fit_the_sdk_types_in_every_state() -> None:
+    """No null where Runway sends a string: each task answer (pending or running, failed,
+    succeeded) validates against runwayml's own response model."""
+    from pydantic import TypeAdapter
+    from runwayml.types.task_retrieve_response import TaskRetrieveResponse
+
+    spec = registry.load("runway")
+    config = EmulatorConfig(queue_seconds=0.02, run_seconds=0.1, image_run_seconds=0.02)
+    app = spec.create_app(config)
+    key = spec.sandbox_credential["api_key"]
+    auth = {"Authorization": f"Bearer {key}", "X-Runway-Version": "2024-11-06"}
+    body = {"model": "gen4.5", "promptText": "a lighthouse", "ratio": "1280:720", "duration": 5}
+    adapter: TypeAdapter[Any] = TypeAdapter(TaskRetrieveResponse)
+    seen: set[str] = set()
+    with serve_asgi(app) as base:
+        async with httpx.AsyncClient(base_url=base, headers=auth, timeout=10) as client:
+            for fault in (None, "fail"):
+                if fault:
+                    app.state.emulator.faults.add(fault, on="submit")
+                task = (await client.post("/v1/text_to_video", json=body)).json()
+                for _ in range(200):
+                    answer = (await client.get(f"/v1/tasks/{task['id']}")).json()
+                    adapter.validate_python(answer)  # raises on a null string, a bad status
+                    seen.add(answer["status"])
+                    if answer["status"] in ("SUCCEEDED", "FAILED"):
+                        break
+                    await asyncio.sleep(0.02)
+    assert {"SUCCEEDED", "FAILED"} <= seen, seen

@@ -72,7 +72,10 @@ _FAILURES = {
 
 
 def problem(status: int, title: str, detail: str, **extra: Any) -> JSONResponse:
-    body = {"type": None, "title": title, "status": status, "detail": detail, **extra}
+    # Reference §Replicate: RFC 7807 problem JSON with "type" among its members, a string
+    # (a URI). Which URI Replicate puts there is not in the reference: "about:blank" is
+    # RFC 7807's "no further meaning", never the null the emulator sent before.
+    body = {"type": "about:blank", "title": title, "status": status, "detail": detail, **extra}
     return JSONResponse(body, status, media_type="application/problem+json")
 
 
