@@ -30,6 +30,8 @@ def report(figures: Figures) -> dict[str, object]:
     print(figures.line(), flush=True)
     for model, tally in sorted(figures.by_model.items()):
         print(f"    {model}: {dict(tally)}", flush=True)
+    for line in figures.unseen:
+        print(f"    failed unseen: {line}", flush=True)
     return {
         "runner": figures.runner,
         "runs": figures.runs,

@@ -79,6 +79,7 @@ class Figures:
     seconds: float = 0.0
     by_model: dict[str, Counter[str]] = field(default_factory=dict)
     restarts: list[float] = field(default_factory=list)  # seconds until ready again
+    unseen: list[str] = field(default_factory=list)  # the steps failed unseen, described
 
     def line(self) -> str:
         return (
@@ -406,3 +407,8 @@ async def count(
                 figures.failed_seen += 1
             else:
                 figures.failed_unseen += 1
+                error = step.error or {}
+                figures.unseen.append(
+                    f"{step.model} {error.get('code')} sent_at={'set' if step.sent_at else 'none'}"
+                    f": {str(error.get('message'))[:160]}"
+                )

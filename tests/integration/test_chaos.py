@@ -19,7 +19,7 @@ def check(figures) -> None:  # type: ignore[no-untyped-def]
     assert figures.lost == 0, figures
     assert figures.duplicates == 0, figures
     assert figures.double_captures == 0, figures
-    assert figures.failed_unseen == 0, figures
+    assert figures.failed_unseen == 0, figures.unseen
     assert figures.ledger_ok, figures
     assert figures.succeeded + figures.failed_seen == figures.runs, figures
 
