@@ -40,6 +40,7 @@ def report(figures: Figures) -> dict[str, object]:
         "duplicate_submissions": figures.duplicates,
         "double_captures": figures.double_captures,
         "failed_unseen_by_provider": figures.failed_unseen,
+        "failed_unseen_marked_sent": figures.failed_unseen_marked,
         "failed_after_reaching_unreconcilable_provider": figures.failed_seen,
         "succeeded": figures.succeeded,
         "ledger_ok": figures.ledger_ok,

@@ -73,6 +73,10 @@ class Figures:
     duplicates: int = 0
     double_captures: int = 0
     failed_unseen: int = 0
+    # Of those, marked sent (steps.sent_at) at a provider that cannot be reconciled: the
+    # process died between the mark's commit and the request's arrival, a window no
+    # ordering closes (marked after sending, a sent request could be sent twice).
+    failed_unseen_marked: int = 0
     failed_seen: int = 0  # in flight at a provider that cannot be reconciled: told so
     succeeded: int = 0
     ledger_ok: bool = False
@@ -86,6 +90,8 @@ class Figures:
             f"{self.runner}: {self.runs} runs, {self.kills} kills, {self.seconds:.1f} s — lost "
             f"{self.lost} / duplicate submissions {self.duplicates} / double captures "
             f"{self.double_captures} / failed unseen by the provider {self.failed_unseen} "
+            f"[{self.failed_unseen - self.failed_unseen_marked} never sent, "
+            f"{self.failed_unseen_marked} marked sent, lost on the way] "
             f"(succeeded {self.succeeded}, failed after reaching an unreconcilable provider "
             f"{self.failed_seen}, ledger {'ok' if self.ledger_ok else 'BROKEN'}"
             + (f", slowest restart {max(self.restarts):.1f} s" if self.restarts else "")
@@ -407,6 +413,7 @@ async def count(
                 figures.failed_seen += 1
             else:
                 figures.failed_unseen += 1
+                figures.failed_unseen_marked += step.sent_at is not None
                 error = step.error or {}
                 figures.unseen.append(
                     f"{step.model} {error.get('code')} sent_at={'set' if step.sent_at else 'none'}"
