@@ -73,19 +73,29 @@ class Figures:
     duplicates: int = 0
     double_captures: int = 0
     failed_unseen: int = 0
+    # Of those, marked sent (steps.sent_at) at a provider that cannot be reconciled: the
+    # process died between the mark's commit and the request's arrival, a window no
+    # ordering closes (marked after sending, a sent request could be sent twice).
+    failed_unseen_marked: int = 0
     failed_seen: int = 0  # in flight at a provider that cannot be reconciled: told so
     succeeded: int = 0
     ledger_ok: bool = False
     seconds: float = 0.0
     by_model: dict[str, Counter[str]] = field(default_factory=dict)
+    restarts: list[float] = field(default_factory=list)  # seconds until ready again
+    unseen: list[str] = field(default_factory=list)  # the steps failed unseen, described
 
     def line(self) -> str:
         return (
             f"{self.runner}: {self.runs} runs, {self.kills} kills, {self.seconds:.1f} s — lost "
             f"{self.lost} / duplicate submissions {self.duplicates} / double captures "
             f"{self.double_captures} / failed unseen by the provider {self.failed_unseen} "
+            f"[{self.failed_unseen - self.failed_unseen_marked} never sent, "
+            f"{self.failed_unseen_marked} marked sent, lost on the way] "
             f"(succeeded {self.succeeded}, failed after reaching an unreconcilable provider "
-            f"{self.failed_seen}, ledger {'ok' if self.ledger_ok else 'BROKEN'})"
+            f"{self.failed_seen}, ledger {'ok' if self.ledger_ok else 'BROKEN'}"
+            + (f", slowest restart {max(self.restarts):.1f} s" if self.restarts else "")
+            + ")"
         )
 
 
@@ -94,12 +104,14 @@ def providers() -> list[str]:
 
 
 @contextmanager
-def emulators() -> Iterator[dict[str, tuple[str, Any]]]:
+def emulators(
+    names: list[str] | None = None, config: EmulatorConfig | None = None
+) -> Iterator[dict[str, tuple[str, Any]]]:
     """Each provider's emulator on 127.0.0.1: name → (base URL, its state)."""
-    config = EmulatorConfig(queue_seconds=0.3, run_seconds=2.0, image_run_seconds=1.0)
+    config = config or EmulatorConfig(queue_seconds=0.3, run_seconds=2.0, image_run_seconds=1.0)
     with ExitStack() as stack:
         served: dict[str, tuple[str, Any]] = {}
-        for name in providers():
+        for name in names or providers():
             app = registry.load(name).create_app(config)
             served[name] = (stack.enter_context(serve_asgi(app)), app.state.emulator)
         yield served
@@ -151,7 +163,9 @@ class Serve:
             stderr=subprocess.STDOUT,
         )
 
-    async def ready(self, timeout: float = 60) -> None:
+    async def ready(self, timeout: float = 240) -> None:
+        # Generous: on a loaded 2-core machine a restart after SIGKILL (recovery of every
+        # step it held) has taken over a minute; the time is reported, not asserted.
         deadline = time.monotonic() + timeout
         async with httpx.AsyncClient(timeout=2) as client:
             while time.monotonic() < deadline:
@@ -235,23 +249,25 @@ async def chaos_embedded(tmp: Path, runs: int, kills: int, seed: int = 7) -> Fig
         try:
             await serve.ready()
             key = (home / "owner.key").read_text().strip()
-            deadline = time.monotonic() + 120 + runs
             ids: list[str] = []
             for n, burst in enumerate(bursts(runs, kills)):
+                deadline = time.monotonic() + 120  # each burst's posting, restarts included
 
                 async def kill_soon(n: int = n) -> None:
                     if n < kills:
                         await asyncio.sleep(rng.uniform(0.05, 0.6))
                         serve.kill()
+                        restarted = time.monotonic()
                         serve.start()
                         await serve.ready()
+                        figures.restarts.append(time.monotonic() - restarted)
 
                 posted, _ = await asyncio.gather(
                     asyncio.gather(*(post_run(serve.url, key, i, deadline) for i in burst)),
                     kill_soon(),
                 )
                 ids += posted
-            await wait_ended(serve.url, key, ids, deadline)
+            await wait_ended(serve.url, key, ids, time.monotonic() + 120 + runs)
         finally:
             serve.stop()
         settings = make_settings(home, sandbox=False)
@@ -327,7 +343,7 @@ async def chaos_dramatiq(
             workers = [WorkerProcess(settings, tmp / f"worker-{n}.log", keys) for n in range(2)]
             try:
                 for worker in workers:
-                    worker.wait_started()
+                    worker.wait_started(240)
                 async with container.db.session() as s:
                     owner = await identity.find_owner(s)
                 assert owner is not None
@@ -343,7 +359,7 @@ async def chaos_dramatiq(
                         workers[victim] = WorkerProcess(
                             settings, tmp / f"worker-{victim}-{n}.log", keys
                         )
-                        await asyncio.to_thread(workers[victim].wait_started)
+                        await asyncio.to_thread(workers[victim].wait_started, 240)
                 deadline = time.monotonic() + 120 + runs
                 while time.monotonic() < deadline:
                     async with container.db.session() as s:
@@ -397,3 +413,9 @@ async def count(
                 figures.failed_seen += 1
             else:
                 figures.failed_unseen += 1
+                figures.failed_unseen_marked += step.sent_at is not None
+                error = step.error or {}
+                figures.unseen.append(
+                    f"{step.model} {error.get('code')} sent_at={'set' if step.sent_at else 'none'}"
+                    f": {str(error.get('message'))[:160]}"
+                )

@@ -49,6 +49,7 @@ from reelforge.jobs.scheduled import ScheduledJob, Scheduler
 from reelforge.logs import configure_logging, get_logger, register_secret
 from reelforge.providers.atlas import AtlasProvider
 from reelforge.providers.credentials import CredentialVault, env_credential
+from reelforge.providers.health import HealthBoard
 from reelforge.providers.hub import ProviderHub, SandboxEndpoint
 from reelforge.providers.llm_chat import ChatLLM
 from reelforge.providers.plugins import load_registry
@@ -114,9 +115,10 @@ def build_container(settings: Settings) -> Container:
         ca_bundles=settings.ca_bundles,
     )
     vault = CredentialVault(db, secret)
-    provider_client = outgoing_client(
-        timeout=httpx.Timeout(60.0, connect=10.0), ca_bundles=settings.ca_bundles
+    provider_timeout = httpx.Timeout(
+        settings.provider_timeout_seconds, connect=min(10.0, settings.provider_timeout_seconds)
     )
+    provider_client = outgoing_client(timeout=provider_timeout, ca_bundles=settings.ca_bundles)
     artifacts = ArtifactStore(db, blobs, build_sealer(settings))
     # Emulators fetch signed input links (providers that take URLs only) in-process.
     files = httpx.ASGITransport(app=signed_files_app(artifacts, secret))
@@ -321,7 +323,16 @@ def build_engine(container: Container, *, worker: bool = False) -> None:
         LedgerRunBilling(),
         EventBus(),
         CatalogAccess(container.catalog, max_prompt_chars=settings.max_prompt_chars),
-        policy=RetryPolicy(resubmits=settings.resubmit_failed),
+        policy=RetryPolicy(
+            resubmits=settings.resubmit_failed,
+            base_delay=settings.retry_base_delay_seconds,
+            max_delay=max(settings.retry_base_delay_seconds, settings.retry_max_delay_seconds),
+        ),
+        health=HealthBoard(
+            container.db,
+            base_cooldown=settings.provider_cooldown_seconds,
+            max_cooldown=15 * settings.provider_cooldown_seconds,
+        ),
     )
     engine.leases = Leases(settings.submit_lease_seconds, settings.unsent_lease_seconds)
     container.engine = engine

@@ -235,6 +235,27 @@ class Settings(BaseSettings):
         description="How soon a step leased for submission and never sent (its process "
         "stopped first) goes back to held, for providers that cannot take a request twice.",
     )
+    # Retry and health timings (issue 25's fault matrix sets them short; the defaults are
+    # the product's).
+    provider_timeout_seconds: float = Field(
+        default=60.0,
+        gt=0,
+        description="Read timeout of each call to a provider's API (connect: 10 s at most).",
+    )
+    provider_cooldown_seconds: float = Field(
+        default=60.0,
+        gt=0,
+        description="How long a credential that failed 5 times in a row is skipped by "
+        "routing, the first time (then doubling, up to 15 times as long).",
+    )
+    retry_base_delay_seconds: float = Field(
+        default=2.0,
+        gt=0,
+        description="Wait before a step's first retry at the same provider (then doubling).",
+    )
+    retry_max_delay_seconds: float = Field(
+        default=60.0, gt=0, description="Longest wait between two retries of a step."
+    )
     # Setup hub (GET /v1/setup/...): a ComfyUI the user installed, never installed for them.
     comfyui_dir: Path | None = Field(
         default=None,

@@ -194,7 +194,7 @@ def create_app(config: EmulatorConfig | None = None) -> Starlette:
         if body.get("enable_sync_mode") is True and _offers_sync(entry):
             # "Waits for the result to be generated and uploaded before returning the
             # response" (the models' docs); a model without the switch ignores it.
-            until = time.monotonic() + SYNC_WAIT_SECONDS
+            until = time.monotonic() + state.config.hold(SYNC_WAIT_SECONDS)
             if not task.stuck:
                 until = min(until, task.finishes_at + 0.01)
             await asyncio.sleep(max(0.0, until - time.monotonic()))

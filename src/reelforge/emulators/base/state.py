@@ -51,6 +51,15 @@ class EmulatorConfig:
     fetch_mounts: dict[str, httpx.AsyncBaseTransport] | None = None
     # ComfyUI: the custom node packs its server has installed; None → every pack it knows.
     comfyui_extensions: frozenset[str] | None = None
+    # The longest a create call is held for a synchronous answer (Replicate's Prefer: wait,
+    # Runware's sync delivery) when the task is not done; None → the provider's own limit.
+    # Tests shorten it so a stuck task costs them seconds, not the provider's minute.
+    max_hold_seconds: float | None = None
+
+    def hold(self, provider_limit: float) -> float:
+        if self.max_hold_seconds is None:
+            return provider_limit
+        return min(provider_limit, self.max_hold_seconds)
 
 
 class EmulatorState:

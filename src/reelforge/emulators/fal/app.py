@@ -28,8 +28,16 @@ from reelforge.emulators.base import (
     malformed_response,
     read_json,
     retry_after_headers,
+    schema,
 )
-from reelforge.emulators.fal.models import MODELS, FalModel, build_result, missing_fields
+from reelforge.emulators.fal.models import (
+    INPUTS,
+    MODELS,
+    FalModel,
+    build_result,
+    image_size_problem,
+    missing_fields,
+)
 
 SANDBOX_CREDENTIAL = {"api_key": "fal-sandbox-key"}
 _BAD_KEY = "No user found for Key ID and Secret"
@@ -69,6 +77,22 @@ def render_error(kind: str, fault: Fault | None, message: str | None) -> Respons
     if kind == "not_found":
         return JSONResponse({"detail": message or "Request not found"}, 404, headers=headers)
     return JSONResponse({"detail": message or "Unprocessable Entity"}, 422, headers=headers)
+
+
+def pydantic_msg(problem: schema.Problem) -> str:
+    """pydantic's wording for ``problem`` (what fal's 422 ``detail[].msg`` says)."""
+    spec = INPUTS_SPEC_OF.get(problem.field)
+    if problem.kind == "enum" and spec is not None:
+        options = [f"'{o}'" for o in spec.enum]
+        return f"Input should be {', '.join(options[:-1])} or {options[-1]}"
+    if problem.kind == "number_out_of_range":
+        return f"Input should be {problem.message.removeprefix('Must be ')}"
+    valid = {"int": "a valid integer", "float": "a valid number", "bool": "a valid boolean",
+             "string": "a valid string"}  # fmt: skip
+    return f"Input should be {valid[problem.pydantic_type.split('_')[0]]}"
+
+
+INPUTS_SPEC_OF = {name: spec for specs in INPUTS.values() for name, spec in specs.items()}
 
 
 def _now() -> str:
@@ -116,6 +140,10 @@ def create_app(config: EmulatorConfig) -> Starlette:
         inputs: dict[str, bytes] = {}
         if missing:
             error = (422, "missing", missing[0], "Field required")
+        elif (size := image_size_problem(body)) is not None and endpoint in INPUTS:
+            error = (422, "literal_error", "image_size", size)
+        elif problems := schema.check(body, INPUTS.get(endpoint, {}), lax=True):
+            error = (422, problems[0].pydantic_type, problems[0].field, pydantic_msg(problems[0]))
         for field in model.media if error is None else ():
             if body.get(field):
                 try:

@@ -17,6 +17,7 @@ from starlette.requests import Request
 
 from reelforge.emulators.base import EmulatorState, EmuTask
 from reelforge.emulators.base.render import decode_image, render_image, render_video, size_for
+from reelforge.emulators.base.schema import Spec
 
 # FLUX ``image_size`` presets (fal docs): name → (width, height).
 IMAGE_SIZES: dict[str, tuple[int, int]] = {
@@ -27,6 +28,44 @@ IMAGE_SIZES: dict[str, tuple[int, int]] = {
     "landscape_4_3": (1024, 768),
     "landscape_16_9": (1024, 576),
 }
+
+# FLUX [dev]/[schnell] inputs (fal's model pages' input schemas; the apps parse them with
+# pydantic, whose default mode turns "28" into 28 but no number into a string). image_size
+# may also be an object {width, height}: only its preset form is checked here.
+_FLUX_COMMON = {
+    "prompt": Spec("string"),
+    "num_images": Spec("integer", minimum=1, maximum=4),
+    "output_format": Spec("string", enum=("jpeg", "png")),
+    "enable_safety_checker": Spec("boolean"),
+    "sync_mode": Spec("boolean"),
+    "seed": Spec("integer", nullable=True),
+    "acceleration": Spec("string", enum=("none", "regular", "high")),
+}
+INPUTS: dict[str, dict[str, Spec]] = {
+    "fal-ai/flux/dev": {
+        **_FLUX_COMMON,
+        "num_inference_steps": Spec("integer", minimum=1, maximum=50),
+        "guidance_scale": Spec("number", minimum=1, maximum=20),
+    },
+    "fal-ai/flux/schnell": {
+        **_FLUX_COMMON,
+        "num_inference_steps": Spec("integer", minimum=1, maximum=12),
+    },
+}
+
+
+def image_size_problem(body: dict[str, Any]) -> str | None:
+    """fal's message for an image_size that is neither a preset nor {width, height}."""
+    value = body.get("image_size")
+    if value is None or value in IMAGE_SIZES:
+        return None
+    if isinstance(value, dict) and all(
+        isinstance(value.get(k), int) and not isinstance(value.get(k), bool)
+        for k in ("width", "height")
+    ):
+        return None
+    options = ", ".join(f"'{name}'" for name in IMAGE_SIZES)
+    return f"Input should be {options} or an object with width and height"
 
 
 @dataclass(frozen=True)

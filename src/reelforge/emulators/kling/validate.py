@@ -63,10 +63,14 @@ def _unit(body: dict[str, Any], name: str, default: float) -> float:
 
 
 def _duration(body: dict[str, Any]) -> int:
-    # The docs give duration as a string ("5" | "10"); integers are accepted too, since
-    # the reference cannot rule out that Kling coerces them.
+    # A string, "5" | "10" (reference §2: the docs' type is string). The number 5 is
+    # refused: issue 25's probe of the real API found Kling refusing it, so an adapter
+    # sending numbers must fail here too. (The exact message Kling gives is not in the
+    # reference; 1201 naming the field is its form for every bad parameter.)
     value = body.get("duration", "5")
-    if value not in ("5", "10", 5, 10):
+    if not isinstance(value, str):
+        raise bad('duration must be a string: "5" or "10"')
+    if value not in ("5", "10"):
         raise bad("duration value is invalid, expected one of: 5, 10")
     return int(value)
 

@@ -161,6 +161,8 @@ class LumaEmulator:
         owner = self.owner(request)
         body = await read_json(request)
         model = _choice(body, "model", VIDEO_MODELS, required=True)
+        _choice(body, "generation_type", ("video",))  # the SDK's Literal["video"]
+        _boolean(body, "loop")
         aspect = _choice(body, "aspect_ratio", ASPECT_RATIOS)
         _choice(body, "resolution", RESOLUTIONS)
         duration_text = body.get("duration") or "5s"
@@ -269,6 +271,7 @@ class LumaEmulator:
         owner = self.owner(request)
         body = await read_json(request)
         model = _choice(body, "model", IMAGE_MODELS, required=True)
+        _choice(body, "generation_type", ("image",))  # the SDK's Literal["image"]
         aspect = _choice(body, "aspect_ratio", ASPECT_RATIOS) or "16:9"
         fmt = _choice(body, "format", ("jpg", "png")) or "jpg"
         refs = [body.get("modify_image_ref") or {}, *(body.get("image_ref") or [])]
@@ -357,6 +360,17 @@ class LumaEmulator:
             Route("/credits", self.credits, methods=["GET"]),
             Route("/ping", self.ping, methods=["GET"]),
         ]
+
+
+def _boolean(body: dict[str, Any], field: str) -> None:
+    # Luma's API is pydantic (its 422s are pydantic's): "true" would be coerced, but
+    # "yes" or 5 are refused. The lumaai SDK types the field bool.
+    value = body.get(field)
+    if value is None or isinstance(value, bool):
+        return
+    if isinstance(value, str) and value.lower() in ("true", "false", "1", "0"):
+        return
+    raise FaultRaised("schema", message=schema_error(field, "Input should be a valid boolean"))
 
 
 def _choice(

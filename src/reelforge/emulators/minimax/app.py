@@ -99,6 +99,11 @@ class MiniMaxEmulator:
         rule = MODELS.get(str(model))
         if rule is None:
             raise FaultRaised("validation", message=f"model {model} is not supported")
+        for flag in ("prompt_optimizer", "fast_pretreatment"):
+            # Booleans in MiniMax's API reference; a string is refused as invalid params
+            # (2013), which is how it answers every ill-typed field we know of.
+            if flag in body and not isinstance(body[flag], bool):
+                raise FaultRaised("validation", message=f"{flag} must be a boolean")
         prompt = body.get("prompt") or ""
         if not isinstance(prompt, str) or len(prompt) > MAX_PROMPT:
             raise FaultRaised(

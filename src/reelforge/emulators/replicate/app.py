@@ -28,9 +28,11 @@ from reelforge.emulators.base import (
     malformed_response,
     read_json,
     retry_after_headers,
+    schema,
 )
 from reelforge.emulators.base.state import DEFAULT_FAILURES
 from reelforge.emulators.replicate.models import (
+    INPUTS,
     MODELS,
     model_for_version,
     render_output,
@@ -70,7 +72,10 @@ _FAILURES = {
 
 
 def problem(status: int, title: str, detail: str, **extra: Any) -> JSONResponse:
-    body = {"type": None, "title": title, "status": status, "detail": detail, **extra}
+    # Reference §Replicate: RFC 7807 problem JSON with "type" among its members, a string
+    # (a URI). Which URI Replicate puts there is not in the reference: "about:blank" is
+    # RFC 7807's "no further meaning", never the null the emulator sent before.
+    body = {"type": "about:blank", "title": title, "status": status, "detail": detail, **extra}
     return JSONResponse(body, status, media_type="application/problem+json")
 
 
@@ -174,6 +179,17 @@ def create_app(config: EmulatorConfig) -> Starlette:
                         {"type": "required", "field": field, "description": f"{field} is required"}
                     ],
                 )
+        problems = schema.check(inputs, INPUTS.get(name, {}))
+        if problems:
+            return problem(
+                422,
+                "Input validation failed",
+                "".join(f"- input.{p.field}: {p.message}\n" for p in problems),
+                invalid_fields=[
+                    {"type": p.kind, "field": f"input.{p.field}", "description": p.message}
+                    for p in problems
+                ],
+            )
         media: dict[str, bytes] = {}
         failure = None
         for field in model.media:
@@ -206,7 +222,7 @@ def create_app(config: EmulatorConfig) -> Starlette:
             _, _, value = prefer.partition("=")
             wait = min(60.0, float(value)) if value.strip().isdigit() else 60.0
             # Task state is a function of time: sleep until it finishes or the wait ends.
-            until = time.monotonic() + wait
+            until = time.monotonic() + state.config.hold(wait)
             if not task.stuck:
                 until = min(until, task.finishes_at + 0.01)
             await asyncio.sleep(max(0.0, until - time.monotonic()))

@@ -12,6 +12,7 @@ from starlette.requests import Request
 
 from reelforge.emulators.base import EmulatorState, EmuTask
 from reelforge.emulators.base.render import decode_image, encode_image, render_image, render_video
+from reelforge.emulators.base.schema import Spec
 
 # A real published version of nightmareai/real-esrgan (community model: version only).
 REAL_ESRGAN_VERSION = "42fed1c4974146d4d2414e2be2c5277c7fcf05fcc3a73abf41610695738c1d7b"
@@ -45,6 +46,26 @@ MODELS: dict[str, ReplicateModel] = {
         default_format="png",
         versions=(REAL_ESRGAN_VERSION,),
     ),
+}
+
+
+# Typed inputs from the models' published OpenAPI schemas (replicate.com/<model>/api/schema,
+# as remembered: the FLUX schnell fields are well known; others are left unchecked rather
+# than guessed). Replicate validates ``input`` against them before the prediction exists.
+_FLUX_ASPECTS = ("1:1", "16:9", "21:9", "3:2", "2:3", "4:5", "5:4", "3:4", "4:3", "9:16", "9:21")
+INPUTS: dict[str, dict[str, Spec]] = {
+    "black-forest-labs/flux-schnell": {
+        "prompt": Spec("string"),
+        "aspect_ratio": Spec("string", enum=_FLUX_ASPECTS),
+        "num_outputs": Spec("integer", minimum=1, maximum=4),
+        "num_inference_steps": Spec("integer", minimum=1, maximum=4),
+        "output_format": Spec("string", enum=("webp", "jpg", "png")),
+        "output_quality": Spec("integer", minimum=0, maximum=100),
+        "go_fast": Spec("boolean"),
+        "disable_safety_checker": Spec("boolean"),
+        "megapixels": Spec("string", enum=("1", "0.25")),
+        "seed": Spec("integer"),
+    },
 }
 
 

@@ -138,7 +138,7 @@ def create_app(config: EmulatorConfig) -> Starlette:
             raw.get("deliveryMethod") or ("async" if kind == "videoInference" else "sync")
         ).lower()
         if delivery == "sync":
-            until = time.monotonic() + SYNC_WAIT_SECONDS
+            until = time.monotonic() + state.config.hold(SYNC_WAIT_SECONDS)
             if not task.stuck:
                 until = min(until, task.finishes_at + 0.01)
             if not state.replaying:  # a replay rebuilds the task; nobody waits for it

@@ -4,6 +4,7 @@ result items (``imageURL``/``videoURL``, ``cost``, ``seed``, ``NSFWContent``).""
 from __future__ import annotations
 
 import io
+import re
 import uuid
 from typing import Any
 
@@ -65,6 +66,32 @@ def _dimension(task: dict[str, Any], name: str, default: int | None) -> int | No
     return value
 
 
+AIR = re.compile(r"[a-z0-9_-]+:[A-Za-z0-9_.-]+@[A-Za-z0-9_.-]+")
+# Reference §Runware (outputType, outputFormat, deliveryMethod; booleans includeCost and
+# checkNSFW). Runware's docs name each enum; a value outside it is its "invalid<Field>".
+OUTPUT_TYPES = ("URL", "dataURI", "base64Data")
+IMAGE_FORMATS = ("JPG", "PNG", "WEBP", "SVG")
+VIDEO_FORMATS = ("MP4", "WEBM")
+
+
+def _output_fields(task: dict[str, Any], kind: Any) -> None:
+    if "outputType" in task and task["outputType"] not in OUTPUT_TYPES:
+        raise _invalid("outputType", f"It must be one of: {', '.join(OUTPUT_TYPES)}.")
+    formats = VIDEO_FORMATS if kind == "videoInference" else IMAGE_FORMATS
+    fmt = task.get("outputFormat")
+    if "outputFormat" in task and not (isinstance(fmt, str) and fmt.upper() in formats):
+        raise _invalid("outputFormat", f"It must be one of: {', '.join(formats)}.")
+    if "deliveryMethod" in task and task["deliveryMethod"] not in ("sync", "async"):
+        raise _invalid("deliveryMethod", "It must be one of: sync, async.")
+    for flag in ("includeCost", "checkNSFW"):
+        if flag in task and not isinstance(task[flag], bool):
+            raise _invalid(flag, "It must be a boolean.")
+    steps = task.get("steps")
+    if "steps" in task and (isinstance(steps, bool) or not isinstance(steps, int)
+                            or not 1 <= steps <= 100):  # fmt: skip
+        raise _invalid("steps", "It must be an integer between 1 and 100.")
+
+
 def validate(task: dict[str, Any]) -> dict[str, Any]:
     """The task's checked parameters, or a TaskError naming the first bad one."""
     kind = task.get("taskType")
@@ -75,8 +102,13 @@ def validate(task: dict[str, Any]) -> dict[str, Any]:
         if not isinstance(factor, int) or not 2 <= factor <= 4:
             raise _invalid("upscaleFactor", "It must be an integer between 2 and 4.")
         return {"factor": factor}
-    if not task.get("model"):
+    _output_fields(task, kind)
+    model = task.get("model")
+    if not model:
         raise _invalid("model", "A model AIR identifier is required.")
+    if not isinstance(model, str) or not AIR.fullmatch(model):
+        # AIR identifiers are "source:id@version" (runware:100@1, civitai:4384@128713).
+        raise _invalid("model", "It must be an AIR identifier such as runware:100@1.")
     prompt = task.get("positivePrompt")
     frames = task.get("frameImages") or []
     if not (isinstance(prompt, str) and 2 <= len(prompt) <= 3000) and not (
