@@ -75,7 +75,7 @@ def test_three_box_pipeline_prices_runs_and_reopens(page_signed_in: Any, shot: A
     page.goto("/studio")
     page.get_by_role("button", name="New").click()
     page.get_by_role("button", name="Open").click()
-    page.get_by_role("dialog").get_by_role("button", name=re.compile("Lighthouse reel")).click()
+    page.get_by_role("dialog").get_by_role("button", name=re.compile("^Lighthouse reel")).click()
     page.wait_for_url(saved_url)
     expect(page.locator("[data-box]")).to_have_count(3)
     assert box(page, b).locator(".picker-label").inner_text().lower().startswith("seedance")
