@@ -125,11 +125,12 @@ function BoxNodeInner({ id, data, selected }: NodeProps<BoxNodeType>) {
 
   return (
     <div className={`box ${selected ? "selected" : ""} status-${status}`} data-box={id} aria-label={`Box ${id}`} role="group">
-      {acceptsInput && <Handle type="target" position={Position.Left} className="handle in" aria-label={`Input of ${id}`} />}
+      {acceptsInput && <Handle type="target" position={Position.Left} className="handle in" title={`Input of ${id}: drag an edge here`} />}
       <header className="box-head">
         <span className="box-title">
           <span className={`kind-dot ${boxKind}`} aria-hidden="true" />
-          {id}
+          <span className="box-mode">{info ? info.label : "New box"}</span>
+          <span className="box-id">{id}</span>
         </span>
         <span className={"chip price" + (chip && !chip.known ? " unknown" : "") + (chip?.source === "catalog" ? " estimate" : "")} data-testid="price-chip" title={chip?.problem ?? (chip?.source === "catalog" ? "catalog price (not yet quotable)" : "quoted")}>
           {data.model ? (chip ? chip.display : "…") : "$0"}
@@ -249,14 +250,14 @@ function BoxNodeInner({ id, data, selected }: NodeProps<BoxNodeType>) {
             )}
           </div>
         )}
-        {status === "succeeded" && (
+        {status === "succeeded" && run?.cost_micros != null && (
           <p className="small muted box-cost">
-            Cost {formatMicros(run?.cost_micros ?? 0)}
+            Cost {formatMicros(run.cost_micros)}
             {run?.served_by && run.served_by !== data.model ? ` · served by ${run.served_by}` : ""}
           </p>
         )}
       </div>
-      <Handle type="source" position={Position.Right} className="handle out" aria-label={`Output of ${id}`} />
+      <Handle type="source" position={Position.Right} className="handle out" title={`Output of ${id}: drag to the next box`} />
     </div>
   );
 }

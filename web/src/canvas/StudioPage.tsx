@@ -28,6 +28,14 @@ import { TypedEdge } from "./TypedEdge";
 import { MODES, type Mode } from "./types";
 
 const nodeTypes: NodeTypes = { box: BoxNode };
+/** Room between chained boxes for the edge and its last-frame thumbnail. */
+const BOX_STEP = 440;
+const KIND_COLOR: Record<string, string> = { image: "#0284c7", video: "#be185d", audio: "#7c3aed" };
+function minimapColor(n: { data: Record<string, unknown> }): string {
+  const mode = n.data.mode as Mode | "";
+  const info = MODES.find((m) => m.id === mode);
+  return KIND_COLOR[info?.output ?? ""] ?? "#94a3b8";
+}
 const edgeTypes: EdgeTypes = { typed: TypedEdge };
 
 function isTyping(el: EventTarget | null): boolean {
@@ -132,7 +140,7 @@ function Canvas() {
       const st = useCanvas.getState();
       const sel = st.nodes.find((n) => n.selected);
       const last = sel ?? st.nodes[st.nodes.length - 1];
-      const pos = last ? { x: last.position.x + 380, y: last.position.y } : { x: 80, y: 100 };
+      const pos = last ? { x: last.position.x + BOX_STEP, y: last.position.y } : { x: 80, y: 100 };
       const id = st.addBox(mode, pos);
       // A box added after a selected one is wired to it when the types allow.
       if (sel) {
@@ -381,7 +389,7 @@ function Canvas() {
         >
           <Background gap={24} size={1} />
           <Controls showInteractive={false} />
-          {s.nodes.length > 0 && s.nodes.length <= 400 && <MiniMap pannable zoomable ariaLabel="Canvas overview" />}
+          {s.nodes.length > 0 && s.nodes.length <= 400 && <MiniMap pannable zoomable ariaLabel="Canvas overview" nodeColor={minimapColor} nodeStrokeWidth={0} maskColor="rgba(100, 116, 139, 0.12)" />}
         </ReactFlow>
       </div>
       {showKeys && (
