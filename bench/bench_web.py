@@ -32,6 +32,8 @@ from urllib.parse import urlparse
 from tests.browser.studio_server import CHROMIUM, CHROMIUM_ARGS, DIST, Studio, ensure_bundle, serve
 
 REPEAT = int(os.environ.get("BENCH_WEB_REPEAT", "5"))
+# BENCH_WEB_ONLY=canvas,chip runs a part (bundle, chip, canvas).
+ONLY = set(os.environ.get("BENCH_WEB_ONLY", "bundle,chip,canvas").split(","))
 BOXES = 200
 T2I = "fal/flux-dev"  # per image: num_images changes its price
 I2V = "atlas/bytedance/seedance-v1-pro-i2v-480p"
@@ -82,6 +84,7 @@ def _fps(stamps: list[float]) -> dict[str, float]:
         "p50_fps": round(_pct(fps, 0.5), 1),
         "p5_fps": round(_pct(fps, 0.05), 1),
         "worst_frame_ms": round(max(deltas), 1),
+        "share_at_50fps_or_more": round(sum(1 for f in fps if f >= 50) / len(fps), 3),
     }
 
 
@@ -270,8 +273,13 @@ def price_chip(browser: Any, studio: Studio, state: Any) -> dict[str, Any]:
         page.evaluate("() => { window.__chip.samples = []; }")
         times.append(float(sample["ms"]))
         page.wait_for_timeout(1300)  # past the undo coalescing window: each change stands alone
+    quotes = page.evaluate(
+        "() => performance.getEntriesByType('resource')"
+        ".filter(e => e.name.includes('/v1/quotes')).map(e => e.duration)"
+    )
     ctx.close()
     return {
+        "quote_request_median": round(statistics.median(quotes), 1) if quotes else None,
         "median": round(statistics.median(times), 1),
         "p90": round(_pct(times, 0.9), 1),
         "max": round(max(times), 1),
@@ -291,9 +299,13 @@ def run() -> dict[str, Any]:
         browser = p.chromium.launch(executable_path=CHROMIUM, headless=True, args=CHROMIUM_ARGS)
         try:
             state = _signed_in_state(browser, studio)
-            figures = bundle_and_first_page(browser, studio, state)
-            figures["price_chip_ms"] = price_chip(browser, studio, state)
-            figures["canvas_200"] = canvas_200(browser, studio, state)
+            figures: dict[str, Any] = {}
+            if "bundle" in ONLY:
+                figures.update(bundle_and_first_page(browser, studio, state))
+            if "chip" in ONLY:
+                figures["price_chip_ms"] = price_chip(browser, studio, state)
+            if "canvas" in ONLY:
+                figures["canvas_200"] = canvas_200(browser, studio, state)
         finally:
             browser.close()
     figures["goals"] = {

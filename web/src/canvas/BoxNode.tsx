@@ -1,6 +1,6 @@
 /** One canvas box: mode → model → settings, media inputs, price chip, live status, outputs. */
 import { memo, useCallback, useMemo } from "react";
-import { Handle, Position, type NodeProps } from "@xyflow/react";
+import { Handle, Position, useStore, type NodeProps } from "@xyflow/react";
 import { useQueryClient } from "@tanstack/react-query";
 import { MediaView } from "../components/Media";
 import { Icon } from "../shell/icons";
@@ -45,7 +45,11 @@ function statusTone(status: string): string {
   return "info";
 }
 
+/** Below this zoom a box is too small to edit: it shows a summary card (cheap to paint). */
+export const COMPACT_ZOOM = 0.45;
+
 function BoxNodeInner({ id, data, selected }: NodeProps<BoxNodeType>) {
+  const compact = useStore((s) => s.transform[2] < COMPACT_ZOOM);
   const qc = useQueryClient();
   const updateBox = useCanvas((s) => s.updateBox);
   const removeBoxes = useCanvas((s) => s.removeBoxes);
@@ -122,6 +126,31 @@ function BoxNodeInner({ id, data, selected }: NodeProps<BoxNodeType>) {
   const running = ["queued", "held", "submitting", "submitted", "collecting"].includes(status);
   const acceptsInput = info ? info.accepts.length > 0 : true;
   const boxKind = info?.output ?? "any";
+
+  if (compact) {
+    const model = models.find((m) => m.id === data.model);
+    const first = run?.outputs?.[0];
+    return (
+      <div className={`box compact ${selected ? "selected" : ""} status-${status}`} data-box={id} aria-label={`Box ${id}`} role="group">
+        {acceptsInput && <Handle type="target" position={Position.Left} className="handle in" />}
+        <header className="box-head">
+          <span className="box-title">
+            <span className={`kind-dot ${boxKind}`} aria-hidden="true" />
+            <span className="box-mode">{info ? info.label : "New box"}</span>
+          </span>
+          <span className="chip price" data-testid="price-chip">
+            {data.model ? (chip ? chip.display : "…") : "$0"}
+          </span>
+        </header>
+        <div className="box-summary">
+          <span className="box-id">{id}</span> {model?.label ?? (data.model || "no model yet")}
+          {STATUS_LABEL[status] && <span className={`badge ${statusTone(status)}`}>{STATUS_LABEL[status]}</span>}
+        </div>
+        {first?.kind === "image" && <img className="box-thumb" src={first.url} alt={`Output of ${id}`} />}
+        <Handle type="source" position={Position.Right} className="handle out" />
+      </div>
+    );
+  }
 
   return (
     <div className={`box ${selected ? "selected" : ""} status-${status}`} data-box={id} aria-label={`Box ${id}`} role="group">
