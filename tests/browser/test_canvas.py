@@ -120,6 +120,16 @@ def test_mode_change_clears_model_and_undo_restores_it(page_signed_in: Any) -> N
     expect(b.locator(".picker-label")).to_have_text(re.compile("FLUX", re.I))
     page.keyboard.press("Control+Shift+z")
     expect(b.locator(".picker-placeholder")).to_be_visible()
+    # Deleting a box is one undo step too; Ctrl+Y redoes it.
+    b.locator(".box-title").click()
+    page.keyboard.press("Delete")
+    expect(page.locator("[data-box]")).to_have_count(0)
+    page.keyboard.press("Control+z")
+    expect(page.locator("[data-box]")).to_have_count(1)
+    expect(b.locator(".picker-placeholder")).to_be_visible()
+    page.keyboard.press("Control+y")
+    expect(page.locator("[data-box]")).to_have_count(0)
+    assert not page.rf_log.errors, page.rf_log.errors
 
 
 T2V = "atlas/alibaba/wan-2.2/t2v-480p"  # $0.06
