@@ -62,11 +62,15 @@ READY_SCRIPT = """
 """
 
 FRAMES_START = """() => {
-  window.__frames = []; window.__rec = true;
+  window.__frames = []; window.__rec = true; window.__long = [];
+  if (!window.__longObs) {
+    window.__longObs = new PerformanceObserver((l) => { for (const e of l.getEntries()) if (window.__rec) window.__long.push(e.duration); });
+    window.__longObs.observe({type: 'longtask'});
+  }
   const tick = (t) => { window.__frames.push(t); if (window.__rec) requestAnimationFrame(tick); };
   requestAnimationFrame(tick);
 }"""
-FRAMES_STOP = "() => { window.__rec = false; return window.__frames; }"
+FRAMES_STOP = "() => { window.__rec = false; return [window.__frames, window.__long]; }"
 
 
 def _pct(values: list[float], q: float) -> float:
@@ -74,7 +78,8 @@ def _pct(values: list[float], q: float) -> float:
     return ordered[min(len(ordered) - 1, max(0, round(q * (len(ordered) - 1))))]
 
 
-def _fps(stamps: list[float]) -> dict[str, float]:
+def _fps(recorded: Any) -> dict[str, float]:
+    stamps, longtasks = recorded
     deltas = [b - a for a, b in itertools.pairwise(stamps) if b > a]
     if not deltas:
         return {"frames": 0}
@@ -85,6 +90,10 @@ def _fps(stamps: list[float]) -> dict[str, float]:
         "p5_fps": round(_pct(fps, 0.05), 1),
         "worst_frame_ms": round(max(deltas), 1),
         "share_at_50fps_or_more": round(sum(1 for f in fps if f >= 50) / len(fps), 3),
+        # Main-thread tasks over 50 ms during the gesture: script/layout, not raster.
+        "long_tasks": len(longtasks),
+        "long_tasks_ms": round(sum(longtasks)),
+        "gesture_ms": round(stamps[-1] - stamps[0]),
     }
 
 
@@ -220,6 +229,8 @@ def canvas_200(browser: Any, studio: Studio, state: Any) -> dict[str, Any]:
         "() => new DOMMatrix(getComputedStyle(document.querySelector('.react-flow__viewport')).transform).a"
     )
     visible = page.evaluate("() => document.querySelectorAll('.react-flow__node').length")
+    if os.environ.get("REELFORGE_SHOTS_DIR"):  # to look at the zoomed-out cards
+        page.screenshot(path=str(Path(os.environ["REELFORGE_SHOTS_DIR"]) / "bench-canvas-200.png"))
     pan = _fps(_gesture(page, _pane_point(page), 300, 160, 90))
     head = page.locator('[data-box="img44"] .box-title').bounding_box()
     drag = _fps(_gesture(page, (head["x"] + 6, head["y"] + head["height"] / 2), 260, 120, 90))

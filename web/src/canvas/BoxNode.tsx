@@ -125,7 +125,11 @@ function BoxNodeInner({ id, data, selected }: NodeProps<BoxNodeType>) {
   const status = run?.status ?? "idle";
   const running = ["queued", "held", "submitting", "submitted", "collecting"].includes(status);
   const acceptsInput = info ? info.accepts.length > 0 : true;
-  const boxKind = info?.output ?? "any";
+  // Upscale/edit make what they receive: colour them by their feed.
+  const boxKind = info?.output ?? (fed.find((f) => f.kind)?.kind || "any");
+  // A fed box hides optional slots of another kind (local/upscale takes an image or a video).
+  const fedKinds = new Set(fed.map((f) => (f.kind === "video" && mode && LAST_FRAME_MODES.has(mode) ? "image" : f.kind)));
+  const shownSlots = slots.filter((sl) => fedKinds.size === 0 || sl.required || fedKinds.has(sl.kind) || data.inputs.some((i) => i.slot === sl.name));
 
   if (compact) {
     const model = models.find((m) => m.id === data.model);
@@ -226,7 +230,7 @@ function BoxNodeInner({ id, data, selected }: NodeProps<BoxNodeType>) {
             <input type="text" value={data.negative_prompt} onChange={(e) => updateBox(id, { negative_prompt: e.target.value }, "negative")} />
           </label>
         )}
-        {slots.map((slot) => {
+        {shownSlots.map((slot) => {
           const fedHere = fedSlots.get(slot.name) ?? null;
           return (
             <MediaSlot

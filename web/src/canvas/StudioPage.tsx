@@ -58,7 +58,6 @@ function Canvas() {
   const [busy, setBusy] = useState<"run" | "save" | null>(null);
   const [showKeys, setShowKeys] = useState(false);
   const loadedRef = useRef<string | null>(null);
-  const wrapRef = useRef<HTMLDivElement>(null);
 
   useEffect(() => {
     document.title = "Studio · ReelForge";
@@ -352,7 +351,7 @@ function Canvas() {
           )}
         </div>
       )}
-      <div className="flow-wrap" ref={wrapRef}>
+      <div className="flow-wrap">
         {s.nodes.length === 0 && (
           <div className="canvas-empty">
             <h2>Start a pipeline</h2>
@@ -380,8 +379,6 @@ function Canvas() {
           onConnect={onConnect}
           onNodeDragStart={beginMove}
           onNodeDragStop={s.commitMove}
-          onMoveStart={() => wrapRef.current?.classList.add("moving")}
-          onMoveEnd={() => wrapRef.current?.classList.remove("moving")}
           deleteKeyCode={["Delete", "Backspace"]}
           minZoom={0.1}
           maxZoom={1.5}
