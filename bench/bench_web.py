@@ -294,6 +294,7 @@ def price_chip(browser: Any, studio: Studio, state: Any) -> dict[str, Any]:
         "median": round(statistics.median(times), 1),
         "p90": round(_pct(times, 0.9), 1),
         "max": round(max(times), 1),
+        "share_under_100ms": round(sum(1 for t in times if t < 100) / len(times), 2),
         "samples": len(times),
     }
 
