@@ -41,7 +41,7 @@ def test_core_page_has_no_serious_axe_violations(page_signed_in: Any, path: str)
     assert not found, f"axe on {path}:\n" + describe(found)
 
 
-def test_canvas_with_boxes_and_an_open_picker_is_accessible(page_signed_in: Any) -> None:
+def test_canvas_with_boxes_and_an_open_picker_is_accessible(page_signed_in: Any, shot: Any) -> None:
     page = page_signed_in
     page.goto("/studio")
     page.get_by_role("button", name="Text → Image").first.click()
@@ -52,11 +52,13 @@ def test_canvas_with_boxes_and_an_open_picker_is_accessible(page_signed_in: Any)
     second = add_box(page, "Image → Video")
     box(page, second).locator(".picker-button").click()
     expect(box(page, second).get_by_role("listbox", name="Models")).to_be_visible()
+    shot(page, "canvas-model-picker")
     found = violations(page)
     assert not found, "axe on the canvas:\n" + describe(found)
     page.keyboard.press("Escape")
     page.keyboard.press("?")
     expect(page.get_by_role("dialog", name="Keyboard shortcuts")).to_be_visible()
+    shot(page, "canvas-shortcuts")
     found = violations(page)
     assert not found, "axe with the shortcuts panel:\n" + describe(found)
 

@@ -6,6 +6,7 @@ from __future__ import annotations
 import re
 from typing import Any
 
+import pytest
 from playwright.sync_api import expect
 
 from tests.browser.canvas_helpers import add_box, box, chip, choose_model, set_prompt
@@ -31,6 +32,7 @@ def build_three_boxes(page: Any) -> tuple[str, str, str]:
     return first, second, third
 
 
+@pytest.mark.slow
 def test_three_box_pipeline_prices_runs_and_reopens(page_signed_in: Any, shot: Any) -> None:
     page = page_signed_in
     a, b, c = build_three_boxes(page)
@@ -75,6 +77,8 @@ def test_three_box_pipeline_prices_runs_and_reopens(page_signed_in: Any, shot: A
     page.goto("/studio")
     page.get_by_role("button", name="New").click()
     page.get_by_role("button", name="Open").click()
+    expect(page.get_by_role("dialog")).to_be_visible()
+    shot(page, "canvas-open-dialog")
     page.get_by_role("dialog").get_by_role("button", name=re.compile("^Lighthouse reel")).click()
     page.wait_for_url(saved_url)
     expect(page.locator("[data-box]")).to_have_count(3)
@@ -136,6 +140,7 @@ T2V = "atlas/alibaba/wan-2.2/t2v-480p"  # $0.06
 I2V_CHEAP = "fal/hailuo-02-standard-i2v"  # $0.045
 
 
+@pytest.mark.slow
 def test_video_chains_by_its_last_frame_and_the_run_reopens(page_signed_in: Any, shot: Any) -> None:
     page = page_signed_in
     page.goto("/studio")
