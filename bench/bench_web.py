@@ -251,7 +251,7 @@ CHIP_SCRIPT = """(boxId) => {
   document.addEventListener('input', () => { window.__chip.t0 = performance.now(); }, true);
   new MutationObserver(() => {
     const c = window.__chip;
-    if (c.t0) { c.samples.push({ms: performance.now() - c.t0, text: chip.textContent}); c.t0 = 0; }
+    if (c.t0) { c.samples.push({t0: c.t0, at: performance.now(), ms: performance.now() - c.t0, text: chip.textContent}); c.t0 = 0; }
   }).observe(chip, {childList: true, characterData: true, subtree: true});
 }"""
 
@@ -274,6 +274,7 @@ def price_chip(browser: Any, studio: Studio, state: Any) -> dict[str, Any]:
     field = page.locator("#box1-num_images")
     page.evaluate(CHIP_SCRIPT, "box1")
     times: list[float] = []
+    samples: list[dict[str, Any]] = []
     for i in range(REPEAT * 4):
         value, want = ("2", "$0.05") if i % 2 == 0 else ("1", "$0.025")
         field.fill(value)
@@ -283,14 +284,27 @@ def price_chip(browser: Any, studio: Studio, state: Any) -> dict[str, Any]:
         sample = page.evaluate("() => window.__chip.samples.pop()")
         page.evaluate("() => { window.__chip.samples = []; }")
         times.append(float(sample["ms"]))
+        samples.append(sample)
         page.wait_for_timeout(1300)  # past the undo coalescing window: each change stands alone
-    quotes = page.evaluate(
+    entries = page.evaluate(
         "() => performance.getEntriesByType('resource')"
-        ".filter(e => e.name.includes('/v1/quotes')).map(e => e.duration)"
+        ".filter(e => e.name.includes('/v1/quotes'))"
+        ".map(e => ({start: e.startTime, end: e.responseEnd, duration: e.duration}))"
     )
     ctx.close()
+    quotes = [float(e["duration"]) for e in entries]
+    # Where the time goes: input → request sent, and response → chip shown.
+    before: list[float] = []
+    after: list[float] = []
+    for smp in samples:
+        hit = [e for e in entries if smp["t0"] <= e["start"] and e["end"] <= smp["at"]]
+        if hit:
+            before.append(hit[-1]["start"] - smp["t0"])
+            after.append(smp["at"] - hit[-1]["end"])
     return {
         "quote_request_median": round(statistics.median(quotes), 1) if quotes else None,
+        "input_to_request_median": round(statistics.median(before), 1) if before else None,
+        "response_to_chip_median": round(statistics.median(after), 1) if after else None,
         "median": round(statistics.median(times), 1),
         "p90": round(_pct(times, 0.9), 1),
         "max": round(max(times), 1),
