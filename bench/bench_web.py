@@ -221,10 +221,9 @@ def canvas_200(browser: Any, studio: Studio, state: Any) -> dict[str, Any]:
     page.wait_for_function(f"() => document.querySelectorAll('[data-box]').length >= {BOXES}")
     page.wait_for_timeout(600)  # fitView runs after the load
     rendered = time.monotonic() - opened
-    page.wait_for_function(
-        "() => [...document.querySelectorAll('[data-testid=price-chip]')].every(c => c.textContent !== '…')",
-        timeout=30_000,
-    )
+    page.wait_for_load_state("networkidle")  # the quote of the 200 boxes has answered
+    if os.environ.get("BENCH_WEB_CSS"):  # a diagnostic knob: hide a part to see what it costs
+        page.add_style_tag(content=os.environ["BENCH_WEB_CSS"])
     zoom = page.evaluate(
         "() => new DOMMatrix(getComputedStyle(document.querySelector('.react-flow__viewport')).transform).a"
     )
@@ -232,7 +231,7 @@ def canvas_200(browser: Any, studio: Studio, state: Any) -> dict[str, Any]:
     if os.environ.get("REELFORGE_SHOTS_DIR"):  # to look at the zoomed-out cards
         page.screenshot(path=str(Path(os.environ["REELFORGE_SHOTS_DIR"]) / "bench-canvas-200.png"))
     pan = _fps(_gesture(page, _pane_point(page), 300, 160, 90))
-    head = page.locator('[data-box="img44"] .box-title').bounding_box()
+    head = page.locator('[data-box="img44"]').bounding_box()
     drag = _fps(_gesture(page, (head["x"] + 6, head["y"] + head["height"] / 2), 260, 120, 90))
     ctx.close()
     return {

@@ -47,9 +47,12 @@ function statusTone(status: string): string {
 
 /** Below this zoom a box is too small to edit: it shows a summary card (cheap to paint). */
 export const COMPACT_ZOOM = 0.45;
+export const TINY_ZOOM = 0.22;
 
 function BoxNodeInner({ id, data, selected }: NodeProps<BoxNodeType>) {
-  const compact = useStore((s) => s.transform[2] < COMPACT_ZOOM);
+  // 0 = full box, 1 = summary card, 2 = a coloured block (text would be under 3 px anyway).
+  const detailLevel = useStore((s) => (s.transform[2] < TINY_ZOOM ? 2 : s.transform[2] < COMPACT_ZOOM ? 1 : 0));
+  const compact = detailLevel > 0;
   const qc = useQueryClient();
   const updateBox = useCanvas((s) => s.updateBox);
   const removeBoxes = useCanvas((s) => s.removeBoxes);
@@ -131,6 +134,15 @@ function BoxNodeInner({ id, data, selected }: NodeProps<BoxNodeType>) {
   const fedKinds = new Set(fed.map((f) => (f.kind === "video" && mode && LAST_FRAME_MODES.has(mode) ? "image" : f.kind)));
   const shownSlots = slots.filter((sl) => fedKinds.size === 0 || sl.required || fedKinds.has(sl.kind) || data.inputs.some((i) => i.slot === sl.name));
 
+  if (detailLevel === 2) {
+    return (
+      <div className={`box tiny ${selected ? "selected" : ""} status-${status}`} data-box={id} aria-label={`Box ${id}: ${info ? info.label : "new box"}`} role="group">
+        {acceptsInput && <Handle type="target" position={Position.Left} className="handle in" />}
+        <div className={`tiny-band ${boxKind}`} />
+        <Handle type="source" position={Position.Right} className="handle out" />
+      </div>
+    );
+  }
   if (compact) {
     const model = models.find((m) => m.id === data.model);
     const first = run?.outputs?.[0];

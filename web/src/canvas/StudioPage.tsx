@@ -7,6 +7,7 @@ import {
   ReactFlow,
   ReactFlowProvider,
   useReactFlow,
+  useStore,
   type Connection,
   type EdgeTypes,
   type NodeTypes,
@@ -28,6 +29,9 @@ import { TypedEdge } from "./TypedEdge";
 import { MODES, type Mode } from "./types";
 
 const nodeTypes: NodeTypes = { box: BoxNode };
+/** The minimap redraws on every pan frame: past this many boxes it costs the pan its 60 fps
+ * (bench_web: 200 boxes, p5 30 → 59.5 fps without it); F fits the canvas instead. */
+const MINIMAP_MAX = 150;
 /** Room between chained boxes for the edge and its last-frame thumbnail. */
 const BOX_STEP = 440;
 const KIND_COLOR: Record<string, string> = { image: "#0284c7", video: "#be185d", audio: "#7c3aed" };
@@ -37,6 +41,16 @@ function minimapColor(n: { data: Record<string, unknown> }): string {
   return KIND_COLOR[info?.output ?? ""] ?? "#94a3b8";
 }
 const edgeTypes: EdgeTypes = { typed: TypedEdge };
+
+/** Dots that stay ≥ 12 px apart on screen: zoomed out, a 24 px grid would be ~3 px of dots
+ * (hundreds of thousands to paint each pan frame). */
+function CanvasBackground() {
+  const step = useStore((st) => {
+    const z = st.transform[2];
+    return z >= 0.5 ? 1 : 2 ** Math.ceil(Math.log2(0.5 / z));
+  });
+  return <Background gap={24 * step} size={1} />;
+}
 
 function isTyping(el: EventTarget | null): boolean {
   const t = el as HTMLElement | null;
@@ -387,9 +401,9 @@ function Canvas() {
           proOptions={{ hideAttribution: true }}
           colorMode="system"
         >
-          <Background gap={24} size={1} />
+          <CanvasBackground />
           <Controls showInteractive={false} />
-          {s.nodes.length > 0 && s.nodes.length <= 400 && <MiniMap pannable zoomable ariaLabel="Canvas overview" nodeColor={minimapColor} nodeStrokeWidth={0} maskColor="rgba(100, 116, 139, 0.12)" />}
+          {s.nodes.length > 0 && s.nodes.length <= MINIMAP_MAX && <MiniMap pannable zoomable ariaLabel="Canvas overview" nodeColor={minimapColor} nodeStrokeWidth={0} maskColor="rgba(100, 116, 139, 0.12)" />}
         </ReactFlow>
       </div>
       {showKeys && (
