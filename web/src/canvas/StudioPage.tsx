@@ -29,9 +29,8 @@ import { TypedEdge } from "./TypedEdge";
 import { MODES, type Mode } from "./types";
 
 const nodeTypes: NodeTypes = { box: BoxNode };
-/** The minimap redraws on every pan frame: past this many boxes it costs the pan its 60 fps
- * (bench_web: 200 boxes, p5 30 → 59.5 fps without it); F fits the canvas instead. */
-const MINIMAP_MAX = 150;
+/** Past this many boxes the minimap is left out (F fits the canvas instead). */
+const MINIMAP_MAX = 400;
 /** Room between chained boxes for the edge and its last-frame thumbnail. */
 const BOX_STEP = 440;
 const KIND_COLOR: Record<string, string> = { image: "#0284c7", video: "#be185d", audio: "#7c3aed" };
