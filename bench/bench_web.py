@@ -233,6 +233,16 @@ def canvas_200(browser: Any, studio: Studio, state: Any) -> dict[str, Any]:
     pan = _fps(_gesture(page, _pane_point(page), 300, 160, 90))
     head = page.locator('[data-box="img44"]').bounding_box()
     drag = _fps(_gesture(page, (head["x"] + 6, head["y"] + head["height"] / 2), 260, 120, 90))
+    # Zoomed in to full, editable boxes (only those on screen are rendered): pan again.
+    x, y = _pane_point(page)
+    page.mouse.move(x, y)
+    page.mouse.wheel(0, -1480)  # d3-zoom: 2^(1480 * 0.002) ≈ 7.8x
+    page.wait_for_timeout(800)
+    zoom_in = page.evaluate(
+        "() => new DOMMatrix(getComputedStyle(document.querySelector('.react-flow__viewport')).transform).a"
+    )
+    visible_in = page.evaluate("() => document.querySelectorAll('.react-flow__node').length")
+    pan_in = _fps(_gesture(page, _pane_point(page), 300, 160, 90))
     ctx.close()
     return {
         "boxes": BOXES,
@@ -241,6 +251,11 @@ def canvas_200(browser: Any, studio: Studio, state: Any) -> dict[str, Any]:
         "open_to_rendered_s": round(rendered, 2),
         "pan": pan,
         "drag_box": drag,
+        "zoomed_in": {
+            "zoom": round(float(zoom_in), 3),
+            "rendered_nodes": visible_in,
+            "pan": pan_in,
+        },
     }
 
 
