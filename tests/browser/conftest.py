@@ -12,175 +12,61 @@ from __future__ import annotations
 import os
 import re
 import shutil
-import socket
-import subprocess
-import sys
-import time
 from collections.abc import Iterator
-from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 import pytest
 
-ROOT = Path(__file__).resolve().parents[2]
-WEB = ROOT / "web"
-DIST = ROOT / "src" / "reelforge" / "web_dist"
-CHROMIUM = os.environ.get("REELFORGE_CHROMIUM", "/usr/bin/chromium")
+from tests.browser.studio_server import (
+    CHROMIUM,
+    CHROMIUM_ARGS,
+    Studio,
+    ensure_bundle,
+    serve,
+)
 
-if not Path(CHROMIUM).exists():  # pragma: no cover - CI has it
-    pytest.skip(
-        f"Chromium not found at {CHROMIUM} (apt-get install chromium)", allow_module_level=True
-    )
+__all__ = ["Studio"]
 
-playwright_sync = pytest.importorskip("playwright.sync_api", reason="pip install playwright")
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
+try:
+    from playwright import sync_api as playwright_sync
+except ImportError:  # pragma: no cover - a dev dependency
+    playwright_sync = None  # type: ignore[assignment]
 
 
-def _bundle_is_stale() -> bool:
-    index = DIST / "index.html"
-    if not index.exists():
-        return True
-    built = index.stat().st_mtime
-    sources = [p for p in (WEB / "src").rglob("*") if p.is_file()]
-    sources += [WEB / "index.html", WEB / "vite.config.ts", WEB / "package-lock.json"]
-    return any(p.stat().st_mtime > built for p in sources if p.exists())
+def _missing() -> str | None:
+    if not Path(CHROMIUM).exists():  # pragma: no cover - CI installs it (scripts/browser-deps.sh)
+        return f"Chromium not found at {CHROMIUM} (apt-get install chromium)"
+    if playwright_sync is None:  # pragma: no cover
+        return "pip install playwright"
+    return None
 
 
-def ensure_bundle() -> None:
-    """Build web/ when the bundle is missing or older than its sources (needs npm)."""
-    if not _bundle_is_stale():
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    # A conftest can't skip itself at import: skip the browser tests it collected instead.
+    reason = _missing()
+    if reason is None:
         return
-    npm = shutil.which("npm")
-    if npm is None:
-        pytest.fail("The web bundle is not built and npm is missing: run ./scripts/serve once")
-    if not (WEB / "node_modules").exists():
-        subprocess.run([npm, "ci", "--no-audit", "--no-fund"], cwd=WEB, check=True)
-    subprocess.run([npm, "run", "build"], cwd=WEB, check=True, stdout=subprocess.DEVNULL)
-
-
-@dataclass
-class Studio:
-    url: str
-    home: Path
-    key: str
-    login_url: str
-    process: subprocess.Popen[str]
-    log: list[str] = field(default_factory=list)
-
-    def api(self, method: str, path: str, **kwargs: Any) -> Any:
-        import httpx
-
-        r = httpx.request(
-            method,
-            self.url + path,
-            headers={"Authorization": f"Bearer {self.key}"},
-            timeout=30,
-            **kwargs,
-        )
-        r.raise_for_status()
-        return r.json() if r.content else None
-
-    def fresh_login_url(self) -> str:
-        env = {**os.environ, "REELFORGE_HOME": str(self.home)}
-        port = self.url.rsplit(":", 1)[1]
-        out = subprocess.run(
-            [sys.executable, "-m", "reelforge.cli.main", "login-url", "--port", port, "--json"],
-            env=env,
-            capture_output=True,
-            text=True,
-            check=True,
-        )
-        import json
-
-        return str(json.loads(out.stdout)["url"])
+    here = Path(__file__).parent
+    for item in items:
+        if here in Path(str(item.fspath)).parents:
+            item.add_marker(pytest.mark.skip(reason=reason))
 
 
 @pytest.fixture(scope="session")
 def studio(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Studio]:
-    ensure_bundle()
-    home = tmp_path_factory.mktemp("studio-home")
-    port = _free_port()
-    env = {
-        **os.environ,
-        "REELFORGE_HOME": str(home),
-        "REELFORGE_HOST": "127.0.0.1",
-        "REELFORGE_PORT": str(port),
-        "REELFORGE_SANDBOX": "true",
-        "REELFORGE_LOG_LEVEL": "WARNING",
-        "REELFORGE_RATE_LIMIT_USER_PER_MINUTE": "0",
-        "REELFORGE_RATE_LIMIT_KEY_PER_MINUTE": "0",
-        "COLUMNS": "400",
-    }
-    for k in [k for k in env if k.endswith(("_API_KEY", "_KEY", "_TOKEN", "_SECRET"))]:
-        env.pop(k)  # no real provider keys: everything is served by the sandbox
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "reelforge.cli.main", "serve", "--port", str(port)],
-        env=env,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.STDOUT,
-        text=True,
-        cwd=home,
-    )
-    log: list[str] = []
-    login = ""
-    deadline = time.monotonic() + 90
-    assert proc.stdout is not None
-    while time.monotonic() < deadline:
-        line = proc.stdout.readline()
-        if not line:
-            if proc.poll() is not None:
-                raise RuntimeError("reelforge serve exited:\n" + "".join(log))
-            continue
-        log.append(line)
-        m = re.search(r"Studio: (http://\S+/login\?token=\S+)", line)
-        if m:
-            login = m.group(1)
-            break  # printed just before uvicorn starts: /healthz is polled below
-    if not login:
-        proc.kill()
-        raise RuntimeError("no login URL printed:\n" + "".join(log))
-    # Keep draining the output so the server never blocks on a full pipe.
-    import threading
-
-    def drain() -> None:
-        assert proc.stdout is not None
-        for line in proc.stdout:
-            log.append(line)
-
-    threading.Thread(target=drain, daemon=True).start()
-    url = f"http://127.0.0.1:{port}"
-    import httpx
-
-    for _ in range(300):
-        try:
-            if httpx.get(url + "/healthz", timeout=2).status_code == 200:
-                break
-        except httpx.HTTPError:
-            pass
-        if proc.poll() is not None:
-            raise RuntimeError("reelforge serve exited:\n" + "".join(log))
-        time.sleep(0.1)
-    key = (home / "owner.key").read_text().strip()
-    yield Studio(url=url, home=home, key=key, login_url=login, process=proc, log=log)
-    proc.terminate()
     try:
-        proc.wait(timeout=15)
-    except subprocess.TimeoutExpired:
-        proc.kill()
+        ensure_bundle()
+    except RuntimeError as e:
+        pytest.fail(str(e))
+    with serve(tmp_path_factory.mktemp("studio-home")) as s:
+        yield s
 
 
 @pytest.fixture(scope="session")
 def browser() -> Iterator[Any]:
     with playwright_sync.sync_playwright() as p:
-        b = p.chromium.launch(
-            executable_path=CHROMIUM, headless=True, args=["--no-sandbox", "--disable-gpu"]
-        )
+        b = p.chromium.launch(executable_path=CHROMIUM, headless=True, args=CHROMIUM_ARGS)
         yield b
         b.close()
 

@@ -6,6 +6,7 @@ from __future__ import annotations
 import re
 from typing import Any
 
+import pytest
 from playwright.sync_api import expect
 
 from tests.browser.canvas_helpers import add_box, box, chip, choose_model, set_prompt
@@ -31,6 +32,7 @@ def build_three_boxes(page: Any) -> tuple[str, str, str]:
     return first, second, third
 
 
+@pytest.mark.slow
 def test_three_box_pipeline_prices_runs_and_reopens(page_signed_in: Any, shot: Any) -> None:
     page = page_signed_in
     a, b, c = build_three_boxes(page)
@@ -75,7 +77,9 @@ def test_three_box_pipeline_prices_runs_and_reopens(page_signed_in: Any, shot: A
     page.goto("/studio")
     page.get_by_role("button", name="New").click()
     page.get_by_role("button", name="Open").click()
-    page.get_by_role("dialog").get_by_role("button", name=re.compile("Lighthouse reel")).click()
+    expect(page.get_by_role("dialog")).to_be_visible()
+    shot(page, "canvas-open-dialog")
+    page.get_by_role("dialog").get_by_role("button", name=re.compile("^Lighthouse reel")).click()
     page.wait_for_url(saved_url)
     expect(page.locator("[data-box]")).to_have_count(3)
     assert box(page, b).locator(".picker-label").inner_text().lower().startswith("seedance")
@@ -120,3 +124,60 @@ def test_mode_change_clears_model_and_undo_restores_it(page_signed_in: Any) -> N
     expect(b.locator(".picker-label")).to_have_text(re.compile("FLUX", re.I))
     page.keyboard.press("Control+Shift+z")
     expect(b.locator(".picker-placeholder")).to_be_visible()
+    # Deleting a box is one undo step too; Ctrl+Y redoes it.
+    b.locator(".box-title").click()
+    page.keyboard.press("Delete")
+    expect(page.locator("[data-box]")).to_have_count(0)
+    page.keyboard.press("Control+z")
+    expect(page.locator("[data-box]")).to_have_count(1)
+    expect(b.locator(".picker-placeholder")).to_be_visible()
+    page.keyboard.press("Control+y")
+    expect(page.locator("[data-box]")).to_have_count(0)
+    assert not page.rf_log.errors, page.rf_log.errors
+
+
+T2V = "atlas/alibaba/wan-2.2/t2v-480p"  # $0.06
+I2V_CHEAP = "fal/hailuo-02-standard-i2v"  # $0.045
+
+
+@pytest.mark.slow
+def test_video_chains_by_its_last_frame_and_the_run_reopens(page_signed_in: Any, shot: Any) -> None:
+    page = page_signed_in
+    page.goto("/studio")
+    page.get_by_role("button", name="Text → Video").first.click()
+    first = page.locator("[data-box]").first.get_attribute("data-box")
+    assert first
+    choose_model(page, first, "wan 2.2 t2v 480p", T2V)
+    set_prompt(page, first, "a paper boat drifts down a gutter")
+    second = add_box(page, "Image → Video")
+    choose_model(page, second, "hailuo 02 standard", I2V_CHEAP)
+    set_prompt(page, second, "the boat sails on")
+    # The edge says what it carries before any run: the video's last frame.
+    expect(page.get_by_test_id("edge-lastframe")).to_contain_text("last frame")
+    # The quote prices the i2v box for its default duration: the total is the chips' sum.
+    expect(chip(page, first)).to_have_text("$0.06")
+    expect(chip(page, second)).to_have_text(re.compile(r"^\$\d+(\.\d{1,3})?$"))
+    expect(chip(page, second)).not_to_have_text("…")
+    dollars = float(chip(page, second).inner_text().lstrip("$")) + 0.06
+    expect(page.get_by_test_id("run-button")).to_have_text(
+        re.compile(rf"Run pipeline · \${dollars:.3f}".rstrip("0").rstrip(".") + "$")
+    )
+    page.get_by_test_id("run-button").click()
+    for box_id in (first, second):
+        expect(box(page, box_id).get_by_test_id("box-status")).to_have_text("Done", timeout=60_000)
+    frame = page.get_by_role("img", name=f"Last frame of {first}")
+    expect(frame).to_be_visible()
+    page.wait_for_function("el => el.complete && el.naturalWidth > 0", arg=frame.element_handle())
+    shot(page, "canvas-last-frame")
+
+    # The run reopens on the canvas from its id: boxes, settings and outputs.
+    details = page.get_by_role("link", name="details").get_attribute("href")
+    assert details and details.startswith("/history/")
+    run_id = details.rsplit("/", 1)[1]
+    page.goto(f"/studio?run={run_id}")
+    expect(page.locator("[data-box]")).to_have_count(2)
+    expect(box(page, second).get_by_label(f"Prompt of {second}")).to_have_value("the boat sails on")
+    expect(box(page, second).get_by_test_id("box-status")).to_have_text("Done")
+    expect(box(page, second).locator(".box-outputs video")).to_be_visible()
+    expect(page.get_by_role("img", name=f"Last frame of {first}")).to_be_visible()
+    assert not page.rf_log.errors, page.rf_log.errors

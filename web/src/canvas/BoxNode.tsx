@@ -1,6 +1,6 @@
 /** One canvas box: mode → model → settings, media inputs, price chip, live status, outputs. */
 import { memo, useCallback, useMemo } from "react";
-import { Handle, Position, type NodeProps } from "@xyflow/react";
+import { Handle, Position, useStore, type NodeProps } from "@xyflow/react";
 import { useQueryClient } from "@tanstack/react-query";
 import { MediaView } from "../components/Media";
 import { Icon } from "../shell/icons";
@@ -45,7 +45,14 @@ function statusTone(status: string): string {
   return "info";
 }
 
+/** Below this zoom a box is too small to edit: it shows a summary card (cheap to paint). */
+export const COMPACT_ZOOM = 0.45;
+export const TINY_ZOOM = 0.22;
+
 function BoxNodeInner({ id, data, selected }: NodeProps<BoxNodeType>) {
+  // 0 = full box, 1 = summary card, 2 = a coloured block (text would be under 3 px anyway).
+  const detailLevel = useStore((s) => (s.transform[2] < TINY_ZOOM ? 2 : s.transform[2] < COMPACT_ZOOM ? 1 : 0));
+  const compact = detailLevel > 0;
   const qc = useQueryClient();
   const updateBox = useCanvas((s) => s.updateBox);
   const removeBoxes = useCanvas((s) => s.removeBoxes);
@@ -121,15 +128,54 @@ function BoxNodeInner({ id, data, selected }: NodeProps<BoxNodeType>) {
   const status = run?.status ?? "idle";
   const running = ["queued", "held", "submitting", "submitted", "collecting"].includes(status);
   const acceptsInput = info ? info.accepts.length > 0 : true;
-  const boxKind = info?.output ?? "any";
+  // Upscale/edit make what they receive: colour them by their feed.
+  const boxKind = info?.output ?? (fed.find((f) => f.kind)?.kind || "any");
+  // A fed box hides optional slots of another kind (local/upscale takes an image or a video).
+  const fedKinds = new Set(fed.map((f) => (f.kind === "video" && mode && LAST_FRAME_MODES.has(mode) ? "image" : f.kind)));
+  const shownSlots = slots.filter((sl) => fedKinds.size === 0 || sl.required || fedKinds.has(sl.kind) || data.inputs.some((i) => i.slot === sl.name));
+
+  if (detailLevel === 2) {
+    return (
+      <div className={`box tiny ${selected ? "selected" : ""} status-${status}`} data-box={id} aria-label={`Box ${id}: ${info ? info.label : "new box"}`} role="group">
+        {acceptsInput && <Handle type="target" position={Position.Left} className="handle in" />}
+        <div className={`tiny-band ${boxKind}`} />
+        <Handle type="source" position={Position.Right} className="handle out" />
+      </div>
+    );
+  }
+  if (compact) {
+    const model = models.find((m) => m.id === data.model);
+    const first = run?.outputs?.[0];
+    return (
+      <div className={`box compact ${selected ? "selected" : ""} status-${status}`} data-box={id} aria-label={`Box ${id}`} role="group">
+        {acceptsInput && <Handle type="target" position={Position.Left} className="handle in" />}
+        <header className="box-head">
+          <span className="box-title">
+            <span className={`kind-dot ${boxKind}`} aria-hidden="true" />
+            <span className="box-mode">{info ? info.label : "New box"}</span>
+          </span>
+          <span className="chip price" data-testid="price-chip">
+            {data.model ? (chip ? chip.display : "…") : "$0"}
+          </span>
+        </header>
+        <div className="box-summary">
+          <span className="box-id">{id}</span> {model?.label ?? (data.model || "no model yet")}
+          {STATUS_LABEL[status] && <span className={`badge ${statusTone(status)}`}>{STATUS_LABEL[status]}</span>}
+        </div>
+        {first?.kind === "image" && <img className="box-thumb" src={first.url} alt={`Output of ${id}`} />}
+        <Handle type="source" position={Position.Right} className="handle out" />
+      </div>
+    );
+  }
 
   return (
     <div className={`box ${selected ? "selected" : ""} status-${status}`} data-box={id} aria-label={`Box ${id}`} role="group">
-      {acceptsInput && <Handle type="target" position={Position.Left} className="handle in" aria-label={`Input of ${id}`} />}
+      {acceptsInput && <Handle type="target" position={Position.Left} className="handle in" title={`Input of ${id}: drag an edge here`} />}
       <header className="box-head">
         <span className="box-title">
           <span className={`kind-dot ${boxKind}`} aria-hidden="true" />
-          {id}
+          <span className="box-mode">{info ? info.label : "New box"}</span>
+          <span className="box-id">{id}</span>
         </span>
         <span className={"chip price" + (chip && !chip.known ? " unknown" : "") + (chip?.source === "catalog" ? " estimate" : "")} data-testid="price-chip" title={chip?.problem ?? (chip?.source === "catalog" ? "catalog price (not yet quotable)" : "quoted")}>
           {data.model ? (chip ? chip.display : "…") : "$0"}
@@ -196,7 +242,7 @@ function BoxNodeInner({ id, data, selected }: NodeProps<BoxNodeType>) {
             <input type="text" value={data.negative_prompt} onChange={(e) => updateBox(id, { negative_prompt: e.target.value }, "negative")} />
           </label>
         )}
-        {slots.map((slot) => {
+        {shownSlots.map((slot) => {
           const fedHere = fedSlots.get(slot.name) ?? null;
           return (
             <MediaSlot
@@ -249,14 +295,14 @@ function BoxNodeInner({ id, data, selected }: NodeProps<BoxNodeType>) {
             )}
           </div>
         )}
-        {status === "succeeded" && (
+        {status === "succeeded" && run?.cost_micros != null && (
           <p className="small muted box-cost">
-            Cost {formatMicros(run?.cost_micros ?? 0)}
+            Cost {formatMicros(run.cost_micros)}
             {run?.served_by && run.served_by !== data.model ? ` · served by ${run.served_by}` : ""}
           </p>
         )}
       </div>
-      <Handle type="source" position={Position.Right} className="handle out" aria-label={`Output of ${id}`} />
+      <Handle type="source" position={Position.Right} className="handle out" title={`Output of ${id}: drag to the next box`} />
     </div>
   );
 }

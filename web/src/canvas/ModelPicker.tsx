@@ -1,6 +1,14 @@
 /** A searchable model dropdown: every catalog model of the box's mode with its price. */
 import { useEffect, useId, useMemo, useRef, useState } from "react";
-import type { CatalogModel } from "./catalog";
+import type { CatalogModel, Price } from "./catalog";
+
+/** "$0.045/s" for per-second prices: the box's chip then shows the quote for its duration. */
+export function priceLabel(p: Price): string {
+  if (!p.known) return "unknown";
+  if (p.basis === "per_second") return `${p.display}/s`;
+  if (p.basis === "per_image") return `${p.display}/image`;
+  return p.display;
+}
 
 interface Props {
   models: CatalogModel[];
@@ -80,7 +88,7 @@ export function ModelPicker({ models, value, onChange, disabled, loading }: Prop
         {selected ? (
           <>
             <span className="picker-label">{selected.label}</span>
-            <span className="price-tag">{selected.price.display}</span>
+            <span className="price-tag">{priceLabel(selected.price)}</span>
           </>
         ) : (
           <span className="picker-placeholder">{loading ? "Loading models…" : disabled ? "Pick a mode first" : `Choose a model (${models.length})`}</span>
@@ -122,7 +130,7 @@ export function ModelPicker({ models, value, onChange, disabled, loading }: Prop
                   <span className="opt-label">{m.label}</span>
                   <span className="opt-id">{m.id}</span>
                 </span>
-                <span className={"price-tag" + (m.price.known ? "" : " unknown")}>{m.price.display}</span>
+                <span className={"price-tag" + (m.price.known ? "" : " unknown")}>{priceLabel(m.price)}</span>
               </li>
             ))}
           </ul>

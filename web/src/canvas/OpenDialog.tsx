@@ -6,6 +6,14 @@ import { formatDate } from "../lib/format";
 import { Icon } from "../shell/icons";
 import { pipelinesApi } from "./pipelines";
 
+function boxCount(doc: Record<string, unknown> | undefined): string {
+  if (!doc) return "";
+  const nodes = Array.isArray(doc.nodes) ? doc.nodes.length : 0;
+  const drafts = (doc.layout as { drafts?: unknown[] } | undefined)?.drafts?.length ?? 0;
+  const n = nodes + drafts;
+  return (n === 1 ? "1 box" : `${n} boxes`) + " · ";
+}
+
 export function OpenDialog({ onClose, onOpen }: { onClose: () => void; onOpen: (id: string) => void }) {
   const ref = useRef<HTMLDialogElement>(null);
   const qc = useQueryClient();
@@ -41,7 +49,7 @@ export function OpenDialog({ onClose, onOpen }: { onClose: () => void; onOpen: (
               <button className="pipeline-item" onClick={() => onOpen(p.id)}>
                 <strong>{p.name || p.id}</strong>
                 <span className="muted small">
-                  v{p.version} · {formatDate(p.updated_at)}
+                  {boxCount(p.document)}v{p.version} · {formatDate(p.updated_at)}
                 </span>
               </button>
               <button className="btn ghost icon danger" aria-label={`Delete ${p.name || p.id}`} onClick={() => void remove(p.id)}>

@@ -7,6 +7,7 @@ import {
   ReactFlow,
   ReactFlowProvider,
   useReactFlow,
+  useStore,
   type Connection,
   type EdgeTypes,
   type NodeTypes,
@@ -28,7 +29,27 @@ import { TypedEdge } from "./TypedEdge";
 import { MODES, type Mode } from "./types";
 
 const nodeTypes: NodeTypes = { box: BoxNode };
+/** Past this many boxes the minimap is left out (F fits the canvas instead). */
+const MINIMAP_MAX = 400;
+/** Room between chained boxes for the edge and its last-frame thumbnail. */
+const BOX_STEP = 440;
+const KIND_COLOR: Record<string, string> = { image: "#0284c7", video: "#be185d", audio: "#7c3aed" };
+function minimapColor(n: { data: Record<string, unknown> }): string {
+  const mode = n.data.mode as Mode | "";
+  const info = MODES.find((m) => m.id === mode);
+  return KIND_COLOR[info?.output ?? ""] ?? "#94a3b8";
+}
 const edgeTypes: EdgeTypes = { typed: TypedEdge };
+
+/** Dots that stay ≥ 12 px apart on screen: zoomed out, a 24 px grid would be ~3 px of dots
+ * (hundreds of thousands to paint each pan frame). */
+function CanvasBackground() {
+  const step = useStore((st) => {
+    const z = st.transform[2];
+    return z >= 0.5 ? 1 : 2 ** Math.ceil(Math.log2(0.5 / z));
+  });
+  return <Background gap={24 * step} size={1} />;
+}
 
 function isTyping(el: EventTarget | null): boolean {
   const t = el as HTMLElement | null;
@@ -132,7 +153,7 @@ function Canvas() {
       const st = useCanvas.getState();
       const sel = st.nodes.find((n) => n.selected);
       const last = sel ?? st.nodes[st.nodes.length - 1];
-      const pos = last ? { x: last.position.x + 380, y: last.position.y } : { x: 80, y: 100 };
+      const pos = last ? { x: last.position.x + BOX_STEP, y: last.position.y } : { x: 80, y: 100 };
       const id = st.addBox(mode, pos);
       // A box added after a selected one is wired to it when the types allow.
       if (sel) {
@@ -379,9 +400,9 @@ function Canvas() {
           proOptions={{ hideAttribution: true }}
           colorMode="system"
         >
-          <Background gap={24} size={1} />
+          <CanvasBackground />
           <Controls showInteractive={false} />
-          {s.nodes.length > 0 && s.nodes.length <= 400 && <MiniMap pannable zoomable ariaLabel="Canvas overview" />}
+          {s.nodes.length > 0 && s.nodes.length <= MINIMAP_MAX && <MiniMap pannable zoomable ariaLabel="Canvas overview" nodeColor={minimapColor} nodeStrokeWidth={0} maskColor="rgba(100, 116, 139, 0.12)" />}
         </ReactFlow>
       </div>
       {showKeys && (

@@ -65,10 +65,17 @@ function problemNodes(e: unknown): { node: string; message: string }[] {
   return problems.filter((p) => p.node).map((p) => ({ node: String(p.node), message: String(p.message ?? e.message) }));
 }
 
-export function useLiveQuotes(models: CatalogModel[] | undefined, delayMs = 25) {
+/** The document without its prompts: when only a prompt changed, typing is debounced longer. */
+function settingsSig(doc: ReturnType<typeof quoteDoc>): string {
+  return JSON.stringify({ ...doc, nodes: doc.nodes.map(({ prompt: _p, negative_prompt: _n, ...rest }) => rest) });
+}
+
+/** A settings change is quoted at once (an older request in flight is aborted); prompt typing waits a little. */
+export function useLiveQuotes(models: CatalogModel[] | undefined, delayMs = 0, typingDelayMs = 200) {
   const nodes = useCanvas((s) => s.nodes);
   const edges = useCanvas((s) => s.edges);
   const lastSig = useRef("");
+  const lastSettings = useRef("");
   const timer = useRef<number | undefined>(undefined);
   const ctrl = useRef<AbortController | null>(null);
   const lastRefs = useRef<{ data: unknown[]; edges: Edge[] | null }>({ data: [], edges: null });
@@ -80,9 +87,13 @@ export function useLiveQuotes(models: CatalogModel[] | undefined, delayMs = 25) 
     if (prev.edges === edges && prev.data.length === refs.length && refs.every((r, i) => r === prev.data[i])) return;
     lastRefs.current = { data: refs, edges };
     const byModel = new Map((models ?? []).map((m) => [m.id, m]));
-    const sig = JSON.stringify(quoteDoc(nodes, edges, new Set()));
+    const doc0 = quoteDoc(nodes, edges, new Set());
+    const sig = JSON.stringify(doc0);
     if (sig === lastSig.current) return;
     lastSig.current = sig;
+    const settings = settingsSig(doc0);
+    const onlyPrompts = settings === lastSettings.current;
+    lastSettings.current = settings;
     window.clearTimeout(timer.current);
     timer.current = window.setTimeout(async () => {
       ctrl.current?.abort();
@@ -150,8 +161,8 @@ export function useLiveQuotes(models: CatalogModel[] | undefined, delayMs = 25) 
         seq: s.seq + 1,
         updatedAt: performance.now(),
       }));
-    }, delayMs);
-  }, [nodes, edges, models, delayMs]);
+    }, onlyPrompts ? typingDelayMs : delayMs);
+  }, [nodes, edges, models, delayMs, typingDelayMs]);
 
   useEffect(() => () => ctrl.current?.abort(), []);
 }

@@ -120,7 +120,7 @@ export function fromPipeline(doc: {
     return {
       id,
       type: "box",
-      position: hasPos ? { x: pos.x, y: pos.y } : { x: 80 + i * 380, y: 120 },
+      position: hasPos ? { x: pos.x, y: pos.y } : { x: 80 + i * 440, y: 120 },
       data: {
         mode: (raw.mode as BoxData["mode"]) ?? "",
         model: String(raw.model ?? ""),

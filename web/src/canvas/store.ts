@@ -107,7 +107,7 @@ export const useCanvas = create<CanvasState>((set, get) => {
       const s = get();
       const id = newBoxId(new Set(s.nodes.map((n) => n.id)));
       const last = s.nodes[s.nodes.length - 1];
-      const pos = position ?? (last ? { x: last.position.x + 380, y: last.position.y } : { x: 80, y: 100 });
+      const pos = position ?? (last ? { x: last.position.x + 440, y: last.position.y } : { x: 80, y: 100 });
       const node: BoxNode = { id, type: "box", position: pos, data: emptyBox(mode) };
       commit({ nodes: [...s.nodes.map((n) => (n.selected ? { ...n, selected: false } : n)), { ...node, selected: true }] });
       return id;
