@@ -126,3 +126,14 @@ async def run_client(running: Container) -> AsyncIterator[httpx.AsyncClient]:
         timeout=120,
     ) as c:
         yield c
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """Browser tests run last. Playwright's sync API keeps an event loop running in the main
+    thread while its session-wide browser is open, and every async test collected after it
+    would then fail with "cannot be called from a running event loop"."""
+    browser = [i for i in items if "tests/browser/" in i.nodeid or i.nodeid.startswith("browser/")]
+    if browser:
+        chosen = set(browser)
+        rest = [i for i in items if i not in chosen]
+        items[:] = rest + browser
