@@ -3,13 +3,16 @@
 
 from __future__ import annotations
 
+import re
+from functools import cache
 from typing import Any
 
-from fastapi import FastAPI, Request
+from fastapi import FastAPI, Request, routing
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.middleware.body_limit import MAX_BODY_SIZE_SCOPE_KEY
+from starlette.routing import compile_path
 from starlette.types import Send
 
 from reelforge.api.context import request_id_var
@@ -23,7 +26,7 @@ _STATUS_CODES = {
     401: ErrorCode.AUTH_FAILED,
     403: ErrorCode.FORBIDDEN,
     404: ErrorCode.NOT_FOUND,
-    405: ErrorCode.NOT_FOUND,
+    405: ErrorCode.NOT_FOUND,  # no such operation (the Allow header lists the ones there are)
     409: ErrorCode.CONFLICT,
     413: ErrorCode.PAYLOAD_TOO_LARGE,
     415: ErrorCode.UNSUPPORTED_MEDIA,
@@ -125,6 +128,10 @@ def install_error_handlers(app: FastAPI) -> None:
         response = envelope(ReelForgeError(code, message), status=exc.status_code)
         for name, value in (exc.headers or {}).items():
             response.headers[name] = value
+        if exc.status_code == 405:
+            # Starlette names the methods of the first route on the path only; several
+            # routes may share it (GET /v1/runs and POST /v1/runs are two).
+            response.headers["Allow"] = ", ".join(allowed_methods(request))
         return response
 
     @app.exception_handler(Exception)
@@ -132,6 +139,23 @@ def install_error_handlers(app: FastAPI) -> None:
         # Reached only for failures outside the request context (RequestContextMiddleware
         # answers the rest with their request id).
         return internal_error(exc)
+
+
+@cache
+def _path_regex(path_format: str) -> re.Pattern[str]:
+    return compile_path(path_format)[0]
+
+
+def allowed_methods(request: Request) -> list[str]:
+    """Every method some route answers on this request's path."""
+    path = request.scope.get("path", "")
+    methods: set[str] = set()
+    for ctx in routing.iter_route_contexts(request.app.router.routes):
+        if ctx.methods and ctx.path_format and _path_regex(ctx.path_format).match(path):
+            methods |= set(ctx.methods)
+    if "GET" in methods:
+        methods.add("HEAD")
+    return sorted(methods)
 
 
 def internal_error(exc: BaseException) -> JSONResponse:

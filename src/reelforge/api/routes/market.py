@@ -63,6 +63,8 @@ def admin_only(principal: Principal) -> None:
 class AtelierRoute(APIRoute):
     """The seed's error shape: ``{"error": "<message>", "code", "remediation", "detail"}``."""
 
+    error_schema = "AtelierError"  # documented so (api/openapi_doc.py)
+
     def get_route_handler(self) -> Callable[[Request], Coroutine[Any, Any, Response]]:
         handler = super().get_route_handler()
 
