@@ -107,6 +107,15 @@ def validation_to_error(exc: RequestValidationError) -> ReelForgeError:
     )
 
 
+def from_http_exception(exc: StarletteHTTPException) -> ReelForgeError:
+    """Starlette's and FastAPI's own errors (a body that is not JSON: 400) in our terms."""
+    code = _STATUS_CODES.get(exc.status_code, ErrorCode.INTERNAL_ERROR)
+    message = exc.detail if isinstance(exc.detail, str) else None
+    if exc.status_code == 404 and message == "Not Found":
+        message = "No such endpoint."
+    return ReelForgeError(code, message)
+
+
 def install_error_handlers(app: FastAPI) -> None:
     @app.exception_handler(ReelForgeError)
     async def _reelforge(_request: Request, exc: ReelForgeError) -> JSONResponse:
@@ -121,11 +130,7 @@ def install_error_handlers(app: FastAPI) -> None:
         limit = request.scope.get(MAX_BODY_SIZE_SCOPE_KEY)
         if exc.status_code == 413 and isinstance(limit, int):
             return envelope(too_large(limit))  # a streamed body passed the limit
-        code = _STATUS_CODES.get(exc.status_code, ErrorCode.INTERNAL_ERROR)
-        message = exc.detail if isinstance(exc.detail, str) else None
-        if exc.status_code == 404 and message == "Not Found":
-            message = "No such endpoint."
-        response = envelope(ReelForgeError(code, message), status=exc.status_code)
+        response = envelope(from_http_exception(exc), status=exc.status_code)
         for name, value in (exc.headers or {}).items():
             response.headers[name] = value
         if exc.status_code == 405:

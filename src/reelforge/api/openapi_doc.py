@@ -64,6 +64,7 @@ SERVICE_CODES: list[tuple[str, str, tuple[int, ...]]] = [
     ("POST", r"^/v1/presets/[^/]+/quote$", _STARTS_WORK),
     ("POST", r"^/v1/runs/\{run_id\}/cancel$", (409,)),
     ("POST", r"^/v1/uploads$", (400, 415)),
+    ("POST", r"^/v1/session$", (401,)),  # the key given in the body is not valid
     ("GET", r"^/v1/artifacts/\{artifact_id\}/content$", (416,)),
     ("*", r"^/v1/providers/\{name\}", (400, 502, 503)),
     ("*", r"^/v1/setup/", (400, 409, 502, 503, 504)),
@@ -188,9 +189,12 @@ def error_statuses(route: Any, method: str) -> set[int]:
     has_path, has_body = _params(route)
     if has_path:
         codes.add(404)
+    has_query = any(d.query_params for d in _walk(route.dependant))
     if has_body:
-        codes |= {413, 422}
-    if route.path_format.startswith("/v1/") or any(d.query_params for d in _walk(route.dependant)):
+        codes |= {400, 413, 422}  # 400: a body that is not JSON at all
+    if has_body or has_query:
+        codes.add(404)  # ids travel in bodies and queries too (a model, a user, a plan)
+    if route.path_format.startswith("/v1/") or has_query:
         codes.add(422)
     for call in calls:
         codes |= _source_codes(call)

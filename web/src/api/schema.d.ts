@@ -5552,6 +5552,15 @@ export interface operations {
                     "application/json": components["schemas"]["AtelierError"];
                 };
             };
+            /** @description Nothing with this id that the caller may see (NOT_FOUND). */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["AtelierError"];
+                };
+            };
             /** @description Invalid values, unknown or missing fields (VALIDATION_ERROR, CONTRACT_MISMATCH). */
             422: {
                 headers: {
@@ -5585,6 +5594,15 @@ export interface operations {
                     "application/json": components["schemas"]["AgentOut"];
                 };
             };
+            /** @description Bad request (an unsafe URL, a malformed upload). */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["AtelierError"];
+                };
+            };
             /** @description No API key, or one that is not valid (AUTH_FAILED). */
             401: {
                 headers: {
@@ -5605,6 +5623,15 @@ export interface operations {
             };
             /** @description Not allowed: the role or the key's scopes do not permit it. */
             403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["AtelierError"];
+                };
+            };
+            /** @description Nothing with this id that the caller may see (NOT_FOUND). */
+            404: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -5730,6 +5757,15 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["ServiceOut"];
+                };
+            };
+            /** @description Bad request (an unsafe URL, a malformed upload). */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["AtelierError"];
                 };
             };
             /** @description No API key, or one that is not valid (AUTH_FAILED). */
@@ -5902,6 +5938,15 @@ export interface operations {
                     "application/json": components["schemas"]["AtelierError"];
                 };
             };
+            /** @description Nothing with this id that the caller may see (NOT_FOUND). */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["AtelierError"];
+                };
+            };
             /** @description Invalid values, unknown or missing fields (VALIDATION_ERROR, CONTRACT_MISMATCH). */
             422: {
                 headers: {
@@ -5952,6 +5997,15 @@ export interface operations {
                     "application/json": components["schemas"]["AtelierError"];
                 };
             };
+            /** @description Nothing with this id that the caller may see (NOT_FOUND). */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["AtelierError"];
+                };
+            };
             /** @description Invalid values, unknown or missing fields (VALIDATION_ERROR, CONTRACT_MISMATCH). */
             422: {
                 headers: {
@@ -5994,6 +6048,15 @@ export interface operations {
                     "application/json": components["schemas"]["OrderOut"];
                 };
             };
+            /** @description Bad request (an unsafe URL, a malformed upload). */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["AtelierError"];
+                };
+            };
             /** @description No API key, or one that is not valid (AUTH_FAILED). */
             401: {
                 headers: {
@@ -6014,6 +6077,15 @@ export interface operations {
             };
             /** @description Not allowed: the role or the key's scopes do not permit it. */
             403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["AtelierError"];
+                };
+            };
+            /** @description Nothing with this id that the caller may see (NOT_FOUND). */
+            404: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -6239,6 +6311,15 @@ export interface operations {
                     "application/json": components["schemas"]["OrderOut"];
                 };
             };
+            /** @description Bad request (an unsafe URL, a malformed upload). */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["AtelierError"];
+                };
+            };
             /** @description No API key, or one that is not valid (AUTH_FAILED). */
             401: {
                 headers: {
@@ -6439,6 +6520,15 @@ export interface operations {
                     "application/json": components["schemas"]["AtelierError"];
                 };
             };
+            /** @description Nothing with this id that the caller may see (NOT_FOUND). */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["AtelierError"];
+                };
+            };
             /** @description Invalid values, unknown or missing fields (VALIDATION_ERROR, CONTRACT_MISMATCH). */
             422: {
                 headers: {
@@ -6608,6 +6698,15 @@ export interface operations {
                     "application/json": components["schemas"]["AtelierError"];
                 };
             };
+            /** @description Nothing with this id that the caller may see (NOT_FOUND). */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["AtelierError"];
+                };
+            };
             /** @description Invalid values, unknown or missing fields (VALIDATION_ERROR, CONTRACT_MISMATCH). */
             422: {
                 headers: {
@@ -6641,6 +6740,15 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["ServiceOut"];
+                };
+            };
+            /** @description Bad request (an unsafe URL, a malformed upload). */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["AtelierError"];
                 };
             };
             /** @description No API key, or one that is not valid (AUTH_FAILED). */
@@ -6741,6 +6849,15 @@ export interface operations {
                     };
                 };
             };
+            /** @description Bad request (an unsafe URL, a malformed upload). */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
             /** @description No API key, or one that is not valid (AUTH_FAILED). */
             401: {
                 headers: {
@@ -6761,6 +6878,15 @@ export interface operations {
             };
             /** @description Not allowed: the role or the key's scopes do not permit it. */
             403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description Nothing with this id that the caller may see (NOT_FOUND). */
+            404: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -6830,6 +6956,15 @@ export interface operations {
                     };
                 };
             };
+            /** @description Bad request (an unsafe URL, a malformed upload). */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
             /** @description No API key, or one that is not valid (AUTH_FAILED). */
             401: {
                 headers: {
@@ -6850,6 +6985,15 @@ export interface operations {
             };
             /** @description Not allowed: the role or the key's scopes do not permit it. */
             403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description Nothing with this id that the caller may see (NOT_FOUND). */
+            404: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -6919,8 +7063,26 @@ export interface operations {
                     };
                 };
             };
+            /** @description Bad request (an unsafe URL, a malformed upload). */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
             /** @description Not enough credits, a budget reached, or a payment needed. */
             402: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description Nothing with this id that the caller may see (NOT_FOUND). */
+            404: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -7211,6 +7373,15 @@ export interface operations {
                     };
                 };
             };
+            /** @description Bad request (an unsafe URL, a malformed upload). */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
             /** @description No API key, or one that is not valid (AUTH_FAILED). */
             401: {
                 headers: {
@@ -7231,6 +7402,15 @@ export interface operations {
             };
             /** @description Not allowed: the role or the key's scopes do not permit it. */
             403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description Nothing with this id that the caller may see (NOT_FOUND). */
+            404: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -7300,8 +7480,26 @@ export interface operations {
                     };
                 };
             };
+            /** @description Bad request (an unsafe URL, a malformed upload). */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
             /** @description Not enough credits, a budget reached, or a payment needed. */
             402: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description Nothing with this id that the caller may see (NOT_FOUND). */
+            404: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -7369,6 +7567,15 @@ export interface operations {
                     "application/json": {
                         [key: string]: unknown;
                     };
+                };
+            };
+            /** @description Nothing with this id that the caller may see (NOT_FOUND). */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
                 };
             };
             /** @description Invalid values, unknown or missing fields (VALIDATION_ERROR, CONTRACT_MISMATCH). */
@@ -7497,6 +7704,15 @@ export interface operations {
                     };
                 };
             };
+            /** @description Bad request (an unsafe URL, a malformed upload). */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
             /** @description No API key, or one that is not valid (AUTH_FAILED). */
             401: {
                 headers: {
@@ -7517,6 +7733,15 @@ export interface operations {
             };
             /** @description Not allowed: the role or the key's scopes do not permit it. */
             403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description Nothing with this id that the caller may see (NOT_FOUND). */
+            404: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -7781,6 +8006,15 @@ export interface operations {
                     };
                 };
             };
+            /** @description Bad request (an unsafe URL, a malformed upload). */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
             /** @description No API key, or one that is not valid (AUTH_FAILED). */
             401: {
                 headers: {
@@ -7801,6 +8035,15 @@ export interface operations {
             };
             /** @description Not allowed: the role or the key's scopes do not permit it. */
             403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description Nothing with this id that the caller may see (NOT_FOUND). */
+            404: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -7866,6 +8109,15 @@ export interface operations {
                     "application/json": {
                         [key: string]: unknown;
                     }[];
+                };
+            };
+            /** @description Nothing with this id that the caller may see (NOT_FOUND). */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
                 };
             };
             /** @description Invalid values, unknown or missing fields (VALIDATION_ERROR, CONTRACT_MISMATCH). */
@@ -8032,6 +8284,15 @@ export interface operations {
                     }[];
                 };
             };
+            /** @description Nothing with this id that the caller may see (NOT_FOUND). */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
             /** @description Invalid values, unknown or missing fields (VALIDATION_ERROR, CONTRACT_MISMATCH). */
             422: {
                 headers: {
@@ -8109,6 +8370,15 @@ export interface operations {
                 };
                 content: {
                     "application/json": unknown;
+                };
+            };
+            /** @description Bad request (an unsafe URL, a malformed upload). */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
                 };
             };
             /** @description Not enough credits, a budget reached, or a payment needed. */
@@ -8210,6 +8480,15 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorEnvelope"];
                 };
             };
+            /** @description Nothing with this id that the caller may see (NOT_FOUND). */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
             /** @description Invalid values, unknown or missing fields (VALIDATION_ERROR, CONTRACT_MISMATCH). */
             422: {
                 headers: {
@@ -8296,6 +8575,15 @@ export interface operations {
                     "application/json": {
                         [key: string]: unknown;
                     };
+                };
+            };
+            /** @description Bad request (an unsafe URL, a malformed upload). */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
                 };
             };
             /** @description No API key, or one that is not valid (AUTH_FAILED). */
@@ -8514,6 +8802,15 @@ export interface operations {
                     };
                 };
             };
+            /** @description Bad request (an unsafe URL, a malformed upload). */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
             /** @description No API key, or one that is not valid (AUTH_FAILED). */
             401: {
                 headers: {
@@ -8534,6 +8831,15 @@ export interface operations {
             };
             /** @description Not allowed: the role or the key's scopes do not permit it. */
             403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description Nothing with this id that the caller may see (NOT_FOUND). */
+            404: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -8810,6 +9116,15 @@ export interface operations {
                 };
                 content: {
                     "application/json": unknown;
+                };
+            };
+            /** @description Bad request (an unsafe URL, a malformed upload). */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
                 };
             };
             /** @description Not enough credits, a budget reached, or a payment needed. */
@@ -9272,6 +9587,15 @@ export interface operations {
                     };
                 };
             };
+            /** @description Bad request (an unsafe URL, a malformed upload). */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
             /** @description No API key, or one that is not valid (AUTH_FAILED). */
             401: {
                 headers: {
@@ -9292,6 +9616,15 @@ export interface operations {
             };
             /** @description Not allowed: the role or the key's scopes do not permit it. */
             403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description Nothing with this id that the caller may see (NOT_FOUND). */
+            404: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -9378,6 +9711,15 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorEnvelope"];
                 };
             };
+            /** @description Nothing with this id that the caller may see (NOT_FOUND). */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
             /** @description Invalid values, unknown or missing fields (VALIDATION_ERROR, CONTRACT_MISMATCH). */
             422: {
                 headers: {
@@ -9422,6 +9764,15 @@ export interface operations {
             };
             /** @description Not allowed: the role or the key's scopes do not permit it. */
             403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description Nothing with this id that the caller may see (NOT_FOUND). */
+            404: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -9510,6 +9861,15 @@ export interface operations {
                     "text/html": unknown;
                 };
             };
+            /** @description Nothing with this id that the caller may see (NOT_FOUND). */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
             /** @description Invalid values, unknown or missing fields (VALIDATION_ERROR, CONTRACT_MISMATCH). */
             422: {
                 headers: {
@@ -9557,6 +9917,15 @@ export interface operations {
             };
             /** @description Not allowed: the role or the key's scopes do not permit it. */
             403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description Nothing with this id that the caller may see (NOT_FOUND). */
+            404: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -9618,6 +9987,15 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorEnvelope"];
                 };
             };
+            /** @description Nothing with this id that the caller may see (NOT_FOUND). */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
             /** @description Invalid values, unknown or missing fields (VALIDATION_ERROR, CONTRACT_MISMATCH). */
             422: {
                 headers: {
@@ -9665,6 +10043,15 @@ export interface operations {
             };
             /** @description Not allowed: the role or the key's scopes do not permit it. */
             403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description Nothing with this id that the caller may see (NOT_FOUND). */
+            404: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -9726,6 +10113,15 @@ export interface operations {
             };
             /** @description Not allowed: the role or the key's scopes do not permit it. */
             403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description Nothing with this id that the caller may see (NOT_FOUND). */
+            404: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -10074,8 +10470,26 @@ export interface operations {
                     };
                 };
             };
+            /** @description Bad request (an unsafe URL, a malformed upload). */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
             /** @description Not enough credits, a budget reached, or a payment needed. */
             402: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description Nothing with this id that the caller may see (NOT_FOUND). */
+            404: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -10145,8 +10559,26 @@ export interface operations {
                     };
                 };
             };
+            /** @description Bad request (an unsafe URL, a malformed upload). */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
             /** @description Not enough credits, a budget reached, or a payment needed. */
             402: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description Nothing with this id that the caller may see (NOT_FOUND). */
+            404: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -10216,8 +10648,26 @@ export interface operations {
                     };
                 };
             };
+            /** @description Bad request (an unsafe URL, a malformed upload). */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
             /** @description Not enough credits, a budget reached, or a payment needed. */
             402: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description Nothing with this id that the caller may see (NOT_FOUND). */
+            404: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -10287,8 +10737,26 @@ export interface operations {
                     };
                 };
             };
+            /** @description Bad request (an unsafe URL, a malformed upload). */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
             /** @description Not enough credits, a budget reached, or a payment needed. */
             402: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description Nothing with this id that the caller may see (NOT_FOUND). */
+            404: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -10358,8 +10826,26 @@ export interface operations {
                     };
                 };
             };
+            /** @description Bad request (an unsafe URL, a malformed upload). */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
             /** @description Not enough credits, a budget reached, or a payment needed. */
             402: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description Nothing with this id that the caller may see (NOT_FOUND). */
+            404: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -10540,6 +11026,15 @@ export interface operations {
                     };
                 };
             };
+            /** @description Bad request (an unsafe URL, a malformed upload). */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
             /** @description No API key, or one that is not valid (AUTH_FAILED). */
             401: {
                 headers: {
@@ -10640,6 +11135,15 @@ export interface operations {
                     };
                 };
             };
+            /** @description Bad request (an unsafe URL, a malformed upload). */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
             /** @description No API key, or one that is not valid (AUTH_FAILED). */
             401: {
                 headers: {
@@ -10738,6 +11242,15 @@ export interface operations {
                     };
                 };
             };
+            /** @description Bad request (an unsafe URL, a malformed upload). */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
             /** @description No API key, or one that is not valid (AUTH_FAILED). */
             401: {
                 headers: {
@@ -10758,6 +11271,15 @@ export interface operations {
             };
             /** @description Not allowed: the role or the key's scopes do not permit it. */
             403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description Nothing with this id that the caller may see (NOT_FOUND). */
+            404: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -10900,6 +11422,15 @@ export interface operations {
                     };
                 };
             };
+            /** @description Bad request (an unsafe URL, a malformed upload). */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
             /** @description No API key, or one that is not valid (AUTH_FAILED). */
             401: {
                 headers: {
@@ -10920,6 +11451,15 @@ export interface operations {
             };
             /** @description Not allowed: the role or the key's scopes do not permit it. */
             403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description Nothing with this id that the caller may see (NOT_FOUND). */
+            404: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -11134,6 +11674,15 @@ export interface operations {
                     };
                 };
             };
+            /** @description Bad request (an unsafe URL, a malformed upload). */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
             /** @description No API key, or one that is not valid (AUTH_FAILED). */
             401: {
                 headers: {
@@ -11154,6 +11703,15 @@ export interface operations {
             };
             /** @description Not allowed: the role or the key's scopes do not permit it. */
             403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description Nothing with this id that the caller may see (NOT_FOUND). */
+            404: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -11239,6 +11797,15 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorEnvelope"];
                 };
             };
+            /** @description Nothing with this id that the caller may see (NOT_FOUND). */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
             /** @description Invalid values, unknown or missing fields (VALIDATION_ERROR, CONTRACT_MISMATCH). */
             422: {
                 headers: {
@@ -11274,6 +11841,15 @@ export interface operations {
                     };
                 };
             };
+            /** @description Bad request (an unsafe URL, a malformed upload). */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
             /** @description No API key, or one that is not valid (AUTH_FAILED). */
             401: {
                 headers: {
@@ -11294,6 +11870,15 @@ export interface operations {
             };
             /** @description Not allowed: the role or the key's scopes do not permit it. */
             403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description Nothing with this id that the caller may see (NOT_FOUND). */
+            404: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -11363,6 +11948,15 @@ export interface operations {
                     "application/json": {
                         [key: string]: unknown;
                     };
+                };
+            };
+            /** @description Bad request (an unsafe URL, a malformed upload). */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
                 };
             };
             /** @description No API key, or one that is not valid (AUTH_FAILED). */
@@ -11463,6 +12057,15 @@ export interface operations {
                     "application/json": {
                         [key: string]: unknown;
                     };
+                };
+            };
+            /** @description Bad request (an unsafe URL, a malformed upload). */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
                 };
             };
             /** @description No API key, or one that is not valid (AUTH_FAILED). */
@@ -11643,6 +12246,15 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorEnvelope"];
                 };
             };
+            /** @description Nothing with this id that the caller may see (NOT_FOUND). */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
             /** @description Invalid values, unknown or missing fields (VALIDATION_ERROR, CONTRACT_MISMATCH). */
             422: {
                 headers: {
@@ -11676,6 +12288,15 @@ export interface operations {
                     "application/json": components["schemas"]["CharacterResponse"];
                 };
             };
+            /** @description Bad request (an unsafe URL, a malformed upload). */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
             /** @description No API key, or one that is not valid (AUTH_FAILED). */
             401: {
                 headers: {
@@ -11687,6 +12308,15 @@ export interface operations {
             };
             /** @description Not allowed: the role or the key's scopes do not permit it. */
             403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description Nothing with this id that the caller may see (NOT_FOUND). */
+            404: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -11852,6 +12482,15 @@ export interface operations {
                     "application/json": components["schemas"]["CharacterResponse"];
                 };
             };
+            /** @description Bad request (an unsafe URL, a malformed upload). */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
             /** @description No API key, or one that is not valid (AUTH_FAILED). */
             401: {
                 headers: {
@@ -11938,6 +12577,15 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorEnvelope"];
                 };
             };
+            /** @description Nothing with this id that the caller may see (NOT_FOUND). */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
             /** @description Invalid values, unknown or missing fields (VALIDATION_ERROR, CONTRACT_MISMATCH). */
             422: {
                 headers: {
@@ -11978,6 +12626,15 @@ export interface operations {
                     "application/json": components["schemas"]["TransactionOut"];
                 };
             };
+            /** @description Bad request (an unsafe URL, a malformed upload). */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
             /** @description No API key, or one that is not valid (AUTH_FAILED). */
             401: {
                 headers: {
@@ -11989,6 +12646,15 @@ export interface operations {
             };
             /** @description Not allowed: the role or the key's scopes do not permit it. */
             403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description Nothing with this id that the caller may see (NOT_FOUND). */
+            404: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -12069,6 +12735,15 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorEnvelope"];
                 };
             };
+            /** @description Nothing with this id that the caller may see (NOT_FOUND). */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
             /** @description Conflicts with the current state (CONFLICT and the product codes). */
             409: {
                 headers: {
@@ -12111,6 +12786,15 @@ export interface operations {
                     "application/json": components["schemas"]["CreditsOut"];
                 };
             };
+            /** @description Bad request (an unsafe URL, a malformed upload). */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
             /** @description No API key, or one that is not valid (AUTH_FAILED). */
             401: {
                 headers: {
@@ -12122,6 +12806,15 @@ export interface operations {
             };
             /** @description Not allowed: the role or the key's scopes do not permit it. */
             403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description Nothing with this id that the caller may see (NOT_FOUND). */
+            404: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -12243,6 +12936,15 @@ export interface operations {
                     "application/json": components["schemas"]["TransactionOut"];
                 };
             };
+            /** @description Bad request (an unsafe URL, a malformed upload). */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
             /** @description No API key, or one that is not valid (AUTH_FAILED). */
             401: {
                 headers: {
@@ -12254,6 +12956,15 @@ export interface operations {
             };
             /** @description Not allowed: the role or the key's scopes do not permit it. */
             403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description Nothing with this id that the caller may see (NOT_FOUND). */
+            404: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -12370,6 +13081,15 @@ export interface operations {
                     "application/json": components["schemas"]["GenerateResponse"];
                 };
             };
+            /** @description Bad request (an unsafe URL, a malformed upload). */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
             /** @description No API key, or one that is not valid (AUTH_FAILED). */
             401: {
                 headers: {
@@ -12390,6 +13110,15 @@ export interface operations {
             };
             /** @description Not allowed: the role or the key's scopes do not permit it. */
             403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description Nothing with this id that the caller may see (NOT_FOUND). */
+            404: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -12491,6 +13220,15 @@ export interface operations {
                     };
                 };
             };
+            /** @description Bad request (an unsafe URL, a malformed upload). */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
             /** @description No API key, or one that is not valid (AUTH_FAILED). */
             401: {
                 headers: {
@@ -12511,6 +13249,15 @@ export interface operations {
             };
             /** @description Not allowed: the role or the key's scopes do not permit it. */
             403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description Nothing with this id that the caller may see (NOT_FOUND). */
+            404: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -12629,6 +13376,15 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorEnvelope"];
                 };
             };
+            /** @description Nothing with this id that the caller may see (NOT_FOUND). */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
             /** @description Invalid values, unknown or missing fields (VALIDATION_ERROR, CONTRACT_MISMATCH). */
             422: {
                 headers: {
@@ -12662,6 +13418,15 @@ export interface operations {
                     "application/json": components["schemas"]["AgentOut"];
                 };
             };
+            /** @description Bad request (an unsafe URL, a malformed upload). */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
             /** @description No API key, or one that is not valid (AUTH_FAILED). */
             401: {
                 headers: {
@@ -12682,6 +13447,15 @@ export interface operations {
             };
             /** @description Not allowed: the role or the key's scopes do not permit it. */
             403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description Nothing with this id that the caller may see (NOT_FOUND). */
+            404: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -12807,6 +13581,15 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["ServiceOut"];
+                };
+            };
+            /** @description Bad request (an unsafe URL, a malformed upload). */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
                 };
             };
             /** @description No API key, or one that is not valid (AUTH_FAILED). */
@@ -12979,6 +13762,15 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorEnvelope"];
                 };
             };
+            /** @description Nothing with this id that the caller may see (NOT_FOUND). */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
             /** @description Invalid values, unknown or missing fields (VALIDATION_ERROR, CONTRACT_MISMATCH). */
             422: {
                 headers: {
@@ -13029,6 +13821,15 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorEnvelope"];
                 };
             };
+            /** @description Nothing with this id that the caller may see (NOT_FOUND). */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
             /** @description Invalid values, unknown or missing fields (VALIDATION_ERROR, CONTRACT_MISMATCH). */
             422: {
                 headers: {
@@ -13071,6 +13872,15 @@ export interface operations {
                     "application/json": components["schemas"]["OrderOut"];
                 };
             };
+            /** @description Bad request (an unsafe URL, a malformed upload). */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
             /** @description No API key, or one that is not valid (AUTH_FAILED). */
             401: {
                 headers: {
@@ -13091,6 +13901,15 @@ export interface operations {
             };
             /** @description Not allowed: the role or the key's scopes do not permit it. */
             403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description Nothing with this id that the caller may see (NOT_FOUND). */
+            404: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -13316,6 +14135,15 @@ export interface operations {
                     "application/json": components["schemas"]["OrderOut"];
                 };
             };
+            /** @description Bad request (an unsafe URL, a malformed upload). */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
             /** @description No API key, or one that is not valid (AUTH_FAILED). */
             401: {
                 headers: {
@@ -13516,6 +14344,15 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorEnvelope"];
                 };
             };
+            /** @description Nothing with this id that the caller may see (NOT_FOUND). */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
             /** @description Invalid values, unknown or missing fields (VALIDATION_ERROR, CONTRACT_MISMATCH). */
             422: {
                 headers: {
@@ -13685,6 +14522,15 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorEnvelope"];
                 };
             };
+            /** @description Nothing with this id that the caller may see (NOT_FOUND). */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
             /** @description Invalid values, unknown or missing fields (VALIDATION_ERROR, CONTRACT_MISMATCH). */
             422: {
                 headers: {
@@ -13718,6 +14564,15 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["ServiceOut"];
+                };
+            };
+            /** @description Bad request (an unsafe URL, a malformed upload). */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
                 };
             };
             /** @description No API key, or one that is not valid (AUTH_FAILED). */
@@ -13863,6 +14718,15 @@ export interface operations {
                     "application/json": components["schemas"]["NewKeyOut"];
                 };
             };
+            /** @description Bad request (an unsafe URL, a malformed upload). */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
             /** @description No API key, or one that is not valid (AUTH_FAILED). */
             401: {
                 headers: {
@@ -13874,6 +14738,15 @@ export interface operations {
             };
             /** @description Not allowed: the role or the key's scopes do not permit it. */
             403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description Nothing with this id that the caller may see (NOT_FOUND). */
+            404: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -14030,6 +14903,15 @@ export interface operations {
                     };
                 };
             };
+            /** @description Bad request (an unsafe URL, a malformed upload). */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
             /** @description No API key, or one that is not valid (AUTH_FAILED). */
             401: {
                 headers: {
@@ -14041,6 +14923,15 @@ export interface operations {
             };
             /** @description Not allowed: the role or the key's scopes do not permit it. */
             403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description Nothing with this id that the caller may see (NOT_FOUND). */
+            404: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -14137,6 +15028,15 @@ export interface operations {
                     "application/json": components["schemas"]["NewKeyOut"];
                 };
             };
+            /** @description Bad request (an unsafe URL, a malformed upload). */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
             /** @description No API key, or one that is not valid (AUTH_FAILED). */
             401: {
                 headers: {
@@ -14148,6 +15048,15 @@ export interface operations {
             };
             /** @description Not allowed: the role or the key's scopes do not permit it. */
             403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description Nothing with this id that the caller may see (NOT_FOUND). */
+            404: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -14275,6 +15184,15 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorEnvelope"];
                 };
             };
+            /** @description Nothing with this id that the caller may see (NOT_FOUND). */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
             /** @description Invalid values, unknown or missing fields (VALIDATION_ERROR, CONTRACT_MISMATCH). */
             422: {
                 headers: {
@@ -14320,6 +15238,15 @@ export interface operations {
             };
             /** @description Not allowed: the role or the key's scopes do not permit it. */
             403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description Nothing with this id that the caller may see (NOT_FOUND). */
+            404: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -14476,6 +15403,15 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["reelforge__api__routes__model_prices__PriceOut"];
+                };
+            };
+            /** @description Bad request (an unsafe URL, a malformed upload). */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
                 };
             };
             /** @description No API key, or one that is not valid (AUTH_FAILED). */
@@ -14688,6 +15624,15 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorEnvelope"];
                 };
             };
+            /** @description Nothing with this id that the caller may see (NOT_FOUND). */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
             /** @description Conflicts with the current state (CONFLICT and the product codes). */
             409: {
                 headers: {
@@ -14730,6 +15675,15 @@ export interface operations {
                     "application/json": components["schemas"]["PipelineOut"];
                 };
             };
+            /** @description Bad request (an unsafe URL, a malformed upload). */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
             /** @description No API key, or one that is not valid (AUTH_FAILED). */
             401: {
                 headers: {
@@ -14741,6 +15695,15 @@ export interface operations {
             };
             /** @description Not allowed: the role or the key's scopes do not permit it. */
             403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description Nothing with this id that the caller may see (NOT_FOUND). */
+            404: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -14866,6 +15829,15 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["PipelineOut"];
+                };
+            };
+            /** @description Bad request (an unsafe URL, a malformed upload). */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
                 };
             };
             /** @description No API key, or one that is not valid (AUTH_FAILED). */
@@ -15263,6 +16235,15 @@ export interface operations {
                     };
                 };
             };
+            /** @description Bad request (an unsafe URL, a malformed upload). */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
             /** @description No API key, or one that is not valid (AUTH_FAILED). */
             401: {
                 headers: {
@@ -15389,6 +16370,15 @@ export interface operations {
             };
             /** @description Not allowed: the role or the key's scopes do not permit it. */
             403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description Nothing with this id that the caller may see (NOT_FOUND). */
+            404: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -15801,6 +16791,15 @@ export interface operations {
                     "application/json": components["schemas"]["QuotesOut"];
                 };
             };
+            /** @description Bad request (an unsafe URL, a malformed upload). */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
             /** @description No API key, or one that is not valid (AUTH_FAILED). */
             401: {
                 headers: {
@@ -15821,6 +16820,15 @@ export interface operations {
             };
             /** @description Not allowed: the role or the key's scopes do not permit it. */
             403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description Nothing with this id that the caller may see (NOT_FOUND). */
+            404: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -15937,6 +16945,15 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorEnvelope"];
                 };
             };
+            /** @description Nothing with this id that the caller may see (NOT_FOUND). */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
             /** @description Invalid values, unknown or missing fields (VALIDATION_ERROR, CONTRACT_MISMATCH). */
             422: {
                 headers: {
@@ -15974,6 +16991,15 @@ export interface operations {
                     };
                 };
             };
+            /** @description Bad request (an unsafe URL, a malformed upload). */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
             /** @description No API key, or one that is not valid (AUTH_FAILED). */
             401: {
                 headers: {
@@ -15994,6 +17020,15 @@ export interface operations {
             };
             /** @description Not allowed: the role or the key's scopes do not permit it. */
             403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description Nothing with this id that the caller may see (NOT_FOUND). */
+            404: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -16503,6 +17538,33 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["SessionOut"];
+                };
+            };
+            /** @description Bad request (an unsafe URL, a malformed upload). */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description No API key, or one that is not valid (AUTH_FAILED). */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description Nothing with this id that the caller may see (NOT_FOUND). */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
                 };
             };
             /** @description The request body is over the server's limit (PAYLOAD_TOO_LARGE). */
@@ -17217,6 +18279,15 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorEnvelope"];
                 };
             };
+            /** @description Nothing with this id that the caller may see (NOT_FOUND). */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
             /** @description Conflicts with the current state (CONFLICT and the product codes). */
             409: {
                 headers: {
@@ -17535,6 +18606,15 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorEnvelope"];
                 };
             };
+            /** @description Nothing with this id that the caller may see (NOT_FOUND). */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
             /** @description Conflicts with the current state (CONFLICT and the product codes). */
             409: {
                 headers: {
@@ -17608,6 +18688,15 @@ export interface operations {
             };
             /** @description Not allowed: the role or the key's scopes do not permit it. */
             403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description Nothing with this id that the caller may see (NOT_FOUND). */
+            404: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -18222,6 +19311,15 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorEnvelope"];
                 };
             };
+            /** @description Nothing with this id that the caller may see (NOT_FOUND). */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
             /** @description The request body is over the server's limit (PAYLOAD_TOO_LARGE). */
             413: {
                 headers: {
@@ -18295,6 +19393,15 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorEnvelope"];
                 };
             };
+            /** @description Nothing with this id that the caller may see (NOT_FOUND). */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
             /** @description Invalid values, unknown or missing fields (VALIDATION_ERROR, CONTRACT_MISMATCH). */
             422: {
                 headers: {
@@ -18331,6 +19438,15 @@ export interface operations {
                     "application/json": components["schemas"]["UserOut"];
                 };
             };
+            /** @description Bad request (an unsafe URL, a malformed upload). */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
             /** @description No API key, or one that is not valid (AUTH_FAILED). */
             401: {
                 headers: {
@@ -18342,6 +19458,15 @@ export interface operations {
             };
             /** @description Not allowed: the role or the key's scopes do not permit it. */
             403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description Nothing with this id that the caller may see (NOT_FOUND). */
+            404: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -18512,6 +19637,15 @@ export interface operations {
                     "application/json": components["schemas"]["UserOut"];
                 };
             };
+            /** @description Bad request (an unsafe URL, a malformed upload). */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
             /** @description No API key, or one that is not valid (AUTH_FAILED). */
             401: {
                 headers: {
@@ -18645,6 +19779,15 @@ export interface operations {
                     };
                 };
             };
+            /** @description Bad request (an unsafe URL, a malformed upload). */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
             /** @description No API key, or one that is not valid (AUTH_FAILED). */
             401: {
                 headers: {
@@ -18772,6 +19915,15 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["NewKeyOut"];
+                };
+            };
+            /** @description Bad request (an unsafe URL, a malformed upload). */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
                 };
             };
             /** @description No API key, or one that is not valid (AUTH_FAILED). */
