@@ -4066,7 +4066,11 @@ export interface components {
             prompt: string;
             /** Seed */
             seed?: number | null;
-        };
+        } & ({
+            model: string;
+        } | {
+            capability: Record<string, never>;
+        });
         /** GenerationQuote */
         GenerationQuote: {
             basis: components["schemas"]["PriceBasis"];
@@ -5026,6 +5030,10 @@ export interface components {
              * @description The preset's quality level (default standard).
              */
             quality?: ("low" | "standard" | "pro") | null;
+        } | {
+            pipeline: Record<string, never>;
+        } | {
+            preset: string;
         };
         /**
          * RunStatus
