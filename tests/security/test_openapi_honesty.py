@@ -15,6 +15,7 @@ import time
 from typing import Any
 
 import httpx
+import pytest
 
 METHODS = ("get", "put", "post", "delete", "patch")
 SHAPES = (
@@ -92,6 +93,7 @@ def test_every_error_response_is_the_envelope(openapi: dict[str, Any]) -> None:
     print(f"\n{codes} error responses documented over {len(_operations(openapi))} operations")
 
 
+@pytest.mark.slow
 async def test_what_an_outsider_gets_is_documented(
     client: httpx.AsyncClient, openapi: dict[str, Any]
 ) -> None:
@@ -121,6 +123,7 @@ async def test_what_an_outsider_gets_is_documented(
     assert CHECKED["operations"] > 150
 
 
+@pytest.mark.slow
 async def test_a_405_lists_every_method_of_the_path(
     client: httpx.AsyncClient, openapi: dict[str, Any]
 ) -> None:

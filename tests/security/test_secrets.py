@@ -53,6 +53,7 @@ def _leaks(text: str, canaries: list[str]) -> list[str]:
     return [c[:12] + "…" for c in canaries if c in text]
 
 
+@pytest.mark.slow
 async def test_no_secret_leaves_through_any_endpoint_log_or_file(
     container: Container,
     client: httpx.AsyncClient,

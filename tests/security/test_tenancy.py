@@ -15,6 +15,7 @@ import uuid
 from typing import Any
 
 import httpx
+import pytest
 from fastapi import FastAPI
 
 from reelforge.api import deps
@@ -152,6 +153,7 @@ async def _snapshot(
     return out
 
 
+@pytest.mark.slow
 async def test_a_second_user_gets_404_and_changes_nothing(
     container: Container, client: httpx.AsyncClient, app: FastAPI, openapi: dict[str, Any]
 ) -> None:
