@@ -196,6 +196,25 @@ class Settings(BaseSettings):
     series_staking_enabled: bool = Field(
         default=False, description="Custodial staking endpoints (503 while off)."
     )
+    # Series: Coinbase's hosted x402 facilitator (REELFORGE_SERIES_FACILITATOR_URL=cdp) and
+    # live payouts of the creator/agent shares from payTo over an EVM JSON-RPC node.
+    series_cdp_api_key_id: str | None = Field(
+        default=None, description="CDP API key id for the Coinbase x402 facilitator."
+    )
+    series_cdp_api_key_secret: SecretStr | None = Field(
+        default=None,
+        description="CDP API key secret (EC PEM or base64 Ed25519) for the facilitator.",
+    )
+    series_payout_rpc_url: str | None = Field(
+        default=None,
+        description="EVM JSON-RPC URL (Base) that live payouts are sent through; unset: "
+        "live payouts wait, pending.",
+    )
+    series_payout_key_file: Path | None = Field(
+        default=None,
+        description="File holding the private key (0x hex) of the payTo wallet, which pays "
+        "the creator and agent shares out.",
+    )
     resubmit_failed: int = Field(
         default=1,
         ge=0,
@@ -358,6 +377,13 @@ class Settings(BaseSettings):
         default="oss",
         validation_alias=AliasChoices("REELFORGE_PROMPT_ENGINE", "PROMPT_ENGINE", "prompt_engine"),
         description="Asset studio prompt engine: oss (each mode's own builders).",
+    )
+    # --- asset studio OAuth sign-in (apps/assets/oauth.py) ---
+    assets_oauth: dict[str, dict[str, str]] = Field(
+        default_factory=dict,
+        description='Asset studio sign-in with GitHub/Google: {"github": {"client_id": …, '
+        '"client_secret": …}} (optional authorize_url, token_url, userinfo_url, emails_url '
+        "override the provider's; a provider without client_id is not offered).",
     )
     rate_limit_exempt_roles: list[str] = Field(
         default_factory=lambda: ["owner"],

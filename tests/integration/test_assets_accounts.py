@@ -37,6 +37,9 @@ async def test_sign_up_verify_sign_in_reset(aw: AssetsWorld) -> None:
     r = await g.post(f"{ACC}/signin", json={**creds, "email": "ada@example.com"})
     assert r.status_code == 200, r.text
     session = r.json()["session_token"]
+    # A browser is signed in too: the studio's session cookie works on the core routes.
+    cookie = r.headers.get_list("set-cookie")
+    assert any(c.startswith("rf_session=") and "HttpOnly" in c for c in cookie), cookie
     headers = {"Authorization": f"Bearer {session}"}
     # Signed in: HD is allowed (the guest is refused), and workspaces exist.
     r = await g.post(

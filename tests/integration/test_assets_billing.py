@@ -141,3 +141,29 @@ async def test_hd_takes_allocation_then_topups(aw: AssetsWorld) -> None:
     async with aw.container.db.session() as session:
         report = await verify_balances(session)
     assert report.ok, report
+
+
+async def test_guests_share_a_user_but_not_their_batches(aw: AssetsWorld) -> None:
+    """Every guest's runs belong to one core user; behind one IP (a NAT) two guests still
+    see only their own batches and images (each has its own guest cookie)."""
+    async with (
+        _client(aw.container, None, ip="192.0.2.50") as a,
+        _client(aw.container, None, ip="192.0.2.50") as b,
+    ):
+        r = await a.post("/api/generate", json={"mode": "emoji", "prompt": "a cat", "seed": 5})
+        assert r.status_code == 200, r.text
+        batch = r.json()
+        image = batch["jobs"][0]["url"]
+        assert image.startswith("/v1/assets/jobs/")
+        got = await a.get(image)
+        assert got.status_code == 200 and got.headers["content-type"].startswith("image/")
+        assert (await a.get(f"/v1/assets/batches/{batch['id']}")).status_code == 200
+        # The other guest, same address: nothing to see, nothing to fetch.
+        assert (await b.get(f"/v1/assets/batches/{batch['id']}")).status_code == 404
+        assert (await b.get(image)).status_code == 404
+        # Nor through the core's routes (a guest has no key) or a signed-in user's.
+        assert (await b.get(batch["jobs"][0]["artifact_url"])).status_code == 401
+        assert (await aw.member.get(image)).status_code == 404
+        # A guest cookie the server never issued is a new, empty guest.
+        b.cookies.set("rf_assets_guest", "x" * 32)
+        assert (await b.get(f"/v1/assets/batches/{batch['id']}")).status_code == 404

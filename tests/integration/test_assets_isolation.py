@@ -47,10 +47,14 @@ async def test_modes_never_cross(aw: AssetsWorld) -> None:
     # Public only by opt-in, and still only in its own mode.
     assert (await aw.guest.get("/v1/assets/pixel/gallery")).json()["entries"] == []
     entry = mine_pixel[0]
+    assert (await m.get(entry["url"])).status_code == 200  # the owner's own
+    assert (await aw.guest.get(entry["url"])).status_code == 404  # private until opted in
     r = await m.patch(f"/v1/assets/gallery/{entry['id']}", json={"public": True})
     assert r.status_code == 200 and r.json()["public"] is True
     public = (await aw.guest.get("/v1/assets/pixel/gallery")).json()["entries"]
     assert [e["id"] for e in public] == [entry["id"]]
+    # Public: its image opens for anyone.
+    assert (await aw.guest.get(public[0]["url"])).status_code == 200
     assert (await aw.guest.get("/v1/assets/business/gallery")).json()["entries"] == []
     # Exporting a pixel job with the business exporter is refused.
     r = await m.post(

@@ -62,3 +62,15 @@ async def test_adapter_maps_errors() -> None:
         with pytest.raises(ReelForgeError) as err:
             await unknown.complete([{"role": "user", "content": "x"}])
         assert err.value.code.value == "NOT_FOUND"
+
+
+async def test_guests_code_is_their_own(aw: AssetsWorld) -> None:
+    from tests.integration.assets_world import _client
+
+    body = {"prompt": "a pricing table", "framework": "react", "preview": False}
+    async with _client(aw.container, None) as a, _client(aw.container, None) as b:
+        r = await a.post("/api/uiux/generate", json=body)
+        assert r.status_code == 200, r.text
+        url = r.json()["url"]
+        assert (await a.get(url)).status_code == 200
+        assert (await b.get(url)).status_code == 404  # the same shared guest user, not theirs

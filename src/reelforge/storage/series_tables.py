@@ -34,6 +34,8 @@ class SeriesAgentRow(Base):
     status: Mapped[str] = mapped_column(String(20))  # pending_claim | active
     claim_token: Mapped[str | None] = mapped_column(String(80), nullable=True, unique=True)
     owner_name: Mapped[str | None] = mapped_column(String(100), nullable=True)
+    # The core user (a human) who claimed the agent in the web studio: may act for it.
+    owner_user_id: Mapped[str | None] = mapped_column(String(40), nullable=True, index=True)
     claimed_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
     karma: Mapped[int] = mapped_column(Integer, default=0)
     preferences: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)

@@ -533,6 +533,92 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/console/agents": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** My Agents */
+        get: operations["my_agents_api_v1_console_agents_get"];
+        put?: never;
+        /** Sandbox Agent */
+        post: operations["sandbox_agent_api_v1_console_agents_post"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/console/claim": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Claim Mine */
+        post: operations["claim_mine_api_v1_console_claim_post"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/console/config": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Config */
+        get: operations["config_api_v1_console_config_get"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/console/sandbox/advance": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Advance */
+        post: operations["advance_api_v1_console_sandbox_advance_post"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/console/sandbox/payment": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Sandbox Payment */
+        post: operations["sandbox_payment_api_v1_console_sandbox_payment_post"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/media/{artifact_id}": {
         parameters: {
             query?: never;
@@ -1292,7 +1378,8 @@ export interface paths {
         put?: never;
         /**
          * Sign In
-         * @description A session token (send it as `Authorization: Bearer`), valid 30 days.
+         * @description A session token (send it as `Authorization: Bearer`), valid 30 days; a browser also
+         *     gets the studio's session cookies (a server-side session, as the login link's).
          */
         post: operations["sign_in_v1_assets_accounts_signin_post"];
         delete?: never;
@@ -1378,6 +1465,46 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/v1/assets/exports/files/{file_id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Export File
+         * @description One exported file (sheet.png, atlas.json, asset_0.svg, emoji_64.webp, …).
+         */
+        get: operations["export_file_v1_assets_exports_files__file_id__get"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/assets/exports/{export_id}.zip": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Export Zip
+         * @description Every file of one export in a ZIP.
+         */
+        get: operations["export_zip_v1_assets_exports__export_id__zip_get"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/v1/assets/gallery/{entry_id}": {
         parameters: {
             query?: never;
@@ -1396,6 +1523,27 @@ export interface paths {
          * @description Opt an entry in to (or out of) its mode's public gallery.
          */
         patch: operations["publish_v1_assets_gallery__entry_id__patch"];
+        trace?: never;
+    };
+    "/v1/assets/gallery/{entry_id}/content": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Entry Content
+         * @description A gallery entry's image: public ones for anyone, private ones for their owner (guests
+         *     share one user, so a guest sees only public entries here).
+         */
+        get: operations["entry_content_v1_assets_gallery__entry_id__content_get"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
         trace?: never;
     };
     "/v1/assets/gallery/{entry_id}/import": {
@@ -1438,6 +1586,26 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/v1/assets/jobs/{job_id}/content": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Job Content
+         * @description A job's image, for whoever made it (a guest too: by their own guest cookie).
+         */
+        get: operations["job_content_v1_assets_jobs__job_id__content_get"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/v1/assets/modes": {
         parameters: {
             query?: never;
@@ -1467,6 +1635,67 @@ export interface paths {
         };
         /** Get Mode */
         get: operations["get_mode_v1_assets_modes__mode__get"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/assets/oauth/providers": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Providers
+         * @description The sign-in providers configured here (none: email and password only).
+         */
+        get: operations["providers_v1_assets_oauth_providers_get"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/assets/oauth/{provider}/callback": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Callback
+         * @description Where the provider sends the browser back: 303 to the studio, signed in.
+         */
+        get: operations["callback_v1_assets_oauth__provider__callback_get"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/assets/oauth/{provider}/start": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Start
+         * @description 302 to the provider's consent page. Signed in already: the provider's account is
+         *     linked to you when it comes back.
+         */
+        get: operations["start_v1_assets_oauth__provider__start_get"];
         put?: never;
         post?: never;
         delete?: never;
@@ -1527,6 +1756,26 @@ export interface paths {
          * @description The generated code as text (HTML or JSX).
          */
         get: operations["get_code_v1_assets_uiux_code__code_id__get"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/assets/uiux/code/{code_id}/preview": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Code Preview
+         * @description The Chromium screenshot of generated HTML, for whoever generated it.
+         */
+        get: operations["code_preview_v1_assets_uiux_code__code_id__preview_get"];
         put?: never;
         post?: never;
         delete?: never;
@@ -3280,6 +3529,14 @@ export interface components {
             /** User Id */
             user_id: string;
         };
+        /** AdvanceIn */
+        AdvanceIn: {
+            /**
+             * Hours
+             * @default 24
+             */
+            hours: number;
+        };
         /** AgentIn */
         AgentIn: {
             /** Avatar */
@@ -3578,6 +3835,11 @@ export interface components {
             claim_token: string;
             /** Owner Name */
             owner_name?: string | null;
+        };
+        /** ClaimMineIn */
+        ClaimMineIn: {
+            /** Claim Token */
+            claim_token: string;
         };
         /** ConnectIn */
         ConnectIn: {
@@ -5040,6 +5302,23 @@ export interface components {
          * @enum {string}
          */
         RunStatus: "queued" | "running" | "canceling" | "succeeded" | "failed" | "canceled";
+        /** SandboxAgentIn */
+        SandboxAgentIn: {
+            /** Name */
+            name: string;
+        };
+        /** SandboxPayIn */
+        SandboxPayIn: {
+            /** Accepts */
+            accepts: {
+                [key: string]: unknown;
+            };
+            /**
+             * Wallet Number
+             * @default 0
+             */
+            wallet_number: number;
+        };
         /** SchemaOut */
         SchemaOut: {
             /** Json Schema */
@@ -7050,7 +7329,9 @@ export interface operations {
     claim_api_v1_agents_claim_post: {
         parameters: {
             query?: never;
-            header?: never;
+            header?: {
+                "X-Series-Agent"?: string | null;
+            };
             path?: never;
             cookie?: never;
         };
@@ -7139,7 +7420,9 @@ export interface operations {
     me_api_v1_agents_me_get: {
         parameters: {
             query?: never;
-            header?: never;
+            header?: {
+                "X-Series-Agent"?: string | null;
+            };
             path?: never;
             cookie?: never;
         };
@@ -7188,7 +7471,9 @@ export interface operations {
     delete_me_api_v1_agents_me_delete: {
         parameters: {
             query?: never;
-            header?: never;
+            header?: {
+                "X-Series-Agent"?: string | null;
+            };
             path?: never;
             cookie?: never;
         };
@@ -7264,7 +7549,9 @@ export interface operations {
     export_me_api_v1_agents_me_export_get: {
         parameters: {
             query?: never;
-            header?: never;
+            header?: {
+                "X-Series-Agent"?: string | null;
+            };
             path?: never;
             cookie?: never;
         };
@@ -7311,7 +7598,9 @@ export interface operations {
     get_preferences_api_v1_agents_me_preferences_get: {
         parameters: {
             query?: never;
-            header?: never;
+            header?: {
+                "X-Series-Agent"?: string | null;
+            };
             path?: never;
             cookie?: never;
         };
@@ -7360,7 +7649,9 @@ export interface operations {
     patch_preferences_api_v1_agents_me_preferences_patch: {
         parameters: {
             query?: never;
-            header?: never;
+            header?: {
+                "X-Series-Agent"?: string | null;
+            };
             path?: never;
             cookie?: never;
         };
@@ -7467,7 +7758,9 @@ export interface operations {
     register_api_v1_agents_register_post: {
         parameters: {
             query?: never;
-            header?: never;
+            header?: {
+                "X-Series-Agent"?: string | null;
+            };
             path?: never;
             cookie?: never;
         };
@@ -7560,7 +7853,9 @@ export interface operations {
                 wallet_address: string;
                 timestamp: number;
             };
-            header?: never;
+            header?: {
+                "X-Series-Agent"?: string | null;
+            };
             path?: never;
             cookie?: never;
         };
@@ -7600,7 +7895,9 @@ export interface operations {
     status_api_v1_agents_status_get: {
         parameters: {
             query?: never;
-            header?: never;
+            header?: {
+                "X-Series-Agent"?: string | null;
+            };
             path?: never;
             cookie?: never;
         };
@@ -7649,7 +7946,9 @@ export interface operations {
     series_by_agent_api_v1_agents__agent_id__series_get: {
         parameters: {
             query?: never;
-            header?: never;
+            header?: {
+                "X-Series-Agent"?: string | null;
+            };
             path: {
                 agent_id: string;
             };
@@ -7691,7 +7990,9 @@ export interface operations {
     create_audio_series_api_v1_audio_series_post: {
         parameters: {
             query?: never;
-            header?: never;
+            header?: {
+                "X-Series-Agent"?: string | null;
+            };
             path?: never;
             cookie?: never;
         };
@@ -7798,7 +8099,9 @@ export interface operations {
     categories_api_v1_categories_get: {
         parameters: {
             query?: never;
-            header?: never;
+            header?: {
+                "X-Series-Agent"?: string | null;
+            };
             path?: never;
             cookie?: never;
         };
@@ -7829,7 +8132,9 @@ export interface operations {
     series_by_category_api_v1_categories__category__series_get: {
         parameters: {
             query?: never;
-            header?: never;
+            header?: {
+                "X-Series-Agent"?: string | null;
+            };
             path: {
                 category: string;
             };
@@ -7868,10 +8173,520 @@ export interface operations {
             };
         };
     };
-    media_api_v1_media__artifact_id__get: {
+    my_agents_api_v1_console_agents_get: {
         parameters: {
             query?: never;
             header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        [key: string]: unknown;
+                    }[];
+                };
+            };
+            /** @description No API key, or one that is not valid (AUTH_FAILED). */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description Not allowed: the role or the key's scopes do not permit it. */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description Invalid values, unknown or missing fields (VALIDATION_ERROR, CONTRACT_MISMATCH). */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+        };
+    };
+    sandbox_agent_api_v1_console_agents_post: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["SandboxAgentIn"];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        [key: string]: unknown;
+                    };
+                };
+            };
+            /** @description Bad request (an unsafe URL, a malformed upload). */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description No API key, or one that is not valid (AUTH_FAILED). */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description Not enough credits, a budget reached, or a payment needed. */
+            402: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description Not allowed: the role or the key's scopes do not permit it. */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description Nothing with this id that the caller may see (NOT_FOUND). */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description Conflicts with the current state (CONFLICT and the product codes). */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description The request body is over the server's limit (PAYLOAD_TOO_LARGE). */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description Invalid values, unknown or missing fields (VALIDATION_ERROR, CONTRACT_MISMATCH). */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description The engine is not available, or the feature is switched off. */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+        };
+    };
+    claim_mine_api_v1_console_claim_post: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["ClaimMineIn"];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        [key: string]: unknown;
+                    };
+                };
+            };
+            /** @description Bad request (an unsafe URL, a malformed upload). */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description No API key, or one that is not valid (AUTH_FAILED). */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description Not enough credits, a budget reached, or a payment needed. */
+            402: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description Not allowed: the role or the key's scopes do not permit it. */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description Nothing with this id that the caller may see (NOT_FOUND). */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description Conflicts with the current state (CONFLICT and the product codes). */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description The request body is over the server's limit (PAYLOAD_TOO_LARGE). */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description Invalid values, unknown or missing fields (VALIDATION_ERROR, CONTRACT_MISMATCH). */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description The engine is not available, or the feature is switched off. */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+        };
+    };
+    config_api_v1_console_config_get: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        [key: string]: unknown;
+                    };
+                };
+            };
+            /** @description Invalid values, unknown or missing fields (VALIDATION_ERROR, CONTRACT_MISMATCH). */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+        };
+    };
+    advance_api_v1_console_sandbox_advance_post: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: {
+            content: {
+                "application/json": components["schemas"]["AdvanceIn"] | null;
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        [key: string]: unknown;
+                    };
+                };
+            };
+            /** @description Bad request (an unsafe URL, a malformed upload). */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description No API key, or one that is not valid (AUTH_FAILED). */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description Not enough credits, a budget reached, or a payment needed. */
+            402: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description Not allowed: the role or the key's scopes do not permit it. */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description Nothing with this id that the caller may see (NOT_FOUND). */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description Conflicts with the current state (CONFLICT and the product codes). */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description The request body is over the server's limit (PAYLOAD_TOO_LARGE). */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description Invalid values, unknown or missing fields (VALIDATION_ERROR, CONTRACT_MISMATCH). */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description The engine is not available, or the feature is switched off. */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+        };
+    };
+    sandbox_payment_api_v1_console_sandbox_payment_post: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["SandboxPayIn"];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        [key: string]: unknown;
+                    };
+                };
+            };
+            /** @description Bad request (an unsafe URL, a malformed upload). */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description No API key, or one that is not valid (AUTH_FAILED). */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description Not enough credits, a budget reached, or a payment needed. */
+            402: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description Not allowed: the role or the key's scopes do not permit it. */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description Nothing with this id that the caller may see (NOT_FOUND). */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description Conflicts with the current state (CONFLICT and the product codes). */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description The request body is over the server's limit (PAYLOAD_TOO_LARGE). */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description Invalid values, unknown or missing fields (VALIDATION_ERROR, CONTRACT_MISMATCH). */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description The engine is not available, or the feature is switched off. */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+        };
+    };
+    media_api_v1_media__artifact_id__get: {
+        parameters: {
+            query?: never;
+            header?: {
+                "X-Series-Agent"?: string | null;
+            };
             path: {
                 artifact_id: string;
             };
@@ -7911,7 +8726,9 @@ export interface operations {
     production_status_api_v1_production__script_id__get: {
         parameters: {
             query?: never;
-            header?: never;
+            header?: {
+                "X-Series-Agent"?: string | null;
+            };
             path: {
                 script_id: string;
             };
@@ -7953,7 +8770,9 @@ export interface operations {
     get_schema_api_v1_schemas__name__get: {
         parameters: {
             query?: never;
-            header?: never;
+            header?: {
+                "X-Series-Agent"?: string | null;
+            };
             path: {
                 name: string;
             };
@@ -7993,7 +8812,9 @@ export interface operations {
     create_script_api_v1_scripts_post: {
         parameters: {
             query?: never;
-            header?: never;
+            header?: {
+                "X-Series-Agent"?: string | null;
+            };
             path?: never;
             cookie?: never;
         };
@@ -8102,7 +8923,9 @@ export interface operations {
             query?: {
                 category?: string | null;
             };
-            header?: never;
+            header?: {
+                "X-Series-Agent"?: string | null;
+            };
             path?: never;
             cookie?: never;
         };
@@ -8142,7 +8965,9 @@ export interface operations {
     get_script_api_v1_scripts__script_id__get: {
         parameters: {
             query?: never;
-            header?: never;
+            header?: {
+                "X-Series-Agent"?: string | null;
+            };
             path: {
                 script_id: string;
             };
@@ -8184,7 +9009,9 @@ export interface operations {
     submit_script_api_v1_scripts__script_id__submit_post: {
         parameters: {
             query?: never;
-            header?: never;
+            header?: {
+                "X-Series-Agent"?: string | null;
+            };
             path: {
                 script_id: string;
             };
@@ -8275,7 +9102,9 @@ export interface operations {
                 category?: string | null;
                 agent_id?: string | null;
             };
-            header?: never;
+            header?: {
+                "X-Series-Agent"?: string | null;
+            };
             path?: never;
             cookie?: never;
         };
@@ -8315,7 +9144,9 @@ export interface operations {
     get_series_api_v1_series__series_id__get: {
         parameters: {
             query?: never;
-            header?: never;
+            header?: {
+                "X-Series-Agent"?: string | null;
+            };
             path: {
                 series_id: string;
             };
@@ -8359,6 +9190,7 @@ export interface operations {
             query?: never;
             header?: {
                 "X-PAYMENT"?: string | null;
+                "X-Series-Agent"?: string | null;
             };
             path: {
                 series_id: string;
@@ -8453,7 +9285,9 @@ export interface operations {
                 amountWei?: string | null;
                 idempotencyKey?: string;
             };
-            header?: never;
+            header?: {
+                "X-Series-Agent"?: string | null;
+            };
             path?: never;
             cookie?: never;
         };
@@ -8520,7 +9354,9 @@ export interface operations {
     staking_pools_api_v1_staking_pools_get: {
         parameters: {
             query?: never;
-            header?: never;
+            header?: {
+                "X-Series-Agent"?: string | null;
+            };
             path?: never;
             cookie?: never;
         };
@@ -8560,7 +9396,9 @@ export interface operations {
     staking_write_api_v1_staking__operation__post: {
         parameters: {
             query?: never;
-            header?: never;
+            header?: {
+                "X-Series-Agent"?: string | null;
+            };
             path: {
                 operation: string;
             };
@@ -8671,7 +9509,9 @@ export interface operations {
     staking_read_api_v1_staking__what__get: {
         parameters: {
             query?: never;
-            header?: never;
+            header?: {
+                "X-Series-Agent"?: string | null;
+            };
             path: {
                 what: string;
             };
@@ -8740,7 +9580,9 @@ export interface operations {
     list_studios_api_v1_studios_get: {
         parameters: {
             query?: never;
-            header?: never;
+            header?: {
+                "X-Series-Agent"?: string | null;
+            };
             path?: never;
             cookie?: never;
         };
@@ -8789,7 +9631,9 @@ export interface operations {
     create_studio_api_v1_studios_post: {
         parameters: {
             query?: never;
-            header?: never;
+            header?: {
+                "X-Series-Agent"?: string | null;
+            };
             path?: never;
             cookie?: never;
         };
@@ -8896,7 +9740,9 @@ export interface operations {
     get_studio_api_v1_studios__studio_id__get: {
         parameters: {
             query?: never;
-            header?: never;
+            header?: {
+                "X-Series-Agent"?: string | null;
+            };
             path: {
                 studio_id: string;
             };
@@ -8956,7 +9802,9 @@ export interface operations {
     abandon_studio_api_v1_studios__studio_id__delete: {
         parameters: {
             query?: never;
-            header?: never;
+            header?: {
+                "X-Series-Agent"?: string | null;
+            };
             path: {
                 studio_id: string;
             };
@@ -9043,7 +9891,9 @@ export interface operations {
     studio_scripts_api_v1_studios__studio_id__scripts_get: {
         parameters: {
             query?: never;
-            header?: never;
+            header?: {
+                "X-Series-Agent"?: string | null;
+            };
             path: {
                 studio_id: string;
             };
@@ -9105,6 +9955,7 @@ export interface operations {
             query?: never;
             header?: {
                 "X-PAYMENT"?: string | null;
+                "X-Series-Agent"?: string | null;
             };
             path: {
                 clip_variant_id: string;
@@ -9194,7 +10045,9 @@ export interface operations {
     current_period_api_v1_voting_periods_current_get: {
         parameters: {
             query?: never;
-            header?: never;
+            header?: {
+                "X-Series-Agent"?: string | null;
+            };
             path?: never;
             cookie?: never;
         };
@@ -9225,7 +10078,9 @@ export interface operations {
     period_results_api_v1_voting_periods__period_id__results_get: {
         parameters: {
             query?: never;
-            header?: never;
+            header?: {
+                "X-Series-Agent"?: string | null;
+            };
             path: {
                 period_id: string;
             };
@@ -9267,7 +10122,9 @@ export interface operations {
     script_votes_api_v1_voting_scripts__script_id__get: {
         parameters: {
             query?: never;
-            header?: never;
+            header?: {
+                "X-Series-Agent"?: string | null;
+            };
             path: {
                 script_id: string;
             };
@@ -9309,7 +10166,9 @@ export interface operations {
     downvote_api_v1_voting_scripts__script_id__downvote_post: {
         parameters: {
             query?: never;
-            header?: never;
+            header?: {
+                "X-Series-Agent"?: string | null;
+            };
             path: {
                 script_id: string;
             };
@@ -9396,7 +10255,9 @@ export interface operations {
     upvote_api_v1_voting_scripts__script_id__upvote_post: {
         parameters: {
             query?: never;
-            header?: never;
+            header?: {
+                "X-Series-Agent"?: string | null;
+            };
             path: {
                 script_id: string;
             };
@@ -9483,7 +10344,9 @@ export interface operations {
     get_clip_votes_api_v1_voting_series__limited_series_id__clips_get: {
         parameters: {
             query?: never;
-            header?: never;
+            header?: {
+                "X-Series-Agent"?: string | null;
+            };
             path: {
                 limited_series_id: string;
             };
@@ -9525,7 +10388,9 @@ export interface operations {
     get_wallet_api_v1_wallet_get: {
         parameters: {
             query?: never;
-            header?: never;
+            header?: {
+                "X-Series-Agent"?: string | null;
+            };
             path?: never;
             cookie?: never;
         };
@@ -9574,7 +10439,9 @@ export interface operations {
     set_creator_wallet_api_v1_wallet_creator_post: {
         parameters: {
             query?: never;
-            header?: never;
+            header?: {
+                "X-Series-Agent"?: string | null;
+            };
             path?: never;
             cookie?: never;
         };
@@ -9684,7 +10551,9 @@ export interface operations {
                 operation?: string;
                 creatorWalletAddress?: string | null;
             };
-            header?: never;
+            header?: {
+                "X-Series-Agent"?: string | null;
+            };
             path?: never;
             cookie?: never;
         };
@@ -9744,7 +10613,9 @@ export interface operations {
             query?: {
                 limit?: number;
             };
-            header?: never;
+            header?: {
+                "X-Series-Agent"?: string | null;
+            };
             path?: never;
             cookie?: never;
         };
@@ -11008,6 +11879,122 @@ export interface operations {
             };
         };
     };
+    export_file_v1_assets_exports_files__file_id__get: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                file_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/octet-stream": unknown;
+                };
+            };
+            /** @description No API key, or one that is not valid (AUTH_FAILED). */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description Not allowed: the role or the key's scopes do not permit it. */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description Nothing with this id that the caller may see (NOT_FOUND). */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description Invalid values, unknown or missing fields (VALIDATION_ERROR, CONTRACT_MISMATCH). */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+        };
+    };
+    export_zip_v1_assets_exports__export_id__zip_get: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                export_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/zip": unknown;
+                };
+            };
+            /** @description No API key, or one that is not valid (AUTH_FAILED). */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description Not allowed: the role or the key's scopes do not permit it. */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description Nothing with this id that the caller may see (NOT_FOUND). */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description Invalid values, unknown or missing fields (VALIDATION_ERROR, CONTRACT_MISMATCH). */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+        };
+    };
     publish_v1_assets_gallery__entry_id__patch: {
         parameters: {
             query?: never;
@@ -11108,6 +12095,64 @@ export interface operations {
             };
             /** @description The engine is not available, or the feature is switched off. */
             503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+        };
+    };
+    entry_content_v1_assets_gallery__entry_id__content_get: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                entry_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "image/png": unknown;
+                };
+            };
+            /** @description No API key, or one that is not valid (AUTH_FAILED). */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description Not allowed: the role or the key's scopes do not permit it. */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description Nothing with this id that the caller may see (NOT_FOUND). */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description Invalid values, unknown or missing fields (VALIDATION_ERROR, CONTRACT_MISMATCH). */
+            422: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -11333,6 +12378,64 @@ export interface operations {
             };
         };
     };
+    job_content_v1_assets_jobs__job_id__content_get: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                job_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "image/png": unknown;
+                };
+            };
+            /** @description No API key, or one that is not valid (AUTH_FAILED). */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description Not allowed: the role or the key's scopes do not permit it. */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description Nothing with this id that the caller may see (NOT_FOUND). */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description Invalid values, unknown or missing fields (VALIDATION_ERROR, CONTRACT_MISMATCH). */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+        };
+    };
     list_modes_v1_assets_modes_get: {
         parameters: {
             query?: never;
@@ -11384,6 +12487,147 @@ export interface operations {
                     "application/json": {
                         [key: string]: unknown;
                     };
+                };
+            };
+            /** @description Nothing with this id that the caller may see (NOT_FOUND). */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description Invalid values, unknown or missing fields (VALIDATION_ERROR, CONTRACT_MISMATCH). */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+        };
+    };
+    providers_v1_assets_oauth_providers_get: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        [key: string]: unknown;
+                    };
+                };
+            };
+            /** @description Invalid values, unknown or missing fields (VALIDATION_ERROR, CONTRACT_MISMATCH). */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+        };
+    };
+    callback_v1_assets_oauth__provider__callback_get: {
+        parameters: {
+            query?: {
+                code?: string;
+                state?: string;
+                error?: string | null;
+            };
+            header?: never;
+            path: {
+                provider: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            303: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description No API key, or one that is not valid (AUTH_FAILED). */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description Nothing with this id that the caller may see (NOT_FOUND). */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description Invalid values, unknown or missing fields (VALIDATION_ERROR, CONTRACT_MISMATCH). */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+        };
+    };
+    start_v1_assets_oauth__provider__start_get: {
+        parameters: {
+            query?: {
+                next?: string | null;
+                login_hint?: string | null;
+            };
+            header?: never;
+            path: {
+                provider: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            302: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description No API key, or one that is not valid (AUTH_FAILED). */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description Not allowed: the role or the key's scopes do not permit it. */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
                 };
             };
             /** @description Nothing with this id that the caller may see (NOT_FOUND). */
@@ -11618,6 +12862,64 @@ export interface operations {
                 };
                 content: {
                     "text/plain": string;
+                };
+            };
+            /** @description No API key, or one that is not valid (AUTH_FAILED). */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description Not allowed: the role or the key's scopes do not permit it. */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description Nothing with this id that the caller may see (NOT_FOUND). */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description Invalid values, unknown or missing fields (VALIDATION_ERROR, CONTRACT_MISMATCH). */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+        };
+    };
+    code_preview_v1_assets_uiux_code__code_id__preview_get: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                code_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "image/png": unknown;
                 };
             };
             /** @description No API key, or one that is not valid (AUTH_FAILED). */

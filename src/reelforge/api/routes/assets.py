@@ -106,11 +106,39 @@ async def get_batch(batch_id: str, container: ContainerDep, caller: AssetCaller)
     return await assets_pipeline(container).batch(caller, batch_id)
 
 
+@router.get(
+    "/v1/assets/jobs/{job_id}/content",
+    response_class=Response,
+    responses={200: {"content": {"image/png": {}}}},
+)
+async def job_content(job_id: str, container: ContainerDep, caller: AssetCaller) -> Response:
+    """A job's image, for whoever made it (a guest too: by their own guest cookie)."""
+    data, content_type = await assets_pipeline(container).job_image(caller, job_id)
+    return Response(
+        data,
+        media_type=content_type,
+        headers={"Cache-Control": "private, max-age=3600", "X-Content-Type-Options": "nosniff"},
+    )
+
+
+@router.get(
+    "/v1/assets/uiux/code/{code_id}/preview",
+    response_class=Response,
+    responses={200: {"content": {"image/png": {}}}},
+)
+async def code_preview(code_id: str, container: ContainerDep, caller: AssetCaller) -> Response:
+    """The Chromium screenshot of generated HTML, for whoever generated it."""
+    from reelforge.apps.assets.uiux_code import get_preview
+
+    data = await get_preview(container, caller, code_id)
+    return Response(data, media_type="image/png", headers={"Cache-Control": "private"})
+
+
 def routers() -> list[APIRouter]:
     """Every router of the asset studio (api/products.py mounts them)."""
-    from reelforge.api.routes import assets_accounts, assets_library
+    from reelforge.api.routes import assets_accounts, assets_library, assets_oauth
 
-    return [router, assets_library.router, assets_accounts.router]
+    return [router, assets_library.router, assets_accounts.router, assets_oauth.router]
 
 
 class UiuxIn(RequestModel):
@@ -126,7 +154,7 @@ async def _uiux(body: UiuxIn, container: ContainerDep, caller: LimitedCaller) ->
     return await generate_code(
         container,
         assets_pipeline(container).modes,
-        caller.user_id,
+        caller,
         body.prompt,
         tool=body.tool,
         framework=body.framework,
@@ -159,7 +187,7 @@ async def get_code(code_id: str, container: ContainerDep, caller: AssetCaller) -
     """The generated code as text (HTML or JSX)."""
     from reelforge.apps.assets.uiux_code import get_code as load
 
-    row = await load(container, caller.user_id, code_id)
+    row = await load(container, caller, code_id)
     kind = "text/html" if row.framework == "html_tailwind" else "text/javascript"
     # As a download, never rendered on our origin (generated markup is untrusted).
     return PlainTextResponse(

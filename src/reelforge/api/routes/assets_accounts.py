@@ -3,14 +3,18 @@ password. No mailer is wired yet: in sandbox mode the tokens come back in the an
 
 from __future__ import annotations
 
+from datetime import timedelta
 from typing import Any
 
-from fastapi import APIRouter
+from fastapi import APIRouter, Request, Response
 from pydantic import Field
 
 from reelforge.api.deps import ContainerDep
 from reelforge.api.schemas import RequestModel
+from reelforge.api.web.cookies import set_session_cookies
 from reelforge.apps.assets import accounts
+from reelforge.storage import identity, web_sessions
+from reelforge.storage.tables import utcnow
 
 router = APIRouter(prefix="/v1/assets/accounts", tags=["assets"])
 
@@ -54,10 +58,24 @@ async def verify(body: TokenIn, container: ContainerDep) -> dict[str, Any]:
 
 
 @router.post("/signin")
-async def sign_in(body: SignUpIn, container: ContainerDep) -> dict[str, Any]:
-    """A session token (send it as `Authorization: Bearer`), valid 30 days."""
+async def sign_in(
+    body: SignUpIn, request: Request, response: Response, container: ContainerDep
+) -> dict[str, Any]:
+    """A session token (send it as `Authorization: Bearer`), valid 30 days; a browser also
+    gets the studio's session cookies (a server-side session, as the login link's)."""
     user_id, token = await accounts.sign_in(container.db, body.email, body.password)
-    return {"user_id": user_id, "session_token": token, "expires_in_days": accounts.SESSION_DAYS}
+    lifetime = timedelta(days=container.settings.session_days)
+    async with container.db.transaction() as session:
+        principal = await identity.authenticate(session, token)
+        plain = await web_sessions.create_session(session, principal, lifetime=lifetime)
+    csrf = set_session_cookies(response, request, container, plain, utcnow() + lifetime)
+    response.headers["Cache-Control"] = "no-store"
+    return {
+        "user_id": user_id,
+        "session_token": token,
+        "expires_in_days": accounts.SESSION_DAYS,
+        "csrf_token": csrf,
+    }
 
 
 @router.post("/reset-request", status_code=202)

@@ -6,17 +6,23 @@ per IP address (``assets_guest_per_minute``) and served at standard quality only
 
 from __future__ import annotations
 
+import secrets
 from typing import Annotated
 
-from fastapi import Depends, Request
+from fastapi import Depends, Request, Response
 
 from reelforge.api.deps import ContainerDep, get_principal, rate_limiter
 from reelforge.api.ratelimit import RateLimiter
-from reelforge.apps.assets.caller import Caller, guest_user
+from reelforge.api.web.cookies import is_secure
+from reelforge.apps.assets.caller import Caller, guest_key_of, guest_user
 from reelforge.apps.assets.modes.registry import default_modes
 from reelforge.apps.assets.pipeline import AssetPipeline
 from reelforge.container import Container
 from reelforge.domain.identity import Principal, Role
+
+GUEST_COOKIE = "rf_assets_guest"
+GUEST_HEADER = "X-Assets-Guest"
+GUEST_DAYS = 30
 
 
 def assets_pipeline(container: Container) -> AssetPipeline:
@@ -46,7 +52,7 @@ def client_ip(request: Request) -> str:
     return request.client.host if request.client else "unknown"
 
 
-def _signed_in(request: Request) -> bool:
+def is_signed_in(request: Request) -> bool:
     return bool(request.headers.get("authorization") or request.cookies.get("rf_session"))
 
 
@@ -62,23 +68,50 @@ async def _guest(container: Container) -> str:
     return user_id
 
 
-async def asset_caller(request: Request, container: ContainerDep) -> Caller:
+def _guest_key(request: Request, response: Response, container: Container) -> str:
+    """This guest's own key: the token of the ``rf_assets_guest`` cookie (or the
+    ``X-Assets-Guest`` header, for API clients), minted on first use. All guests' runs
+    belong to one core user, so it, not the IP address (shared behind a NAT), is what
+    keeps one guest's batches and images from another."""
+    token = request.headers.get(GUEST_HEADER) or request.cookies.get(GUEST_COOKIE)
+    if not token or not 20 <= len(token) <= 100:
+        token = secrets.token_urlsafe(24)
+        response.set_cookie(
+            GUEST_COOKIE,
+            token,
+            max_age=GUEST_DAYS * 86400,
+            path="/",
+            secure=is_secure(request, container),
+            httponly=True,
+            samesite="lax",
+        )
+    response.headers[GUEST_HEADER] = token
+    return guest_key_of(token)
+
+
+async def asset_caller(request: Request, response: Response, container: ContainerDep) -> Caller:
     """The caller, without counting a request (reads)."""
-    if _signed_in(request):
+    if is_signed_in(request):
         principal = await get_principal(request, container)
         return Caller(principal.user_id)
-    return Caller(await _guest(container), guest_ip=client_ip(request))
+    return Caller(
+        await _guest(container),
+        guest_ip=client_ip(request),
+        guest_key=_guest_key(request, response, container),
+    )
 
 
-async def limited_caller(request: Request, container: ContainerDep) -> Caller:
+async def limited_caller(request: Request, response: Response, container: ContainerDep) -> Caller:
     """The caller, counted against its rate limit (requests that start generations)."""
-    if _signed_in(request):
+    if is_signed_in(request):
         principal = await get_principal(request, container)
         await rate_limiter(container).check(principal)
         return Caller(principal.user_id)
     ip = client_ip(request)
     await guest_limiter(container).check(guest_principal(ip))
-    return Caller(await _guest(container), guest_ip=ip)
+    return Caller(
+        await _guest(container), guest_ip=ip, guest_key=_guest_key(request, response, container)
+    )
 
 
 async def signed_in_caller(request: Request, container: ContainerDep) -> Caller:

@@ -5,13 +5,13 @@ from __future__ import annotations
 
 from typing import Any
 
-from fastapi import APIRouter, Query
+from fastapi import APIRouter, Query, Response
 from pydantic import Field
 
 from reelforge.api.deps import ContainerDep
 from reelforge.api.routes.assets_deps import AssetCaller, SignedInCaller, assets_pipeline
 from reelforge.api.schemas import RequestModel
-from reelforge.apps.assets import gallery, hd_credits, payments, workspaces
+from reelforge.apps.assets import exports, gallery, hd_credits, payments, workspaces
 from reelforge.apps.assets.exports import export_jobs
 from reelforge.domain.errors import ErrorCode, ReelForgeError
 
@@ -95,6 +95,25 @@ async def publish(
     )
 
 
+@router.get(
+    "/gallery/{entry_id}/content",
+    response_class=Response,
+    responses={200: {"content": {"image/png": {}}}},
+)
+async def entry_content(entry_id: str, container: ContainerDep, caller: AssetCaller) -> Response:
+    """A gallery entry's image: public ones for anyone, private ones for their owner (guests
+    share one user, so a guest sees only public entries here)."""
+    viewer = None if caller.is_guest else caller.user_id
+    row = await gallery.visible_entry(container.db, viewer, entry_id)
+    art = await container.artifacts.get(row.artifact_id, owner_id=row.owner_id)
+    data = await container.artifacts.read_bytes(art)
+    return Response(
+        data,
+        media_type=art.content_type,
+        headers={"X-Content-Type-Options": "nosniff", "Cache-Control": "private, max-age=3600"},
+    )
+
+
 class ImportIn(RequestModel):
     workspace_id: str
 
@@ -128,6 +147,45 @@ async def export(
         body.format,
         body.job_ids,
         body.options,
+    )
+
+
+# Generated files are never rendered on our origin as documents (an SVG could carry
+# script): attachment, no sniffing, and a CSP that allows nothing to run.
+_FILE_HEADERS = {
+    "X-Content-Type-Options": "nosniff",
+    "Content-Security-Policy": "default-src 'none'; style-src 'unsafe-inline'; sandbox",
+    "Cache-Control": "private, max-age=3600",
+}
+
+
+@router.get(
+    "/exports/files/{file_id}",
+    response_class=Response,
+    responses={200: {"content": {"application/octet-stream": {}}}},
+)
+async def export_file(file_id: str, container: ContainerDep, caller: SignedInCaller) -> Response:
+    """One exported file (sheet.png, atlas.json, asset_0.svg, emoji_64.webp, …)."""
+    row, data = await exports.export_file(container, caller.user_id, file_id)
+    return Response(
+        data,
+        media_type=row.content_type,
+        headers={**_FILE_HEADERS, "Content-Disposition": f'attachment; filename="{row.name}"'},
+    )
+
+
+@router.get(
+    "/exports/{export_id}.zip",
+    response_class=Response,
+    responses={200: {"content": {"application/zip": {}}}},
+)
+async def export_zip(export_id: str, container: ContainerDep, caller: SignedInCaller) -> Response:
+    """Every file of one export in a ZIP."""
+    name, data = await exports.export_zip(container, caller.user_id, export_id)
+    return Response(
+        data,
+        media_type="application/zip",
+        headers={**_FILE_HEADERS, "Content-Disposition": f'attachment; filename="{name}"'},
     )
 
 

@@ -6,9 +6,9 @@ Paths, field names and statuses are the seed's; errors use our envelope with its
 
 from __future__ import annotations
 
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
-from fastapi import APIRouter, Query
+from fastapi import APIRouter, Depends, Header, Query
 from fastapi.responses import JSONResponse
 
 from reelforge.api.deps import ContainerDep, CurrentPrincipal, rate_limiter
@@ -19,7 +19,15 @@ from reelforge.apps.series.wiring import platform_of
 from reelforge.container import Container
 from reelforge.domain.errors import ErrorCode, ReelForgeError
 
-router = APIRouter(prefix="/api/v1", tags=["series"])
+
+async def acting_agent(
+    x_series_agent: Annotated[str | None, Header(alias="X-Series-Agent")] = None,
+) -> None:
+    """Every series route: the agent a signed-in human acts for (apps/series/console.py)."""
+    agents.ACTING.set(x_series_agent or None)
+
+
+router = APIRouter(prefix="/api/v1", tags=["series"], dependencies=[Depends(acting_agent)])
 
 
 def series(container: Container) -> SeriesPlatform:

@@ -4,6 +4,11 @@ from __future__ import annotations
 
 from fastapi import APIRouter
 
-from reelforge.api.routes import series, series_media, series_pay
+from reelforge.api.routes import series, series_console, series_media, series_pay
 
-ROUTERS: list[APIRouter] = [series.router, series_pay.router, series_media.router]
+ROUTERS: list[APIRouter] = [
+    series.router,
+    series_pay.router,
+    series_media.router,
+    series_console.router,
+]

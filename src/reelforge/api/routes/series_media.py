@@ -4,17 +4,17 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Body, Query
+from fastapi import APIRouter, Body, Depends, Query
 from fastapi.responses import JSONResponse
 
 from reelforge.api.deps import ContainerDep, CurrentPrincipal
-from reelforge.api.routes.series import series
+from reelforge.api.routes.series import acting_agent, series
 from reelforge.api.schemas import RequestModel
 from reelforge.apps.series import audio, privacy, staking
 from reelforge.apps.series import series as limited
 from reelforge.domain.errors import ErrorCode, ReelForgeError
 
-router = APIRouter(prefix="/api/v1", tags=["series"])
+router = APIRouter(prefix="/api/v1", tags=["series"], dependencies=[Depends(acting_agent)])
 
 
 class AudioSeriesIn(RequestModel):

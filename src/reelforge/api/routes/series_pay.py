@@ -6,12 +6,12 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Body, Header, Query, Request
+from fastapi import APIRouter, Body, Depends, Header, Query, Request
 from fastapi.responses import JSONResponse, StreamingResponse
 from sqlalchemy import or_, select
 
 from reelforge.api.deps import ContainerDep, CurrentPrincipal
-from reelforge.api.routes.series import series
+from reelforge.api.routes.series import acting_agent, series
 from reelforge.api.schemas import RequestModel
 from reelforge.apps.series import production, tips, wallet
 from reelforge.apps.series.series import clip_votes
@@ -22,7 +22,7 @@ from reelforge.storage.series_tables import (
     SeriesProductionRow,
 )
 
-router = APIRouter(prefix="/api/v1", tags=["series"])
+router = APIRouter(prefix="/api/v1", tags=["series"], dependencies=[Depends(acting_agent)])
 
 EXPOSE = {"Access-Control-Expose-Headers": "X-PAYMENT-RESPONSE"}
 

@@ -139,6 +139,7 @@ class ModeContract:
             "target_audience": self.target_audience,
             "output_types": list(self.output_types),
             "export_formats": list(self.export_formats),
+            "exporters": sorted(self.exporters),  # formats POST /v1/assets/{mode}/export makes
             "status": self.status.value,
             "studio_path": self.studio_path,
             "default_preset": self.default_preset,

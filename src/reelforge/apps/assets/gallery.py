@@ -26,7 +26,8 @@ def entry_view(row: GalleryRow) -> dict[str, Any]:
         "job_id": row.job_id,
         "workspace_id": row.workspace_id,
         "artifact_id": row.artifact_id,
-        "url": f"/v1/artifacts/{row.artifact_id}/content",
+        # Ours: a public entry is seen by anyone (the core's artifact route is owner-only).
+        "url": f"/v1/assets/gallery/{row.id}/content",
         "title": row.title,
         "public": row.public,
         "imported_from": row.imported_from,
@@ -64,6 +65,17 @@ async def own_entry(db: Database, owner_id: str, entry_id: str) -> GalleryRow:
     async with db.session() as session:
         row = await session.get(GalleryRow, entry_id)
     if row is None or row.owner_id != owner_id:
+        raise ReelForgeError(
+            ErrorCode.NOT_FOUND, f"No gallery entry {entry_id!r}.", detail={"id": entry_id}
+        )
+    return row
+
+
+async def visible_entry(db: Database, viewer_id: str | None, entry_id: str) -> GalleryRow:
+    """An entry anyone may see (public) or its owner's own; NOT_FOUND otherwise."""
+    async with db.session() as session:
+        row = await session.get(GalleryRow, entry_id)
+    if row is None or not (row.public or (viewer_id is not None and row.owner_id == viewer_id)):
         raise ReelForgeError(
             ErrorCode.NOT_FOUND, f"No gallery entry {entry_id!r}.", detail={"id": entry_id}
         )

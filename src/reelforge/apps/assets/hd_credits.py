@@ -73,10 +73,11 @@ async def check_available(session: AsyncSession, owner_id: str, credits: int) ->
 
 
 async def deduct(
-    session: AsyncSession, owner_id: str, credits: int, *, key: str, batch_id: str
+    session: AsyncSession, owner_id: str, amount: int, *, key: str, batch_id: str, images: int
 ) -> dict[str, int]:
-    """Take ``credits`` HD credits, allocation first, then top-ups; once per ``key``."""
-    amount = credits * HD_CREDIT_MICROS
+    """Take ``amount`` micro-USD of HD credits (``images`` HD images; see settle.py for
+    what each costs), allocation first, then top-ups; once per ``key``."""
+    credits = -(-amount // HD_CREDIT_MICROS)
     state = await ensure_period(session, owner_id)  # the wallet lock, the period current
     existing = await ledger.find_transaction(session, key)
     if existing is not None:
@@ -104,7 +105,7 @@ async def deduct(
         ],
         amount_micros=amount,
         owner_id=owner_id,
-        reason=f"asset studio HD: {credits} image(s) of batch {batch_id}",
+        reason=f"asset studio HD: {images} image(s) of batch {batch_id}",
         meta=split,
         replay_checked=True,
     )

@@ -12,7 +12,7 @@ from typing import Any, Literal
 
 from sqlalchemy import insert, select
 
-from reelforge.apps.assets.caller import Caller
+from reelforge.apps.assets.caller import Caller, owns
 from reelforge.apps.assets.contract import ModeContract
 from reelforge.apps.assets.hd_credits import check_available
 from reelforge.apps.assets.modes.registry import ModeRegistry
@@ -22,6 +22,7 @@ from reelforge.apps.assets.settle import settle_batch
 from reelforge.apps.assets.tables import BatchRow, JobRow
 from reelforge.apps.assets.variants import build_variants
 from reelforge.apps.assets.workspaces import get_workspace
+from reelforge.billing.own_keys import OWN, payer_for, user_role
 from reelforge.container import Container
 from reelforge.domain.errors import ErrorCode, ReelForgeError
 from reelforge.domain.ids import new_id
@@ -93,7 +94,9 @@ class AssetPipeline:
         built = self.engine.build(mode, preset, subject, fields, body.negative_prompt)
         # 7. provider quality matrix: the optimal provider and its fallback chain.
         chain = await self._chain(mode, preset.id, body.quality, caller.user_id)
-        if body.quality == "hd":
+        if body.quality == "hd" and not await self._own_key(chain[0], caller.user_id):
+            # On the user's own key HD costs no credits (settle.hd_price); else all of them
+            # must be there before anything is dispatched.
             async with c.db.transaction() as session:
                 await check_available(session, caller.user_id, len(variants))
         # 8. quality profile per preset, in each model's parameter names; 6. negatives are
@@ -128,6 +131,7 @@ class AssetPipeline:
                     id=batch_id,
                     owner_id=caller.user_id,
                     guest_ip=caller.guest_ip,
+                    guest_key=caller.guest_key,
                     workspace_id=body.workspace_id,
                     mode=mode.id,
                     preset=preset.id,
@@ -175,16 +179,19 @@ class AssetPipeline:
         connected = {p for p, s in states.items() if s is not Connection.OFFLINE}
         return resolve_chain(mode, tool, tier, connected)
 
+    async def _own_key(self, choice: Any, owner_id: str) -> bool:
+        provider = choice.route.provider
+        sources = await self.container.hub.sources({provider}, owner_id)
+        async with self.container.db.session() as session:
+            role = await user_role(session, owner_id)
+        return payer_for(role, sources.get(provider, "offline")) == OWN
+
     async def batch(self, caller: Caller, batch_id: str) -> dict[str, Any]:
         """13. response serialisation (settling the batch first if its run has ended)."""
         c = self.container
         async with c.db.session() as session:
             row = await session.get(BatchRow, batch_id)
-            if (
-                row is None
-                or row.owner_id != caller.user_id
-                or (caller.is_guest and row.guest_ip != caller.guest_ip)
-            ):
+            if row is None or not owns(caller, row.owner_id, row.guest_key):
                 raise ReelForgeError(
                     ErrorCode.NOT_FOUND, f"No batch {batch_id!r}.", detail={"batch_id": batch_id}
                 )
@@ -197,6 +204,25 @@ class AssetPipeline:
                 )
             ).scalars()
             return batch_view(row, list(jobs))
+
+    async def job_image(self, caller: Caller, job_id: str) -> tuple[bytes, str]:
+        """A job's image (bytes, content type) for its owner: the way guests, who have no
+        key for the core's artifact routes, see what they made."""
+        c = self.container
+        async with c.db.session() as session:
+            job = await session.get(JobRow, job_id)
+            batch = await session.get(BatchRow, job.batch_id) if job else None
+        if (
+            job is None
+            or batch is None
+            or job.artifact_id is None
+            or not owns(caller, batch.owner_id, batch.guest_key)
+        ):
+            raise ReelForgeError(
+                ErrorCode.NOT_FOUND, f"No image for job {job_id!r}.", detail={"job_id": job_id}
+            )
+        art = await c.artifacts.get(job.artifact_id, owner_id=batch.owner_id)
+        return await c.artifacts.read_bytes(art), art.content_type
 
 
 def batch_view(row: BatchRow, jobs: list[JobRow]) -> dict[str, Any]:
@@ -227,7 +253,9 @@ def batch_view(row: BatchRow, jobs: list[JobRow]) -> dict[str, Any]:
                 "status": j.status,
                 "served_by": j.served_by,
                 "artifact_id": j.artifact_id,
-                "url": f"/v1/artifacts/{j.artifact_id}/content" if j.artifact_id else None,
+                # Ours, not the core's artifact route: guests can open it too (their own).
+                "url": f"/v1/assets/jobs/{j.id}/content" if j.artifact_id else None,
+                "artifact_url": f"/v1/artifacts/{j.artifact_id}/content" if j.artifact_id else None,
                 "error": j.error,
             }
             for j in jobs

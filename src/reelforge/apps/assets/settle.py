@@ -1,6 +1,6 @@
 """Settling a batch once its run ended: each job's result and the model that served it
 (after any fallbacks), its gallery entry (private until the owner opts in), and the HD
-credits for the slots that succeeded (steps 10 to 12)."""
+credits for the slots that succeeded (steps 10 to 12), never paid twice (``hd_price``)."""
 
 from __future__ import annotations
 
@@ -13,9 +13,29 @@ from reelforge.apps.assets.tables import BatchRow, GalleryRow, JobRow
 from reelforge.container import Container
 from reelforge.domain.errors import ReelForgeError
 from reelforge.domain.ids import new_id
+from reelforge.engine.payers import FREE, OWN, payer_of
+from reelforge.storage.run_tables import StepRow
 from reelforge.storage.tables import utcnow
 
 TERMINAL = {"succeeded", "failed", "canceled"}
+
+
+def hd_price(step: StepRow) -> int:
+    """What one HD image takes from HD credits, so that nothing is paid twice:
+
+    - served on the user's own key (a stored key, or the owner's environment keys): 0,
+      since the provider bills the user directly (the engine records it as own-key spend);
+    - served on a key the operator lends: the run already captured the provider's cost
+      from the same wallet, so HD credits take only the rest of one credit's price;
+    - emulated (sandbox, free): one credit, as the product charges for HD.
+    """
+    provider = step.provider or step.model.split("/", 1)[0]
+    payer = payer_of(step.request, provider) if not step.sandbox else FREE
+    if payer == OWN:
+        return 0
+    if payer == FREE:
+        return HD_CREDIT_MICROS
+    return max(0, HD_CREDIT_MICROS - (step.cost_micros or 0))
 
 
 async def settle_batch(container: Container, row: BatchRow) -> BatchRow:
@@ -59,12 +79,22 @@ async def settle_batch(container: Container, row: BatchRow) -> BatchRow:
         status = "succeeded" if succeeded == len(jobs) else "partial" if succeeded else "failed"
         charged = 0
         error = None
-        if row.tier == "hd" and succeeded:
+        amount = (
+            sum(hd_price(by_node[j.node_id]) for j in jobs if j.status == "succeeded")
+            if row.tier == "hd"
+            else 0
+        )
+        if amount:
             try:
                 await deduct(
-                    session, row.owner_id, succeeded, key=f"assets-hd:{row.id}", batch_id=row.id
+                    session,
+                    row.owner_id,
+                    amount,
+                    key=f"assets-hd:{row.id}",
+                    batch_id=row.id,
+                    images=succeeded,
                 )
-                charged = succeeded * HD_CREDIT_MICROS
+                charged = amount
             except ReelForgeError as exc:
                 # Spent elsewhere since the check: the batch says so; nothing overdrawn.
                 error = exc.code.value
@@ -75,7 +105,7 @@ async def settle_batch(container: Container, row: BatchRow) -> BatchRow:
                 status=status if error is None else f"{status}_unpaid",
                 settled=True,
                 finished_at=utcnow(),
-                hd_credits=succeeded if row.tier == "hd" else 0,
+                hd_credits=-(-charged // HD_CREDIT_MICROS),  # whole credits, rounded up
                 hd_charged_micros=charged,
             )
         )

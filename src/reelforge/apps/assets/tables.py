@@ -7,6 +7,10 @@
 ``assets_gallery``     a job's asset in its mode's gallery; public only by opt-in
 ``assets_accounts``    email/password sign-in for a core user (argon2 hash, tokens)
 ``assets_payments``    top-up pack purchases through a payment provider
+``assets_code``        UI/UX code from the chat model
+``assets_oauth_states`` OAuth sign-ins in progress (state, PKCE verifier), single use
+``assets_oauth_identities`` GitHub/Google accounts linked to core users
+``assets_export_files`` the files exporters made (bytes in the blob store)
 """
 
 from __future__ import annotations
@@ -38,6 +42,8 @@ class BatchRow(Base):
     id: Mapped[str] = mapped_column(String(40), primary_key=True)
     owner_id: Mapped[str] = mapped_column(String(40))  # the core user the run belongs to
     guest_ip: Mapped[str | None] = mapped_column(String(64), nullable=True)
+    # sha256 of the guest's own token (cookie): guests share one core user, never batches.
+    guest_key: Mapped[str | None] = mapped_column(String(64), nullable=True)
     workspace_id: Mapped[str | None] = mapped_column(String(40), nullable=True)
     mode: Mapped[str] = mapped_column(String(40))
     preset: Mapped[str] = mapped_column(String(60))
@@ -130,6 +136,7 @@ class CodeRow(Base):
 
     id: Mapped[str] = mapped_column(String(40), primary_key=True)
     owner_id: Mapped[str] = mapped_column(String(40))
+    guest_key: Mapped[str | None] = mapped_column(String(64), nullable=True)  # as batches'
     preset: Mapped[str] = mapped_column(String(60))
     framework: Mapped[str] = mapped_column(String(20))
     model: Mapped[str] = mapped_column(String(200))
@@ -148,4 +155,42 @@ class OAuthStateRow(Base):
     provider: Mapped[str] = mapped_column(String(40))
     code_verifier: Mapped[str] = mapped_column(String(200))
     redirect_uri: Mapped[str] = mapped_column(String(500))
+    next_path: Mapped[str] = mapped_column(String(500))
+    link_user_id: Mapped[str | None] = mapped_column(String(40), nullable=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime())
+
+
+class OAuthIdentityRow(Base):
+    """A provider's account (GitHub or Google subject) linked to a core user."""
+
+    __tablename__ = "assets_oauth_identities"
+    __table_args__ = (
+        UniqueConstraint("provider", "subject", name="uq_assets_oauth_identities"),
+        Index("ix_assets_oauth_identities_user", "user_id"),
+    )
+
+    id: Mapped[str] = mapped_column(String(40), primary_key=True)
+    provider: Mapped[str] = mapped_column(String(40))
+    subject: Mapped[str] = mapped_column(String(200))
+    user_id: Mapped[str] = mapped_column(String(40))
+    email: Mapped[str | None] = mapped_column(String(320), nullable=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime())
+
+
+class ExportFileRow(Base):
+    """One file an exporter made (sheet.png, atlas.json, asset_0.svg, …): its bytes in the
+    blob store. Not an artifact: JSON atlases and SVGs are not media the store accepts."""
+
+    __tablename__ = "assets_export_files"
+    __table_args__ = (Index("ix_assets_export_files_export", "export_id"),)
+
+    id: Mapped[str] = mapped_column(String(40), primary_key=True)
+    export_id: Mapped[str] = mapped_column(String(40))  # the files of one export
+    owner_id: Mapped[str] = mapped_column(String(40))
+    mode: Mapped[str] = mapped_column(String(40))
+    format: Mapped[str] = mapped_column(String(40))
+    name: Mapped[str] = mapped_column(String(200))
+    content_type: Mapped[str] = mapped_column(String(100))
+    sha256: Mapped[str] = mapped_column(String(64))
+    size: Mapped[int] = mapped_column(BigInteger)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime())

@@ -7,6 +7,7 @@ from __future__ import annotations
 import re
 from typing import Any, Literal
 
+from reelforge.apps.assets.caller import Caller, owns
 from reelforge.apps.assets.modes.registry import ModeRegistry
 from reelforge.apps.assets.prompt_engine import sanitize
 from reelforge.apps.assets.tables import CodeRow
@@ -68,13 +69,14 @@ async def screenshot(html_code: str, width: int, height: int) -> bytes:
 async def generate_code(
     container: Container,
     modes: ModeRegistry,
-    owner_id: str,
+    caller: Caller,
     prompt: str,
     *,
     tool: str | None,
     framework: Framework,
     preview: bool,
 ) -> dict[str, Any]:
+    owner_id = caller.user_id
     llm: ChatLLM | None = container.extras.get("uiux_llm")
     if llm is None:
         raise ReelForgeError(
@@ -113,7 +115,7 @@ async def generate_code(
         )
         result["preview"] = {
             "artifact_id": shot.id,
-            "url": f"/v1/artifacts/{shot.id}/content",
+            "url": f"/v1/assets/uiux/code/{code_id}/preview",
             "width": preset.width,
             "height": preset.height,
         }
@@ -122,6 +124,7 @@ async def generate_code(
             CodeRow(
                 id=code_id,
                 owner_id=owner_id,
+                guest_key=caller.guest_key,
                 preset=preset.id,
                 framework=framework,
                 model=llm.model,
@@ -134,9 +137,18 @@ async def generate_code(
     return result
 
 
-async def get_code(container: Container, owner_id: str, code_id: str) -> CodeRow:
+async def get_code(container: Container, caller: Caller, code_id: str) -> CodeRow:
+    """The caller's own code only (guests: by their guest key, never another guest's)."""
     async with container.db.session() as session:
         row = await session.get(CodeRow, code_id)
-    if row is None or row.owner_id != owner_id:
+    if row is None or not owns(caller, row.owner_id, row.guest_key):
         raise ReelForgeError(ErrorCode.NOT_FOUND, f"No UI/UX code {code_id!r}.")
     return row
+
+
+async def get_preview(container: Container, caller: Caller, code_id: str) -> bytes:
+    row = await get_code(container, caller, code_id)
+    if row.preview_artifact_id is None:
+        raise ReelForgeError(ErrorCode.NOT_FOUND, f"UI/UX code {code_id!r} has no preview.")
+    art = await container.artifacts.get(row.preview_artifact_id, owner_id=row.owner_id)
+    return await container.artifacts.read_bytes(art)

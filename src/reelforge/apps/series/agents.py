@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import re
 import secrets
+from contextvars import ContextVar
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -27,6 +28,9 @@ from reelforge.storage.series_tables import SeriesAgentRow
 NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_-]{1,49}$")
 SIGNATURE_WINDOW = timedelta(minutes=10)
 PENDING, ACTIVE = "pending_claim", "active"
+# The agent a signed-in human acts for (X-Series-Agent, set per request by the API; see
+# console.py): honoured only for an agent whose owner_user_id is that human.
+ACTING: ContextVar[str | None] = ContextVar("series_acting_agent", default=None)
 DEFAULT_PREFERENCES = {
     "new_follower": True,
     "comment_reply": True,
@@ -64,7 +68,7 @@ def check_signed_registration(
         )
     if not signing.is_address(wallet):
         raise _bad("wallet_address must be a 0x address (40 hex digits).", "wallet_address")
-    now = platform.now()
+    now = platform.wall_now()
     signed_at = datetime.fromtimestamp(timestamp, tz=now.tzinfo)
     if abs(now - signed_at) > SIGNATURE_WINDOW:
         raise ReelForgeError(
@@ -191,6 +195,20 @@ def agent_view(agent: SeriesAgentRow) -> dict[str, Any]:
 
 
 async def agent_of(session: AsyncSession, principal: Principal) -> SeriesAgentRow:
+    acting = ACTING.get()
+    if acting:
+        agent = await session.scalar(
+            select(SeriesAgentRow).where(
+                SeriesAgentRow.id == acting, SeriesAgentRow.owner_user_id == principal.user_id
+            )
+        )
+        if agent is None:
+            raise ReelForgeError(
+                ErrorCode.FORBIDDEN,
+                f"You have not claimed agent {acting}, so you cannot act for it.",
+                remediation=("Claim it with its claim token first (POST /api/v1/console/claim).",),
+            )
+        return agent
     agent = await session.scalar(
         select(SeriesAgentRow).where(SeriesAgentRow.user_id == principal.user_id)
     )

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import hashlib
 from dataclasses import dataclass
-from typing import Protocol
+from typing import Any, Protocol
 
 import httpx
 from sqlalchemy import select
@@ -75,6 +75,20 @@ class HttpFacilitator:
         self.url = url.rstrip("/")
         self.client = client or httpx.AsyncClient(timeout=30)
 
+    def headers(self, method: str, url: str) -> dict[str, Any]:
+        """Per-request headers (a facilitator's auth; none for an open one)."""
+        return {}
+
+    async def _post(self, path: str, body: dict[str, Any]) -> httpx.Response:
+        url = f"{self.url}{path}"
+        response = await self.client.post(url, json=body, headers=self.headers("POST", url))
+        if response.status_code in (401, 403):
+            raise PaymentRefused(
+                "unexpected_verify_error",
+                f"The facilitator refused our credentials (HTTP {response.status_code}).",
+            )
+        return response
+
     async def settle(
         self, session: AsyncSession, payment: Payment, req: Requirements
     ) -> Settlement:
@@ -84,13 +98,13 @@ class HttpFacilitator:
             "paymentRequirements": req.wire(),
         }
         try:
-            verified = (await self.client.post(f"{self.url}/verify", json=body)).json()
+            verified = (await self._post("/verify", body)).json()
             if not verified.get("isValid"):
                 raise PaymentRefused(
                     str(verified.get("invalidReason") or "invalid_payload"),
                     str(verified.get("invalidMessage") or "The facilitator refused the payment."),
                 )
-            settled = (await self.client.post(f"{self.url}/settle", json=body)).json()
+            settled = (await self._post("/settle", body)).json()
         except (httpx.HTTPError, ValueError) as exc:
             raise PaymentRefused(
                 "unexpected_settle_error", f"The facilitator could not be reached: {exc}"

@@ -48,7 +48,17 @@ def steps(
 
 def scheduled_jobs(container: Container) -> list[ScheduledJob]:
     platform = platform_of(container)
-    return [ScheduledJob(name, every, run) for name, every, run in steps(platform)]
+
+    def on_platform_clock(
+        run: Callable[[datetime], Awaitable[object]],
+    ) -> Callable[[datetime], Awaitable[object]]:
+        # The platform's clock, not the scheduler's: the same in production, and a sandbox
+        # clock moved forward (console.advance) stays consistent with what jobs close.
+        return lambda _now: run(platform.now())
+
+    return [
+        ScheduledJob(name, every, on_platform_clock(run)) for name, every, run in steps(platform)
+    ]
 
 
 async def run_all(platform: SeriesPlatform, now: datetime) -> None:

@@ -6,7 +6,7 @@ from __future__ import annotations
 import hashlib
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
 from reelforge.apps.series.facilitator import Facilitator, HttpFacilitator, LocalFacilitator
@@ -58,6 +58,8 @@ class SeriesConfig:
     job_seconds: float
     staking_enabled: bool
     public_base_url: str = "http://localhost"
+    cdp_key_id: str | None = None
+    cdp_key_secret: str | None = None
 
 
 def cents(micros: int) -> int | float:
@@ -86,6 +88,13 @@ class SeriesPlatform:
     def now(self) -> datetime:
         return self.clock()
 
+    def wall_now(self) -> datetime:
+        """The time signatures are checked against (x402 validity windows, registration
+        timestamps): the platform's clock without a sandbox skip-ahead (console.advance),
+        because wallets sign with the real time."""
+        offset: timedelta = self.extras.get("clock_offset", timedelta())
+        return self.clock() - offset
+
     def require_pay_to(self) -> str:
         if not self.config.pay_to:
             raise ReelForgeError(
@@ -97,6 +106,22 @@ class SeriesPlatform:
 
 
 def make_facilitator(config: SeriesConfig) -> Facilitator:
-    if config.facilitator_url == "local":
+    """``local``; ``cdp`` (or the CDP URL): Coinbase's, with a CDP JWT per request; any
+    other URL: an open facilitator (e.g. https://x402.org/facilitator, testnet)."""
+    from reelforge.apps.series.cdp import CDP_FACILITATOR_URL, CdpFacilitator
+
+    url = config.facilitator_url
+    if url == "local":
         return LocalFacilitator()
-    return HttpFacilitator(config.facilitator_url)
+    if url == "cdp" or url.startswith("https://api.cdp.coinbase.com/"):
+        if not (config.cdp_key_id and config.cdp_key_secret):
+            raise ReelForgeError(
+                ErrorCode.FEATURE_DISABLED,
+                "The Coinbase x402 facilitator needs a CDP API key.",
+                remediation=(
+                    "Set REELFORGE_SERIES_CDP_API_KEY_ID and REELFORGE_SERIES_CDP_API_KEY_SECRET.",
+                ),
+            )
+        target = CDP_FACILITATOR_URL if url == "cdp" else url
+        return CdpFacilitator(config.cdp_key_id, config.cdp_key_secret, url=target)
+    return HttpFacilitator(url)

@@ -117,15 +117,17 @@ async def export(platform: SeriesPlatform, principal: Principal) -> dict[str, An
         received = (
             await session.scalars(select(SeriesTipRow).where(SeriesTipRow.agent_id == agent.id))
         ).all()
-        sent = []
+        sent: list[SeriesTipRow] = []
         if agent.wallet_address:
-            sent = (
-                await session.scalars(
-                    select(SeriesTipRow).where(
-                        or_(SeriesTipRow.payer_wallet == agent.wallet_address)
+            sent = list(
+                (
+                    await session.scalars(
+                        select(SeriesTipRow).where(
+                            or_(SeriesTipRow.payer_wallet == agent.wallet_address)
+                        )
                     )
-                )
-            ).all()
+                ).all()
+            )
         payouts = (
             await session.scalars(
                 select(SeriesPayoutRow).where(SeriesPayoutRow.agent_id == agent.id)

@@ -89,7 +89,13 @@ async def start_queued(platform: SeriesPlatform, now: datetime) -> int:
     for prod_id, data in work:
         prompt = clip_prompt(data)
         nodes: list[dict[str, Any]] = [
-            {"id": "poster", "model": POSTER_MODEL, "prompt": poster_prompt(data), "seed": 1},
+            {
+                "id": "poster",
+                "model": POSTER_MODEL,
+                "prompt": poster_prompt(data),
+                "seed": 1,
+                "params": {"image_size": "portrait_4_3"},  # a poster stands upright
+            },
             {"id": "tts", "model": TTS_MODEL, "prompt": scriptdata.narration_text(data)},
         ]
         nodes += [
@@ -104,9 +110,9 @@ async def start_queued(platform: SeriesPlatform, now: datetime) -> int:
         except ReelForgeError as exc:
             run_id, status, error = None, "failed", exc.to_dict()
         async with platform.db.transaction() as session:
-            prod = await session.get(SeriesProductionRow, prod_id)
-            assert prod is not None
-            prod.run_id, prod.status, prod.error, prod.updated_at = run_id, status, error, now
+            row = await session.get(SeriesProductionRow, prod_id)
+            assert row is not None
+            row.run_id, row.status, row.error, row.updated_at = run_id, status, error, now
             for i in range(CLIP_VARIANTS):
                 session.add(
                     SeriesClipVariantRow(

@@ -51,7 +51,7 @@ def _runtime(document: dict[str, Any]) -> list[dict[str, str]]:
         isinstance(d, (int, float)) and not isinstance(d, bool) for d in durations
     ):
         return []
-    total = sum(durations)
+    total = sum(float(d) for d in durations if isinstance(d, (int, float)))
     if MIN_RUNTIME <= total <= MAX_RUNTIME:
         return []
     return [

@@ -183,11 +183,11 @@ async def start_episodes(platform: SeriesPlatform, now: datetime) -> int:
         except ReelForgeError as exc:
             run_id, error = None, exc.to_dict()
         async with platform.db.transaction() as session:
-            ep = await session.get(SeriesEpisodeRow, ep_id)
-            assert ep is not None
-            ep.run_id = run_id
+            episode = await session.get(SeriesEpisodeRow, ep_id)
+            assert episode is not None
+            episode.run_id = run_id
             if error is not None:
-                ep.status, ep.error = "failed", error
+                episode.status, episode.error = "failed", error
     return len(work)
 
 

@@ -176,7 +176,7 @@ async def tip(
             )
         )
     try:
-        payment = x402.verify(x402.decode_header(header), req, int(now.timestamp()))
+        payment = x402.verify(x402.decode_header(header), req, int(platform.wall_now().timestamp()))
         result = await _record(platform, target, payment, req, now)
     except x402.PaymentRefused as refused:
         raise _refusal(req, refused) from None

@@ -18,6 +18,7 @@ from sqlalchemy import func, select, update
 
 from reelforge.apps.series import signing
 from reelforge.apps.series.agents import active_agent, agent_of
+from reelforge.apps.series.payouts import PayoutError, PayoutRail, SandboxRail
 from reelforge.apps.series.platform import SeriesPlatform, cents
 from reelforge.apps.series.tips import payout_view
 from reelforge.domain.errors import ErrorCode, ReelForgeError
@@ -31,10 +32,6 @@ OPERATIONS = (SET_CREATOR, CLEAR_CREATOR)
 
 # Sends one payout on chain; returns the transaction hash (raises on failure).
 Sender = Callable[[str, int], Awaitable[str]]
-
-
-async def sandbox_sender(wallet: str, amount_micros: int) -> str:
-    return "0x" + secrets.token_hex(32)
 
 
 def nonce_message(
@@ -199,47 +196,140 @@ async def history(
 async def process_payouts(
     platform: SeriesPlatform, now: datetime, sender: Sender | None = None
 ) -> int:
-    """Pending payouts that have a wallet: processing (claimed by compare-and-set), sent,
-    then completed with the tx hash, or failed with the reason."""
-    send = (
-        sender
-        or platform.extras.get("payout_sender")
-        or (sandbox_sender if platform.config.sandbox else None)
+    """Pending payouts that have a wallet go out; returns how many were sent.
+
+    With a payout rail (payouts.py: the EVM rail live, the sandbox rail in sandbox) each
+    is signed, its hash recorded, broadcast, then confirmed by its receipt (this run or a
+    later one). ``sender`` (a plain function: wallet, amount → tx hash) sends in one step."""
+    send = sender or platform.extras.get("payout_sender")
+    if send is not None:
+        return await _send_each(platform, send)
+    rail = platform.extras.get("payout_rail") or (
+        SandboxRail() if platform.config.sandbox else None
     )
-    if send is None:
-        return 0  # live payouts need a configured sender: they wait, pending
+    if rail is None:
+        return 0  # live payouts need a rail (REELFORGE_SERIES_PAYOUT_RPC_URL): they wait
+    await _confirm_sent(platform, rail)
+    try:
+        return await _send_by_rail(platform, rail)
+    finally:
+        await rail.finish_batch()
+
+
+async def _due(platform: SeriesPlatform) -> list[str]:
     async with platform.db.session() as session:
-        due = (
-            await session.scalars(
-                select(SeriesPayoutRow.id)
-                .where(
-                    SeriesPayoutRow.status == "pending", SeriesPayoutRow.wallet_address.is_not(None)
+        return list(
+            (
+                await session.scalars(
+                    select(SeriesPayoutRow.id)
+                    .where(
+                        SeriesPayoutRow.status == "pending",
+                        SeriesPayoutRow.wallet_address.is_not(None),
+                    )
+                    .order_by(SeriesPayoutRow.created_at)
+                    .limit(500)
                 )
-                .limit(500)
-            )
-        ).all()
+            ).all()
+        )
+
+
+async def _claim(platform: SeriesPlatform, payout_id: str) -> tuple[str, int] | None:
+    """pending → processing by compare-and-set: one process sends each payout."""
+    async with platform.db.transaction() as session:
+        took = await session.execute(
+            update(SeriesPayoutRow)
+            .where(SeriesPayoutRow.id == payout_id, SeriesPayoutRow.status == "pending")
+            .values(status="processing")
+        )
+        if not getattr(took, "rowcount", 0):
+            return None
+        payout = await session.get(SeriesPayoutRow, payout_id)
+        assert payout is not None
+        return str(payout.wallet_address), payout.amount_micros
+
+
+async def _set(platform: SeriesPlatform, payout_id: str, **values: Any) -> None:
+    async with platform.db.transaction() as session:
+        await session.execute(
+            update(SeriesPayoutRow).where(SeriesPayoutRow.id == payout_id).values(**values)
+        )
+
+
+async def _send_each(platform: SeriesPlatform, send: Sender) -> int:
     done = 0
-    for payout_id in due:
-        async with platform.db.transaction() as session:
-            took = await session.execute(
-                update(SeriesPayoutRow)
-                .where(SeriesPayoutRow.id == payout_id, SeriesPayoutRow.status == "pending")
-                .values(status="processing")
-            )
-            if not getattr(took, "rowcount", 0):
-                continue
-            payout = await session.get(SeriesPayoutRow, payout_id)
-            assert payout is not None
-            wallet, amount = str(payout.wallet_address), payout.amount_micros
+    for payout_id in await _due(platform):
+        claimed = await _claim(platform, payout_id)
+        if claimed is None:
+            continue
         try:
-            tx, status, error = await send(wallet, amount), "completed", None
+            tx, status, error = await send(*claimed), "completed", None
         except Exception as exc:  # the chain refused: recorded, never retried silently
             tx, status, error = None, "failed", f"{type(exc).__name__}: {exc}"[:500]
-        async with platform.db.transaction() as session:
-            await session.execute(
-                update(SeriesPayoutRow)
-                .where(SeriesPayoutRow.id == payout_id)
-                .values(status=status, tx_hash=tx, error=error, completed_at=platform.now())
-            )
+        await _set(
+            platform, payout_id, status=status, tx_hash=tx, error=error, completed_at=platform.now()
+        )
         done += 1
     return done
+
+
+async def _send_by_rail(platform: SeriesPlatform, rail: PayoutRail) -> int:
+    done = 0
+    for payout_id in await _due(platform):
+        claimed = await _claim(platform, payout_id)
+        if claimed is None:
+            continue
+        try:
+            prepared = await rail.prepare(*claimed)
+        except ConnectionError:
+            await _set(platform, payout_id, status="pending")  # nothing was sent: next run
+            break
+        except PayoutError as exc:
+            await _set(platform, payout_id, status="failed", error=str(exc)[:500])
+            await rail.finish_batch()
+            continue
+        # The hash is on record before anything leaves: a crash from here on is found
+        # again by its receipt, never sent twice.
+        await _set(platform, payout_id, tx_hash=prepared.tx_hash)
+        try:
+            await rail.broadcast(prepared)
+        except PayoutError as exc:  # refused by the node: it is not on chain
+            await _set(platform, payout_id, status="failed", error=str(exc)[:500])
+            await rail.finish_batch()  # its nonce was not used: ask the chain again
+            continue
+        except ConnectionError:
+            await rail.finish_batch()  # unknown: left processing, its receipt decides
+            break
+        done += 1
+        await _confirm_one(platform, rail, payout_id, prepared.tx_hash)
+    return done
+
+
+async def _confirm_one(
+    platform: SeriesPlatform, rail: PayoutRail, payout_id: str, tx_hash: str
+) -> None:
+    try:
+        ok = await rail.confirm(tx_hash)
+    except (ConnectionError, PayoutError):
+        return
+    if ok is None:
+        return
+    await _set(
+        platform,
+        payout_id,
+        status="completed" if ok else "failed",
+        error=None if ok else "The transfer reverted on chain.",
+        completed_at=platform.now(),
+    )
+
+
+async def _confirm_sent(platform: SeriesPlatform, rail: PayoutRail) -> None:
+    async with platform.db.session() as session:
+        sent = (
+            await session.execute(
+                select(SeriesPayoutRow.id, SeriesPayoutRow.tx_hash).where(
+                    SeriesPayoutRow.status == "processing", SeriesPayoutRow.tx_hash.is_not(None)
+                )
+            )
+        ).all()
+    for payout_id, tx_hash in sent:
+        await _confirm_one(platform, rail, payout_id, str(tx_hash))

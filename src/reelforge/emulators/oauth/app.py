@@ -2,7 +2,8 @@
 (consent is automatic: the user is ``login_hint`` or the default one) redirects back with
 ``code`` and the caller's ``state``; ``POST /token`` checks the client secret, the
 redirect URI and the PKCE verifier (S256) and answers an access token once per code;
-``GET /user`` (GitHub's shape) and ``GET /userinfo`` (OIDC's) describe the user.
+``GET /user`` and ``/user/emails`` (GitHub's shapes) and ``GET /userinfo`` (OIDC's)
+describe the user (``login_hint`` is the email; a stable subject is derived from it).
 ``app.state.emulator`` records the authorize and token requests for tests."""
 
 from __future__ import annotations
@@ -108,6 +109,12 @@ def create_app() -> Starlette:
             }
         )
 
+    async def github_emails(request: Request) -> Response:
+        user = _user(request)
+        if user is None:
+            return JSONResponse({"message": "Bad credentials"}, 401)
+        return JSONResponse([{"email": user["email"], "primary": True, "verified": True}])
+
     async def userinfo(request: Request) -> Response:
         user = _user(request)
         if user is None:
@@ -119,6 +126,7 @@ def create_app() -> Starlette:
             Route("/authorize", authorize),
             Route("/token", token, methods=["POST"]),
             Route("/user", github_user),
+            Route("/user/emails", github_emails),
             Route("/userinfo", userinfo),
         ]
     )

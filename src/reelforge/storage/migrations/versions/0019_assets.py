@@ -1,4 +1,4 @@
-"""the asset factory's tables: workspaces, batches, jobs, gallery, accounts, payments, code
+"""the asset factory's tables: workspaces, batches, jobs, gallery, accounts, payments, code, OAuth
 
 Revision ID: 0019_assets
 Revises: (chained at merge)
@@ -35,6 +35,7 @@ def upgrade() -> None:
         sa.Column("id", sa.String(40), primary_key=True),
         sa.Column("owner_id", sa.String(40), nullable=False),
         sa.Column("guest_ip", sa.String(64), nullable=True),
+        sa.Column("guest_key", sa.String(64), nullable=True),
         sa.Column("workspace_id", sa.String(40), nullable=True),
         sa.Column("mode", sa.String(40), nullable=False),
         sa.Column("preset", sa.String(60), nullable=False),
@@ -113,6 +114,7 @@ def upgrade() -> None:
         "assets_code",
         sa.Column("id", sa.String(40), primary_key=True),
         sa.Column("owner_id", sa.String(40), nullable=False),
+        sa.Column("guest_key", sa.String(64), nullable=True),
         sa.Column("preset", sa.String(60), nullable=False),
         sa.Column("framework", sa.String(20), nullable=False),
         sa.Column("model", sa.String(200), nullable=False),
@@ -128,11 +130,42 @@ def upgrade() -> None:
         sa.Column("provider", sa.String(40), nullable=False),
         sa.Column("code_verifier", sa.String(200), nullable=False),
         sa.Column("redirect_uri", sa.String(500), nullable=False),
+        sa.Column("next_path", sa.String(500), nullable=False),
+        sa.Column("link_user_id", sa.String(40), nullable=True),
         sa.Column("created_at", UTCDateTime(), nullable=False),
     )
+    op.create_table(
+        "assets_oauth_identities",
+        sa.Column("id", sa.String(40), primary_key=True),
+        sa.Column("provider", sa.String(40), nullable=False),
+        sa.Column("subject", sa.String(200), nullable=False),
+        sa.Column("user_id", sa.String(40), nullable=False),
+        sa.Column("email", sa.String(320), nullable=True),
+        sa.Column("created_at", UTCDateTime(), nullable=False),
+        sa.UniqueConstraint("provider", "subject", name="uq_assets_oauth_identities"),
+    )
+    op.create_index("ix_assets_oauth_identities_user", "assets_oauth_identities", ["user_id"])
+    op.create_table(
+        "assets_export_files",
+        sa.Column("id", sa.String(40), primary_key=True),
+        sa.Column("export_id", sa.String(40), nullable=False),
+        sa.Column("owner_id", sa.String(40), nullable=False),
+        sa.Column("mode", sa.String(40), nullable=False),
+        sa.Column("format", sa.String(40), nullable=False),
+        sa.Column("name", sa.String(200), nullable=False),
+        sa.Column("content_type", sa.String(100), nullable=False),
+        sa.Column("sha256", sa.String(64), nullable=False),
+        sa.Column("size", sa.BigInteger(), nullable=False),
+        sa.Column("created_at", UTCDateTime(), nullable=False),
+    )
+    op.create_index("ix_assets_export_files_export", "assets_export_files", ["export_id"])
 
 
 def downgrade() -> None:
+    op.drop_index("ix_assets_export_files_export", table_name="assets_export_files")
+    op.drop_table("assets_export_files")
+    op.drop_index("ix_assets_oauth_identities_user", table_name="assets_oauth_identities")
+    op.drop_table("assets_oauth_identities")
     op.drop_table("assets_oauth_states")
     op.drop_index("ix_assets_code_owner", table_name="assets_code")
     op.drop_table("assets_code")
