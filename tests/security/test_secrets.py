@@ -77,12 +77,13 @@ async def test_no_secret_leaves_through_any_endpoint_log_or_file(
         ids = await _make_objects(a)
         canaries = [PROVIDER_CANARY, PASSWORD_CANARY, WRONG_KEY_CANARY, a_key, second_key]
 
-        # The studio's sign-in: a wrong key, then A's, then who-am-I with the cookie.
+        # The studio's sign-in: a wrong link token, a wrong key, A's key, who-am-I by cookie.
         session_answers = [
+            await browser.get("/login", params={"token": WRONG_KEY_CANARY}),
             await browser.post("/v1/session", json={"api_key": WRONG_KEY_CANARY}),
             await browser.post("/v1/session", json={"api_key": a_key}),
         ]
-        assert session_answers[1].status_code == 200, session_answers[1].text
+        assert session_answers[2].status_code == 200, session_answers[2].text
         session_answers.append(await browser.get("/v1/session"))
         signup = await browser.post(
             "/v1/assets/accounts/signup",

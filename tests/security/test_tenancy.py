@@ -95,6 +95,12 @@ async def _make_objects(a: httpx.AsyncClient) -> dict[str, str]:
         await a.post("/v1/assets/workspaces", json={"mode": "pixel", "name": "mine"}),
         "workspace_id",
     )
+    batch = await made(
+        await a.post("/v1/assets/generate", json={"mode": "pixel", "prompt": "a fox"}),
+        "batch_id",
+    )
+    ids["job_id"] = batch["jobs"][0]["id"]
+    await made(await a.post("/v1/assets/uiux/generate", json={"prompt": "a login form"}), "code_id")
     return ids
 
 
@@ -166,12 +172,14 @@ async def test_a_second_user_gets_404_and_changes_nothing(
         before = await _snapshot(a, openapi, ids)
         wrong: list[str] = []
         checked = skipped = 0
+        unmade: set[str] = set()
         for path, method, _op in _operations(openapi):
             names = _names(path)
             if not names or any(n in SHARED for n in names) or path.startswith("/v1/users/"):
                 continue
             if not all(n in ids for n in names):
                 skipped += 1
+                unmade.update(n for n in names if n not in ids)
                 continue
             r = await b.request(method, _url(path, ids), json=_body(path, method, ids))
             checked += 1
@@ -186,6 +194,7 @@ async def test_a_second_user_gets_404_and_changes_nothing(
                 wrong.append(f"{method.upper()} {path}: {r.status_code} {r.text[:200]}")
         after = await _snapshot(a, openapi, ids)
     print(f"\ntenancy: {checked} operations checked with real ids, {skipped} without an object")
+    print(f"  no object made for: {', '.join(sorted(unmade))}")
     assert not wrong, "\n".join(wrong)
     changed = [p for p in before if before[p] != after[p]]
     assert not changed, changed
