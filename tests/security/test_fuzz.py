@@ -88,7 +88,7 @@ def lazy_app(tmp_path_factory: pytest.TempPathFactory) -> Iterator[_LazyApp]:
 def _describe(case: Any, response: Any, failure: Failure) -> str:
     sent = {k: v for k, v in (("query", case.query), ("body", case.body)) if v}
     return (
-        f"{failure.title} [{response.status_code}] {str(sent)[:200]} -> "
+        f"{failure.title} [{response.status_code}] {str(sent)[:1200]} -> "
         f"{failure.message[:200]!r} {response.text[:200]}"
     )
 
@@ -223,3 +223,13 @@ async def test_atelier_answers_a_body_that_is_not_json_in_its_own_shape(
     body = r.json()
     assert isinstance(body["error"], str) and body["code"] == "VALIDATION_ERROR"  # was nested
     assert body["request_id"] == r.headers["x-request-id"]
+
+
+async def test_a_domain_model_refusing_values_is_bad_input_not_a_500(
+    client: httpx.AsyncClient,
+) -> None:
+    body = {"capability": {"mode": "t2i"}, "mode": "t2v", "prompt": "a fox"}
+    r = await client.post("/v1/generations", json=body)
+    assert r.status_code == 422, r.text  # was 500: Node() raised inside the handler
+    assert r.json()["error"]["code"] == "VALIDATION_ERROR"
+    assert "differ" in r.json()["error"]["message"]

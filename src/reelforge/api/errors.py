@@ -10,6 +10,7 @@ from typing import Any
 from fastapi import FastAPI, Request, routing
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
+from pydantic import ValidationError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.middleware.body_limit import MAX_BODY_SIZE_SCOPE_KEY
 from starlette.routing import compile_path
@@ -72,7 +73,7 @@ def _field(loc: tuple[Any, ...] | list[Any]) -> str:
     return ".".join(parts) or "body"
 
 
-def validation_to_error(exc: RequestValidationError) -> ReelForgeError:
+def validation_to_error(exc: RequestValidationError | ValidationError) -> ReelForgeError:
     unknown: list[str] = []
     missing: list[str] = []
     invalid: list[dict[str, Any]] = []
@@ -123,6 +124,12 @@ def install_error_handlers(app: FastAPI) -> None:
 
     @app.exception_handler(RequestValidationError)
     async def _validation(_request: Request, exc: RequestValidationError) -> JSONResponse:
+        return envelope(validation_to_error(exc))
+
+    @app.exception_handler(ValidationError)
+    async def _model(_request: Request, exc: ValidationError) -> JSONResponse:
+        # A domain model built inside a handler refused the values (the fuzzer found
+        # POST /v1/generations with mode and capability.mode that differ): bad input.
         return envelope(validation_to_error(exc))
 
     @app.exception_handler(StarletteHTTPException)
