@@ -233,3 +233,10 @@ async def test_a_domain_model_refusing_values_is_bad_input_not_a_500(
     assert r.status_code == 422, r.text  # was 500: Node() raised inside the handler
     assert r.json()["error"]["code"] == "VALIDATION_ERROR"
     assert "differ" in r.json()["error"]["message"]
+
+
+async def test_the_series_sandbox_clock_refuses_an_absurd_advance(
+    client: httpx.AsyncClient,
+) -> None:
+    r = await client.post("/api/v1/console/sandbox/advance", json={"hours": 3.6e16})
+    assert r.status_code == 422, r.text  # was 500: OverflowError in timedelta
