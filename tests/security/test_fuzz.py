@@ -240,3 +240,13 @@ async def test_the_series_sandbox_clock_refuses_an_absurd_advance(
 ) -> None:
     r = await client.post("/api/v1/console/sandbox/advance", json={"hours": 3.6e16})
     assert r.status_code == 422, r.text  # was 500: OverflowError in timedelta
+
+
+@pytest.mark.parametrize("value", ["-1.4e-45", "1700000000", "0"])
+async def test_a_date_time_query_is_iso_8601_not_a_number(
+    client: httpx.AsyncClient, value: str
+) -> None:
+    r = await client.get("/v1/runs", params={"created_before": value})
+    assert r.status_code == 422, r.text  # was 200: read as a Unix time
+    ok = await client.get("/v1/runs", params={"created_before": "2026-01-01T00:00:00Z"})
+    assert ok.status_code == 200, ok.text
