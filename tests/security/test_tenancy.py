@@ -96,7 +96,7 @@ async def _make_objects(a: httpx.AsyncClient) -> dict[str, str]:
         "workspace_id",
     )
     batch = await made(
-        await a.post("/v1/assets/generate", json={"mode": "pixel", "prompt": "a fox"}),
+        await a.post("/v1/assets/generate", json={"mode": "pixel", "prompt": "a fox", "wait": 0}),
         "batch_id",
     )
     ids["job_id"] = batch["jobs"][0]["id"]
