@@ -53,7 +53,8 @@ async def test_no_query_value_makes_any_list_endpoint_fail(
     for path, name, _schema in _list_queries(openapi):
         for value in ODD_VALUES:
             r = await client.get(path, params={name: value})
-            assert r.status_code < 500, (path, name, value, r.text[:300])
+            disabled = r.status_code == 503 and r.json()["error"]["code"] == "FEATURE_DISABLED"
+            assert r.status_code < 500 or disabled, (path, name, value, r.text[:300])
             checked += 1
     assert checked > 50, "the OpenAPI document lists the query parameters"
 

@@ -16,6 +16,7 @@ from reelforge.api.mcp.http import McpDoor
 from reelforge.api.middleware import RequestContextMiddleware
 from reelforge.api.openai import PREFIX as OPENAI_PREFIX
 from reelforge.api.openai import UPLOAD_PATHS, create_openai_app
+from reelforge.api.openapi_doc import install_openapi
 from reelforge.api.products import product_routers
 from reelforge.api.query import refuse_unknown_query
 from reelforge.api.routes import (
@@ -95,6 +96,7 @@ def create_app(
     )
     app.state.container = container
     install_error_handlers(app)
+    install_openapi(app)
     products = product_routers(container.settings.enabled_apps)
     for router in [*ROUTERS, *products, *(extra_routers or [])]:
         app.include_router(router)

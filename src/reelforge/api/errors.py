@@ -3,13 +3,17 @@
 
 from __future__ import annotations
 
+import re
+from functools import cache
 from typing import Any
 
-from fastapi import FastAPI, Request
+from fastapi import FastAPI, Request, routing
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
+from pydantic import ValidationError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.middleware.body_limit import MAX_BODY_SIZE_SCOPE_KEY
+from starlette.routing import compile_path
 from starlette.types import Send
 
 from reelforge.api.context import request_id_var
@@ -23,7 +27,7 @@ _STATUS_CODES = {
     401: ErrorCode.AUTH_FAILED,
     403: ErrorCode.FORBIDDEN,
     404: ErrorCode.NOT_FOUND,
-    405: ErrorCode.NOT_FOUND,
+    405: ErrorCode.NOT_FOUND,  # no such operation (the Allow header lists the ones there are)
     409: ErrorCode.CONFLICT,
     413: ErrorCode.PAYLOAD_TOO_LARGE,
     415: ErrorCode.UNSUPPORTED_MEDIA,
@@ -69,7 +73,7 @@ def _field(loc: tuple[Any, ...] | list[Any]) -> str:
     return ".".join(parts) or "body"
 
 
-def validation_to_error(exc: RequestValidationError) -> ReelForgeError:
+def validation_to_error(exc: RequestValidationError | ValidationError) -> ReelForgeError:
     unknown: list[str] = []
     missing: list[str] = []
     invalid: list[dict[str, Any]] = []
@@ -104,6 +108,15 @@ def validation_to_error(exc: RequestValidationError) -> ReelForgeError:
     )
 
 
+def from_http_exception(exc: StarletteHTTPException) -> ReelForgeError:
+    """Starlette's and FastAPI's own errors (a body that is not JSON: 400) in our terms."""
+    code = _STATUS_CODES.get(exc.status_code, ErrorCode.INTERNAL_ERROR)
+    message = exc.detail if isinstance(exc.detail, str) else None
+    if exc.status_code == 404 and message == "Not Found":
+        message = "No such endpoint."
+    return ReelForgeError(code, message)
+
+
 def install_error_handlers(app: FastAPI) -> None:
     @app.exception_handler(ReelForgeError)
     async def _reelforge(_request: Request, exc: ReelForgeError) -> JSONResponse:
@@ -113,18 +126,24 @@ def install_error_handlers(app: FastAPI) -> None:
     async def _validation(_request: Request, exc: RequestValidationError) -> JSONResponse:
         return envelope(validation_to_error(exc))
 
+    @app.exception_handler(ValidationError)
+    async def _model(_request: Request, exc: ValidationError) -> JSONResponse:
+        # A domain model built inside a handler refused the values (the fuzzer found
+        # POST /v1/generations with mode and capability.mode that differ): bad input.
+        return envelope(validation_to_error(exc))
+
     @app.exception_handler(StarletteHTTPException)
     async def _http(request: Request, exc: StarletteHTTPException) -> JSONResponse:
         limit = request.scope.get(MAX_BODY_SIZE_SCOPE_KEY)
         if exc.status_code == 413 and isinstance(limit, int):
             return envelope(too_large(limit))  # a streamed body passed the limit
-        code = _STATUS_CODES.get(exc.status_code, ErrorCode.INTERNAL_ERROR)
-        message = exc.detail if isinstance(exc.detail, str) else None
-        if exc.status_code == 404 and message == "Not Found":
-            message = "No such endpoint."
-        response = envelope(ReelForgeError(code, message), status=exc.status_code)
+        response = envelope(from_http_exception(exc), status=exc.status_code)
         for name, value in (exc.headers or {}).items():
             response.headers[name] = value
+        if exc.status_code == 405:
+            # Starlette names the methods of the first route on the path only; several
+            # routes may share it (GET /v1/runs and POST /v1/runs are two).
+            response.headers["Allow"] = ", ".join(allowed_methods(request))
         return response
 
     @app.exception_handler(Exception)
@@ -132,6 +151,23 @@ def install_error_handlers(app: FastAPI) -> None:
         # Reached only for failures outside the request context (RequestContextMiddleware
         # answers the rest with their request id).
         return internal_error(exc)
+
+
+@cache
+def _path_regex(path_format: str) -> re.Pattern[str]:
+    return compile_path(path_format)[0]
+
+
+def allowed_methods(request: Request) -> list[str]:
+    """Every method some route answers on this request's path."""
+    path = request.scope.get("path", "")
+    methods: set[str] = set()
+    for ctx in routing.iter_route_contexts(request.app.router.routes):
+        if ctx.methods and ctx.path_format and _path_regex(ctx.path_format).match(path):
+            methods |= set(ctx.methods)
+    if "GET" in methods:
+        methods.add("HEAD")
+    return sorted(methods)
 
 
 def internal_error(exc: BaseException) -> JSONResponse:

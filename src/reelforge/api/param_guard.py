@@ -4,12 +4,15 @@ both overflow on them) and NUL characters (PostgreSQL text cannot store one).
 
 A safety net for every route, present and future: routes should still declare their own
 bounds (``ge``/``le``, ``max_length``) so the OpenAPI document tells clients the limits.
+Date-times are ISO 8601 as documented: a bare number (which pydantic would read as a Unix
+time) is refused.
 """
 
 from __future__ import annotations
 
 import types
 import typing
+from datetime import datetime
 from typing import Any
 
 from fastapi import Request
@@ -18,34 +21,42 @@ from fastapi.routing import APIRoute
 from reelforge.domain.errors import ErrorCode, ReelForgeError
 
 INT64_MAX = 2**63 - 1
-_int_names: dict[int, frozenset[str]] = {}
+_int_names: dict[tuple[int, type], frozenset[str]] = {}
 
 
-def _is_int(annotation: Any) -> bool:
-    if annotation is int:
+def _is(annotation: Any, kind: type) -> bool:
+    if annotation is kind:
         return True
     origin = typing.get_origin(annotation)
     if origin in (typing.Union, types.UnionType):
-        return any(_is_int(a) for a in typing.get_args(annotation))
+        return any(_is(a, kind) for a in typing.get_args(annotation))
     if origin is typing.Annotated:
-        return _is_int(typing.get_args(annotation)[0])
+        return _is(typing.get_args(annotation)[0], kind)
     return False
 
 
-def _declared_ints(route: APIRoute) -> frozenset[str]:
-    names = _int_names.get(id(route))
+def _declared(route: APIRoute, kind: type) -> frozenset[str]:
+    names = _int_names.get((id(route), kind))
     if names is None:
         found: set[str] = set()
         stack = [route.dependant]
         while stack:
             dep = stack.pop()
             for p in [*dep.query_params, *dep.path_params]:
-                if _is_int(p.field_info.annotation):
+                if _is(p.field_info.annotation, kind):
                     found.add(p.alias)
             stack.extend(dep.dependencies)
         names = frozenset(found)
-        _int_names[id(route)] = names
+        _int_names[(id(route), kind)] = names
     return names
+
+
+def _is_number(value: str) -> bool:
+    try:
+        float(value)
+    except ValueError:
+        return False
+    return True
 
 
 def _refuse(name: str, problem: str) -> ReelForgeError:
@@ -69,9 +80,13 @@ def _out_of_range(value: str) -> bool:
 def check_param_values(request: Request, route: APIRoute) -> None:
     values: list[tuple[str, str]] = list(request.query_params.multi_items())
     values += [(k, v) for k, v in request.path_params.items() if isinstance(v, str)]
-    ints = _declared_ints(route)
+    ints = _declared(route, int)
+    dates = _declared(route, datetime)
     for name, value in values:
         if "\x00" in value:
             raise _refuse(name, "NUL characters are not allowed")
         if name in ints and _out_of_range(value):
             raise _refuse(name, f"must be between {-INT64_MAX - 1} and {INT64_MAX}")
+        if name in dates and _is_number(value):
+            # pydantic would read a number as a Unix time; the schema says ISO 8601.
+            raise _refuse(name, "must be an ISO 8601 date-time")

@@ -49,11 +49,12 @@ def _redact_url(url: str) -> str:
     """Drop userinfo and query from a URL before it goes into an error or a log."""
     try:
         parts = urlsplit(url)
+        port = parts.port  # raises on a port that is not a number (found by the fuzzer)
     except ValueError:
         return "<unparseable url>"
     host = parts.hostname or ""
-    if parts.port:
-        host = f"{host}:{parts.port}"
+    if port:
+        host = f"{host}:{port}"
     return f"{parts.scheme}://{host}{parts.path}"
 
 

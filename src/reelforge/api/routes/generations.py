@@ -6,7 +6,7 @@ import re
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Header, Response
-from pydantic import Field
+from pydantic import ConfigDict, Field
 
 from reelforge.api.deps import GENERATION_LIMIT, ContainerDep, CurrentPrincipal
 from reelforge.api.routes.runs import created_view, present_run, start_run, view
@@ -24,6 +24,17 @@ _WAIT = re.compile(r"wait(?:=(\d+(?:\.\d+)?))?")
 
 
 class GenerationIn(RequestModel):
+    # Exactly one of model and capability (the handler refuses neither and both).
+    model_config = ConfigDict(
+        extra="forbid",
+        json_schema_extra={
+            "oneOf": [
+                {"required": ["model"], "properties": {"model": {"type": "string"}}},
+                {"required": ["capability"], "properties": {"capability": {"type": "object"}}},
+            ]
+        },
+    )
+
     model: str | None = Field(
         default=None, description="Catalog id, e.g. kling/t2v_5s (or give a capability)"
     )

@@ -13,10 +13,11 @@ from fastapi import APIRouter, FastAPI, Header, Query, Request, Response
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, StreamingResponse
 from fastapi.routing import APIRoute
+from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from reelforge.api.context import request_id_var
 from reelforge.api.deps import GENERATION_LIMIT, ContainerDep, CurrentPrincipal
-from reelforge.api.errors import validation_to_error
+from reelforge.api.errors import from_http_exception, validation_to_error
 from reelforge.api.routes import market_schemas as s
 from reelforge.apps.market.listing import get_post, list_posts, list_services
 from reelforge.apps.market.orders import OrderInput
@@ -63,6 +64,8 @@ def admin_only(principal: Principal) -> None:
 class AtelierRoute(APIRoute):
     """The seed's error shape: ``{"error": "<message>", "code", "remediation", "detail"}``."""
 
+    error_schema = "AtelierError"  # documented so (api/openapi_doc.py)
+
     def get_route_handler(self) -> Callable[[Request], Coroutine[Any, Any, Response]]:
         handler = super().get_route_handler()
 
@@ -73,11 +76,13 @@ class AtelierRoute(APIRoute):
                 return atelier_error(validation_to_error(exc))
             except ReelForgeError as exc:
                 return atelier_error(exc)
+            except StarletteHTTPException as exc:  # a body that is not JSON (400), in shape
+                return atelier_error(from_http_exception(exc), status=exc.status_code)
 
         return handle
 
 
-def atelier_error(error: ReelForgeError) -> JSONResponse:
+def atelier_error(error: ReelForgeError, status: int | None = None) -> JSONResponse:
     body = error.to_dict()
     return JSONResponse(
         {
@@ -87,7 +92,7 @@ def atelier_error(error: ReelForgeError) -> JSONResponse:
             "detail": body["detail"],
             "request_id": request_id_var.get(),
         },
-        status_code=error.http_status,
+        status_code=status or error.http_status,
     )
 
 

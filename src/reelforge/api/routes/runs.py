@@ -9,7 +9,7 @@ from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Header, Query, Request
 from fastapi.responses import StreamingResponse
-from pydantic import Field
+from pydantic import ConfigDict, Field
 
 from reelforge.api.deps import GENERATION_LIMIT, ContainerDep, CurrentPrincipal
 from reelforge.api.history_deps import run_history
@@ -29,6 +29,17 @@ FINAL_EVENTS = {f"run.{s.value}" for s in RunStatus if s.terminal}
 
 
 class RunIn(RequestModel):
+    # A pipeline or a preset (the handler refuses a run with neither).
+    model_config = ConfigDict(
+        extra="forbid",
+        json_schema_extra={
+            "anyOf": [
+                {"required": ["pipeline"], "properties": {"pipeline": {"type": "object"}}},
+                {"required": ["preset"], "properties": {"preset": {"type": "string"}}},
+            ]
+        },
+    )
+
     pipeline: Pipeline | None = None
     preset: str | None = Field(default=None, description="A preset id (GET /v1/presets).")
     inputs: dict[str, Any] = Field(default_factory=dict, description="The preset's inputs.")

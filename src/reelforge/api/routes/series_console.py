@@ -8,6 +8,7 @@ from __future__ import annotations
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Body, Depends
+from pydantic import Field
 
 from reelforge.api.deps import ContainerDep, CurrentPrincipal, require_admin
 from reelforge.api.routes.series import series
@@ -32,7 +33,8 @@ class SandboxPayIn(RequestModel):
 
 
 class AdvanceIn(RequestModel):
-    hours: float = 24.0
+    # Bounded: a huge value overflowed the clock's timedelta (a 500 the fuzzer found).
+    hours: float = Field(default=24.0, ge=0, le=24 * 366)
 
 
 @router.get("/config")

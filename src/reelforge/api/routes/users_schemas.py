@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from pydantic import Field
+from pydantic import Field, JsonValue
 
 from reelforge.api.schemas import RequestModel, ResponseModel
 from reelforge.domain.identity import ALL_SCOPES, Role, Scope
@@ -12,17 +12,22 @@ from reelforge.engine.users import UserView
 from reelforge.storage.identity_tables import ApiKeyRow
 from reelforge.storage.tables import utcnow
 
+# What storage.identity.normalize_email accepts, so the schema says it (empty: none).
+EMAIL_SCHEMA: dict[str, JsonValue] = {"pattern": r"^\s*([^@\s]+@[^@\s]+\.[^@\s]+)?\s*$"}
+
 
 class UserIn(RequestModel):
     name: str = Field(min_length=1, max_length=200)
-    email: str | None = Field(default=None, max_length=320)
+    email: str | None = Field(default=None, max_length=320, json_schema_extra=EMAIL_SCHEMA)
     role: Role = Field(default=Role.MEMBER, description="admin, member or agent.")
     plan_id: str | None = Field(default=None, description="Default: the default plan.")
 
 
 class UserPatch(RequestModel):
     name: str | None = Field(default=None, min_length=1, max_length=200)
-    email: str | None = Field(default=None, max_length=320, description="Empty: none.")
+    email: str | None = Field(
+        default=None, max_length=320, description="Empty: none.", json_schema_extra=EMAIL_SCHEMA
+    )
     role: Role | None = Field(
         default=None, description="owner (from the owner) hands ownership over."
     )
@@ -58,9 +63,14 @@ class KeyIn(RequestModel):
         default=None,
         description="read, generate, admin (each includes the ones before). "
         "Leave out for a key that may do all the user's role allows.",
+        json_schema_extra={"minItems": 1},  # an empty list is refused (domain.identity)
     )
     expires_at: datetime | None = Field(default=None, description="When the key stops working.")
-    expires_in_days: int | None = Field(default=None, description="Or: days from now (1..3650).")
+    expires_in_days: int | None = Field(
+        default=None,
+        description="Or: days from now (1..3650).",
+        json_schema_extra={"minimum": 1, "maximum": 3650},
+    )
 
 
 class KeyOut(ResponseModel):

@@ -75,7 +75,13 @@ _REFUSED_PAGE = """<!doctype html><html lang="en"><head><meta charset="utf-8">
 <code>reelforge login-url</code> on the machine that runs ReelForge.</p></body></html>"""
 
 
-@router.get("/login", response_class=RedirectResponse, status_code=303, include_in_schema=True)
+@router.get(
+    "/login",
+    response_class=RedirectResponse,
+    status_code=303,
+    include_in_schema=True,
+    responses={401: {"description": "The link was refused.", "content": {"text/html": {}}}},
+)
 async def login(
     request: Request,
     container: ContainerDep,

@@ -1,0 +1,154 @@
+"""A bounded loopback soak (issue 25, "Load"): ``reelforge serve`` in sandbox as a real
+subprocess, a closed loop of mixed API calls and runs for ``--minutes`` (default 10),
+sampling the server's RSS and open files as it goes; p50/p99 per kind of call at the end.
+
+Not run in CI. Flat means: the last samples' RSS and open files are close to the first
+after warm-up (the script prints the growth; it asserts nothing).
+
+    python bench/bench_soak.py --minutes 3
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import os
+import random
+import time
+from collections import Counter, defaultdict
+from pathlib import Path
+
+import httpx
+
+from bench.loadgen import percentile
+from bench.server import reelforge_server
+
+READS = [
+    "/healthz",
+    "/v1/me",
+    "/v1/models",
+    "/v1/runs?limit=20",
+    "/v1/artifacts?limit=20",
+    "/v1/credits",
+    "/v1/credits/ledger?limit=20",
+    "/v1/presets",
+    "/v1/pipelines",
+    "/v1/market/services",
+    "/v1/assets/modes",
+]
+GENERATION = {"model": "fal/flux-dev", "prompt": "a lighthouse at dusk, soak"}
+
+
+def sample(pid: int) -> tuple[float, int]:
+    """(RSS in MiB, open file descriptors) of the server process."""
+    rss_kib = 0
+    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+        if line.startswith("VmRSS:"):
+            rss_kib = int(line.split()[1])
+    return rss_kib / 1024, len(os.listdir(f"/proc/{pid}/fd"))
+
+
+async def worker(
+    client: httpx.AsyncClient,
+    deadline: float,
+    run_share: float,
+    latencies: dict[str, list[float]],
+    statuses: Counter[str],
+    runs: list[str],
+    rng: random.Random,
+) -> None:
+    while time.monotonic() < deadline:
+        if rng.random() < run_share:
+            kind, method, url, body = "run", "POST", "/v1/generations", GENERATION
+        elif runs and rng.random() < 0.3:
+            kind, method, url, body = "run_get", "GET", f"/v1/runs/{rng.choice(runs)}", None
+        else:
+            url = rng.choice(READS)
+            kind, method, body = url.split("?")[0], "GET", None
+        start = time.perf_counter()
+        try:
+            r = await client.request(method, url, json=body)
+        except httpx.HTTPError as exc:
+            statuses[f"{kind} {type(exc).__name__}"] += 1
+            continue
+        latencies[kind].append(time.perf_counter() - start)
+        statuses[f"{kind} {r.status_code}"] += 1
+        if kind == "run" and r.status_code == 202:
+            runs.append(r.json()["id"])
+            del runs[:-200]  # poll recent ones
+
+
+async def soak(minutes: float, concurrency: int, every: float, run_share: float) -> None:
+    env = {
+        "REELFORGE_SANDBOX": "1",
+        "REELFORGE_RATE_LIMIT_USER_PER_MINUTE": "1000000",
+        "REELFORGE_RATE_LIMIT_KEY_PER_MINUTE": "1000000",
+    }
+    with reelforge_server(env) as (base, key, _home, pid):
+        latencies: dict[str, list[float]] = defaultdict(list)
+        statuses: Counter[str] = Counter()
+        runs: list[str] = []
+        samples: list[tuple[float, float, int, int]] = []
+        started = time.monotonic()
+        deadline = started + minutes * 60
+        limits = httpx.Limits(max_connections=concurrency)
+        async with httpx.AsyncClient(
+            base_url=base, headers={"Authorization": f"Bearer {key}"}, timeout=30, limits=limits
+        ) as client:
+            rng = random.Random(25)
+            tasks = [
+                asyncio.create_task(
+                    worker(client, deadline, run_share, latencies, statuses, runs, rng)
+                )
+                for _ in range(concurrency)
+            ]
+            print(f"{'t_s':>6} {'rss_mib':>8} {'fds':>5} {'requests':>9}")
+            while time.monotonic() < deadline:
+                rss, fds = sample(pid)
+                done = sum(len(v) for v in latencies.values())
+                t = time.monotonic() - started
+                samples.append((t, rss, fds, done))
+                print(f"{t:6.0f} {rss:8.1f} {fds:5d} {done:9d}", flush=True)
+                await asyncio.sleep(min(every, max(0.0, deadline - time.monotonic())))
+            await asyncio.gather(*tasks)
+            rss, fds = sample(pid)
+            samples.append((time.monotonic() - started, rss, fds, 0))
+            finished = Counter()
+            for run_id in runs[-50:]:
+                r = await client.get(f"/v1/runs/{run_id}")
+                finished[r.json().get("status", "?") if r.status_code == 200 else "http"] += 1
+    elapsed = time.monotonic() - started
+    total = sum(len(v) for v in latencies.values())
+    everything = [x for v in latencies.values() for x in v]
+    print(f"\nsoak: {elapsed:.0f} s, {total} requests ({total / elapsed:.1f}/s), c={concurrency}")
+    print(f"{'kind':<24} {'n':>6} {'p50_ms':>8} {'p99_ms':>8}")
+    for kind, values in sorted(latencies.items()):
+        p50, p99 = percentile(values, 50) * 1000, percentile(values, 99) * 1000
+        print(f"{kind:<24} {len(values):>6} {p50:8.1f} {p99:8.1f}")
+    p50, p99 = percentile(everything, 50) * 1000, percentile(everything, 99) * 1000
+    print(f"{'all':<24} {total:>6} {p50:8.1f} {p99:8.1f}")
+    errors = {k: v for k, v in statuses.items() if not k.split()[-1].startswith(("2", "3"))}
+    print(f"non-2xx: {errors or 'none'}")
+    print(f"last 50 runs: {dict(finished)}")
+    warm = samples[min(2, len(samples) - 1)]
+    last = samples[-1]
+    print(
+        f"after warm-up (t={warm[0]:.0f} s → {last[0]:.0f} s): RSS {warm[1]:.1f} → {last[1]:.1f} MiB"
+        f" ({last[1] - warm[1]:+.1f}), open files {warm[2]} → {last[2]} ({last[2] - warm[2]:+d})"
+    )
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--minutes", type=float, default=10.0)
+    parser.add_argument("--concurrency", type=int, default=4)
+    parser.add_argument("--every", type=float, default=15.0, help="seconds between samples")
+    parser.add_argument(
+        "--run-share", type=float, default=0.05, help="share of calls that are runs"
+    )
+    args = parser.parse_args()
+    asyncio.run(soak(args.minutes, args.concurrency, args.every, args.run_share))
+
+
+if __name__ == "__main__":
+    main()
