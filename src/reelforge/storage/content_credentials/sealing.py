@@ -16,6 +16,7 @@ import c2pa
 
 from reelforge.logs import get_logger
 from reelforge.storage.content_credentials.claims import Claim, definition, ingredient_definition
+from reelforge.storage.content_credentials.png import MAX_BYTES, coalesce_idat
 from reelforge.storage.content_credentials.signers import LibrarySigner
 
 log = get_logger("reelforge.content_credentials")
@@ -83,16 +84,23 @@ class Sealer:
             return Sealed(FAILED, error=f"{embed_error}; sidecar: {exc}")
 
     def _embed(self, claim: Claim, content_type: str, source: bytes | Path, tmp: Path) -> Sealed:
+        # What the library reads: for PNG, the same image with one IDAT chunk (png.py).
+        readable = _coalesced_png(source) if content_type == "image/png" else source
         with contextlib.ExitStack() as stack:
             builder = self._builder(claim, stack)
+            src = (
+                io.BytesIO(readable)
+                if isinstance(readable, bytes)
+                else stack.enter_context(readable.open("rb"))
+            )
             if isinstance(source, bytes):
                 out = io.BytesIO()
-                manifest = self._sign(builder, content_type, io.BytesIO(source), out)
+                manifest = self._sign(builder, content_type, src, out)
                 return Sealed(EMBEDDED, manifest, data=out.getvalue())
             tmp.mkdir(parents=True, exist_ok=True)
             fd, name = tempfile.mkstemp(prefix="signed-", dir=tmp)
             try:
-                with os.fdopen(fd, "w+b") as dest, source.open("rb") as src:
+                with os.fdopen(fd, "w+b") as dest:
                     manifest = self._sign(builder, content_type, src, dest)
             except BaseException:
                 with contextlib.suppress(FileNotFoundError):
@@ -146,3 +154,15 @@ class _Discard(io.RawIOBase):
 
     def tell(self) -> int:
         return self._pos
+
+
+def _coalesced_png(source: bytes | Path) -> bytes | Path:
+    """The PNG with one IDAT chunk when that makes signing cheaper (png.py), else as given."""
+    if isinstance(source, Path):
+        if source.stat().st_size > MAX_BYTES:
+            return source
+        data = source.read_bytes()
+        joined = coalesce_idat(data)
+        return joined if joined is not None else source
+    joined = coalesce_idat(source)
+    return joined if joined is not None else source
