@@ -22,8 +22,10 @@ def violations(page: Any, impacts: tuple[str, ...] = BLOCKING) -> list[dict[str,
 def describe(found: list[dict[str, Any]]) -> str:
     lines = []
     for v in found:
-        targets = [", ".join(n.get("target", [])) for n in v.get("nodes", [])[:5]]
-        lines.append(f"{v['impact']}: {v['id']} ({v['help']}) at {targets}")
+        lines.append(f"{v['impact']}: {v['id']} ({v['help']})")
+        for node in v.get("nodes", [])[:5]:
+            target = ", ".join(node.get("target", []))
+            lines.append(f"  at {target}: {node.get('html', '')[:200]}")
     return "\n".join(lines)
 
 

@@ -15,6 +15,7 @@ import shutil
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
 
 import pytest
 
@@ -98,7 +99,9 @@ class PageLog:
         page.on("pageerror", lambda exc: self.errors.append(f"pageerror: {exc}"))
 
         def on_response(resp: Any) -> None:
-            if resp.status >= 500 or (resp.status == 404 and "/assets/" in resp.url):
+            # A missing bundle file (hashed /assets/...), not an API 404 such as /v1/assets/...
+            missing_file = resp.status == 404 and urlsplit(resp.url).path.startswith("/assets/")
+            if resp.status >= 500 or missing_file:
                 self.failed.append(f"{resp.status} {resp.request.method} {resp.url}")
 
         page.on("response", on_response)
