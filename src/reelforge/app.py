@@ -118,7 +118,9 @@ def build_container(settings: Settings) -> Container:
     provider_timeout = httpx.Timeout(
         settings.provider_timeout_seconds, connect=min(10.0, settings.provider_timeout_seconds)
     )
-    provider_client = outgoing_client(timeout=provider_timeout, ca_bundles=settings.ca_bundles)
+    provider_client = outgoing_client(
+        timeout=provider_timeout, ca_bundles=settings.ca_bundles, send_gate_on_wire=True
+    )
     artifacts = ArtifactStore(db, blobs, build_sealer(settings))
     # Emulators fetch signed input links (providers that take URLs only) in-process.
     files = httpx.ASGITransport(app=signed_files_app(artifacts, secret))

@@ -21,6 +21,7 @@ the health board (``providers.health``).
 from __future__ import annotations
 
 import time
+from functools import partial
 from typing import Any
 
 from reelforge.domain.errors import ReelForgeError
@@ -52,6 +53,7 @@ from reelforge.storage.artifacts import ArtifactStore
 from reelforge.storage.db import Database
 from reelforge.storage.group_commit import GroupCommit
 from reelforge.storage.run_tables import RunRow, StepRow
+from reelforge.storage.send_gate import SendGate, SendRefused, gated
 from reelforge.storage.sql import Tx
 from reelforge.storage.tables import utcnow
 
@@ -227,11 +229,16 @@ class Engine(Launching, Recovering, Collecting, Attempts, Polling):
             request.callback_url = self.media.callback_url(
                 task_provider=entry.provider, step_id=step.id
             )
-        if not await self.mark_sent(launch):
-            return Advance()  # its lease was taken back: another process has the step
+        # The sent mark is written by the transport just before the request's first byte
+        # leaves (storage.send_gate): the adapter's own work is outside the crash window.
+        gate = SendGate(partial(self.mark_sent, launch)) if launch.marks_sending else None
         started = time.monotonic()
         try:
-            task = await resolved.provider.submit(request, resolved.credential)
+            with gated(gate):
+                task = await resolved.provider.submit(request, resolved.credential)
+        except SendRefused:
+            log.info("launch_taken_back", step_id=step.id)
+            return Advance()  # its lease was taken back: another process has the step
         except ReelForgeError as exc:
             await self.health.record_failure(key, exc, time.monotonic() - started)
             return await self._after_failure(step, route, options, exc, StepStatus.SUBMITTING)

@@ -2,8 +2,8 @@
 and the provider's answer. What happened is settled without paying twice.
 
 The lease (held → submitting) and the moment the request is handed to the provider
-(``steps.sent_at``, marked by ``mark_sent`` just before the call, for providers that
-cannot take the same request twice) are two commits, so a crash in between is told apart:
+(``steps.sent_at``, marked by ``mark_sent`` as the request's first byte is about to
+leave, storage.send_gate, for providers that cannot take the same request twice) are two commits, so a crash in between is told apart:
 
 - never sent: the provider cannot have seen it. It goes back to ``held`` and starts again.
   The mark is a compare-and-set on the lease (its end, as written), so a lease taken back
@@ -87,8 +87,10 @@ class Recovering:
     leases: Leases
 
     async def mark_sent(self, launch: Launch) -> bool:
-        """Record that the launch's request is about to leave; False when its lease was
-        taken back meanwhile (then it must not be sent: another process has the step)."""
+        """Record that the launch's request is about to leave (called by the send gate,
+        storage.send_gate, as its first byte is about to be written); False when its
+        lease was taken back meanwhile (then it must not be sent: another process has
+        the step)."""
         if not launch.marks_sending:
             return True
         now = time.time()
@@ -98,10 +100,7 @@ class Recovering:
         async def mark(tx: Tx) -> bool:
             return bool(await tx.execute(_MARK_SENT, params) == 1)
 
-        marked = bool(await self.writes.run(mark))
-        if not marked:
-            log.info("launch_taken_back", step_id=launch.step.id)
-        return marked
+        return bool(await self.writes.run(mark))
 
     async def _recover_submitting(self, step: StepRow) -> Advance:
         now = time.time()

@@ -12,7 +12,8 @@ from typing import Any
 import httpx
 
 from reelforge.domain.errors import ErrorCode, ReelForgeError
-from reelforge.storage.http_client import CertificateFailure, certificate_error
+from reelforge.storage import send_gate
+from reelforge.storage.http_client import CertificateFailure, certificate_error, gates_on_wire
 
 CREDIT_WORDS = ("credit", "balance", "quota", "insufficient", "billing", "payment", "funds")
 MODERATION_WORDS = ("moderation", "safety", "nsfw", "policy", "content filter", "inappropriate")
@@ -173,7 +174,12 @@ async def send(
 
     The response is returned whatever its status: adapters check the body first (several
     providers report errors with HTTP 200), then call ``error_for_status``.
+
+    In a submission the engine gated (storage.send_gate), the gate is passed here, just
+    before the request is handed over, unless the client passes it on the connection.
     """
+    if send_gate.current() is not None and not gates_on_wire(client):
+        await send_gate.pass_gate()
     try:
         return await client.request(method, url, **kwargs)
     except httpx.TimeoutException as exc:

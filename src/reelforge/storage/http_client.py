@@ -30,6 +30,7 @@ import httpx
 from httpx_aiohttp import AiohttpTransport
 
 from reelforge.domain.errors import ErrorCode, ReelForgeError
+from reelforge.storage import send_gate
 
 
 class CertificateFailure(httpx.ConnectError):
@@ -147,6 +148,8 @@ class _NoCookies(httpx.Cookies):
 
 
 class _OutgoingClient(httpx.AsyncClient):
+    gated = False  # its requests pass the send gate on the connection (storage.send_gate)
+
     @property
     def cookies(self) -> httpx.Cookies:
         return _NO_COOKIES
@@ -168,11 +171,15 @@ def outgoing_client(
     trust_env: bool = True,
     ca_bundles: Sequence[Path | str] = (),
     bulk: bool = False,
+    send_gate_on_wire: bool = False,
 ) -> httpx.AsyncClient:
-    """``trust_env``: proxies from the environment (HTTPS_PROXY ...) are honoured; httpx
-    sends proxied requests through its own transport. ``ca_bundles``: private certificate
+    """``trust_env``: SSL_CERT_FILE / SSL_CERT_DIR are honoured. Proxies from the
+    environment (HTTPS_PROXY ...) are not: httpx ignores them beside an explicit
+    transport, and the aiohttp session is made without ``trust_env``. ``ca_bundles``: private certificate
     authorities trusted besides certifi's (settings.ca_bundles: REELFORGE_CA_BUNDLE,
-    SSL_CERT_FILE, SSL_CERT_DIR). ``bulk``: tuned for large bodies."""
+    SSL_CERT_FILE, SSL_CERT_DIR). ``bulk``: tuned for large bodies. ``send_gate_on_wire``:
+    requests pass the send gate on their connection (storage.send_gate; the providers'
+    client), at the cost of aiohttp's trace signals on every request."""
 
     bundles = list(ca_bundles)
     if trust_env:
@@ -191,15 +198,23 @@ def outgoing_client(
         return aiohttp.ClientSession(
             connector=connector,
             cookie_jar=aiohttp.DummyCookieJar(),
+            trace_configs=[send_gate.wire_trace()] if send_gate_on_wire else None,
             read_bufsize=BULK_READ_BUFSIZE if bulk else 2**16,
         )
 
     transport = _Transport(client=session)
     if bulk:
         transport.chunk_bytes = BULK_CHUNK_BYTES
-    return _OutgoingClient(
+    client = _OutgoingClient(
         transport=transport,
         timeout=timeout,
         follow_redirects=follow_redirects,
         trust_env=trust_env,
     )
+    client.gated = send_gate_on_wire
+    return client
+
+
+def gates_on_wire(client: httpx.AsyncClient) -> bool:
+    """True when ``client`` passes the send gate itself, on the connection."""
+    return isinstance(client, _OutgoingClient) and client.gated
