@@ -395,7 +395,7 @@ def dramatiq_config(settings: Settings) -> DramatiqConfig:
 async def send_run_webhook(container: Container, run_id: str) -> None:
     from sqlalchemy import update
 
-    from reelforge.engine.service import run_view
+    from reelforge.engine.run_views import run_view
     from reelforge.storage.run_tables import RunRow
 
     async with container.db.session() as session:

@@ -19,7 +19,7 @@ from reelforge.domain.modes import Mode
 from reelforge.engine.collect import RunEnd
 from reelforge.engine.media_io import sign_artifact_link
 from reelforge.engine.pipeline import Pipeline
-from reelforge.engine.service import run_view
+from reelforge.engine.run_views import run_view
 
 # An OpenAI image or speech call answers when the media is ready (the SDK's own timeout
 # is 10 minutes); past this the run goes on and the answer names it.

@@ -26,7 +26,7 @@ from reelforge.container import Container
 from reelforge.domain.errors import ErrorCode, ReelForgeError
 from reelforge.domain.modes import MediaKind, Mode
 from reelforge.engine.pipeline import NodeInput
-from reelforge.engine.service import run_view
+from reelforge.engine.run_views import run_view
 from reelforge.media.frames import first_frame
 
 router = APIRouter(tags=["openai"])

@@ -15,7 +15,7 @@ from reelforge.domain.errors import ErrorCode, ReelForgeError
 from reelforge.domain.modes import Mode
 from reelforge.engine.collect import RunEnd
 from reelforge.engine.pipeline import Capability, Fallback, Node, NodeInput, Pipeline
-from reelforge.engine.service import run_view
+from reelforge.engine.run_views import run_view
 
 router = APIRouter(prefix="/v1/generations", tags=["generations"])
 

@@ -20,7 +20,8 @@ from reelforge.domain.errors import ErrorCode, ReelForgeError
 from reelforge.engine.events import EventBus
 from reelforge.engine.history import RunFilters, run_summary
 from reelforge.engine.pipeline import Pipeline
-from reelforge.engine.service import CreatedRun, run_view
+from reelforge.engine.run_views import run_view
+from reelforge.engine.service import CreatedRun
 from reelforge.engine.states import RunStatus
 
 router = APIRouter(prefix="/v1/runs", tags=["runs"])
