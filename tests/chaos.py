@@ -74,8 +74,10 @@ class Figures:
     double_captures: int = 0
     failed_unseen: int = 0
     # Of those, marked sent (steps.sent_at) at a provider that cannot be reconciled: the
-    # process died between the mark's commit and the request's arrival, a window no
-    # ordering closes (marked after sending, a sent request could be sent twice).
+    # process died between the mark's commit and the request's first byte. No ordering
+    # removes that window (marked after sending, a sent request could be sent twice); the
+    # send gate (storage.send_gate) shrinks it to the event loop's turns between the
+    # commit and aiohttp's write.
     failed_unseen_marked: int = 0
     failed_seen: int = 0  # in flight at a provider that cannot be reconciled: told so
     succeeded: int = 0

@@ -179,7 +179,7 @@ def outgoing_client(
     authorities trusted besides certifi's (settings.ca_bundles: REELFORGE_CA_BUNDLE,
     SSL_CERT_FILE, SSL_CERT_DIR). ``bulk``: tuned for large bodies. ``send_gate_on_wire``:
     requests pass the send gate on their connection (storage.send_gate; the providers'
-    client), at the cost of aiohttp's trace signals on every request."""
+    client)."""
 
     bundles = list(ca_bundles)
     if trust_env:
@@ -198,7 +198,7 @@ def outgoing_client(
         return aiohttp.ClientSession(
             connector=connector,
             cookie_jar=aiohttp.DummyCookieJar(),
-            trace_configs=[send_gate.wire_trace()] if send_gate_on_wire else None,
+            request_class=send_gate.GatedRequest if send_gate_on_wire else aiohttp.ClientRequest,
             read_bufsize=BULK_READ_BUFSIZE if bulk else 2**16,
         )
 
