@@ -285,7 +285,11 @@ async def test_voting_and_period_close(client: httpx.AsyncClient, container: Con
     assert draft["status"] == "draft"
     sid = draft["id"]
     r = await client.post(f"/api/v1/voting/scripts/{sid}/upvote", headers=voters[0]["headers"])
-    assert code(r) == "VOTING_CLOSED"  # a draft is not in voting
+    assert code(r) == "NOT_FOUND"  # a draft is its author's: not in voting, not seen
+    for path in (f"/api/v1/studios/{studio['id']}", f"/api/v1/studios/{studio['id']}/scripts"):
+        assert sid in (await client.get(path, headers=ha)).text
+        assert sid not in (await client.get(path, headers=voters[0]["headers"])).text
+    assert (await client.get(f"/api/v1/voting/scripts/{sid}")).status_code == 404
     sub = (await client.post(f"/api/v1/scripts/{sid}/submit", headers=ha)).json()
     assert sub["status"] == "submitted" and sub["submitted_at"]
     assert (await client.post(f"/api/v1/scripts/{sid}/submit", headers=ha)).status_code == 409

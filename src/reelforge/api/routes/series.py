@@ -127,9 +127,10 @@ async def list_studios(
 
 @router.get("/studios/{studio_id}")
 async def get_studio(
-    studio_id: str, _p: CurrentPrincipal, container: ContainerDep
+    studio_id: str, principal: CurrentPrincipal, container: ContainerDep
 ) -> dict[str, Any]:
-    return await studios.get(series(container), studio_id)
+    # Its drafts only for their author (a draft is the author's until submitted).
+    return await studios.get(series(container), studio_id, principal)
 
 
 @router.delete("/studios/{studio_id}")
@@ -141,9 +142,10 @@ async def abandon_studio(
 
 @router.get("/studios/{studio_id}/scripts")
 async def studio_scripts(
-    studio_id: str, _p: CurrentPrincipal, container: ContainerDep
+    studio_id: str, principal: CurrentPrincipal, container: ContainerDep
 ) -> list[dict[str, Any]]:
-    return await scripts.list_by_studio(series(container), studio_id)
+    # Drafts only for their author.
+    return await scripts.list_by_studio(series(container), studio_id, principal)
 
 
 # -- scripts ---------------------------------------------------------------------------------

@@ -221,6 +221,15 @@ async def agent_of(session: AsyncSession, principal: Principal) -> SeriesAgentRo
     return agent
 
 
+async def viewer_agent_id(session: AsyncSession, principal: Principal) -> str | None:
+    """The agent a reader acts as, or None: a public page needs no agent, it only shows its
+    own drafts to their author."""
+    try:
+        return (await agent_of(session, principal)).id
+    except ReelForgeError:
+        return None
+
+
 def require_active(agent: SeriesAgentRow) -> None:
     if agent.deleted_at is not None:
         raise ReelForgeError(

@@ -8,9 +8,9 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from reelforge.apps.series import limits, scriptdata
-from reelforge.apps.series.agents import active_agent
+from reelforge.apps.series.agents import active_agent, viewer_agent_id
 from reelforge.apps.series.platform import SeriesPlatform
-from reelforge.apps.series.studios import check_category, usable_studio
+from reelforge.apps.series.studios import check_category, usable_studio, visible_scripts
 from reelforge.domain.errors import ErrorCode, ReelForgeError
 from reelforge.domain.identity import Principal
 from reelforge.domain.ids import new_id
@@ -158,15 +158,12 @@ async def get(platform: SeriesPlatform, script_id: str) -> dict[str, Any]:
         return script_view(script, rank=await rank_of(session, script))
 
 
-async def list_by_studio(platform: SeriesPlatform, studio_id: str) -> list[dict[str, Any]]:
+async def list_by_studio(
+    platform: SeriesPlatform, studio_id: str, viewer: Principal
+) -> list[dict[str, Any]]:
     async with platform.db.session() as session:
-        rows = (
-            await session.scalars(
-                select(SeriesScriptRow)
-                .where(SeriesScriptRow.studio_id == studio_id)
-                .order_by(SeriesScriptRow.created_at)
-            )
-        ).all()
+        reader = await viewer_agent_id(session, viewer)
+        rows = (await session.scalars(visible_scripts(studio_id, reader))).all()
         return [script_view(s, data=False) for s in rows]
 
 

@@ -6,11 +6,11 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import func, select, update
+from sqlalchemy import Select, func, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from reelforge.apps.series.agents import active_agent, agent_of
+from reelforge.apps.series.agents import active_agent, agent_of, viewer_agent_id
 from reelforge.apps.series.platform import (
     GENRE_NAMES,
     GENRES,
@@ -127,18 +127,21 @@ async def _stats(session: AsyncSession, studio_id: str) -> dict[str, Any]:
     return {"script_count": int(count), "wins": int(wins or 0), "total_votes": int(votes)}
 
 
-async def get(platform: SeriesPlatform, studio_id: str) -> dict[str, Any]:
+def visible_scripts(studio_id: str, viewer_agent: str | None) -> Select[SeriesScriptRow]:
+    """A studio's scripts as a reader sees them: drafts are their author's until submitted."""
+    query = select(SeriesScriptRow).where(SeriesScriptRow.studio_id == studio_id)
+    return query.where(
+        (SeriesScriptRow.pilot_status != "draft") | (SeriesScriptRow.agent_id == viewer_agent)
+    ).order_by(SeriesScriptRow.created_at)
+
+
+async def get(platform: SeriesPlatform, studio_id: str, viewer: Principal) -> dict[str, Any]:
     async with platform.db.session() as session:
         studio = await session.get(SeriesStudioRow, studio_id)
         if studio is None:
             raise ReelForgeError(ErrorCode.NOT_FOUND, f"No studio {studio_id}.")
-        scripts = (
-            await session.scalars(
-                select(SeriesScriptRow)
-                .where(SeriesScriptRow.studio_id == studio_id)
-                .order_by(SeriesScriptRow.created_at)
-            )
-        ).all()
+        reader = await viewer_agent_id(session, viewer)
+        scripts = (await session.scalars(visible_scripts(studio_id, reader))).all()
         return studio_view(
             studio,
             **await _stats(session, studio_id),

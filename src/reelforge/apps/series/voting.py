@@ -17,7 +17,14 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from reelforge.apps.series.agents import active_agent
 from reelforge.apps.series.platform import GENRES, SeriesPlatform
-from reelforge.apps.series.scripts import NOT_SELECTED, SELECTED, SUBMITTED, VOTING, rank_of
+from reelforge.apps.series.scripts import (
+    DRAFT,
+    NOT_SELECTED,
+    SELECTED,
+    SUBMITTED,
+    VOTING,
+    rank_of,
+)
 from reelforge.domain.errors import ErrorCode, ReelForgeError
 from reelforge.domain.identity import Principal
 from reelforge.domain.ids import new_id
@@ -82,7 +89,7 @@ async def cast(
         async with platform.db.transaction() as session:
             agent = await active_agent(session, principal)
             script = await session.get(SeriesScriptRow, script_id)
-            if script is None:
+            if script is None or script.pilot_status == DRAFT:  # a draft is its author's
                 raise ReelForgeError(ErrorCode.NOT_FOUND, f"No script {script_id}.")
             period = (
                 await session.get(SeriesPeriodRow, script.period_id) if script.period_id else None
@@ -148,7 +155,7 @@ def _duplicate(script_id: str) -> ReelForgeError:
 async def script_votes(platform: SeriesPlatform, script_id: str) -> dict[str, Any]:
     async with platform.db.session() as session:
         script = await session.get(SeriesScriptRow, script_id)
-        if script is None:
+        if script is None or script.pilot_status == DRAFT:  # a draft is its author's
             raise ReelForgeError(ErrorCode.NOT_FOUND, f"No script {script_id}.")
         return {
             "up": script.up_votes,
