@@ -15,7 +15,6 @@ import pytest
 from fastapi.routing import APIRoute
 
 from reelforge.api.products import PRODUCTS
-from reelforge.app import api_app, open_container
 from reelforge.domain.errors import ErrorCode, ReelForgeError
 from reelforge.settings import KNOWN_APPS, Settings
 from tests.conftest import make_settings
@@ -28,7 +27,7 @@ def test_every_product_is_a_known_name() -> None:
 def test_an_unknown_name_is_a_clear_error(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("REELFORGE_APPS", "market, asets,nope")
     with pytest.raises(ReelForgeError) as err:
-        Settings(_env_file=None)  # type: ignore[call-arg]
+        Settings(_env_file=None)
     e = err.value
     assert e.code is ErrorCode.VALIDATION_ERROR
     assert e.detail == {
@@ -78,26 +77,29 @@ def _fill(path: str) -> str:
     return re.sub(r"\{[^}]+\}", "x1", path)
 
 
-@pytest.mark.parametrize("off", KNOWN_APPS)
-async def test_a_product_switched_off_is_gone(tmp_path: Path, off: str) -> None:
-    on = [name for name in KNOWN_APPS if name != off]
-    settings = make_settings(tmp_path / "home", apps=",".join(on))
-    async with open_container(settings) as container:
-        key = settings.owner_key_path.read_text().strip()
-        transport = httpx.ASGITransport(app=api_app(container), raise_app_exceptions=False)
-        async with httpx.AsyncClient(
-            transport=transport,
-            base_url="http://testserver",
-            headers={"Authorization": f"Bearer {key}"},
-        ) as client:
-            listed = await client.get("/v1/apps", headers={"Authorization": ""})
-            assert listed.status_code == 200 and listed.json() == {"apps": on}
-            documented = set((await client.get("/openapi.json")).json()["paths"])
-            for name in on:  # the others are all there
-                assert {path for _, path in _product_paths(name)} <= documented, name
-            gone = _product_paths(off)
-            assert gone and not {path for _, path in gone} & documented
-            for method, path in sorted(gone):
-                r = await client.request(method, _fill(path), json={} if method != "GET" else None)
-                assert r.status_code == 404, (method, path, r.text[:200])
-                assert r.json()["error"]["code"] == "NOT_FOUND", (method, path)
+@pytest.fixture(params=KNOWN_APPS)
+def settings(request: pytest.FixtureRequest, tmp_path: Path) -> Settings:
+    """conftest's ``client`` on a server with one product (the param) switched off."""
+    return make_settings(tmp_path / "home", apps=",".join(_on(request.param)))
+
+
+def _on(off: str) -> list[str]:
+    return [name for name in KNOWN_APPS if name != off]
+
+
+async def test_a_product_switched_off_is_gone(
+    settings: Settings, client: httpx.AsyncClient
+) -> None:
+    (off,) = set(KNOWN_APPS) - settings.enabled_apps
+    on = _on(off)
+    listed = await client.get("/v1/apps", headers={"Authorization": ""})
+    assert listed.status_code == 200 and listed.json() == {"apps": on}
+    documented = set((await client.get("/openapi.json")).json()["paths"])
+    for name in on:  # the others are all there
+        assert {path for _, path in _product_paths(name)} <= documented, name
+    gone = _product_paths(off)
+    assert gone and not {path for _, path in gone} & documented
+    for method, path in sorted(gone):
+        r = await client.request(method, _fill(path), json={} if method != "GET" else None)
+        assert r.status_code == 404, (method, path, r.text[:200])
+        assert r.json()["error"]["code"] == "NOT_FOUND", (method, path)
