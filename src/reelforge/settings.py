@@ -8,6 +8,11 @@ from pathlib import Path
 from pydantic import AliasChoices, Field, SecretStr, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from reelforge.domain.errors import ErrorCode, ReelForgeError
+
+# The products on the core (DESIGN.md), in mounting order; api/products.py mounts each one.
+KNOWN_APPS: tuple[str, ...] = ("market", "series", "assets")
+
 
 class RunnerKind(StrEnum):
     EMBEDDED = "embedded"
@@ -162,9 +167,9 @@ class Settings(BaseSettings):
         description="A directory of hashed CA certificates, also trusted.",
     )
     apps: str = Field(
-        default="market,series,assets",
+        default=",".join(KNOWN_APPS),
         description="The products switched on (comma-separated: market, series, assets); "
-        "an empty value serves the core alone.",
+        "an empty value serves the core alone. An unknown name stops the start.",
     )
     # The series platform (seed 003): x402 tip-votes, voting windows, staking.
     series_network: str = Field(
@@ -428,6 +433,28 @@ class Settings(BaseSettings):
         if unknown:
             raise ValueError(f"unknown role(s) {unknown}: use owner, admin, member or agent")
         return value
+
+    @field_validator("apps")
+    @classmethod
+    def _known_apps(cls, value: str) -> str:
+        names = [part.strip().lower() for part in value.split(",") if part.strip()]
+        unknown = [name for name in names if name not in KNOWN_APPS]
+        if unknown:
+            # A ReelForgeError, not a ValueError: pydantic lets it through as it is, so
+            # `reelforge serve` prints the code and the fix instead of a traceback.
+            raise ReelForgeError(
+                ErrorCode.VALIDATION_ERROR,
+                f"REELFORGE_APPS names {'products' if len(unknown) > 1 else 'a product'} "
+                f"ReelForge does not have: {', '.join(unknown)}. "
+                f"The products are {', '.join(KNOWN_APPS)}.",
+                remediation=(
+                    "Set REELFORGE_APPS to a comma-separated list of those "
+                    f"(e.g. REELFORGE_APPS={','.join(KNOWN_APPS)}), or to an empty value "
+                    "for the core alone; leave a product out to switch it off.",
+                ),
+                detail={"setting": "REELFORGE_APPS", "unknown": unknown, "known": list(KNOWN_APPS)},
+            )
+        return ",".join(dict.fromkeys(names))
 
     @field_validator("home", mode="before")
     @classmethod

@@ -6,7 +6,8 @@ from collections.abc import Callable
 
 import pytest
 
-from reelforge.apps.assets.contract import ModeContract, ModeStatus
+from reelforge.apps.assets.contract import ModeContract, ModeStatus, Preset
+from reelforge.apps.assets.modes import base
 from reelforge.apps.assets.modes.registry import (
     DEFAULT_MODES,
     default_modes,
@@ -100,6 +101,20 @@ def test_routes_agree_with_the_catalog() -> None:
             names = {p.name for p in entry_params(entry)}
             for preset in mode.presets.values():
                 assert set(model_params(route, preset)) <= names, (mode.id, route.model)
+
+
+def test_model_facts_agree_with_the_catalog() -> None:
+    catalog = {e.id: e for e in load_curated()}
+    preset = Preset("p", "P", ("t",), width=1344, height=768)
+    for model, facts in base.MODEL_FACTS.items():
+        entry = catalog[model]
+        assert entry.features.negative_prompt == facts.native_negative, model
+        names = {p.name for p in entry_params(entry)}
+        assert set(model_params(base.route(model, "standard"), preset)) <= names, model
+    with pytest.raises(ValueError, match="MODEL_FACTS"):
+        base.route("nobody/nothing", "hd")
+    with pytest.raises(ValueError, match="twice"):
+        base.presets(preset, preset)
 
 
 def test_prompt_engine_oss_builds_per_mode() -> None:

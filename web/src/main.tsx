@@ -6,6 +6,7 @@ import Shell from "./shell/Shell";
 import { SessionGate } from "./shell/session";
 import SignIn from "./shell/SignIn";
 import { appModules } from "./shell/modules";
+import { ProductRoute } from "./shell/ProductRoute";
 import NotFound from "./pages/NotFound";
 import "./styles.css";
 
@@ -38,7 +39,10 @@ const router = createBrowserRouter([
       { path: "gallery", element: <Gallery /> },
       { path: "credits", element: <Credits /> },
       { path: "setup", element: <Setup /> },
-      ...appModules.flatMap((m) => m.routes.map((r) => ({ path: r.path.replace(/^\//, ""), element: r.element }))),
+      // Every bundled product's pages; one the server has switched off shows the not-found page.
+      ...appModules.flatMap((m) =>
+        m.routes.map((r) => ({ path: r.path.replace(/^\//, ""), element: <ProductRoute id={m.id}>{r.element}</ProductRoute> })),
+      ),
       { path: "*", element: <NotFound /> },
     ],
   },

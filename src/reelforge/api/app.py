@@ -18,6 +18,7 @@ from reelforge.api.openai import PREFIX as OPENAI_PREFIX
 from reelforge.api.openai import UPLOAD_PATHS, create_openai_app
 from reelforge.api.openapi_doc import install_openapi
 from reelforge.api.products import product_routers
+from reelforge.api.products import router as apps_router
 from reelforge.api.query import refuse_unknown_query
 from reelforge.api.routes import (
     analytics,
@@ -57,6 +58,7 @@ ROUTERS: list[APIRouter] = [
     model_prices.router,  # before models: its /v1/models/{id:path} would match these
     models.router,
     health.router,
+    apps_router,  # GET /v1/apps: the products switched on
     me.router,
     providers.router,
     credits.router,

@@ -1208,6 +1208,26 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/v1/apps": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Enabled Apps
+         * @description The products this server has switched on (public: their routes say as much).
+         */
+        get: operations["enabled_apps_v1_apps_get"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/v1/artifacts": {
         parameters: {
             query?: never;
@@ -3680,6 +3700,11 @@ export interface components {
              * @description Formatted dollars, e.g. `$0.096`.
              */
             usd: string;
+        };
+        /** AppsOut */
+        AppsOut: {
+            /** Apps */
+            apps: string[];
         };
         /**
          * AtelierError
@@ -11051,6 +11076,35 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description Invalid values, unknown or missing fields (VALIDATION_ERROR, CONTRACT_MISMATCH). */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+        };
+    };
+    enabled_apps_v1_apps_get: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["AppsOut"];
                 };
             };
             /** @description Invalid values, unknown or missing fields (VALIDATION_ERROR, CONTRACT_MISMATCH). */

@@ -1,7 +1,7 @@
 import { Suspense, useEffect, useState, type ReactNode } from "react";
 import { NavLink, Outlet, useLocation } from "react-router-dom";
+import { useEnabledModules } from "./apps";
 import { Icon } from "./icons";
-import { appModules } from "./modules";
 import { useSession } from "./session";
 
 export const CORE_NAV = [
@@ -38,6 +38,7 @@ export default function Shell() {
   const [navOpen, setNavOpen] = useState(false);
   useEffect(() => setNavOpen(false), [location.pathname]);
   const user = session.user;
+  const products = useEnabledModules(); // only those switched on (GET /v1/apps)
   return (
     <div className={"shell" + (navOpen ? " nav-open" : "")}>
       <a className="skip-link" href="#main">
@@ -60,13 +61,13 @@ export default function Shell() {
             <NavItem key={n.to} {...n} />
           ))}
         </ul>
-        {appModules.length > 0 && (
+        {products.length > 0 && (
           <>
             <div className="nav-heading" id="nav-products">
               Products
             </div>
             <ul className="nav-list" aria-labelledby="nav-products">
-              {appModules.map((m) => (
+              {products.map((m) => (
                 <NavItem key={m.id} to={m.basePath} label={m.label} icon="app" />
               ))}
             </ul>

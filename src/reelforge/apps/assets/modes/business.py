@@ -2,60 +2,57 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+from collections.abc import Mapping
 from typing import Any
 
 from reelforge.apps.assets.contract import (
     ModeContract,
     ModeStatus,
     Preset,
-    ProviderRoute,
     QualityConstraints,
     QualityProfile,
 )
-from reelforge.apps.assets.modes.registry import hookimpl
+from reelforge.apps.assets.exporters.brand_kit import BrandKitExporter
+from reelforge.apps.assets.modes.base import join_prompt, plugin, presets, route
 
-PRESETS = {
-    p.id: p
-    for p in (
-        Preset(
-            "logo",
-            "Logo mark",
-            ("minimal vector-style logo mark", "centered", "balanced negative space"),
-            ("busy background", "photograph", "mockup"),
-            width=1024,
-            height=1024,
-            profile=QualityProfile(steps=8, guidance=4.0),
-        ),
-        Preset(
-            "social_banner",
-            "Social banner",
-            ("clean social media banner", "brand colours", "space for a headline"),
-            ("cluttered", "tiny text"),
-            width=1344,
-            height=768,
-            profile=QualityProfile(steps=8, guidance=3.5),
-        ),
-        Preset(
-            "product_shot",
-            "Product shot",
-            ("studio product photograph", "soft box lighting", "seamless backdrop"),
-            ("harsh shadows", "reflections of the photographer"),
-            width=1024,
-            height=1024,
-            profile=QualityProfile(steps=10, guidance=3.5),
-        ),
-        Preset(
-            "pitch_slide",
-            "Pitch slide art",
-            ("corporate illustration", "flat shapes", "presentation ready"),
-            ("cartoonish", "childish"),
-            width=1344,
-            height=768,
-            profile=QualityProfile(steps=8, guidance=3.0),
-        ),
-    )
-}
+PRESETS = presets(
+    Preset(
+        "logo",
+        "Logo mark",
+        ("minimal vector-style logo mark", "centered", "balanced negative space"),
+        ("busy background", "photograph", "mockup"),
+        width=1024,
+        height=1024,
+        profile=QualityProfile(steps=8, guidance=4.0),
+    ),
+    Preset(
+        "social_banner",
+        "Social banner",
+        ("clean social media banner", "brand colours", "space for a headline"),
+        ("cluttered", "tiny text"),
+        width=1344,
+        height=768,
+        profile=QualityProfile(steps=8, guidance=3.5),
+    ),
+    Preset(
+        "product_shot",
+        "Product shot",
+        ("studio product photograph", "soft box lighting", "seamless backdrop"),
+        ("harsh shadows", "reflections of the photographer"),
+        width=1024,
+        height=1024,
+        profile=QualityProfile(steps=10, guidance=3.5),
+    ),
+    Preset(
+        "pitch_slide",
+        "Pitch slide art",
+        ("corporate illustration", "flat shapes", "presentation ready"),
+        ("cartoonish", "childish"),
+        width=1344,
+        height=768,
+        profile=QualityProfile(steps=8, guidance=3.0),
+    ),
+)
 
 NEGATIVE_BANK = (
     "misspelled text",
@@ -82,61 +79,22 @@ FIELDS = {
 def build_prompt(subject: str, preset: Preset, fields: Mapping[str, Any]) -> str:
     industry = fields.get("industry")
     tone = fields.get("tone") or "professional"
-    parts = [f"{preset.tokens[0]} for {subject}", *preset.tokens[1:], f"{tone} tone"]
-    if industry:
-        parts.append(f"{industry} industry")
-    parts.append("brand-safe, crisp edges")
-    return ", ".join(parts)
+    return join_prompt(
+        f"{preset.tokens[0]} for {subject}",
+        preset,
+        f"{tone} tone",
+        *([f"{industry} industry"] if industry else []),
+        "brand-safe, crisp edges",
+    )
 
 
 ROUTES = (
-    ProviderRoute(
-        "together/flux-1-schnell",
-        frozenset({"standard"}),
-        native_negative=True,
-        needs_key=True,
-        steps_param="steps",
-        max_steps=12,
-    ),
-    ProviderRoute(
-        "fal/flux-dev",
-        frozenset({"hd"}),
-        native_negative=False,
-        needs_key=True,
-        steps_param="num_inference_steps",
-        guidance_param="guidance_scale",
-        size_params="fal_image_size",
-    ),
-    ProviderRoute(
-        "replicate/flux-1.1-pro",
-        frozenset({"hd"}),
-        native_negative=False,
-        needs_key=True,
-        size_params="aspect_ratio",
-    ),
-    ProviderRoute(
-        "huggingface/sdxl-base-1.0",
-        frozenset({"standard"}),
-        native_negative=True,
-        needs_key=True,
-        tools=frozenset({"product_shot", "social_banner"}),
-        steps_param="num_inference_steps",
-        guidance_param="guidance_scale",
-    ),
-    ProviderRoute(
-        "pollinations/flux",
-        frozenset({"standard", "hd"}),
-        native_negative=False,
-        needs_key=False,
-    ),
+    route("together/flux-1-schnell", "standard"),
+    route("fal/flux-dev", "hd"),
+    route("replicate/flux-1.1-pro", "hd"),
+    route("huggingface/sdxl-base-1.0", "standard", tools=("product_shot", "social_banner")),
+    route("pollinations/flux", "standard", "hd"),
 )
-
-
-def _exporters() -> dict[str, Callable[[], Any]]:
-    from reelforge.apps.assets.exporters.brand_kit import BrandKitExporter
-
-    return {"brand_kit": BrandKitExporter}
-
 
 MODE = ModeContract(
     id="business",
@@ -154,11 +112,8 @@ MODE = ModeContract(
     mutations=MUTATIONS,
     constraints=QualityConstraints(min_size=256, max_size=2048, transparent=False),
     routes=ROUTES,
-    exporters=_exporters(),
+    exporters={"brand_kit": BrandKitExporter},
     fields=FIELDS,
 )
 
-
-@hookimpl
-def register_asset_modes(register: Callable[[ModeContract], None]) -> None:
-    register(MODE)
+register_asset_modes = plugin(MODE)

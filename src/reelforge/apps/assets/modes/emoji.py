@@ -2,51 +2,48 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+from collections.abc import Mapping
 from typing import Any
 
 from reelforge.apps.assets.contract import (
     ModeContract,
     ModeStatus,
     Preset,
-    ProviderRoute,
     QualityConstraints,
     QualityProfile,
 )
-from reelforge.apps.assets.modes.registry import hookimpl
+from reelforge.apps.assets.exporters.emoji_set import EmojiSetExporter
+from reelforge.apps.assets.modes.base import join_prompt, plugin, presets, route
 
-PRESETS = {
-    p.id: p
-    for p in (
-        Preset(
-            "face",
-            "Face emoji",
-            ("round emoji face", "expressive", "glossy"),
-            ("realistic human face", "body"),
-            width=512,
-            height=512,
-            profile=QualityProfile(steps=4, guidance=3.5),
-        ),
-        Preset(
-            "object",
-            "Object emoji",
-            ("emoji-style object", "chunky shapes", "soft highlight"),
-            ("tiny details",),
-            width=512,
-            height=512,
-            profile=QualityProfile(steps=4, guidance=3.0),
-        ),
-        Preset(
-            "reaction",
-            "Reaction sticker",
-            ("reaction emoji sticker", "exaggerated expression", "thick white border"),
-            ("speech bubbles with text",),
-            width=512,
-            height=512,
-            profile=QualityProfile(steps=6, guidance=3.5),
-        ),
-    )
-}
+PRESETS = presets(
+    Preset(
+        "face",
+        "Face emoji",
+        ("round emoji face", "expressive", "glossy"),
+        ("realistic human face", "body"),
+        width=512,
+        height=512,
+        profile=QualityProfile(steps=4, guidance=3.5),
+    ),
+    Preset(
+        "object",
+        "Object emoji",
+        ("emoji-style object", "chunky shapes", "soft highlight"),
+        ("tiny details",),
+        width=512,
+        height=512,
+        profile=QualityProfile(steps=4, guidance=3.0),
+    ),
+    Preset(
+        "reaction",
+        "Reaction sticker",
+        ("reaction emoji sticker", "exaggerated expression", "thick white border"),
+        ("speech bubbles with text",),
+        width=512,
+        height=512,
+        profile=QualityProfile(steps=6, guidance=3.5),
+    ),
+)
 
 NEGATIVE_BANK = (
     "text",
@@ -68,57 +65,21 @@ FIELDS = {"platform": ("generic", "slack", "discord"), "skin_tone": ("none", "li
 
 def build_prompt(subject: str, preset: Preset, fields: Mapping[str, Any]) -> str:
     platform = fields.get("platform") or "generic"
-    return ", ".join(
-        (
-            f"{preset.tokens[0]}: {subject}",
-            *preset.tokens[1:],
-            f"{platform} emoji style",
-            "legible at 16 pixels",
-            "isolated on a transparent background",
-        )
+    return join_prompt(
+        f"{preset.tokens[0]}: {subject}",
+        preset,
+        f"{platform} emoji style",
+        "legible at 16 pixels",
+        "isolated on a transparent background",
     )
 
 
 ROUTES = (
-    ProviderRoute(
-        "together/flux-1-schnell",
-        frozenset({"standard"}),
-        native_negative=True,
-        needs_key=True,
-        steps_param="steps",
-        max_steps=12,
-    ),
-    ProviderRoute(
-        "fal/flux-dev",
-        frozenset({"hd"}),
-        native_negative=False,
-        needs_key=True,
-        steps_param="num_inference_steps",
-        guidance_param="guidance_scale",
-        size_params="fal_image_size",
-    ),
-    ProviderRoute(
-        "huggingface/flux-1-dev",
-        frozenset({"hd"}),
-        native_negative=True,
-        needs_key=True,
-        steps_param="num_inference_steps",
-        guidance_param="guidance_scale",
-    ),
-    ProviderRoute(
-        "pollinations/flux",
-        frozenset({"standard", "hd"}),
-        native_negative=False,
-        needs_key=False,
-    ),
+    route("together/flux-1-schnell", "standard"),
+    route("fal/flux-dev", "hd"),
+    route("huggingface/flux-1-dev", "hd"),
+    route("pollinations/flux", "standard", "hd"),
 )
-
-
-def _exporters() -> dict[str, Callable[[], Any]]:
-    from reelforge.apps.assets.exporters.emoji_set import EmojiSetExporter
-
-    return {"emoji_set": EmojiSetExporter}
-
 
 MODE = ModeContract(
     id="emoji",
@@ -136,11 +97,8 @@ MODE = ModeContract(
     mutations=MUTATIONS,
     constraints=QualityConstraints(min_size=16, max_size=512, transparent=True),
     routes=ROUTES,
-    exporters=_exporters(),
+    exporters={"emoji_set": EmojiSetExporter},
     fields=FIELDS,
 )
 
-
-@hookimpl
-def register_asset_modes(register: Callable[[ModeContract], None]) -> None:
-    register(MODE)
+register_asset_modes = plugin(MODE)

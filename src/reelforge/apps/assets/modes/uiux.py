@@ -2,51 +2,47 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+from collections.abc import Mapping
 from typing import Any
 
 from reelforge.apps.assets.contract import (
     ModeContract,
     ModeStatus,
     Preset,
-    ProviderRoute,
     QualityConstraints,
     QualityProfile,
 )
-from reelforge.apps.assets.modes.registry import hookimpl
+from reelforge.apps.assets.modes.base import join_prompt, plugin, presets, route
 
-PRESETS = {
-    p.id: p
-    for p in (
-        Preset(
-            "landing_page",
-            "Landing page",
-            ("high-fidelity landing page UI mockup", "hero section", "clear call to action"),
-            ("lorem ipsum walls", "device frame"),
-            width=1344,
-            height=768,
-            profile=QualityProfile(steps=8, guidance=3.5),
-        ),
-        Preset(
-            "dashboard",
-            "Dashboard",
-            ("SaaS dashboard UI", "cards and charts", "sidebar navigation"),
-            ("skeuomorphic", "3d charts"),
-            width=1344,
-            height=768,
-            profile=QualityProfile(steps=8, guidance=3.5),
-        ),
-        Preset(
-            "mobile_screen",
-            "Mobile screen",
-            ("mobile app screen UI", "thumb-friendly controls", "bottom navigation"),
-            ("desktop layout", "tiny tap targets"),
-            width=768,
-            height=1344,
-            profile=QualityProfile(steps=8, guidance=3.5),
-        ),
-    )
-}
+PRESETS = presets(
+    Preset(
+        "landing_page",
+        "Landing page",
+        ("high-fidelity landing page UI mockup", "hero section", "clear call to action"),
+        ("lorem ipsum walls", "device frame"),
+        width=1344,
+        height=768,
+        profile=QualityProfile(steps=8, guidance=3.5),
+    ),
+    Preset(
+        "dashboard",
+        "Dashboard",
+        ("SaaS dashboard UI", "cards and charts", "sidebar navigation"),
+        ("skeuomorphic", "3d charts"),
+        width=1344,
+        height=768,
+        profile=QualityProfile(steps=8, guidance=3.5),
+    ),
+    Preset(
+        "mobile_screen",
+        "Mobile screen",
+        ("mobile app screen UI", "thumb-friendly controls", "bottom navigation"),
+        ("desktop layout", "tiny tap targets"),
+        width=768,
+        height=1344,
+        profile=QualityProfile(steps=8, guidance=3.5),
+    ),
+)
 
 NEGATIVE_BANK = (
     "unreadable text",
@@ -68,49 +64,19 @@ FIELDS = {"framework": ("html_tailwind", "react"), "theme": ("light", "dark")}
 
 def build_prompt(subject: str, preset: Preset, fields: Mapping[str, Any]) -> str:
     theme = fields.get("theme") or "light"
-    return ", ".join(
-        (
-            f"{preset.tokens[0]} for {subject}",
-            *preset.tokens[1:],
-            f"{theme} theme",
-            "8-point spacing grid, consistent typography scale",
-        )
+    return join_prompt(
+        f"{preset.tokens[0]} for {subject}",
+        preset,
+        f"{theme} theme",
+        "8-point spacing grid, consistent typography scale",
     )
 
 
 ROUTES = (
-    ProviderRoute(
-        "together/flux-1-schnell",
-        frozenset({"standard"}),
-        native_negative=True,
-        needs_key=True,
-        steps_param="steps",
-        max_steps=12,
-    ),
-    ProviderRoute(
-        "fal/flux-dev",
-        frozenset({"hd"}),
-        native_negative=False,
-        needs_key=True,
-        steps_param="num_inference_steps",
-        guidance_param="guidance_scale",
-        size_params="fal_image_size",
-    ),
-    ProviderRoute(
-        "comfyui/sdxl-txt2img",
-        frozenset({"standard"}),
-        native_negative=True,
-        needs_key=False,
-        tools=frozenset({"dashboard", "landing_page"}),
-        steps_param="steps",
-        guidance_param="cfg",
-    ),
-    ProviderRoute(
-        "pollinations/flux",
-        frozenset({"standard", "hd"}),
-        native_negative=False,
-        needs_key=False,
-    ),
+    route("together/flux-1-schnell", "standard"),
+    route("fal/flux-dev", "hd"),
+    route("comfyui/sdxl-txt2img", "standard", tools=("dashboard", "landing_page")),
+    route("pollinations/flux", "standard", "hd"),
 )
 
 MODE = ModeContract(
@@ -133,7 +99,4 @@ MODE = ModeContract(
     fields=FIELDS,
 )
 
-
-@hookimpl
-def register_asset_modes(register: Callable[[ModeContract], None]) -> None:
-    register(MODE)
+register_asset_modes = plugin(MODE)

@@ -2,54 +2,51 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+from collections.abc import Mapping
 from typing import Any
 
 from reelforge.apps.assets.contract import (
     ModeContract,
     ModeStatus,
     Preset,
-    ProviderRoute,
     QualityConstraints,
     QualityProfile,
 )
-from reelforge.apps.assets.modes.registry import hookimpl
+from reelforge.apps.assets.exporters.vector_svg import SvgExporter
+from reelforge.apps.assets.modes.base import join_prompt, plugin, presets, route
 
-PRESETS = {
-    p.id: p
-    for p in (
-        Preset(
-            "line_icon",
-            "Line icon",
-            ("single-weight line icon", "uniform stroke", "geometric"),
-            ("fill textures", "shading"),
-            width=768,
-            height=768,
-            profile=QualityProfile(steps=4, guidance=3.0),
-            colors=2,
-        ),
-        Preset(
-            "flat_illustration",
-            "Flat illustration",
-            ("flat vector illustration", "solid fills", "simple shapes"),
-            ("gradients", "noise", "photographic texture"),
-            width=1024,
-            height=1024,
-            profile=QualityProfile(steps=6, guidance=3.5),
-            colors=8,
-        ),
-        Preset(
-            "badge",
-            "Badge / sticker",
-            ("vector badge emblem", "bold shapes", "thick outline"),
-            ("thin hairlines",),
-            width=768,
-            height=768,
-            profile=QualityProfile(steps=4, guidance=3.5),
-            colors=6,
-        ),
-    )
-}
+PRESETS = presets(
+    Preset(
+        "line_icon",
+        "Line icon",
+        ("single-weight line icon", "uniform stroke", "geometric"),
+        ("fill textures", "shading"),
+        width=768,
+        height=768,
+        profile=QualityProfile(steps=4, guidance=3.0),
+        colors=2,
+    ),
+    Preset(
+        "flat_illustration",
+        "Flat illustration",
+        ("flat vector illustration", "solid fills", "simple shapes"),
+        ("gradients", "noise", "photographic texture"),
+        width=1024,
+        height=1024,
+        profile=QualityProfile(steps=6, guidance=3.5),
+        colors=8,
+    ),
+    Preset(
+        "badge",
+        "Badge / sticker",
+        ("vector badge emblem", "bold shapes", "thick outline"),
+        ("thin hairlines",),
+        width=768,
+        height=768,
+        profile=QualityProfile(steps=4, guidance=3.5),
+        colors=6,
+    ),
+)
 
 NEGATIVE_BANK = (
     "photorealistic",
@@ -72,59 +69,22 @@ FIELDS = {"stroke": ("thin", "regular", "bold"), "style": ("outline", "filled", 
 def build_prompt(subject: str, preset: Preset, fields: Mapping[str, Any]) -> str:
     stroke = fields.get("stroke") or "regular"
     style = fields.get("style") or "filled"
-    return ", ".join(
-        (
-            f"{preset.tokens[0]} of {subject}",
-            *preset.tokens[1:],
-            f"{stroke} stroke",
-            f"{style} style",
-            f"at most {preset.colors or 8} flat colours",
-            "plain white background, scalable",
-        )
+    return join_prompt(
+        f"{preset.tokens[0]} of {subject}",
+        preset,
+        f"{stroke} stroke",
+        f"{style} style",
+        f"at most {preset.colors or 8} flat colours",
+        "plain white background, scalable",
     )
 
 
 ROUTES = (
-    ProviderRoute(
-        "together/flux-1-schnell",
-        frozenset({"standard"}),
-        native_negative=True,
-        needs_key=True,
-        steps_param="steps",
-        max_steps=12,
-    ),
-    ProviderRoute(
-        "fal/flux-dev",
-        frozenset({"hd"}),
-        native_negative=False,
-        needs_key=True,
-        steps_param="num_inference_steps",
-        guidance_param="guidance_scale",
-        size_params="fal_image_size",
-    ),
-    ProviderRoute(
-        "replicate/flux-schnell",
-        frozenset({"standard"}),
-        native_negative=False,
-        needs_key=True,
-        steps_param="num_inference_steps",
-        size_params="aspect_ratio",
-        max_steps=4,
-    ),
-    ProviderRoute(
-        "pollinations/flux",
-        frozenset({"standard", "hd"}),
-        native_negative=False,
-        needs_key=False,
-    ),
+    route("together/flux-1-schnell", "standard"),
+    route("fal/flux-dev", "hd"),
+    route("replicate/flux-schnell", "standard"),
+    route("pollinations/flux", "standard", "hd"),
 )
-
-
-def _exporters() -> dict[str, Callable[[], Any]]:
-    from reelforge.apps.assets.exporters.vector_svg import SvgExporter
-
-    return {"svg": SvgExporter}
-
 
 MODE = ModeContract(
     id="vector",
@@ -142,11 +102,8 @@ MODE = ModeContract(
     mutations=MUTATIONS,
     constraints=QualityConstraints(min_size=256, max_size=2048, transparent=False, max_palette=16),
     routes=ROUTES,
-    exporters=_exporters(),
+    exporters={"svg": SvgExporter},
     fields=FIELDS,
 )
 
-
-@hookimpl
-def register_asset_modes(register: Callable[[ModeContract], None]) -> None:
-    register(MODE)
+register_asset_modes = plugin(MODE)
