@@ -15,6 +15,9 @@ from sqlalchemy.ext.asyncio import create_async_engine
 from reelforge.app import api_app, open_container
 from reelforge.container import Container
 from reelforge.settings import Settings
+from tests import loopback_guard
+
+loopback_guard.install()
 
 # Tests never load third-party provider plugins from the environment.
 os.environ.setdefault("REELFORGE_NO_PLUGINS", "1")
@@ -126,6 +129,15 @@ async def run_client(running: Container) -> AsyncIterator[httpx.AsyncClient]:
         timeout=120,
     ) as c:
         yield c
+
+
+@pytest.fixture(autouse=True)
+def _loopback_only() -> Iterator[None]:
+    """The test fails if it tried to reach an address outside this machine."""
+    start = len(loopback_guard.attempts)
+    yield
+    tried = loopback_guard.attempts[start:]
+    assert not tried, f"the test tried to reach {tried}: tests reach only 127.0.0.1"
 
 
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:

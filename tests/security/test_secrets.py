@@ -20,9 +20,12 @@ import httpx
 import pytest
 from fastapi import FastAPI
 
+from reelforge.apps.assets import uiux_code
 from reelforge.container import Container
 from tests.security.conftest import asgi_client, new_key
-from tests.security.test_tenancy import _fund, _make_objects, _operations, _url
+from tests.security.tenancy_objects import make_objects
+from tests.security.test_tenancy import _fund, _operations, _screenshot, _url
+from tests.security.test_tenancy import container as container  # the runner started
 
 PROVIDER_CANARY = "canary-provider-4d1e8b7a2c9f"
 PASSWORD_CANARY = "canary-password-9a7f3e1b"
@@ -60,21 +63,31 @@ async def test_no_secret_leaves_through_any_endpoint_log_or_file(
     app: FastAPI,
     openapi: dict[str, Any],
     captured_logs: io.StringIO,
+    monkeypatch: pytest.MonkeyPatch,
 ) -> None:
+    monkeypatch.setattr(uiux_code, "screenshot", _screenshot)  # as in the tenancy suite
     a_id, a_key = await new_key(container, "alice")
-    await _fund(client, a_id)
+    b_id, b_key = await new_key(container, "bob")
+    for user in (a_id, b_id):
+        await _fund(client, user)
     leaks: list[str] = []
     checks = 0
-    async with asgi_client(app, a_key) as a, asgi_client(app, None) as browser:
+    async with (
+        asgi_client(app, a_key) as a,
+        asgi_client(app, b_key) as b,
+        asgi_client(app, None) as browser,
+    ):
+        made = await a.post("/v1/me/keys", json={"label": "extra"})
+        assert made.status_code == 201, made.text
+        second_key = made.json()["key"]
+        # A's objects first, made in sandbox: with A's own keys stored, A's runs would go
+        # to the real providers.
+        ids = await make_objects(a, b, client)
         for name, field in PROVIDERS.items():
             r = await a.put(
                 f"/v1/providers/{name}/credential", json={"values": {field: PROVIDER_CANARY}}
             )
             assert r.status_code == 200, (name, r.text)
-        made = await a.post("/v1/me/keys", json={"label": "extra"})
-        assert made.status_code == 201, made.text
-        second_key = made.json()["key"]
-        ids = await _make_objects(a)
         canaries = [PROVIDER_CANARY, PASSWORD_CANARY, WRONG_KEY_CANARY, a_key, second_key]
 
         # The studio's sign-in: a wrong link token, a wrong key, A's key, who-am-I by cookie.
