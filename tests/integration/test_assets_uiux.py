@@ -150,23 +150,27 @@ async def test_preview_without_chromium_is_refused_before_anything(
 
 
 async def test_no_chromium_anywhere_says_how_to_install(
-    aw: AssetsWorld, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
+    """The default lookup (the setting unset, whatever the environment says): Debian's path,
+    then PATH, both empty here; then the playwright package missing."""
     from reelforge.apps.assets import uiux_code
 
     monkeypatch.setattr(uiux_code, "CHROMIUM", str(tmp_path / "no-chromium"))
     monkeypatch.setattr(uiux_code, "CHROMIUM_NAMES", ("reelforge-no-such-browser",))
-    before = await _counts(aw)
-    error = _refused(await aw.member.post("/v1/assets/uiux/generate", json={"prompt": "a form"}))
-    assert "preview needs Chromium" in error["message"] and "none is installed" in error["message"]
-    assert "apt-get install chromium" in error["remediation"][0]
-    assert "REELFORGE_CHROMIUM_PATH" in error["remediation"][1]
-    monkeypatch.setattr(uiux_code, "playwright_installed", lambda: False)
-    error = _refused(
-        await aw.member.post("/v1/assets/uiux/generate", json={"prompt": "a form"}), "playwright"
-    )
-    assert "pip install playwright" in error["remediation"][0]
-    assert await _counts(aw) == before
+    async for aw in open_assets_world(tmp_path, chromium_path=None):
+        before = await _counts(aw)
+        r = await aw.member.post("/v1/assets/uiux/generate", json={"prompt": "a form"})
+        error = _refused(r)
+        assert "preview needs Chromium" in error["message"]
+        assert "none is installed" in error["message"]
+        assert "apt-get install chromium" in error["remediation"][0]
+        assert "REELFORGE_CHROMIUM_PATH" in error["remediation"][1]
+        monkeypatch.setattr(uiux_code, "playwright_installed", lambda: False)
+        r = await aw.member.post("/v1/assets/uiux/generate", json={"prompt": "a form"})
+        error = _refused(r, "playwright")
+        assert "pip install playwright" in error["remediation"][0]
+        assert await _counts(aw) == before
 
 
 async def test_a_chromium_that_does_not_start_leaves_nothing(tmp_path: Path) -> None:
