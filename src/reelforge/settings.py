@@ -399,6 +399,12 @@ class Settings(BaseSettings):
         "sandbox mode: the built-in chat emulator answers.",
     )
     uiux_llm_model: str = Field(default="gpt-4o-mini", description="The UI/UX code model.")
+    chromium_path: Path | None = Field(
+        default=None,
+        description="Asset studio UI/UX previews: the Chromium (or Chrome) binary that renders "
+        "them; default /usr/bin/chromium, else chromium on PATH. Without one a preview request "
+        "answers 424 DEPENDENCY_MISSING.",
+    )
     prompt_engine: str = Field(
         default="oss",
         validation_alias=AliasChoices("REELFORGE_PROMPT_ENGINE", "PROMPT_ENGINE", "prompt_engine"),

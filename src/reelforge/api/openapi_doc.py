@@ -72,6 +72,9 @@ SERVICE_CODES: list[tuple[str, str, tuple[int, ...]]] = [
     ("*", r"^/v1/credits/", (409,)),
     ("*", r"^/v1/pipelines", (409,)),
     ("W", r"^/v1/(market|assets)/|^/api/(atelier|generate|uiux)", (402, 409, 503)),
+    # UI/UX code: the chat model's refusals (429, 502) and 424 DEPENDENCY_MISSING for a
+    # preview on a server without Chromium (apps/assets/uiux_code.py).
+    ("POST", r"^/(v1/assets|api)/uiux/generate$", (424, 429, 502)),
     ("W", r"^/api/v1/", (402, 409, 503)),
     ("*", r"^/api/v1/staking", (503,)),
 ]

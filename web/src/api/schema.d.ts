@@ -340,7 +340,7 @@ export interface paths {
         put?: never;
         /**
          * UI/UX code (seed path)
-         * @description UI/UX code from an OpenAI-compatible chat model: HTML/Tailwind or a React component, stored as an artifact, with a Chromium screenshot of the HTML.
+         * @description UI/UX code from an OpenAI-compatible chat model: HTML/Tailwind or a React component, stored as an artifact, with a Chromium screenshot of the HTML. A preview on a server without Chromium (REELFORGE_CHROMIUM_PATH, else /usr/bin/chromium) is refused with 424 DEPENDENCY_MISSING before the model is asked: nothing is spent or stored; send `"preview": false` for the code alone.
          */
         post: operations["_uiux_api_uiux_generate_post"];
         delete?: never;
@@ -1820,7 +1820,7 @@ export interface paths {
         put?: never;
         /**
          * UI/UX code
-         * @description UI/UX code from an OpenAI-compatible chat model: HTML/Tailwind or a React component, stored as an artifact, with a Chromium screenshot of the HTML.
+         * @description UI/UX code from an OpenAI-compatible chat model: HTML/Tailwind or a React component, stored as an artifact, with a Chromium screenshot of the HTML. A preview on a server without Chromium (REELFORGE_CHROMIUM_PATH, else /usr/bin/chromium) is refused with 424 DEPENDENCY_MISSING before the model is asked: nothing is spent or stored; send `"preview": false` for the code alone.
          */
         post: operations["_uiux_v1_assets_uiux_generate_post"];
         delete?: never;
@@ -7448,6 +7448,35 @@ export interface operations {
             };
             /** @description Invalid values, unknown or missing fields (VALIDATION_ERROR, CONTRACT_MISMATCH). */
             422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description The provider account failed the request (out of credit, a dependency missing). */
+            424: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description Too many requests (RATE_LIMITED): wait for Retry-After. */
+            429: {
+                headers: {
+                    /** @description Seconds to wait. */
+                    "Retry-After"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description The provider or the catalog answered with an error. */
+            502: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -13218,6 +13247,35 @@ export interface operations {
             };
             /** @description Invalid values, unknown or missing fields (VALIDATION_ERROR, CONTRACT_MISMATCH). */
             422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description The provider account failed the request (out of credit, a dependency missing). */
+            424: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description Too many requests (RATE_LIMITED): wait for Retry-After. */
+            429: {
+                headers: {
+                    /** @description Seconds to wait. */
+                    "Retry-After"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description The provider or the catalog answered with an error. */
+            502: {
                 headers: {
                     [name: string]: unknown;
                 };

@@ -164,7 +164,10 @@ async def _uiux(body: UiuxIn, container: ContainerDep, caller: LimitedCaller) ->
 
 _UIUX_DOC = (
     "UI/UX code from an OpenAI-compatible chat model: HTML/Tailwind or a React component, "
-    "stored as an artifact, with a Chromium screenshot of the HTML."
+    "stored as an artifact, with a Chromium screenshot of the HTML. A preview on a server "
+    "without Chromium (REELFORGE_CHROMIUM_PATH, else /usr/bin/chromium) is refused with 424 "
+    "DEPENDENCY_MISSING before the model is asked: nothing is spent or stored; send "
+    '`"preview": false` for the code alone.'
 )
 router.add_api_route(
     "/api/uiux/generate",
