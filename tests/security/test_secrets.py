@@ -20,11 +20,10 @@ import httpx
 import pytest
 from fastapi import FastAPI
 
-from reelforge.apps.assets import uiux_code
 from reelforge.container import Container
 from tests.security.conftest import asgi_client, new_key
 from tests.security.tenancy_objects import make_objects
-from tests.security.test_tenancy import _fund, _operations, _screenshot, _url
+from tests.security.test_tenancy import _fund, _operations, _url, fake_preview
 from tests.security.test_tenancy import container as container  # the runner started
 
 PROVIDER_CANARY = "canary-provider-4d1e8b7a2c9f"
@@ -65,7 +64,7 @@ async def test_no_secret_leaves_through_any_endpoint_log_or_file(
     captured_logs: io.StringIO,
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    monkeypatch.setattr(uiux_code, "screenshot", _screenshot)  # as in the tenancy suite
+    fake_preview(monkeypatch)  # as in the tenancy suite
     a_id, a_key = await new_key(container, "alice")
     b_id, b_key = await new_key(container, "bob")
     for user in (a_id, b_id):

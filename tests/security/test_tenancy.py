@@ -169,8 +169,16 @@ async def _snapshot(
     return out
 
 
-async def _screenshot(_html: str, _width: int, _height: int) -> bytes:
+async def _screenshot(_html: str, _width: int, _height: int, **_kw: object) -> bytes:
     return png_bytes()
+
+
+def fake_preview(monkeypatch: pytest.MonkeyPatch) -> None:
+    """UI/UX previews are rendered in headless Chromium, which has nothing to do with who
+    may read them: a fixed PNG stands in (and no browser is looked for), so A's code has a
+    real preview artifact on a machine without Chromium too."""
+    monkeypatch.setattr(uiux_code, "find_chromium", lambda _configured: "chromium")
+    monkeypatch.setattr(uiux_code, "screenshot", _screenshot)
 
 
 @pytest.mark.slow
@@ -181,9 +189,7 @@ async def test_a_second_user_gets_404_and_changes_nothing(
     openapi: dict[str, Any],
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    # UI/UX previews are rendered in headless Chromium, which has nothing to do with who may
-    # read them: a fixed PNG stands in, so A's code has a real preview artifact.
-    monkeypatch.setattr(uiux_code, "screenshot", _screenshot)
+    fake_preview(monkeypatch)
     a_id, a_key = await new_key(container, "alice")
     b_id, b_key = await new_key(container, "bob")
     for user in (a_id, b_id):
