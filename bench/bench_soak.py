@@ -115,6 +115,7 @@ async def soak(
         env["REELFORGE_BENCH_TRACE_DIR"] = str(trace)
         env["REELFORGE_BENCH_TRACE_FRAMES"] = str(trace_frames)
         env["REELFORGE_BENCH_TRACE_NEEDLE"] = GENERATION["prompt"]
+        env["REELFORGE_BENCH_TRACE_EVERY"] = str(every)
         command = [sys.executable, "-m", "bench.traced_serve"]
         env["PYTHONPATH"] = os.pathsep.join([str(ROOT), os.environ.get("PYTHONPATH", "")])
     with reelforge_server(env, command=command) as (base, key, _home, pid):
@@ -183,6 +184,14 @@ async def soak(
     print(
         f"growth after warm-up (least squares over {len(after)} samples):"
         f" RSS {rss_rate:+.2f} MiB/min, open files {fd_rate:+.2f}/min"
+    )
+    # Bounded things fill during the first minutes (emulator tasks up to their bound,
+    # SQLite page caches, the render cache): the second half says whether it levels off.
+    late = after[len(after) // 2 :]
+    print(
+        f"growth in the second half (t={late[0][0]:.0f} s → {late[-1][0]:.0f} s):"
+        f" RSS {slope_per_minute([(t, r) for t, r, _, _ in late]):+.2f} MiB/min"
+        f" ({late[-1][1] - late[0][1]:+.1f} MiB), open files {late[-1][2] - late[0][2]:+d}"
     )
 
 

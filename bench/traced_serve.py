@@ -17,6 +17,8 @@ import gc
 import os
 import signal
 import sys
+import threading
+import time
 import tracemalloc
 from collections import Counter
 from pathlib import Path
@@ -105,7 +107,8 @@ def _dump(out: Path, n: int) -> None:
     needle = os.environ.get("REELFORGE_BENCH_TRACE_NEEDLE")
     if needle:
         lines += _holders(needle)
-    lines.insert(7, _trimmed())
+    if n > 1:  # not at warm-up: a trim there would lower the baseline the soak compares to
+        lines.insert(7, _trimmed())
     (out / f"snap-{n}.txt").write_text("\n".join(lines) + "\n")
 
 
@@ -120,20 +123,29 @@ def _describe(obj: object) -> str:
 def _holders(needle: str, samples: int = 4, depth: int = 6) -> list[str]:
     """Containers holding ``needle`` as a value (e.g. the soak's prompt), and for a few of
     them the chain of what holds those, so a growth can be traced to its owner."""
-    found = [
-        o
-        for o in gc.get_objects()
-        if isinstance(o, dict) and needle in [v for v in o.values() if isinstance(v, str)]
-    ]
+    found: list[dict[object, object]] = []
+    seen: set[int] = set()
+    for o in gc.get_objects():
+        # A dict of atomic values only is not tracked by the collector: reach it through
+        # whatever holds it.
+        inner = [r for r in gc.get_referents(o) if isinstance(r, dict) and not gc.is_tracked(r)]
+        for d in [o, *inner] if isinstance(o, dict) else inner:
+            if id(d) not in seen:
+                seen.add(id(d))
+                if needle in [v for v in d.values() if isinstance(v, str)]:
+                    found.append(d)
     lines = [f"containers holding {needle!r}: {len(found)}"]
     kinds = Counter(_describe(o) for o in found)
     lines += [f"  {n:6d} {kind}" for kind, n in kinds.most_common(8)]
-    skip = {id(found), id(lines)}
-    for start in found[-samples:]:
+    picks = found[-samples:]
+    skip = {id(found), id(lines), id(picks)}  # this function's own references
+    for start in picks:
         chain, obj = [], start
         for _ in range(depth):
-            refs = [r for r in gc.get_referrers(obj) if id(r) not in skip and r is not found]
-            refs = [r for r in refs if not isinstance(r, type(_holders.__code__))]
+            refs = gc.get_referrers(obj)
+            skip.add(id(refs))
+            refs = [r for r in refs if id(r) not in skip and not isinstance(r, FrameType)]
+            skip.add(id(refs))
             if not refs:
                 break
             obj = refs[0]
@@ -153,6 +165,18 @@ def _trimmed() -> str:
     return f"after malloc_trim(0): rss_mib {_rss_mib():.1f} (gave back {before - _rss_mib():.1f})"
 
 
+def _heap_log(path: Path, every: float) -> None:
+    """Every ``every`` seconds one line: RSS parts, glibc's heap, SQLite's memory."""
+    started = time.monotonic()
+    with path.open("a") as log:
+        while True:
+            t = time.monotonic() - started
+            native = _native().replace("\n", " ")
+            log.write(f"t={t:.0f} rss={_rss_mib():.1f} {_rss_parts()} {native}\n")
+            log.flush()
+            time.sleep(every)
+
+
 def main() -> None:
     out = Path(os.environ["REELFORGE_BENCH_TRACE_DIR"])
     out.mkdir(parents=True, exist_ok=True)
@@ -163,6 +187,9 @@ def main() -> None:
         _dump(out, taken[0])
 
     signal.signal(signal.SIGUSR1, on_signal)
+    every = float(os.environ.get("REELFORGE_BENCH_TRACE_EVERY", "0"))
+    if every > 0:
+        threading.Thread(target=_heap_log, args=(out / "heap.log", every), daemon=True).start()
     from reelforge.cli.main import main as cli_main
 
     sys.argv[0] = "reelforge"
