@@ -20,14 +20,14 @@ if TYPE_CHECKING:
 
 State = Literal["queued", "running", "succeeded", "failed", "canceled"]
 
-# A bound on the finished tasks one emulator holds in memory. Real providers forget tasks
-# and their outputs after a while (Runway's output URLs expire in 24-48 h, Kling's in 30
+# A bound on the tasks one emulator holds in memory. Real providers forget tasks and
+# their outputs after a while (Runway's output URLs expire in 24-48 h, Kling's in 30
 # days: reference/providers-video.md); without a bound a long-running sandbox
 # `reelforge serve` kept every task it ever made and its RSS rose for as long as it ran
-# (issue 25's soak: one task per run). Past the bound the oldest finished tasks are
-# dropped, never one still queued or running, nor one finished less than
-# FINISHED_GRACE_SECONDS ago (its caller has yet to read the result). With a durable
-# store a dropped task stays on record, and a later request for it restores it.
+# (issue 25's soak: one task per run, ~3 KiB each). Past MAX_FINISHED_TASKS held, the
+# oldest finished tasks are dropped, never one still queued, running or stuck, nor one
+# finished less than FINISHED_GRACE_SECONDS ago (its caller has yet to read the result).
+# With a durable store a dropped task stays on record, and a later request restores it.
 MAX_FINISHED_TASKS = 1_000
 FINISHED_GRACE_SECONDS = 30.0
 
