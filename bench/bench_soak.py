@@ -14,6 +14,8 @@ import argparse
 import asyncio
 import os
 import random
+import signal
+import sys
 import time
 from collections import Counter, defaultdict
 from pathlib import Path
@@ -36,6 +38,7 @@ READS = [
     "/v1/market/services",
     "/v1/assets/modes",
 ]
+ROOT = Path(__file__).resolve().parent.parent  # the checkout: bench.traced_serve is in it
 GENERATION = {"model": "fal/flux-dev", "prompt": "a lighthouse at dusk, soak"}
 
 
@@ -78,13 +81,44 @@ async def worker(
             del runs[:-200]  # poll recent ones
 
 
-async def soak(minutes: float, concurrency: int, every: float, run_share: float) -> None:
+def slope_per_minute(points: list[tuple[float, float]]) -> float:
+    """Least-squares slope of (seconds, value) points, per minute (0 with fewer than two)."""
+    if len(points) < 2:
+        return 0.0
+    n = len(points)
+    mean_t = sum(t for t, _ in points) / n
+    mean_v = sum(v for _, v in points) / n
+    var = sum((t - mean_t) ** 2 for t, _ in points)
+    if var == 0:
+        return 0.0
+    return 60 * sum((t - mean_t) * (v - mean_v) for t, v in points) / var
+
+
+WARM_UP_SAMPLES = 2  # samples (at --every seconds) before the figures start
+
+
+async def soak(
+    minutes: float,
+    concurrency: int,
+    every: float,
+    run_share: float,
+    trace: Path | None,
+    trace_frames: int = 12,
+) -> None:
     env = {
         "REELFORGE_SANDBOX": "1",
         "REELFORGE_RATE_LIMIT_USER_PER_MINUTE": "1000000",
         "REELFORGE_RATE_LIMIT_KEY_PER_MINUTE": "1000000",
     }
-    with reelforge_server(env) as (base, key, _home, pid):
+    command = None
+    if trace is not None:  # tracemalloc in the server; snapshots after warm-up and at the end
+        env["REELFORGE_BENCH_TRACE_DIR"] = str(trace)
+        env["REELFORGE_BENCH_TRACE_FRAMES"] = str(trace_frames)
+        env["REELFORGE_BENCH_TRACE_NEEDLE"] = GENERATION["prompt"]
+        env["REELFORGE_BENCH_TRACE_EVERY"] = str(every)
+        command = [sys.executable, "-m", "bench.traced_serve"]
+        env["PYTHONPATH"] = os.pathsep.join([str(ROOT), os.environ.get("PYTHONPATH", "")])
+    with reelforge_server(env, command=command) as (base, key, _home, pid):
         latencies: dict[str, list[float]] = defaultdict(list)
         statuses: Counter[str] = Counter()
         runs: list[str] = []
@@ -109,11 +143,19 @@ async def soak(minutes: float, concurrency: int, every: float, run_share: float)
                 t = time.monotonic() - started
                 samples.append((t, rss, fds, done))
                 print(f"{t:6.0f} {rss:8.1f} {fds:5d} {done:9d}", flush=True)
+                if trace is not None and len(samples) == WARM_UP_SAMPLES + 1:
+                    os.kill(pid, signal.SIGUSR1)
                 await asyncio.sleep(min(every, max(0.0, deadline - time.monotonic())))
             await asyncio.gather(*tasks)
             rss, fds = sample(pid)
             samples.append((time.monotonic() - started, rss, fds, 0))
-            finished = Counter()
+            if trace is not None:
+                os.kill(pid, signal.SIGUSR1)
+                for _ in range(600):  # a snapshot of a big heap takes a while
+                    if (trace / "snap-2.txt").exists():
+                        break
+                    await asyncio.sleep(0.5)
+            finished: Counter[str] = Counter()
             for run_id in runs[-50:]:
                 r = await client.get(f"/v1/runs/{run_id}")
                 finished[r.json().get("status", "?") if r.status_code == 200 else "http"] += 1
@@ -130,11 +172,26 @@ async def soak(minutes: float, concurrency: int, every: float, run_share: float)
     errors = {k: v for k, v in statuses.items() if not k.split()[-1].startswith(("2", "3"))}
     print(f"non-2xx: {errors or 'none'}")
     print(f"last 50 runs: {dict(finished)}")
-    warm = samples[min(2, len(samples) - 1)]
+    warm = samples[min(WARM_UP_SAMPLES, len(samples) - 1)]
     last = samples[-1]
+    after = samples[samples.index(warm) :]
+    rss_rate = slope_per_minute([(t, r) for t, r, _, _ in after])
+    fd_rate = slope_per_minute([(t, float(f)) for t, _, f, _ in after])
     print(
         f"after warm-up (t={warm[0]:.0f} s → {last[0]:.0f} s): RSS {warm[1]:.1f} → {last[1]:.1f} MiB"
         f" ({last[1] - warm[1]:+.1f}), open files {warm[2]} → {last[2]} ({last[2] - warm[2]:+d})"
+    )
+    print(
+        f"growth after warm-up (least squares over {len(after)} samples):"
+        f" RSS {rss_rate:+.2f} MiB/min, open files {fd_rate:+.2f}/min"
+    )
+    # Bounded things fill during the first minutes (emulator tasks up to their bound,
+    # SQLite page caches, the render cache): the second half says whether it levels off.
+    late = after[len(after) // 2 :]
+    print(
+        f"growth in the second half (t={late[0][0]:.0f} s → {late[-1][0]:.0f} s):"
+        f" RSS {slope_per_minute([(t, r) for t, r, _, _ in late]):+.2f} MiB/min"
+        f" ({late[-1][1] - late[0][1]:+.1f} MiB), open files {late[-1][2] - late[0][2]:+d}"
     )
 
 
@@ -146,8 +203,29 @@ def main() -> None:
     parser.add_argument(
         "--run-share", type=float, default=0.05, help="share of calls that are runs"
     )
+    parser.add_argument(
+        "--trace",
+        type=Path,
+        default=None,
+        help="run the server under tracemalloc (bench/traced_serve.py); snapshots go here",
+    )
+    parser.add_argument(
+        "--trace-frames",
+        type=int,
+        default=12,
+        help="traceback depth; 0: no tracemalloc, only the heap figures (full speed)",
+    )
     args = parser.parse_args()
-    asyncio.run(soak(args.minutes, args.concurrency, args.every, args.run_share))
+    asyncio.run(
+        soak(
+            args.minutes,
+            args.concurrency,
+            args.every,
+            args.run_share,
+            args.trace,
+            args.trace_frames,
+        )
+    )
 
 
 if __name__ == "__main__":

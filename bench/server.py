@@ -23,9 +23,13 @@ def free_port() -> int:
 
 @contextmanager
 def reelforge_server(
-    extra_env: dict[str, str] | None = None, *, base_env: dict[str, str] | None = None
+    extra_env: dict[str, str] | None = None,
+    *,
+    base_env: dict[str, str] | None = None,
+    command: list[str] | None = None,
 ) -> Iterator[tuple[str, str, Path, int]]:
-    """Yields (base_url, owner_key, home, pid)."""
+    """Yields (base_url, owner_key, home, pid). ``command`` replaces the ``reelforge``
+    executable (e.g. ``[python, -m, bench.traced_serve]``); ``serve --port N`` follows it."""
     with tempfile.TemporaryDirectory(prefix="rf-bench-") as tmp:
         home = Path(tmp) / "home"
         port = free_port()
@@ -35,9 +39,9 @@ def reelforge_server(
             "REELFORGE_LOG_LEVEL": "WARNING",
             **(extra_env or {}),
         }
-        exe = Path(sys.executable).with_name("reelforge")
+        exe = command or [str(Path(sys.executable).with_name("reelforge"))]
         proc = subprocess.Popen(
-            [str(exe), "serve", "--port", str(port)],
+            [*exe, "serve", "--port", str(port)],
             env=env,
             stdout=subprocess.DEVNULL,
             stderr=subprocess.PIPE,

@@ -29,6 +29,15 @@ CONTENT_TYPES = {
     "mp3": "audio/mpeg",
 }
 
+# A bound on the output files one emulator holds (each keeps its render function, and
+# with it the task's prompt and input media): past it the oldest are dropped, as a real
+# provider's output URLs expire (24-48 h at Runway), unless registered less than
+# FILE_GRACE_SECONDS ago (its caller is about to download it). Without it a long-running
+# sandbox `reelforge serve` kept one file per run for as long as it ran (issue 25). With a
+# durable store a dropped file stays on record, and a later request for it makes it again.
+MAX_FILES = 2_000
+FILE_GRACE_SECONDS = 30.0
+
 
 @dataclass
 class StoredFile:
@@ -36,12 +45,22 @@ class StoredFile:
     ext: str
     render: Callable[[], bytes]
     expires_at: float
+    added: float = 0.0  # time.time() when registered
 
 
 class FileStore:
-    def __init__(self, *, ttl_seconds: float = 24 * 3600, cache_items: int = 256) -> None:
+    def __init__(
+        self,
+        *,
+        ttl_seconds: float = 24 * 3600,
+        cache_items: int = 256,
+        max_files: int = MAX_FILES,
+        grace_seconds: float = FILE_GRACE_SECONDS,
+    ) -> None:
         self.ttl_seconds = ttl_seconds
-        self._files: dict[str, StoredFile] = {}
+        self.max_files = max_files
+        self.grace_seconds = grace_seconds
+        self._files: dict[str, StoredFile] = {}  # in the order they were registered
         self._cache: OrderedDict[str, bytes] = OrderedDict()
         self._cache_items = cache_items
         self._lock = threading.Lock()
@@ -66,9 +85,26 @@ class FileStore:
         else:
             token = secrets.token_urlsafe(12)
         ttl = self.ttl_seconds if ttl_seconds is None else ttl_seconds
+        now = time.time()
         with self._lock:
-            self._files[token] = StoredFile(token, ext, render, time.time() + ttl)
+            self._files[token] = StoredFile(token, ext, render, now + ttl, now)
+            if len(self._files) > self.max_files:
+                self._prune(now)
         return f"{token}.{ext}"
+
+    def _prune(self, now: float) -> None:
+        """Drop the oldest files past ``max_files`` (under the lock), none still in its
+        grace: files are held in the order they were registered, so this stops at the
+        first one too young, and the newer ones after it are younger still."""
+        excess = len(self._files) - self.max_files
+        doomed: list[str] = []
+        for token, stored in self._files.items():
+            if len(doomed) >= excess or stored.added > now - self.grace_seconds:
+                break
+            doomed.append(token)
+        for token in doomed:
+            del self._files[token]
+            self._cache.pop(token, None)
 
     def lookup(self, name: str) -> StoredFile | None:
         token = name.split(".", 1)[0]

@@ -6,6 +6,7 @@ import asyncio
 import base64
 import binascii
 import time
+from collections import deque
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -17,8 +18,15 @@ from starlette.responses import Response
 
 from reelforge.emulators.base.durable import CURRENT, DurableStore
 from reelforge.emulators.base.faults import TASK_KINDS, Fault, FaultPlan
-from reelforge.emulators.base.files import FileStore
-from reelforge.emulators.base.tasks import EmuTask, TaskStore
+from reelforge.emulators.base.files import MAX_FILES, FileStore
+from reelforge.emulators.base.tasks import (
+    FINISHED_GRACE_SECONDS,
+    MAX_FINISHED_TASKS,
+    EmuTask,
+    TaskStore,
+)
+
+MAX_CALLBACKS_KEPT = 1_000
 
 ErrorRenderer = Callable[[str, Fault | None, str | None], Response]
 """(kind, fault, message) → the provider's own error response for that kind:
@@ -41,6 +49,11 @@ class EmulatorConfig:
     run_seconds: float = 1.0
     image_run_seconds: float = 0.3
     file_ttl_seconds: float = 24 * 3600
+    # Bounds on what is held in memory (tasks.MAX_FINISHED_TASKS, files.MAX_FILES): past
+    # them the oldest finished tasks and files are dropped, once this old (seconds).
+    max_finished_tasks: int = MAX_FINISHED_TASKS
+    max_files: int = MAX_FILES
+    retention_grace_seconds: float = FINISHED_GRACE_SECONDS
     # Where output URLs point; None → the request's own base URL.
     public_base_url: str | None = None
     # Task state kept where it outlives the process and is shared by every process that
@@ -68,13 +81,24 @@ class EmulatorState:
         self.config = config
         self.render_error = render_error
         self.faults = FaultPlan()
-        self.tasks = TaskStore(queue_seconds=config.queue_seconds, run_seconds=config.run_seconds)
-        self.files = FileStore(ttl_seconds=config.file_ttl_seconds)
+        self.tasks = TaskStore(
+            queue_seconds=config.queue_seconds,
+            run_seconds=config.run_seconds,
+            max_finished=config.max_finished_tasks,
+            finished_grace_seconds=config.retention_grace_seconds,
+        )
+        self.files = FileStore(
+            ttl_seconds=config.file_ttl_seconds,
+            max_files=config.max_files,
+            grace_seconds=config.retention_grace_seconds,
+        )
         self.durable = config.durable
         self.tasks.attach(name, config.durable)
         self.files.attach(name, config.durable)
         self.requests: dict[str, int] = {}
-        self.callbacks_sent: list[dict[str, Any]] = []
+        # The latest callbacks only (for stats): one is sent per task with a callback URL,
+        # and a long-running sandbox must not keep them all.
+        self.callbacks_sent: deque[dict[str, Any]] = deque(maxlen=MAX_CALLBACKS_KEPT)
         self._http: httpx.AsyncClient | None = None
 
     def _client(self) -> httpx.AsyncClient:

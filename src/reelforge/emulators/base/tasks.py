@@ -20,6 +20,17 @@ if TYPE_CHECKING:
 
 State = Literal["queued", "running", "succeeded", "failed", "canceled"]
 
+# A bound on the tasks one emulator holds in memory. Real providers forget tasks and
+# their outputs after a while (Runway's output URLs expire in 24-48 h, Kling's in 30
+# days: reference/providers-video.md); without a bound a long-running sandbox
+# `reelforge serve` kept every task it ever made and its RSS rose for as long as it ran
+# (issue 25's soak: one task per run, ~3 KiB each). Past MAX_FINISHED_TASKS held, the
+# oldest finished tasks are dropped, never one still queued, running or stuck, nor one
+# finished less than FINISHED_GRACE_SECONDS ago (its caller has yet to read the result).
+# With a durable store a dropped task stays on record, and a later request restores it.
+MAX_FINISHED_TASKS = 1_000
+FINISHED_GRACE_SECONDS = 30.0
+
 
 @dataclass
 class EmuTask:
@@ -64,11 +75,27 @@ class EmuTask:
     def finishes_at(self) -> float:
         return self.created + self.queue_seconds + self.run_seconds
 
+    def finished_before(self, moment: float) -> bool:
+        """True if the task had reached a final state by ``moment`` (monotonic)."""
+        if self.canceled_at is not None:
+            return self.canceled_at <= moment
+        return not self.stuck and self.finishes_at <= moment
+
 
 class TaskStore:
-    def __init__(self, *, queue_seconds: float = 0.2, run_seconds: float = 1.0) -> None:
+    def __init__(
+        self,
+        *,
+        queue_seconds: float = 0.2,
+        run_seconds: float = 1.0,
+        max_finished: int = MAX_FINISHED_TASKS,
+        finished_grace_seconds: float = FINISHED_GRACE_SECONDS,
+    ) -> None:
         self.queue_seconds = queue_seconds
         self.run_seconds = run_seconds
+        self.max_finished = max_finished
+        self.finished_grace_seconds = finished_grace_seconds
+        self._prune_at = max_finished + _slack(max_finished)  # len(tasks) that prunes next
         self.tasks: dict[str, EmuTask] = {}
         self.by_idempotency: dict[str, str] = {}
         self.submissions: Counter[str] = Counter()
@@ -117,6 +144,8 @@ class TaskStore:
                         return self._touch(self.tasks[row.id]), False
                     task_id = row.id
                     created = time.monotonic() - (time.time() - row.created)
+            if len(self.tasks) >= self._prune_at:
+                self._prune(time.monotonic())
             task = EmuTask(
                 id=task_id or str(uuid.uuid4()),
                 op=op,
@@ -145,6 +174,28 @@ class TaskStore:
             ctx.created += 1
             ctx.made.append(task)
         return self._touch(task), True
+
+    def _prune(self, now: float) -> int:
+        """Drop the oldest finished tasks past ``max_finished`` (under the lock); returns
+        how many. Tasks are held in the order they were made, so the oldest come first;
+        unfinished ones (queued, running, stuck) are passed over and kept."""
+        finished_by = now - self.finished_grace_seconds
+        excess = len(self.tasks) - self.max_finished
+        doomed: list[EmuTask] = []
+        for task in self.tasks.values():
+            if len(doomed) >= excess:
+                break
+            if task.finished_before(finished_by):
+                doomed.append(task)
+        for task in doomed:
+            del self.tasks[task.id]
+            key = task.idempotency_key
+            if key and self.by_idempotency.get(key) == task.id:
+                del self.by_idempotency[key]
+        # Not again before another slack's worth of tasks: what could not go (unfinished,
+        # or in its grace) is not looked at on every create.
+        self._prune_at = max(len(self.tasks), self.max_finished) + _slack(self.max_finished)
+        return len(doomed)
 
     @staticmethod
     def _touch(task: EmuTask) -> EmuTask:
@@ -215,6 +266,13 @@ class TaskStore:
             self.by_idempotency.clear()
             self.submissions.clear()
             self.lost.clear()
+            self._prune_at = self.max_finished + _slack(self.max_finished)
+
+
+def _slack(bound: int) -> int:
+    """Tasks made between two prunes: each prune is a pass over the held tasks, so it runs
+    once per this many creates, not on every one."""
+    return max(1, bound // 10)
 
 
 def _replaying() -> bool:
