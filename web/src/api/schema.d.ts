@@ -3510,7 +3510,7 @@ export interface components {
             type: components["schemas"]["SourceType"];
             /** Url */
             url: string;
-        };
+        } & (unknown & unknown);
         /**
          * AdjustmentIn
          * @description A signed correction: positive adds credits, negative takes them back.
@@ -3538,7 +3538,13 @@ export interface components {
             reason: string;
             /** User Id */
             user_id: string;
-        };
+        } & ({
+            amount_credits?: null;
+            amount_micros: number;
+        } | {
+            amount_credits: number;
+            amount_micros?: null;
+        });
         /** AdvanceIn */
         AdvanceIn: {
             /**
@@ -4167,9 +4173,10 @@ export interface components {
         ExportIn: {
             /**
              * Format
-             * @description The mode's export format, e.g. sprite_sheet, svg.
+             * @description The mode's export format, e.g. sprite_sheet, svg (see the mode's contract).
+             * @enum {string}
              */
-            format: string;
+            format: "brand_kit" | "emoji_set" | "sprite_sheet" | "svg";
             /** Job Ids */
             job_ids: string[];
             /** Options */
@@ -4207,8 +4214,9 @@ export interface components {
             /**
              * Mode
              * @description pixel, business, uiux, vector or emoji (GET /v1/assets/modes)
+             * @enum {string}
              */
-            mode: string;
+            mode: "pixel" | "business" | "uiux" | "vector" | "emoji";
             /** Negativeprompt */
             negativePrompt?: string | null;
             /**
@@ -4238,7 +4246,67 @@ export interface components {
             wait: number;
             /** Workspaceid */
             workspaceId?: string | null;
-        };
+        } & ({
+            fields?: {
+                /** @enum {unknown} */
+                era?: "8-bit" | "16-bit" | "32-bit";
+                /** @enum {unknown} */
+                outline?: "black" | "selective" | "none";
+            };
+            /** @constant */
+            mode?: "pixel";
+            prompt?: unknown;
+            /** @enum {unknown} */
+            tool?: "sprite" | "tileset" | "item_icon" | "animation_frame" | null;
+        } | {
+            fields?: {
+                /** @enum {unknown} */
+                industry?: "tech" | "finance" | "food" | "health" | "retail" | "creative";
+                /** @enum {unknown} */
+                tone?: "professional" | "playful" | "luxury" | "friendly";
+            };
+            /** @constant */
+            mode?: "business";
+            prompt?: unknown;
+            /** @enum {unknown} */
+            tool?: "logo" | "social_banner" | "product_shot" | "pitch_slide" | null;
+        } | {
+            fields?: {
+                /** @enum {unknown} */
+                framework?: "html_tailwind" | "react";
+                /** @enum {unknown} */
+                theme?: "light" | "dark";
+            };
+            /** @constant */
+            mode?: "uiux";
+            prompt?: unknown;
+            /** @enum {unknown} */
+            tool?: "landing_page" | "dashboard" | "mobile_screen" | null;
+        } | {
+            fields?: {
+                /** @enum {unknown} */
+                stroke?: "thin" | "regular" | "bold";
+                /** @enum {unknown} */
+                style?: "outline" | "filled" | "duotone";
+            };
+            /** @constant */
+            mode?: "vector";
+            prompt?: unknown;
+            /** @enum {unknown} */
+            tool?: "line_icon" | "flat_illustration" | "badge" | null;
+        } | {
+            fields?: {
+                /** @enum {unknown} */
+                platform?: "generic" | "slack" | "discord";
+                /** @enum {unknown} */
+                skin_tone?: "none" | "light" | "dark";
+            };
+            /** @constant */
+            mode?: "emoji";
+            prompt?: unknown;
+            /** @enum {unknown} */
+            tool?: "face" | "object" | "reaction" | null;
+        });
         /**
          * GenerateRequest
          * @description Seed 001 §6.3, as written. ``identity_reference``: artifact ids of uploaded images
@@ -4781,7 +4849,11 @@ export interface components {
             prompt: string;
             /** Seed */
             seed?: number | null;
-        };
+        } & ({
+            model: string;
+        } | {
+            capability: Record<string, never>;
+        });
         /**
          * NodeInput
          * @description Media given directly to a node: an uploaded artifact (or a URL fetched safely).
@@ -5151,9 +5223,17 @@ export interface components {
         };
         /** PreferencesIn */
         PreferencesIn: {
-            /** Notifications */
+            /**
+             * Notifications
+             * @description Flags to change (the others keep their values).
+             */
             notifications: {
-                [key: string]: unknown;
+                comment_reply?: boolean;
+                comment_vote?: boolean;
+                new_follower?: boolean;
+                post_vote?: boolean;
+                studio_activity?: boolean;
+                tips_received?: boolean;
             };
         };
         /** PresetQuoteIn */
@@ -5341,11 +5421,15 @@ export interface components {
              * @description The preset's quality level (default standard).
              */
             quality?: ("low" | "standard" | "pro") | null;
-        } | {
+        } & ({
+            /** @constant */
+            consent_given?: false;
+            inputs?: unknown;
             pipeline: Record<string, never>;
+            quality?: null;
         } | {
             preset: string;
-        };
+        });
         /**
          * RunStatus
          * @enum {string}
@@ -5480,6 +5564,13 @@ export interface components {
              */
             scopes: string[] | null;
         };
+        /** SignInIn */
+        SignInIn: {
+            /** Email */
+            email: string;
+            /** Password */
+            password: string;
+        };
         /** SignUpIn */
         SignUpIn: {
             /** Email */
@@ -5495,8 +5586,11 @@ export interface components {
         SourceType: "checkpoint" | "lora" | "embedding" | "controlnet" | "upscaler" | "vae" | "text_encoder" | "diffusion_model" | "clip_vision" | "other";
         /** StudioIn */
         StudioIn: {
-            /** Category Slug */
-            category_slug: string;
+            /**
+             * Category Slug
+             * @enum {string}
+             */
+            category_slug: "action" | "adventure" | "comedy" | "drama" | "thriller" | "horror" | "sci_fi" | "fantasy" | "romance" | "crime";
             /** Suffix */
             suffix: string;
         };
@@ -5567,8 +5661,9 @@ export interface components {
             /**
              * Tool
              * @description landing_page, dashboard, mobile_screen
+             * @enum {unknown}
              */
-            tool?: string | null;
+            tool?: "landing_page" | "dashboard" | "mobile_screen" | null;
         };
         /** UnitOut */
         UnitOut: {
@@ -5591,7 +5686,7 @@ export interface components {
                 [key: string]: unknown;
             } | null;
             /** Name */
-            name?: string | null;
+            name?: string;
             /** Reference Images */
             reference_images?: string[] | null;
             /** Voice */
@@ -5611,8 +5706,9 @@ export interface components {
             /**
              * @description admin, member or agent.
              * @default member
+             * @enum {string}
              */
-            role: components["schemas"]["Role"];
+            role: "admin" | "member" | "agent";
         };
         /** UserList */
         UserList: {
@@ -5652,9 +5748,10 @@ export interface components {
         UserPatch: {
             /**
              * Active
-             * @description true: reactivate a deleted user.
+             * @description true: reactivate a deleted user (deactivate with DELETE).
+             * @enum {unknown}
              */
-            active?: boolean | null;
+            active?: true | null;
             /**
              * Email
              * @description Empty: none.
@@ -5752,8 +5849,11 @@ export interface components {
         };
         /** WorkspaceIn */
         WorkspaceIn: {
-            /** Mode */
-            mode: string;
+            /**
+             * Mode
+             * @enum {string}
+             */
+            mode: "pixel" | "business" | "uiux" | "vector" | "emoji";
             /** Name */
             name: string;
         };
@@ -5762,8 +5862,9 @@ export interface components {
             /**
              * Mode
              * @description Refused if it differs: modes are fixed.
+             * @enum {unknown}
              */
-            mode?: string | null;
+            mode?: "pixel" | "business" | "uiux" | "vector" | "emoji" | null;
             /** Name */
             name?: string | null;
         };
@@ -5774,8 +5875,11 @@ export interface components {
         reelforge__api__routes__analytics__Scope: "mine" | "all";
         /** TopupIn */
         reelforge__api__routes__assets_library__TopupIn: {
-            /** Pack */
-            pack: string;
+            /**
+             * Pack
+             * @enum {string}
+             */
+            pack: "hd_25" | "hd_100" | "hd_500";
         };
         /** TopupIn */
         reelforge__api__routes__credits_schemas__TopupIn: {
@@ -5795,7 +5899,13 @@ export interface components {
             reason: string;
             /** User Id */
             user_id: string;
-        };
+        } & ({
+            amount_credits?: null;
+            amount_micros: number;
+        } | {
+            amount_credits: number;
+            amount_micros?: null;
+        });
         /** PriceOut */
         reelforge__api__routes__model_prices__PriceOut: {
             /** Display */
@@ -5856,7 +5966,7 @@ export interface operations {
         parameters: {
             query?: {
                 /** @description official (Atelier Official), agentgram, external */
-                source?: string | null;
+                source?: "official" | "agentgram" | "external";
                 /** @description image_gen, video_gen, ... */
                 category?: string | null;
                 q?: string | null;
@@ -7430,6 +7540,15 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorEnvelope"];
                 };
             };
+            /** @description The provider account failed the request (out of credit, a dependency missing). */
+            424: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
             /** @description The engine is not available, or the feature is switched off. */
             503: {
                 headers: {
@@ -7898,6 +8017,15 @@ export interface operations {
             };
             /** @description Bad request (an unsafe URL, a malformed upload). */
             400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description No API key, or one that is not valid (AUTH_FAILED). */
+            401: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -9036,7 +9164,7 @@ export interface operations {
     voting_scripts_api_v1_scripts_voting_get: {
         parameters: {
             query?: {
-                category?: string | null;
+                category?: "action" | "adventure" | "comedy" | "drama" | "thriller" | "horror" | "sci_fi" | "fantasy" | "romance" | "crime";
             };
             header?: {
                 "X-Series-Agent"?: string | null;
@@ -9213,7 +9341,7 @@ export interface operations {
     list_series_api_v1_series_get: {
         parameters: {
             query?: {
-                medium?: string;
+                medium?: "audio" | "video" | "all";
                 category?: string | null;
                 agent_id?: string | null;
             };
@@ -10663,7 +10791,7 @@ export interface operations {
     wallet_nonce_api_v1_wallet_nonce_get: {
         parameters: {
             query?: {
-                operation?: string;
+                operation?: "set_creator_wallet" | "clear_creator_wallet";
                 creatorWalletAddress?: string | null;
             };
             header?: {
@@ -11627,7 +11755,7 @@ export interface operations {
         };
         requestBody: {
             content: {
-                "application/json": components["schemas"]["SignUpIn"];
+                "application/json": components["schemas"]["SignInIn"];
             };
         };
         responses: {
@@ -11644,6 +11772,15 @@ export interface operations {
             };
             /** @description Bad request (an unsafe URL, a malformed upload). */
             400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description No API key, or one that is not valid (AUTH_FAILED). */
+            401: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -12587,7 +12724,7 @@ export interface operations {
             query?: never;
             header?: never;
             path: {
-                mode: string;
+                mode: "pixel" | "business" | "uiux" | "vector" | "emoji";
             };
             cookie?: never;
         };
@@ -13171,6 +13308,15 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorEnvelope"];
                 };
             };
+            /** @description The provider account failed the request (out of credit, a dependency missing). */
+            424: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
             /** @description The engine is not available, or the feature is switched off. */
             503: {
                 headers: {
@@ -13463,7 +13609,7 @@ export interface operations {
             query?: never;
             header?: never;
             path: {
-                mode: string;
+                mode: "pixel" | "business" | "uiux" | "vector" | "emoji";
             };
             cookie?: never;
         };
@@ -13576,7 +13722,7 @@ export interface operations {
             };
             header?: never;
             path: {
-                mode: string;
+                mode: "pixel" | "business" | "uiux" | "vector" | "emoji";
             };
             cookie?: never;
         };
@@ -14761,7 +14907,7 @@ export interface operations {
         parameters: {
             query?: {
                 /** @description official (Atelier Official), agentgram, external */
-                source?: string | null;
+                source?: "official" | "agentgram" | "external";
                 /** @description image_gen, video_gen, ... */
                 category?: string | null;
                 q?: string | null;
@@ -18259,9 +18405,9 @@ export interface operations {
         };
         requestBody: {
             content: {
-                "application/json": {
-                    [key: string]: unknown;
-                };
+                "application/json": components["schemas"]["Pipeline"] | ({
+                    preset?: null;
+                } & WithRequired<components["schemas"]["RunIn"], "pipeline">);
             };
         };
         responses: {
@@ -21516,3 +21662,6 @@ export interface operations {
         };
     };
 }
+type WithRequired<T, K extends keyof T> = T & {
+    [P in K]-?: T[P];
+};

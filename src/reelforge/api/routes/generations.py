@@ -10,7 +10,7 @@ from pydantic import ConfigDict, Field
 
 from reelforge.api.deps import GENERATION_LIMIT, ContainerDep, CurrentPrincipal
 from reelforge.api.routes.runs import created_view, present_run, start_run, view
-from reelforge.api.schemas import RequestModel
+from reelforge.api.schemas import HTTP_URL_PATTERN, RequestModel
 from reelforge.domain.errors import ErrorCode, ReelForgeError
 from reelforge.domain.modes import Mode
 from reelforge.engine.collect import RunEnd
@@ -60,6 +60,7 @@ class GenerationIn(RequestModel):
         default=None,
         max_length=2000,
         description="http(s) only; receives the final run, signed with HMAC.",
+        json_schema_extra={"pattern": HTTP_URL_PATTERN},
     )
 
 

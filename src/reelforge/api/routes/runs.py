@@ -14,7 +14,7 @@ from pydantic import ConfigDict, Field
 from reelforge.api.deps import GENERATION_LIMIT, ContainerDep, CurrentPrincipal
 from reelforge.api.history_deps import run_history
 from reelforge.api.paging import id_cursor
-from reelforge.api.schemas import RequestModel
+from reelforge.api.schemas import HTTP_URL_PATTERN, RequestModel
 from reelforge.container import Container
 from reelforge.domain.errors import ErrorCode, ReelForgeError
 from reelforge.engine.events import EventBus
@@ -29,13 +29,25 @@ FINAL_EVENTS = {f"run.{s.value}" for s in RunStatus if s.terminal}
 
 
 class RunIn(RequestModel):
-    # A pipeline or a preset (the handler refuses a run with neither).
+    # A pipeline or a preset, not both (the handler refuses neither, both, and a preset's
+    # fields on a pipeline).
     model_config = ConfigDict(
         extra="forbid",
         json_schema_extra={
-            "anyOf": [
-                {"required": ["pipeline"], "properties": {"pipeline": {"type": "object"}}},
-                {"required": ["preset"], "properties": {"preset": {"type": "string"}}},
+            "oneOf": [
+                {
+                    "required": ["pipeline"],
+                    "properties": {  # a preset's fields would be ignored: refused
+                        "pipeline": {"type": "object"},
+                        "inputs": {"maxProperties": 0},
+                        "quality": {"type": "null"},
+                        "consent_given": {"const": False},
+                    },
+                },
+                {
+                    "required": ["preset"],
+                    "properties": {"preset": {"type": "string", "minLength": 1}},
+                },
             ]
         },
     )
@@ -53,6 +65,7 @@ class RunIn(RequestModel):
         default=None,
         max_length=2000,
         description="Receives the final run, signed with HMAC (X-ReelForge-Signature).",
+        json_schema_extra={"pattern": HTTP_URL_PATTERN},
     )
 
 

@@ -53,10 +53,21 @@ def extract_code(answer: str, framework: Framework) -> str:
 async def screenshot(html_code: str, width: int, height: int) -> bytes:
     """The page rendered in headless Chromium with no network (the sandbox has none, and a
     generated page must not fetch anything): PNG bytes."""
-    from playwright.async_api import async_playwright
+    from playwright.async_api import Error, async_playwright
 
     async with async_playwright() as pw:
-        browser = await pw.chromium.launch(executable_path=CHROMIUM, headless=True)
+        try:
+            browser = await pw.chromium.launch(executable_path=CHROMIUM, headless=True)
+        except Error as exc:  # no browser where it is looked for (was a 500)
+            raise ReelForgeError(
+                ErrorCode.DEPENDENCY_MISSING,
+                "The preview renderer (headless Chromium) cannot be started.",
+                remediation=(
+                    f"Install Chromium at {CHROMIUM}.",
+                    "Or send preview=false for the code alone.",
+                ),
+                detail={"renderer": CHROMIUM},
+            ) from exc
         try:
             page = await browser.new_page(viewport={"width": width, "height": height})
             await page.route("**/*", lambda route: route.abort())  # nothing leaves the page
