@@ -4,6 +4,15 @@ bounded number of examples each, positive and negative data. Goals: 0 server err
 0 schema violations (status codes, content types, bodies, headers), and every error in
 the envelope with its request id.
 
+And the schema says what is accepted (defect 4): schema-valid data refused 400/422 by a
+rule of the request alone fails the test (the schema must state the rule); refusals that
+answer the state (the catalog, what is stored, the configuration, the clock, the
+network) or relate parts of one request in ways JSON Schema cannot state are listed in
+``NOT_IN_THE_SCHEMA`` with why, counted apart, and must be documented statuses.
+
+About 80 s at the default 3 examples per operation and mode (2 cores, other work on the
+machine); ``REELFORGE_FUZZ_EXAMPLES=10`` takes about 3 minutes.
+
 In-process: the app runs on schemathesis' ASGI client, its container opened inside the
 client's event loop (``_LazyApp``) on a temporary home in sandbox mode. No network.
 """
@@ -49,6 +58,7 @@ NOT_IN_THE_SCHEMA: list[tuple[str, str, str]] = [
     # The state: what is stored, the catalog, the configuration, the clock, the network.
     (_GRAPHS, r"(?i)unknown model", "the catalog's models"),
     (_GRAPHS, r"needs an? |has no model|no model can", "the model the catalog picks"),
+    (_GRAPHS, r"no artifact '", "the caller's artifacts"),
     (
         r"/v1/characters",
         r"you have no artifact|neither a local TTS voice|, not (audio|an image)",
@@ -217,8 +227,10 @@ def _fuzz(
                 if isinstance(value, float) and value.is_integer():
                     case.query[name] = int(value)
         cap = WAITS.get(operation.label)
-        if cap is not None and mode is GenerationMode.POSITIVE and isinstance(case.body, dict):
-            case.body["wait"] = min(case.body.get("wait", cap), cap)
+        if cap is not None and isinstance(case.body, dict):
+            wait = case.body.get("wait", cap)
+            if isinstance(wait, int | float) and not isinstance(wait, bool) and 0 <= wait <= 60:
+                case.body["wait"] = min(wait, cap)  # a negative case keeps its bad value
         try:
             response = case.call(session=client, base_url="http://testserver", timeout=TIMEOUT)
         except requests.exceptions.ReadTimeout:
@@ -239,6 +251,10 @@ def _fuzz(
                 refused.setdefault(operation.label, []).append(_refused_line(case, response))
             else:
                 state_refused[operation.label] += 1
+                if str(response.status_code) not in operation.definition.raw["responses"]:
+                    found.append(
+                        f"refused {response.status_code}, undocumented: {response.text[:200]}"
+                    )
 
     try:
         run()
@@ -286,7 +302,7 @@ def test_fuzz_every_operation(lazy_app: _LazyApp) -> None:
     if report := os.environ.get("REELFORGE_FUZZ_REPORT"):
         data = {"failures": failures, "refused": refused, "took": took}
         Path(report).write_text(json.dumps(data, indent=1, ensure_ascii=False))
-    assert operations > 150, "every product's API is in the document"
+    assert only or operations > 150, "every product's API is in the document"
     assert not failures, "\n\n".join(f"{k}:\n  " + "\n  ".join(v) for k, v in failures.items())
     assert not refused, "schema-valid, refused by a rule the schema does not state:\n" + "\n".join(
         f"{k}:\n  " + "\n  ".join(v[:3]) for k, v in sorted(refused.items())

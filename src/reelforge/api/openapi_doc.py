@@ -66,7 +66,7 @@ SERVICE_CODES: list[tuple[str, str, tuple[int, ...]]] = [
     ("POST", r"^/v1/runs/\{run_id\}/cancel$", (409,)),
     ("POST", r"^/v1/uploads$", (400, 415)),
     ("POST", r"^/v1/session$", (401,)),  # the key given in the body is not valid
-    ("POST", r"^/v1/assets/accounts/signin$", (401,)),  # a wrong email or password
+    ("POST", r"^/v1/assets/accounts/signin$", (401, 403)),  # wrong password; unverified
     ("POST", r"^/api/v1/agents/register$", (401,)),  # a signature not valid, or too old
     ("POST", r"^/(api|v1/assets)/uiux/generate$", (424,)),  # the preview's Chromium missing
     ("GET", r"^/v1/artifacts/\{artifact_id\}/content$", (416,)),

@@ -15,19 +15,30 @@ from pydantic import BaseModel, ConfigDict
 # domain.sources.url_problem): http(s), a host name or IPv4 literal, a port, no
 # credentials, no spaces or control characters. Whether the address may be reached is
 # the network's answer (UNSAFE_URL with the reason), not the schema's.
+# Whitespace as Python's str.isspace(), str.strip() and re's \s take it, spelled out: JSON
+# Schema's \s (ECMA-262) leaves out \x1c-\x1f and \x85 and adds \ufeff. The body of a
+# character class; the handlers strip before they check.
+SPACE = r"\t-\r\x1c- \x85\xa0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000"
+WS = rf"[{SPACE}]"
+SOLID = rf"[^{SPACE}]"  # not whitespace
 _LABEL = r"[A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?"
 HTTP_URL_PATTERN = (
-    rf"^https?://{_LABEL}(\.{_LABEL})*(:[0-9]{{1,4}})?([/?#][^\s\x00-\x1f\x7f-\x9f]*)?$"
+    rf"^https?://{_LABEL}(\.{_LABEL})*(:[0-9]{{1,4}})?([/?#][^{SPACE}\x00-\x1f\x7f-\x9f]*)?$"
 )
-
-# Whitespace as Python's str.strip() and re's \s take it (\x1c-\x1f included, which JSON
-# Schema's \s leaves out): the handlers strip before they check.
-WS = r"[\s\x1c-\x1f]"
-_TEXT = r"[^@\s\x1c-\x1f]+"
+_TEXT = rf"[^@{SPACE}]+"
 # What storage.identity.normalize_email accepts, spaces around it stripped.
 EMAIL_PATTERN = rf"^{WS}*{_TEXT}@{_TEXT}\.{_TEXT}{WS}*$"
 # Something is left once stripped.
-NOT_BLANK: dict[str, Any] = {"pattern": r"[^\s\x1c-\x1f]"}
+NOT_BLANK: dict[str, Any] = {"pattern": SOLID}
+
+
+def not_a_bool(value: Any) -> Any:
+    """A ``field_validator(mode="before")`` for numbers: true and false are not ones
+    (Pydantic's lax mode took them for 1 and 0; its strict mode would refuse 10.0, which
+    JSON Schema calls an integer)."""
+    if isinstance(value, bool):
+        raise ValueError("a number, not true or false")
+    return value
 
 
 class RequestModel(BaseModel):

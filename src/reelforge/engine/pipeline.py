@@ -65,6 +65,10 @@ class Fallback(BaseModel):
     params: dict[str, Any] | None = None
 
 
+# A fallback named by its model id alone (as Fallback.model: not empty).
+FallbackModel = Annotated[str, Field(min_length=1, max_length=300)]
+
+
 class Node(BaseModel):
     # Exactly one of model and capability (``_model_or_capability``), as the schema says.
     model_config = ConfigDict(
@@ -89,7 +93,7 @@ class Node(BaseModel):
     params: dict[str, Any] = Field(default_factory=dict)
     inputs: list[NodeInput] = Field(default_factory=list)
     position: Position = Field(default_factory=Position)
-    fallbacks: list[Annotated[str, Field(min_length=1, max_length=300)] | Fallback] = Field(
+    fallbacks: list[FallbackModel | Fallback] = Field(
         default_factory=list,
         max_length=10,
         description="Alternatives tried in order when the model is unavailable, out of "

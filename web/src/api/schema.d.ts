@@ -4257,7 +4257,7 @@ export interface components {
             mode?: "pixel";
             prompt?: unknown;
             /** @enum {unknown} */
-            tool?: "sprite" | "tileset" | "item_icon" | "animation_frame" | null;
+            tool?: "sprite" | "tileset" | "item_icon" | "animation_frame" | "" | null;
         } | {
             fields?: {
                 /** @enum {unknown} */
@@ -4269,7 +4269,7 @@ export interface components {
             mode?: "business";
             prompt?: unknown;
             /** @enum {unknown} */
-            tool?: "logo" | "social_banner" | "product_shot" | "pitch_slide" | null;
+            tool?: "logo" | "social_banner" | "product_shot" | "pitch_slide" | "" | null;
         } | {
             fields?: {
                 /** @enum {unknown} */
@@ -4281,7 +4281,7 @@ export interface components {
             mode?: "uiux";
             prompt?: unknown;
             /** @enum {unknown} */
-            tool?: "landing_page" | "dashboard" | "mobile_screen" | null;
+            tool?: "landing_page" | "dashboard" | "mobile_screen" | "" | null;
         } | {
             fields?: {
                 /** @enum {unknown} */
@@ -4293,7 +4293,7 @@ export interface components {
             mode?: "vector";
             prompt?: unknown;
             /** @enum {unknown} */
-            tool?: "line_icon" | "flat_illustration" | "badge" | null;
+            tool?: "line_icon" | "flat_illustration" | "badge" | "" | null;
         } | {
             fields?: {
                 /** @enum {unknown} */
@@ -4305,7 +4305,7 @@ export interface components {
             mode?: "emoji";
             prompt?: unknown;
             /** @enum {unknown} */
-            tool?: "face" | "object" | "reaction" | null;
+            tool?: "face" | "object" | "reaction" | "" | null;
         });
         /**
          * GenerateRequest
@@ -5426,8 +5426,11 @@ export interface components {
             consent_given?: false;
             inputs?: unknown;
             pipeline: Record<string, never>;
+            /** @enum {unknown} */
+            preset?: null | "";
             quality?: null;
         } | {
+            pipeline?: null;
             preset: string;
         });
         /**
@@ -5663,7 +5666,7 @@ export interface components {
              * @description landing_page, dashboard, mobile_screen
              * @enum {unknown}
              */
-            tool?: "landing_page" | "dashboard" | "mobile_screen" | null;
+            tool?: "landing_page" | "dashboard" | "mobile_screen" | "" | null;
         };
         /** UnitOut */
         UnitOut: {
@@ -11790,6 +11793,15 @@ export interface operations {
             };
             /** @description Not enough credits, a budget reached, or a payment needed. */
             402: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description Not allowed: the role or the key's scopes do not permit it. */
+            403: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -18406,7 +18418,7 @@ export interface operations {
         requestBody: {
             content: {
                 "application/json": components["schemas"]["Pipeline"] | ({
-                    preset?: null;
+                    pipeline: Record<string, never>;
                 } & WithRequired<components["schemas"]["RunIn"], "pipeline">);
             };
         };

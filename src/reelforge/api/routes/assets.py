@@ -7,7 +7,7 @@ from typing import Any, Literal
 
 from fastapi import APIRouter, Response
 from fastapi.responses import PlainTextResponse
-from pydantic import ConfigDict, Field
+from pydantic import ConfigDict, Field, field_validator
 
 from reelforge.api.deps import ContainerDep
 from reelforge.api.routes.assets_deps import (
@@ -17,7 +17,7 @@ from reelforge.api.routes.assets_deps import (
     assets_pipeline,
     mode_ids,
 )
-from reelforge.api.schemas import RequestModel, one_of
+from reelforge.api.schemas import SPACE, RequestModel, not_a_bool, one_of
 from reelforge.apps.assets.contract import ModeContract
 from reelforge.apps.assets.modes.registry import default_modes
 from reelforge.apps.assets.pipeline import GenerateRequest
@@ -29,7 +29,7 @@ MAX_WAIT = 60.0
 
 
 # A prompt with something left once control characters and spaces are out (sanitize).
-PROMPT: dict[str, Any] = {"pattern": r"[^\s\x00-\x1f\x7f]"}
+PROMPT: dict[str, Any] = {"pattern": rf"[^{SPACE}\x00-\x1f\x7f]"}
 
 
 def _mode_rules(mode: ModeContract) -> dict[str, Any]:
@@ -37,7 +37,7 @@ def _mode_rules(mode: ModeContract) -> dict[str, Any]:
     return {
         "properties": {
             "mode": {"const": mode.id},
-            "tool": {"enum": [*mode.presets, None]},
+            "tool": {"enum": [*mode.presets, "", None]},  # empty: the default
             "prompt": {"maxLength": mode.max_prompt_chars},
             "fields": {
                 "properties": {k: {"enum": list(v)} for k, v in mode.fields.items()},
@@ -52,7 +52,7 @@ def _per_mode(schema: dict[str, Any]) -> None:
 
 
 def _uiux_tool(schema: dict[str, Any]) -> None:
-    schema["enum"] = [*default_modes().get("uiux").presets, None]
+    schema["enum"] = [*default_modes().get("uiux").presets, "", None]
 
 
 def _uiux_prompt(schema: dict[str, Any]) -> None:
@@ -87,6 +87,8 @@ class GenerateIn(RequestModel):
         le=MAX_WAIT,
         description="Seconds to wait for the batch to finish (0: answer at once, 202).",
     )
+
+    _numbers = field_validator("batchCount", "seed", "wait", mode="before")(not_a_bool)
 
 
 async def _generate(

@@ -19,7 +19,7 @@ from pydantic import Field, field_validator
 
 from reelforge.api.deps import ContainerDep, CurrentPrincipal
 from reelforge.api.paging import id_cursor
-from reelforge.api.schemas import NOT_BLANK, RequestModel, ResponseModel, not_null
+from reelforge.api.schemas import NOT_BLANK, SPACE, RequestModel, ResponseModel, not_null
 from reelforge.container import Container
 from reelforge.domain.errors import ErrorCode, ReelForgeError
 from reelforge.engine.characters import MAX_REFERENCE_IMAGES, Character, CharacterService
@@ -28,7 +28,9 @@ router = APIRouter(prefix="/v1/characters", tags=["characters"])
 
 # An avatar a browser may draw: a web address, or one of our own artifact paths.
 _AVATAR = re.compile(r"^(https?://[^\s]+|/v1/artifacts/[A-Za-z0-9_]+/content)$")
-_AVATAR_SCHEMA: dict[str, Any] = {"pattern": _AVATAR.pattern}
+_AVATAR_SCHEMA: dict[str, Any] = {  # _AVATAR, its \s spelled out as Python's
+    "pattern": rf"^(https?://[^{SPACE}]+|/v1/artifacts/[A-Za-z0-9_]+/content)$"
+}
 _ID = Annotated[str, Field(min_length=1, max_length=40, pattern=r"^[A-Za-z0-9_]+$")]
 
 

@@ -10,9 +10,9 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any, Literal
 
-from pydantic import ConfigDict, Field, model_validator
+from pydantic import ConfigDict, Field, field_validator, model_validator
 
-from reelforge.api.schemas import RequestModel, ResponseModel
+from reelforge.api.schemas import RequestModel, ResponseModel, not_a_bool
 from reelforge.billing import CreditUnit, Plan, WalletState
 from reelforge.domain.money import format_usd
 from reelforge.storage.ledger_tables import HoldRow
@@ -134,6 +134,8 @@ class LedgerPage(ResponseModel):
 class _AmountIn(RequestModel):
     amount_micros: int | None = Field(default=None, description="Micro-USD (1 USD = 1,000,000).")
     amount_credits: int | None = Field(default=None, description="Whole credits.")
+
+    _numbers = field_validator("amount_micros", "amount_credits", mode="before")(not_a_bool)
 
     @model_validator(mode="after")
     def _exactly_one(self) -> _AmountIn:

@@ -14,7 +14,14 @@ from reelforge.api.schemas import HTTP_URL_PATTERN, RequestModel
 from reelforge.domain.errors import ErrorCode, ReelForgeError
 from reelforge.domain.modes import Mode
 from reelforge.engine.collect import RunEnd
-from reelforge.engine.pipeline import Capability, Fallback, Node, NodeInput, Pipeline
+from reelforge.engine.pipeline import (
+    Capability,
+    Fallback,
+    FallbackModel,
+    Node,
+    NodeInput,
+    Pipeline,
+)
 from reelforge.engine.service import run_view
 
 router = APIRouter(prefix="/v1/generations", tags=["generations"])
@@ -41,7 +48,7 @@ class GenerationIn(RequestModel):
     capability: Capability | None = Field(
         default=None, description="Let routing choose: mode, quality, needs, prefer."
     )
-    fallbacks: list[str | Fallback] = Field(default_factory=list, max_length=10)
+    fallbacks: list[FallbackModel | Fallback] = Field(default_factory=list, max_length=10)
     mode: Mode | None = None
     prompt: str = ""
     negative_prompt: str | None = None

@@ -17,7 +17,7 @@ from fastapi.exceptions import RequestValidationError
 from pydantic import Field, ValidationError, WithJsonSchema
 
 from reelforge.api.deps import SCOPE_KEY, ContainerDep, CurrentPrincipal
-from reelforge.api.routes.runs import RunIn, resolve_pipeline
+from reelforge.api.routes.runs import RunIn, refuse_preset_fields, resolve_pipeline
 from reelforge.api.schemas import ResponseModel
 from reelforge.catalog.catalog import Catalog, Listing
 from reelforge.catalog.quotes import NodeQuote, quote_pipeline
@@ -177,7 +177,7 @@ QUOTE_BODY: dict[str, Any] = {
         {
             "allOf": [{"$ref": "#/components/schemas/RunIn"}],
             "required": ["pipeline"],
-            "properties": {"preset": {"type": "null"}},
+            "properties": {"pipeline": {"type": "object"}},
         },
     ],
 }
@@ -197,6 +197,7 @@ async def _quote_pipeline(raw: dict[str, Any]) -> Pipeline:
         ) from None
     if isinstance(parsed, Pipeline):
         return parsed
+    refuse_preset_fields(parsed)  # as POST /v1/runs refuses them
     return await resolve_pipeline(parsed.pipeline, parsed.preset, parsed.inputs)
 
 

@@ -39,6 +39,7 @@ class RunIn(RequestModel):
                     "required": ["pipeline"],
                     "properties": {  # a preset's fields would be ignored: refused
                         "pipeline": {"type": "object"},
+                        "preset": {"enum": [None, ""]},
                         "inputs": {"maxProperties": 0},
                         "quality": {"type": "null"},
                         "consent_given": {"const": False},
@@ -46,7 +47,10 @@ class RunIn(RequestModel):
                 },
                 {
                     "required": ["preset"],
-                    "properties": {"preset": {"type": "string", "minLength": 1}},
+                    "properties": {
+                        "preset": {"type": "string", "minLength": 1},
+                        "pipeline": {"type": "null"},
+                    },
                 },
             ]
         },
@@ -67,6 +71,24 @@ class RunIn(RequestModel):
         description="Receives the final run, signed with HMAC (X-ReelForge-Signature).",
         json_schema_extra={"pattern": HTTP_URL_PATTERN},
     )
+
+
+def refuse_preset_fields(body: RunIn) -> None:
+    """A preset's fields on a pipeline would be silently ignored: refused."""
+    if body.pipeline is None:
+        return
+    given = (
+        ("inputs", body.inputs),
+        ("quality", body.quality),
+        ("consent_given", body.consent_given),
+    )
+    stray = [name for name, value in given if value]
+    if stray:
+        raise ReelForgeError(
+            ErrorCode.CONTRACT_MISMATCH,
+            f"{', '.join(stray)} belong to a preset run, not to a pipeline.",
+            detail={"unknown_fields": stray},
+        )
 
 
 async def resolve_pipeline(
@@ -166,22 +188,7 @@ async def create_run(
     """Start a pipeline. Its quote is held first; INSUFFICIENT_FUNDS refuses it before any
     provider is called. The answer is 202 with the run; follow it at /v1/runs/{id}/events."""
     record: dict[str, Any] | None = None
-    if body.pipeline is not None:
-        stray = [
-            name
-            for name, given in (
-                ("inputs", body.inputs),
-                ("quality", body.quality),
-                ("consent_given", body.consent_given),
-            )
-            if given
-        ]
-        if stray:  # a preset's fields on a pipeline would be silently ignored
-            raise ReelForgeError(
-                ErrorCode.CONTRACT_MISMATCH,
-                f"{', '.join(stray)} belong to a preset run, not to a pipeline.",
-                detail={"unknown_fields": stray},
-            )
+    refuse_preset_fields(body)
     if body.preset and body.pipeline is None:
         from reelforge.api.routes.presets import presets_service
 

@@ -13,7 +13,7 @@ from fastapi.responses import JSONResponse
 from pydantic import Field, JsonValue
 
 from reelforge.api.deps import ContainerDep, CurrentPrincipal, rate_limiter
-from reelforge.api.schemas import WS, RequestModel, one_of
+from reelforge.api.schemas import SOLID, WS, RequestModel, one_of
 from reelforge.apps.series import agents, scriptdata, scripts, signing, studios, voting
 from reelforge.apps.series.platform import GENRE_NAMES, GENRES, SeriesPlatform
 from reelforge.apps.series.wiring import platform_of
@@ -41,7 +41,6 @@ def series(container: Container) -> SeriesPlatform:
 # What apps.series checks, stated by the schema: an agent's name, a wallet address.
 AGENT_NAME: dict[str, JsonValue] = {"pattern": agents.NAME.pattern}
 WALLET: dict[str, JsonValue] = {"pattern": signing.ADDRESS.pattern}
-_SOLID = r"[^\s\x1c-\x1f]"
 
 
 class RegisterIn(RequestModel):
@@ -61,9 +60,7 @@ class ClaimIn(RequestModel):
 class StudioIn(RequestModel):
     category_slug: str = Field(json_schema_extra=one_of(GENRES))
     # apps.series.studios: 2-50 characters once stripped.
-    suffix: str = Field(
-        json_schema_extra={"pattern": rf"^{WS}*{_SOLID}[\s\S]{{0,48}}{_SOLID}{WS}*$"}
-    )
+    suffix: str = Field(json_schema_extra={"pattern": rf"^{WS}*{SOLID}[\s\S]{{0,48}}{SOLID}{WS}*$"})
 
 
 class ScriptIn(RequestModel):
