@@ -33,6 +33,7 @@ from fastapi.openapi.utils import get_openapi
 from fastapi.routing import APIRoute
 from pydantic import BaseModel, Field
 
+from reelforge.api.param_guard import INT64_MAX
 from reelforge.domain.errors import ErrorCode
 
 ENVELOPE = "ErrorEnvelope"
@@ -65,6 +66,9 @@ SERVICE_CODES: list[tuple[str, str, tuple[int, ...]]] = [
     ("POST", r"^/v1/runs/\{run_id\}/cancel$", (409,)),
     ("POST", r"^/v1/uploads$", (400, 415)),
     ("POST", r"^/v1/session$", (401,)),  # the key given in the body is not valid
+    ("POST", r"^/v1/assets/accounts/signin$", (401, 403)),  # wrong password; unverified
+    ("POST", r"^/api/v1/agents/register$", (401,)),  # a signature not valid, or too old
+    ("POST", r"^/(api|v1/assets)/uiux/generate$", (424,)),  # the preview's Chromium missing
     ("GET", r"^/v1/artifacts/\{artifact_id\}/content$", (416,)),
     ("*", r"^/v1/providers/\{name\}", (400, 502, 503)),
     ("*", r"^/v1/setup/", (400, 409, 502, 503, 504)),
@@ -211,6 +215,17 @@ def error_statuses(route: Any, method: str) -> set[int]:
     return codes
 
 
+def _guarded(schema: dict[str, Any]) -> None:
+    """What ``param_guard`` refuses in every query and path value, said by its schema:
+    integers beyond 64 bits, NUL characters."""
+    for branch in [schema, *schema.get("anyOf", [])]:
+        if branch.get("type") == "integer":
+            branch["maximum"] = min(branch.get("maximum", INT64_MAX), INT64_MAX)
+            branch["minimum"] = max(branch.get("minimum", -INT64_MAX - 1), -INT64_MAX - 1)
+        elif branch.get("type") == "string" and "enum" not in schema:
+            branch.setdefault("not", {"pattern": "\\x00"})
+
+
 def _error_response(status: int, ref: dict[str, str]) -> dict[str, Any]:
     response: dict[str, Any] = {
         "description": DESCRIPTIONS.get(status, "An error."),
@@ -252,6 +267,9 @@ def build_openapi(app: FastAPI) -> dict[str, Any]:
             op = item.get(method.lower())
             if op is None:
                 continue
+            for parameter in op.get("parameters", []):
+                if parameter.get("in") in ("query", "path"):
+                    _guarded(parameter.get("schema") or {})
             responses = op.setdefault("responses", {})
             for status in sorted(error_statuses(route, method)):
                 current = responses.get(str(status))

@@ -3,7 +3,7 @@ one-node pipeline."""
 
 from __future__ import annotations
 
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
@@ -65,8 +65,21 @@ class Fallback(BaseModel):
     params: dict[str, Any] | None = None
 
 
+# A fallback named by its model id alone (as Fallback.model: not empty).
+FallbackModel = Annotated[str, Field(min_length=1, max_length=300)]
+
+
 class Node(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+    # Exactly one of model and capability (``_model_or_capability``), as the schema says.
+    model_config = ConfigDict(
+        extra="forbid",
+        json_schema_extra={
+            "oneOf": [
+                {"required": ["model"], "properties": {"model": {"type": "string"}}},
+                {"required": ["capability"], "properties": {"capability": {"type": "object"}}},
+            ]
+        },
+    )
 
     id: str = Field(min_length=1, max_length=100, pattern=r"^[A-Za-z0-9_.:-]+$")
     model: str | None = Field(
@@ -80,7 +93,7 @@ class Node(BaseModel):
     params: dict[str, Any] = Field(default_factory=dict)
     inputs: list[NodeInput] = Field(default_factory=list)
     position: Position = Field(default_factory=Position)
-    fallbacks: list[str | Fallback] = Field(
+    fallbacks: list[FallbackModel | Fallback] = Field(
         default_factory=list,
         max_length=10,
         description="Alternatives tried in order when the model is unavailable, out of "

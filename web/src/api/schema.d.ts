@@ -3530,7 +3530,7 @@ export interface components {
             type: components["schemas"]["SourceType"];
             /** Url */
             url: string;
-        };
+        } & (unknown & unknown);
         /**
          * AdjustmentIn
          * @description A signed correction: positive adds credits, negative takes them back.
@@ -3558,7 +3558,13 @@ export interface components {
             reason: string;
             /** User Id */
             user_id: string;
-        };
+        } & ({
+            amount_credits?: null;
+            amount_micros: number;
+        } | {
+            amount_credits: number;
+            amount_micros?: null;
+        });
         /** AdvanceIn */
         AdvanceIn: {
             /**
@@ -4192,9 +4198,10 @@ export interface components {
         ExportIn: {
             /**
              * Format
-             * @description The mode's export format, e.g. sprite_sheet, svg.
+             * @description The mode's export format, e.g. sprite_sheet, svg (see the mode's contract).
+             * @enum {string}
              */
-            format: string;
+            format: "brand_kit" | "emoji_set" | "sprite_sheet" | "svg";
             /** Job Ids */
             job_ids: string[];
             /** Options */
@@ -4232,8 +4239,9 @@ export interface components {
             /**
              * Mode
              * @description pixel, business, uiux, vector or emoji (GET /v1/assets/modes)
+             * @enum {string}
              */
-            mode: string;
+            mode: "pixel" | "business" | "uiux" | "vector" | "emoji";
             /** Negativeprompt */
             negativePrompt?: string | null;
             /**
@@ -4263,7 +4271,67 @@ export interface components {
             wait: number;
             /** Workspaceid */
             workspaceId?: string | null;
-        };
+        } & ({
+            fields?: {
+                /** @enum {unknown} */
+                era?: "8-bit" | "16-bit" | "32-bit";
+                /** @enum {unknown} */
+                outline?: "black" | "selective" | "none";
+            };
+            /** @constant */
+            mode?: "pixel";
+            prompt?: unknown;
+            /** @enum {unknown} */
+            tool?: "sprite" | "tileset" | "item_icon" | "animation_frame" | "" | null;
+        } | {
+            fields?: {
+                /** @enum {unknown} */
+                industry?: "tech" | "finance" | "food" | "health" | "retail" | "creative";
+                /** @enum {unknown} */
+                tone?: "professional" | "playful" | "luxury" | "friendly";
+            };
+            /** @constant */
+            mode?: "business";
+            prompt?: unknown;
+            /** @enum {unknown} */
+            tool?: "logo" | "social_banner" | "product_shot" | "pitch_slide" | "" | null;
+        } | {
+            fields?: {
+                /** @enum {unknown} */
+                framework?: "html_tailwind" | "react";
+                /** @enum {unknown} */
+                theme?: "light" | "dark";
+            };
+            /** @constant */
+            mode?: "uiux";
+            prompt?: unknown;
+            /** @enum {unknown} */
+            tool?: "landing_page" | "dashboard" | "mobile_screen" | "" | null;
+        } | {
+            fields?: {
+                /** @enum {unknown} */
+                stroke?: "thin" | "regular" | "bold";
+                /** @enum {unknown} */
+                style?: "outline" | "filled" | "duotone";
+            };
+            /** @constant */
+            mode?: "vector";
+            prompt?: unknown;
+            /** @enum {unknown} */
+            tool?: "line_icon" | "flat_illustration" | "badge" | "" | null;
+        } | {
+            fields?: {
+                /** @enum {unknown} */
+                platform?: "generic" | "slack" | "discord";
+                /** @enum {unknown} */
+                skin_tone?: "none" | "light" | "dark";
+            };
+            /** @constant */
+            mode?: "emoji";
+            prompt?: unknown;
+            /** @enum {unknown} */
+            tool?: "face" | "object" | "reaction" | "" | null;
+        });
         /**
          * GenerateRequest
          * @description Seed 001 §6.3, as written. ``identity_reference``: artifact ids of uploaded images
@@ -4806,7 +4874,11 @@ export interface components {
             prompt: string;
             /** Seed */
             seed?: number | null;
-        };
+        } & ({
+            model: string;
+        } | {
+            capability: Record<string, never>;
+        });
         /**
          * NodeInput
          * @description Media given directly to a node: an uploaded artifact (or a URL fetched safely).
@@ -5176,9 +5248,17 @@ export interface components {
         };
         /** PreferencesIn */
         PreferencesIn: {
-            /** Notifications */
+            /**
+             * Notifications
+             * @description Flags to change (the others keep their values).
+             */
             notifications: {
-                [key: string]: unknown;
+                comment_reply?: boolean;
+                comment_vote?: boolean;
+                new_follower?: boolean;
+                post_vote?: boolean;
+                studio_activity?: boolean;
+                tips_received?: boolean;
             };
         };
         /** PresetQuoteIn */
@@ -5366,11 +5446,18 @@ export interface components {
              * @description The preset's quality level (default standard).
              */
             quality?: ("low" | "standard" | "pro") | null;
-        } | {
+        } & ({
+            /** @constant */
+            consent_given?: false;
+            inputs?: unknown;
             pipeline: Record<string, never>;
+            /** @enum {unknown} */
+            preset?: null | "";
+            quality?: null;
         } | {
+            pipeline?: null;
             preset: string;
-        };
+        });
         /**
          * RunStatus
          * @enum {string}
@@ -5505,6 +5592,13 @@ export interface components {
              */
             scopes: string[] | null;
         };
+        /** SignInIn */
+        SignInIn: {
+            /** Email */
+            email: string;
+            /** Password */
+            password: string;
+        };
         /** SignUpIn */
         SignUpIn: {
             /** Email */
@@ -5520,8 +5614,11 @@ export interface components {
         SourceType: "checkpoint" | "lora" | "embedding" | "controlnet" | "upscaler" | "vae" | "text_encoder" | "diffusion_model" | "clip_vision" | "other";
         /** StudioIn */
         StudioIn: {
-            /** Category Slug */
-            category_slug: string;
+            /**
+             * Category Slug
+             * @enum {string}
+             */
+            category_slug: "action" | "adventure" | "comedy" | "drama" | "thriller" | "horror" | "sci_fi" | "fantasy" | "romance" | "crime";
             /** Suffix */
             suffix: string;
         };
@@ -5592,8 +5689,9 @@ export interface components {
             /**
              * Tool
              * @description landing_page, dashboard, mobile_screen
+             * @enum {unknown}
              */
-            tool?: string | null;
+            tool?: "landing_page" | "dashboard" | "mobile_screen" | "" | null;
         };
         /** UnitOut */
         UnitOut: {
@@ -5616,7 +5714,7 @@ export interface components {
                 [key: string]: unknown;
             } | null;
             /** Name */
-            name?: string | null;
+            name?: string;
             /** Reference Images */
             reference_images?: string[] | null;
             /** Voice */
@@ -5636,8 +5734,9 @@ export interface components {
             /**
              * @description admin, member or agent.
              * @default member
+             * @enum {string}
              */
-            role: components["schemas"]["Role"];
+            role: "admin" | "member" | "agent";
         };
         /** UserList */
         UserList: {
@@ -5677,9 +5776,10 @@ export interface components {
         UserPatch: {
             /**
              * Active
-             * @description true: reactivate a deleted user.
+             * @description true: reactivate a deleted user (deactivate with DELETE).
+             * @enum {unknown}
              */
-            active?: boolean | null;
+            active?: true | null;
             /**
              * Email
              * @description Empty: none.
@@ -5777,8 +5877,11 @@ export interface components {
         };
         /** WorkspaceIn */
         WorkspaceIn: {
-            /** Mode */
-            mode: string;
+            /**
+             * Mode
+             * @enum {string}
+             */
+            mode: "pixel" | "business" | "uiux" | "vector" | "emoji";
             /** Name */
             name: string;
         };
@@ -5787,8 +5890,9 @@ export interface components {
             /**
              * Mode
              * @description Refused if it differs: modes are fixed.
+             * @enum {unknown}
              */
-            mode?: string | null;
+            mode?: "pixel" | "business" | "uiux" | "vector" | "emoji" | null;
             /** Name */
             name?: string | null;
         };
@@ -5799,8 +5903,11 @@ export interface components {
         reelforge__api__routes__analytics__Scope: "mine" | "all";
         /** TopupIn */
         reelforge__api__routes__assets_library__TopupIn: {
-            /** Pack */
-            pack: string;
+            /**
+             * Pack
+             * @enum {string}
+             */
+            pack: "hd_25" | "hd_100" | "hd_500";
         };
         /** TopupIn */
         reelforge__api__routes__credits_schemas__TopupIn: {
@@ -5820,7 +5927,13 @@ export interface components {
             reason: string;
             /** User Id */
             user_id: string;
-        };
+        } & ({
+            amount_credits?: null;
+            amount_micros: number;
+        } | {
+            amount_credits: number;
+            amount_micros?: null;
+        });
         /** PriceOut */
         reelforge__api__routes__model_prices__PriceOut: {
             /** Display */
@@ -5881,7 +5994,7 @@ export interface operations {
         parameters: {
             query?: {
                 /** @description official (Atelier Official), agentgram, external */
-                source?: string | null;
+                source?: "official" | "agentgram" | "external";
                 /** @description image_gen, video_gen, ... */
                 category?: string | null;
                 q?: string | null;
@@ -7959,6 +8072,15 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorEnvelope"];
                 };
             };
+            /** @description No API key, or one that is not valid (AUTH_FAILED). */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
             /** @description Not enough credits, a budget reached, or a payment needed. */
             402: {
                 headers: {
@@ -9090,7 +9212,7 @@ export interface operations {
     voting_scripts_api_v1_scripts_voting_get: {
         parameters: {
             query?: {
-                category?: string | null;
+                category?: "action" | "adventure" | "comedy" | "drama" | "thriller" | "horror" | "sci_fi" | "fantasy" | "romance" | "crime";
             };
             header?: {
                 "X-Series-Agent"?: string | null;
@@ -9267,7 +9389,7 @@ export interface operations {
     list_series_api_v1_series_get: {
         parameters: {
             query?: {
-                medium?: string;
+                medium?: "audio" | "video" | "all";
                 category?: string | null;
                 agent_id?: string | null;
             };
@@ -10717,7 +10839,7 @@ export interface operations {
     wallet_nonce_api_v1_wallet_nonce_get: {
         parameters: {
             query?: {
-                operation?: string;
+                operation?: "set_creator_wallet" | "clear_creator_wallet";
                 creatorWalletAddress?: string | null;
             };
             header?: {
@@ -11710,7 +11832,7 @@ export interface operations {
         };
         requestBody: {
             content: {
-                "application/json": components["schemas"]["SignUpIn"];
+                "application/json": components["schemas"]["SignInIn"];
             };
         };
         responses: {
@@ -11734,8 +11856,26 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorEnvelope"];
                 };
             };
+            /** @description No API key, or one that is not valid (AUTH_FAILED). */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
             /** @description Not enough credits, a budget reached, or a payment needed. */
             402: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description Not allowed: the role or the key's scopes do not permit it. */
+            403: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -12670,7 +12810,7 @@ export interface operations {
             query?: never;
             header?: never;
             path: {
-                mode: string;
+                mode: "pixel" | "business" | "uiux" | "vector" | "emoji";
             };
             cookie?: never;
         };
@@ -13575,7 +13715,7 @@ export interface operations {
             query?: never;
             header?: never;
             path: {
-                mode: string;
+                mode: "pixel" | "business" | "uiux" | "vector" | "emoji";
             };
             cookie?: never;
         };
@@ -13688,7 +13828,7 @@ export interface operations {
             };
             header?: never;
             path: {
-                mode: string;
+                mode: "pixel" | "business" | "uiux" | "vector" | "emoji";
             };
             cookie?: never;
         };
@@ -14873,7 +15013,7 @@ export interface operations {
         parameters: {
             query?: {
                 /** @description official (Atelier Official), agentgram, external */
-                source?: string | null;
+                source?: "official" | "agentgram" | "external";
                 /** @description image_gen, video_gen, ... */
                 category?: string | null;
                 q?: string | null;
@@ -18371,9 +18511,9 @@ export interface operations {
         };
         requestBody: {
             content: {
-                "application/json": {
-                    [key: string]: unknown;
-                };
+                "application/json": components["schemas"]["Pipeline"] | ({
+                    pipeline: Record<string, never>;
+                } & WithRequired<components["schemas"]["RunIn"], "pipeline">);
             };
         };
         responses: {
@@ -21628,3 +21768,6 @@ export interface operations {
         };
     };
 }
+type WithRequired<T, K extends keyof T> = T & {
+    [P in K]-?: T[P];
+};

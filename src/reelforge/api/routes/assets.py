@@ -7,11 +7,19 @@ from typing import Any, Literal
 
 from fastapi import APIRouter, Response
 from fastapi.responses import PlainTextResponse
-from pydantic import Field
+from pydantic import ConfigDict, Field, field_validator
 
 from reelforge.api.deps import ContainerDep
-from reelforge.api.routes.assets_deps import AssetCaller, LimitedCaller, assets_pipeline
-from reelforge.api.schemas import RequestModel
+from reelforge.api.routes.assets_deps import (
+    AssetCaller,
+    LimitedCaller,
+    ModePath,
+    assets_pipeline,
+    mode_ids,
+)
+from reelforge.api.schemas import SPACE, RequestModel, not_a_bool, one_of
+from reelforge.apps.assets.contract import ModeContract
+from reelforge.apps.assets.modes.registry import default_modes
 from reelforge.apps.assets.pipeline import GenerateRequest
 from reelforge.apps.assets.variants import MAX_BATCH
 
@@ -20,9 +28,48 @@ router = APIRouter(tags=["assets"])
 MAX_WAIT = 60.0
 
 
+# A prompt with something left once control characters and spaces are out (sanitize).
+PROMPT: dict[str, Any] = {"pattern": rf"[^{SPACE}\x00-\x1f\x7f]"}
+
+
+def _mode_rules(mode: ModeContract) -> dict[str, Any]:
+    """What a mode takes (its presets, prompt fields and prompt length), as a schema."""
+    return {
+        "properties": {
+            "mode": {"const": mode.id},
+            "tool": {"enum": [*mode.presets, "", None]},  # empty: the default
+            "prompt": {"maxLength": mode.max_prompt_chars},
+            "fields": {
+                "properties": {k: {"enum": list(v)} for k, v in mode.fields.items()},
+                "additionalProperties": False,
+            },
+        }
+    }
+
+
+def _per_mode(schema: dict[str, Any]) -> None:
+    schema["oneOf"] = [_mode_rules(m) for m in default_modes().all()]
+
+
+def _uiux_tool(schema: dict[str, Any]) -> None:
+    schema["enum"] = [*default_modes().get("uiux").presets, "", None]
+
+
+def _uiux_prompt(schema: dict[str, Any]) -> None:
+    schema.update(PROMPT, maxLength=default_modes().get("uiux").max_prompt_chars)
+
+
 class GenerateIn(RequestModel):
-    mode: str = Field(description="pixel, business, uiux, vector or emoji (GET /v1/assets/modes)")
-    prompt: str = Field(min_length=1, max_length=2000, description="What to make.")
+    # The mode decides the presets, prompt fields and prompt length (prompt_engine).
+    model_config = ConfigDict(extra="forbid", json_schema_extra=_per_mode)
+
+    mode: str = Field(
+        description="pixel, business, uiux, vector or emoji (GET /v1/assets/modes)",
+        json_schema_extra=one_of(mode_ids),
+    )
+    prompt: str = Field(
+        min_length=1, max_length=2000, description="What to make.", json_schema_extra=PROMPT
+    )
     tool: str | None = Field(default=None, description="The mode's preset (default: its first).")
     batchCount: int = Field(default=1, ge=1, le=MAX_BATCH, description="Variants, 1 to 4.")
     seed: int | None = Field(default=None, ge=0, le=2**31 - 1)
@@ -40,6 +87,8 @@ class GenerateIn(RequestModel):
         le=MAX_WAIT,
         description="Seconds to wait for the batch to finish (0: answer at once, 202).",
     )
+
+    _numbers = field_validator("batchCount", "seed", "wait", mode="before")(not_a_bool)
 
 
 async def _generate(
@@ -96,7 +145,7 @@ async def list_modes(container: ContainerDep) -> dict[str, Any]:
 
 
 @router.get("/v1/assets/modes/{mode}")
-async def get_mode(mode: str, container: ContainerDep) -> dict[str, Any]:
+async def get_mode(mode: ModePath, container: ContainerDep) -> dict[str, Any]:
     return assets_pipeline(container).modes.get(mode).describe()
 
 
@@ -142,8 +191,12 @@ def routers() -> list[APIRouter]:
 
 
 class UiuxIn(RequestModel):
-    prompt: str = Field(min_length=1, max_length=2000)
-    tool: str | None = Field(default=None, description="landing_page, dashboard, mobile_screen")
+    prompt: str = Field(min_length=1, max_length=2000, json_schema_extra=_uiux_prompt)
+    tool: str | None = Field(
+        default=None,
+        description="landing_page, dashboard, mobile_screen",
+        json_schema_extra=_uiux_tool,
+    )
     framework: Literal["html_tailwind", "react"] = "html_tailwind"
     preview: bool = Field(default=True, description="Render a screenshot (HTML only).")
 

@@ -7,10 +7,10 @@ from datetime import timedelta
 from typing import Any
 
 from fastapi import APIRouter, Request, Response
-from pydantic import Field
+from pydantic import Field, JsonValue
 
 from reelforge.api.deps import ContainerDep
-from reelforge.api.schemas import RequestModel
+from reelforge.api.schemas import EMAIL_PATTERN, RequestModel
 from reelforge.api.web.cookies import set_session_cookies
 from reelforge.apps.assets import accounts
 from reelforge.storage import identity, web_sessions
@@ -19,9 +19,19 @@ from reelforge.storage.tables import utcnow
 router = APIRouter(prefix="/v1/assets/accounts", tags=["assets"])
 
 
-class SignUpIn(RequestModel):
-    email: str = Field(max_length=320)
+# What storage.identity.normalize_email accepts (an account needs one: not empty).
+EMAIL: dict[str, JsonValue] = {"pattern": EMAIL_PATTERN}
+# apps.assets.accounts: a new password has MIN_PASSWORD to 1024 characters.
+NEW_PASSWORD: dict[str, JsonValue] = {"minLength": accounts.MIN_PASSWORD}
+
+
+class SignInIn(RequestModel):
+    email: str = Field(max_length=320, json_schema_extra=EMAIL)
     password: str = Field(max_length=1024)
+
+
+class SignUpIn(SignInIn):
+    password: str = Field(max_length=1024, json_schema_extra=NEW_PASSWORD)
 
 
 class TokenIn(RequestModel):
@@ -29,12 +39,12 @@ class TokenIn(RequestModel):
 
 
 class ResetRequestIn(RequestModel):
-    email: str = Field(max_length=320)
+    email: str = Field(max_length=320, json_schema_extra=EMAIL)
 
 
 class ResetIn(RequestModel):
     token: str = Field(min_length=10, max_length=200)
-    password: str = Field(max_length=1024)
+    password: str = Field(max_length=1024, json_schema_extra=NEW_PASSWORD)
 
 
 def _sandbox_token(container: ContainerDep, name: str, token: str | None) -> dict[str, Any]:
@@ -59,7 +69,7 @@ async def verify(body: TokenIn, container: ContainerDep) -> dict[str, Any]:
 
 @router.post("/signin")
 async def sign_in(
-    body: SignUpIn, request: Request, response: Response, container: ContainerDep
+    body: SignInIn, request: Request, response: Response, container: ContainerDep
 ) -> dict[str, Any]:
     """A session token (send it as `Authorization: Bearer`), valid 30 days; a browser also
     gets the studio's session cookies (a server-side session, as the login link's)."""

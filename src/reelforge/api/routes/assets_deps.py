@@ -9,10 +9,11 @@ from __future__ import annotations
 import secrets
 from typing import Annotated
 
-from fastapi import Depends, Request, Response
+from fastapi import Depends, Path, Request, Response
 
 from reelforge.api.deps import ContainerDep, get_principal, rate_limiter
 from reelforge.api.ratelimit import RateLimiter
+from reelforge.api.schemas import one_of
 from reelforge.api.web.cookies import is_secure
 from reelforge.apps.assets.caller import Caller, guest_key_of, guest_user
 from reelforge.apps.assets.modes.registry import default_modes
@@ -23,6 +24,15 @@ from reelforge.domain.identity import Principal, Role
 GUEST_COOKIE = "rf_assets_guest"
 GUEST_HEADER = "X-Assets-Guest"
 GUEST_DAYS = 30
+
+
+def mode_ids() -> list[str]:
+    """The registered asset modes (third-party plugins' included), as the schema says."""
+    return default_modes().ids()
+
+
+# An asset mode in a path, one of the registered ones (the OpenAPI enum).
+ModePath = Annotated[str, Path(json_schema_extra=one_of(mode_ids))]
 
 
 def assets_pipeline(container: Container) -> AssetPipeline:

@@ -9,23 +9,34 @@ from fastapi import APIRouter, Query, Response
 from pydantic import Field
 
 from reelforge.api.deps import ContainerDep
-from reelforge.api.routes.assets_deps import AssetCaller, SignedInCaller, assets_pipeline
-from reelforge.api.schemas import RequestModel
+from reelforge.api.routes.assets_deps import (
+    AssetCaller,
+    ModePath,
+    SignedInCaller,
+    assets_pipeline,
+    mode_ids,
+)
+from reelforge.api.schemas import RequestModel, one_of
 from reelforge.apps.assets import exports, gallery, hd_credits, payments, workspaces
 from reelforge.apps.assets.exports import export_jobs
+from reelforge.apps.assets.modes.registry import default_modes
 from reelforge.domain.errors import ErrorCode, ReelForgeError
 
 router = APIRouter(prefix="/v1/assets", tags=["assets"])
 
 
 class WorkspaceIn(RequestModel):
-    mode: str
+    mode: str = Field(json_schema_extra=one_of(mode_ids))
     name: str = Field(min_length=1, max_length=200)
 
 
 class WorkspacePatch(RequestModel):
     name: str | None = Field(default=None, min_length=1, max_length=200)
-    mode: str | None = Field(default=None, description="Refused if it differs: modes are fixed.")
+    mode: str | None = Field(
+        default=None,
+        description="Refused if it differs: modes are fixed.",
+        json_schema_extra=one_of(mode_ids, nullable=True),
+    )
 
 
 @router.post("/workspaces", status_code=201)
@@ -59,7 +70,7 @@ async def patch_workspace(
 
 @router.get("/{mode}/gallery")
 async def mode_gallery(
-    mode: str,
+    mode: ModePath,
     container: ContainerDep,
     caller: AssetCaller,
     scope: str = Query(default="public", pattern="^(public|mine)$"),
@@ -128,15 +139,23 @@ async def import_entry(
     )
 
 
+def _export_formats() -> list[str]:
+    """Every mode's formats; which of them a mode has is in GET /v1/assets/modes/{mode}."""
+    return sorted({f for m in default_modes().all() for f in m.exporters})
+
+
 class ExportIn(RequestModel):
-    format: str = Field(description="The mode's export format, e.g. sprite_sheet, svg.")
+    format: str = Field(
+        description="The mode's export format, e.g. sprite_sheet, svg (see the mode's contract).",
+        json_schema_extra=one_of(_export_formats),
+    )
     job_ids: list[str] = Field(min_length=1, max_length=256)
     options: dict[str, Any] = Field(default_factory=dict)
 
 
 @router.post("/{mode}/export", status_code=201)
 async def export(
-    mode: str, body: ExportIn, container: ContainerDep, caller: SignedInCaller
+    mode: ModePath, body: ExportIn, container: ContainerDep, caller: SignedInCaller
 ) -> dict[str, Any]:
     """Run the mode's exporter over your jobs of that mode; the files are artifacts."""
     return await export_jobs(
@@ -198,7 +217,7 @@ async def credits(container: ContainerDep, caller: SignedInCaller) -> dict[str, 
 
 
 class TopupIn(RequestModel):
-    pack: str
+    pack: str = Field(json_schema_extra=one_of(payments.PACKS))
 
 
 def _payments(container: ContainerDep) -> payments.PaymentProvider:

@@ -8,10 +8,10 @@ from __future__ import annotations
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Query
-from pydantic import Field
+from pydantic import Field, field_validator
 
 from reelforge.api.deps import AdminPrincipal, ContainerDep, CurrentPrincipal, SessionDep
-from reelforge.api.schemas import RequestModel
+from reelforge.api.schemas import RequestModel, not_a_bool
 from reelforge.billing import budgets
 from reelforge.engine.drift import price_drift
 from reelforge.storage.identity_tables import UserRow
@@ -21,11 +21,17 @@ router = APIRouter(tags=["budgets"])
 
 class BudgetIn(RequestModel):
     soft_micros: int | None = Field(
-        default=None, ge=0, description="Warn once this month's own-key spend reaches it."
+        default=None,
+        ge=0,
+        description="Warn once this month's own-key spend reaches it.",
     )
     hard_micros: int | None = Field(
-        default=None, ge=0, description="Refuse runs (BUDGET_EXCEEDED) that would pass it."
+        default=None,
+        ge=0,
+        description="Refuse runs (BUDGET_EXCEEDED) that would pass it.",
     )
+
+    _numbers = field_validator("soft_micros", "hard_micros", mode="before")(not_a_bool)
 
 
 async def _views(session: SessionDep, user_id: str) -> dict[str, Any]:

@@ -19,7 +19,7 @@ from pydantic import Field, field_validator
 
 from reelforge.api.deps import ContainerDep, CurrentPrincipal
 from reelforge.api.paging import id_cursor
-from reelforge.api.schemas import RequestModel, ResponseModel
+from reelforge.api.schemas import NOT_BLANK, SPACE, RequestModel, ResponseModel, not_null
 from reelforge.container import Container
 from reelforge.domain.errors import ErrorCode, ReelForgeError
 from reelforge.engine.characters import MAX_REFERENCE_IMAGES, Character, CharacterService
@@ -28,6 +28,9 @@ router = APIRouter(prefix="/v1/characters", tags=["characters"])
 
 # An avatar a browser may draw: a web address, or one of our own artifact paths.
 _AVATAR = re.compile(r"^(https?://[^\s]+|/v1/artifacts/[A-Za-z0-9_]+/content)$")
+_AVATAR_SCHEMA: dict[str, Any] = {  # _AVATAR, its \s spelled out as Python's
+    "pattern": rf"^(https?://[^{SPACE}]+|/v1/artifacts/[A-Za-z0-9_]+/content)$"
+}
 _ID = Annotated[str, Field(min_length=1, max_length=40, pattern=r"^[A-Za-z0-9_]+$")]
 
 
@@ -38,9 +41,9 @@ def _avatar(value: str | None) -> str | None:
 
 
 class CreateCharacterRequest(RequestModel):
-    name: str = Field(..., min_length=1, max_length=100)
+    name: str = Field(..., min_length=1, max_length=100, json_schema_extra=NOT_BLANK)
     description: str | None = Field(default=None, max_length=1000)
-    avatar_url: str | None = Field(default=None, max_length=2000)
+    avatar_url: str | None = Field(default=None, max_length=2000, json_schema_extra=_AVATAR_SCHEMA)
     metadata: dict[str, Any] = Field(default_factory=dict)
     reference_images: list[_ID] = Field(
         default_factory=list,
@@ -58,12 +61,18 @@ class CreateCharacterRequest(RequestModel):
     _check_avatar = field_validator("avatar_url")(_avatar)
 
 
+def _name(schema: dict[str, Any]) -> None:
+    not_null(schema)
+    schema.update(NOT_BLANK)
+
+
 class UpdateCharacterRequest(RequestModel):
     """Only the fields sent change; ``null`` clears description, avatar_url and voice."""
 
-    name: str | None = Field(default=None, min_length=1, max_length=100)
+    # May be left out, not cleared: the schema has no null for it.
+    name: str | None = Field(default=None, min_length=1, max_length=100, json_schema_extra=_name)
     description: str | None = Field(default=None, max_length=1000)
-    avatar_url: str | None = Field(default=None, max_length=2000)
+    avatar_url: str | None = Field(default=None, max_length=2000, json_schema_extra=_AVATAR_SCHEMA)
     metadata: dict[str, Any] | None = None
     reference_images: list[_ID] | None = Field(default=None, max_length=MAX_REFERENCE_IMAGES)
     voice: str | None = Field(default=None, min_length=1, max_length=300)

@@ -10,9 +10,9 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any, Literal
 
-from pydantic import Field, model_validator
+from pydantic import ConfigDict, Field, field_validator, model_validator
 
-from reelforge.api.schemas import RequestModel, ResponseModel
+from reelforge.api.schemas import RequestModel, ResponseModel, not_a_bool
 from reelforge.billing import CreditUnit, Plan, WalletState
 from reelforge.domain.money import format_usd
 from reelforge.storage.ledger_tables import HoldRow
@@ -135,6 +135,8 @@ class _AmountIn(RequestModel):
     amount_micros: int | None = Field(default=None, description="Micro-USD (1 USD = 1,000,000).")
     amount_credits: int | None = Field(default=None, description="Whole credits.")
 
+    _numbers = field_validator("amount_micros", "amount_credits", mode="before")(not_a_bool)
+
     @model_validator(mode="after")
     def _exactly_one(self) -> _AmountIn:
         if (self.amount_micros is None) == (self.amount_credits is None):
@@ -150,7 +152,28 @@ class _AmountIn(RequestModel):
         return unit.from_credits(self.amount_credits)
 
 
+def _exactly_one_amount(amount: dict[str, Any]) -> ConfigDict:
+    """The schema of _AmountIn's rule: exactly one of the two amounts, as ``amount``."""
+    return ConfigDict(
+        extra="forbid",
+        json_schema_extra={
+            "oneOf": [
+                {
+                    "required": [name],
+                    "properties": {name: {"type": "integer", **amount}, other: {"type": "null"}},
+                }
+                for name, other in (
+                    ("amount_micros", "amount_credits"),
+                    ("amount_credits", "amount_micros"),
+                )
+            ]
+        },
+    )
+
+
 class TopupIn(_AmountIn):
+    model_config = _exactly_one_amount({"minimum": 1})  # positive
+
     user_id: str
     reason: str = Field(min_length=1, max_length=2000)
     idempotency_key: str = Field(min_length=1, max_length=150)
@@ -164,6 +187,8 @@ class TopupIn(_AmountIn):
 
 class AdjustmentIn(_AmountIn):
     """A signed correction: positive adds credits, negative takes them back."""
+
+    model_config = _exactly_one_amount({"not": {"const": 0}})  # not zero
 
     user_id: str
     account: Literal["topup", "allocation"] = "topup"

@@ -10,11 +10,18 @@ from pydantic import ConfigDict, Field
 
 from reelforge.api.deps import GENERATION_LIMIT, ContainerDep, CurrentPrincipal
 from reelforge.api.routes.runs import created_view, present_run, start_run, view
-from reelforge.api.schemas import RequestModel
+from reelforge.api.schemas import HTTP_URL_PATTERN, RequestModel
 from reelforge.domain.errors import ErrorCode, ReelForgeError
 from reelforge.domain.modes import Mode
 from reelforge.engine.collect import RunEnd
-from reelforge.engine.pipeline import Capability, Fallback, Node, NodeInput, Pipeline
+from reelforge.engine.pipeline import (
+    Capability,
+    Fallback,
+    FallbackModel,
+    Node,
+    NodeInput,
+    Pipeline,
+)
 from reelforge.engine.run_views import run_view
 
 router = APIRouter(prefix="/v1/generations", tags=["generations"])
@@ -41,7 +48,7 @@ class GenerationIn(RequestModel):
     capability: Capability | None = Field(
         default=None, description="Let routing choose: mode, quality, needs, prefer."
     )
-    fallbacks: list[str | Fallback] = Field(default_factory=list, max_length=10)
+    fallbacks: list[FallbackModel | Fallback] = Field(default_factory=list, max_length=10)
     mode: Mode | None = None
     prompt: str = ""
     negative_prompt: str | None = None
@@ -60,6 +67,7 @@ class GenerationIn(RequestModel):
         default=None,
         max_length=2000,
         description="http(s) only; receives the final run, signed with HMAC.",
+        json_schema_extra={"pattern": HTTP_URL_PATTERN},
     )
 
 

@@ -19,7 +19,8 @@ from reelforge.api.context import request_id_var
 from reelforge.api.deps import GENERATION_LIMIT, ContainerDep, CurrentPrincipal
 from reelforge.api.errors import from_http_exception, validation_to_error
 from reelforge.api.routes import market_schemas as s
-from reelforge.apps.market.listing import get_post, list_posts, list_services
+from reelforge.api.schemas import one_of
+from reelforge.apps.market.listing import SOURCES, get_post, list_posts, list_services
 from reelforge.apps.market.orders import OrderInput
 from reelforge.apps.market.service import Market
 from reelforge.apps.market.views import agent_view, service_view
@@ -117,7 +118,11 @@ def build(prefix: str, tag: str, *, atelier: bool) -> APIRouter:
         container: ContainerDep,
         _principal: CurrentPrincipal,
         source: Annotated[
-            str | None, Query(description="official (Atelier Official), agentgram, external")
+            str | None,
+            Query(
+                description="official (Atelier Official), agentgram, external",
+                json_schema_extra=one_of(SOURCES),
+            ),
         ] = None,
         category: Annotated[str | None, Query(description="image_gen, video_gen, ...")] = None,
         q: Annotated[str | None, Query(max_length=200)] = None,

@@ -5,9 +5,9 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any, Literal
 
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, ConfigDict, Field
 
-from reelforge.api.schemas import RequestModel
+from reelforge.api.schemas import HTTP_URL_PATTERN, NOT_BLANK, RequestModel
 
 
 class BadgeOut(BaseModel):
@@ -153,7 +153,11 @@ class OrderInputIn(RequestModel):
 
 class OrderIn(RequestModel):
     service_id: str
-    brief: str = Field(description="What to make: the generation's prompt", max_length=4000)
+    brief: str = Field(
+        description="What to make: the generation's prompt",
+        max_length=4000,
+        json_schema_extra=NOT_BLANK,
+    )
     inputs: list[OrderInputIn] = Field(default_factory=list, max_length=8)
     consent: bool = Field(
         default=False, description="Identity inputs (a real face or voice): you have consent."
@@ -161,7 +165,20 @@ class OrderIn(RequestModel):
 
 
 class AgentIn(RequestModel):
-    name: str = Field(max_length=120)
+    # An external agent needs the http(s) endpoint_url its orders are sent to
+    # (apps.market.sellers); whether its address may be reached is the fetcher's answer.
+    model_config = ConfigDict(
+        extra="forbid",
+        json_schema_extra={
+            "if": {"required": ["source"], "properties": {"source": {"const": "external"}}},
+            "then": {
+                "required": ["endpoint_url"],
+                "properties": {"endpoint_url": {"type": "string", "pattern": HTTP_URL_PATTERN}},
+            },
+        },
+    )
+
+    name: str = Field(max_length=120, json_schema_extra=NOT_BLANK)  # once stripped
     description: str = Field(default="", max_length=2000)
     source: Literal["agentgram", "external"] = "agentgram"
     endpoint_url: str | None = Field(default=None, max_length=2000)

@@ -14,10 +14,10 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Body, Depends, Query, Response
 from fastapi.exceptions import RequestValidationError
-from pydantic import Field, ValidationError
+from pydantic import Field, ValidationError, WithJsonSchema
 
 from reelforge.api.deps import SCOPE_KEY, ContainerDep, CurrentPrincipal
-from reelforge.api.routes.runs import RunIn, resolve_pipeline
+from reelforge.api.routes.runs import RunIn, refuse_preset_fields, resolve_pipeline
 from reelforge.api.schemas import ResponseModel
 from reelforge.catalog.catalog import Catalog, Listing
 from reelforge.catalog.quotes import NodeQuote, quote_pipeline
@@ -169,6 +169,20 @@ class QuotesOut(ResponseModel):
     )
 
 
+# What ``_quote_pipeline`` takes, stated (a preset is priced at /v1/presets/{id}/quote).
+QUOTE_BODY: dict[str, Any] = {
+    "description": "A pipeline document, or the body of POST /v1/runs with its pipeline.",
+    "anyOf": [
+        {"$ref": "#/components/schemas/Pipeline"},
+        {
+            "allOf": [{"$ref": "#/components/schemas/RunIn"}],
+            "required": ["pipeline"],
+            "properties": {"pipeline": {"type": "object"}},
+        },
+    ],
+}
+
+
 async def _quote_pipeline(raw: dict[str, Any]) -> Pipeline:
     """The body of ``POST /v1/runs`` (``{"pipeline": {...}}``), or the pipeline document
     itself (``{"nodes": [...], "edges": [...]}``): the same document either way."""
@@ -183,6 +197,7 @@ async def _quote_pipeline(raw: dict[str, Any]) -> Pipeline:
         ) from None
     if isinstance(parsed, Pipeline):
         return parsed
+    refuse_preset_fields(parsed)  # as POST /v1/runs refuses them
     return await resolve_pipeline(parsed.pipeline, parsed.preset, parsed.inputs)
 
 
@@ -198,6 +213,7 @@ async def quotes(
             '({"pipeline": {...}}); nodes, edges, prompts, inputs and fallbacks as a run takes '
             "them."
         ),
+        WithJsonSchema(QUOTE_BODY),
     ],
 ) -> QuotesOut:
     """The price of a pipeline before it runs, planned exactly as ``POST /v1/runs`` plans

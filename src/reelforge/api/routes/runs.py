@@ -14,7 +14,7 @@ from pydantic import ConfigDict, Field
 from reelforge.api.deps import GENERATION_LIMIT, ContainerDep, CurrentPrincipal
 from reelforge.api.history_deps import run_history
 from reelforge.api.paging import id_cursor
-from reelforge.api.schemas import RequestModel
+from reelforge.api.schemas import HTTP_URL_PATTERN, RequestModel
 from reelforge.container import Container
 from reelforge.domain.errors import ErrorCode, ReelForgeError
 from reelforge.engine.events import EventBus
@@ -30,13 +30,29 @@ FINAL_EVENTS = {f"run.{s.value}" for s in RunStatus if s.terminal}
 
 
 class RunIn(RequestModel):
-    # A pipeline or a preset (the handler refuses a run with neither).
+    # A pipeline or a preset, not both (the handler refuses neither, both, and a preset's
+    # fields on a pipeline).
     model_config = ConfigDict(
         extra="forbid",
         json_schema_extra={
-            "anyOf": [
-                {"required": ["pipeline"], "properties": {"pipeline": {"type": "object"}}},
-                {"required": ["preset"], "properties": {"preset": {"type": "string"}}},
+            "oneOf": [
+                {
+                    "required": ["pipeline"],
+                    "properties": {  # a preset's fields would be ignored: refused
+                        "pipeline": {"type": "object"},
+                        "preset": {"enum": [None, ""]},
+                        "inputs": {"maxProperties": 0},
+                        "quality": {"type": "null"},
+                        "consent_given": {"const": False},
+                    },
+                },
+                {
+                    "required": ["preset"],
+                    "properties": {
+                        "preset": {"type": "string", "minLength": 1},
+                        "pipeline": {"type": "null"},
+                    },
+                },
             ]
         },
     )
@@ -54,7 +70,26 @@ class RunIn(RequestModel):
         default=None,
         max_length=2000,
         description="Receives the final run, signed with HMAC (X-ReelForge-Signature).",
+        json_schema_extra={"pattern": HTTP_URL_PATTERN},
     )
+
+
+def refuse_preset_fields(body: RunIn) -> None:
+    """A preset's fields on a pipeline would be silently ignored: refused."""
+    if body.pipeline is None:
+        return
+    given = (
+        ("inputs", body.inputs),
+        ("quality", body.quality),
+        ("consent_given", body.consent_given),
+    )
+    stray = [name for name, value in given if value]
+    if stray:
+        raise ReelForgeError(
+            ErrorCode.CONTRACT_MISMATCH,
+            f"{', '.join(stray)} belong to a preset run, not to a pipeline.",
+            detail={"unknown_fields": stray},
+        )
 
 
 async def resolve_pipeline(
@@ -154,22 +189,7 @@ async def create_run(
     """Start a pipeline. Its quote is held first; INSUFFICIENT_FUNDS refuses it before any
     provider is called. The answer is 202 with the run; follow it at /v1/runs/{id}/events."""
     record: dict[str, Any] | None = None
-    if body.pipeline is not None:
-        stray = [
-            name
-            for name, given in (
-                ("inputs", body.inputs),
-                ("quality", body.quality),
-                ("consent_given", body.consent_given),
-            )
-            if given
-        ]
-        if stray:  # a preset's fields on a pipeline would be silently ignored
-            raise ReelForgeError(
-                ErrorCode.CONTRACT_MISMATCH,
-                f"{', '.join(stray)} belong to a preset run, not to a pipeline.",
-                detail={"unknown_fields": stray},
-            )
+    refuse_preset_fields(body)
     if body.preset and body.pipeline is None:
         from reelforge.api.routes.presets import presets_service
 

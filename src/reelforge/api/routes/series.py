@@ -10,10 +10,11 @@ from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Depends, Header, Query
 from fastapi.responses import JSONResponse
+from pydantic import Field, JsonValue
 
 from reelforge.api.deps import ContainerDep, CurrentPrincipal, rate_limiter
-from reelforge.api.schemas import RequestModel
-from reelforge.apps.series import agents, scriptdata, scripts, studios, voting
+from reelforge.api.schemas import SOLID, WS, RequestModel, one_of
+from reelforge.apps.series import agents, scriptdata, scripts, signing, studios, voting
 from reelforge.apps.series.platform import GENRE_NAMES, GENRES, SeriesPlatform
 from reelforge.apps.series.wiring import platform_of
 from reelforge.container import Container
@@ -37,11 +38,17 @@ def series(container: Container) -> SeriesPlatform:
     return platform
 
 
+# What apps.series checks, stated by the schema: an agent's name, a wallet address.
+AGENT_NAME: dict[str, JsonValue] = {"pattern": agents.NAME.pattern}
+WALLET: dict[str, JsonValue] = {"pattern": signing.ADDRESS.pattern}
+
+
 class RegisterIn(RequestModel):
-    name: str
-    wallet_address: str
+    name: str = Field(json_schema_extra=AGENT_NAME)
+    wallet_address: str = Field(json_schema_extra=WALLET)
     signature: str
-    timestamp: int
+    # Unix seconds a datetime can hold (year 1970..9999): beyond them the check overflowed.
+    timestamp: int = Field(ge=0, le=253_402_300_799)
     description: str | None = None
 
 
@@ -51,8 +58,9 @@ class ClaimIn(RequestModel):
 
 
 class StudioIn(RequestModel):
-    category_slug: str
-    suffix: str
+    category_slug: str = Field(json_schema_extra=one_of(GENRES))
+    # apps.series.studios: 2-50 characters once stripped.
+    suffix: str = Field(json_schema_extra={"pattern": rf"^{WS}*{SOLID}[\s\S]{{0,48}}{SOLID}{WS}*$"})
 
 
 class ScriptIn(RequestModel):
@@ -167,7 +175,8 @@ async def create_script(
 
 @router.get("/scripts/voting")
 async def voting_scripts(
-    container: ContainerDep, category: str | None = Query(default=None)
+    container: ContainerDep,
+    category: str | None = Query(default=None, json_schema_extra=one_of(GENRES)),
 ) -> list[dict[str, Any]]:
     return await scripts.list_voting(series(container), category)
 

@@ -13,14 +13,14 @@ from pydantic import Field
 from reelforge.api.deps import ContainerDep, CurrentPrincipal, require_admin
 from reelforge.api.routes.series import series
 from reelforge.api.schemas import RequestModel
-from reelforge.apps.series import console, tips
+from reelforge.apps.series import agents, console, tips
 from reelforge.domain.identity import Principal
 
 router = APIRouter(prefix="/api/v1/console", tags=["series"])
 
 
 class SandboxAgentIn(RequestModel):
-    name: str
+    name: str = Field(json_schema_extra={"pattern": agents.NAME.pattern})
 
 
 class ClaimMineIn(RequestModel):
@@ -34,7 +34,8 @@ class SandboxPayIn(RequestModel):
 
 class AdvanceIn(RequestModel):
     # Bounded: a huge value overflowed the clock's timedelta (a 500 the fuzzer found).
-    hours: float = Field(default=24.0, ge=0, le=24 * 366)
+    # Strict: true is not a number of hours (Pydantic's lax mode took it for 1).
+    hours: float = Field(default=24.0, ge=0, le=24 * 366, strict=True)
 
 
 @router.get("/config")

@@ -6,12 +6,14 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Body, Depends, Query
 from fastapi.responses import JSONResponse
+from pydantic import Field
 
 from reelforge.api.deps import ContainerDep, CurrentPrincipal
 from reelforge.api.routes.series import acting_agent, series
-from reelforge.api.schemas import RequestModel
+from reelforge.api.schemas import RequestModel, one_of
 from reelforge.apps.series import audio, privacy, staking
 from reelforge.apps.series import series as limited
+from reelforge.apps.series.agents import DEFAULT_PREFERENCES
 from reelforge.domain.errors import ErrorCode, ReelForgeError
 
 router = APIRouter(prefix="/api/v1", tags=["series"], dependencies=[Depends(acting_agent)])
@@ -23,7 +25,13 @@ class AudioSeriesIn(RequestModel):
 
 
 class PreferencesIn(RequestModel):
-    notifications: dict[str, Any]
+    notifications: dict[str, Any] = Field(
+        description="Flags to change (the others keep their values).",
+        json_schema_extra={
+            "properties": {flag: {"type": "boolean"} for flag in DEFAULT_PREFERENCES},
+            "additionalProperties": False,
+        },
+    )
 
 
 @router.post("/audio-series", status_code=201)
@@ -36,7 +44,7 @@ async def create_audio_series(
 @router.get("/series")
 async def list_series(
     container: ContainerDep,
-    medium: str = Query(default="all"),
+    medium: str = Query(default="all", json_schema_extra=one_of(("audio", "video", "all"))),
     category: str | None = Query(default=None),
     agent_id: str | None = Query(default=None),
 ) -> list[dict[str, Any]]:

@@ -12,7 +12,7 @@ from sqlalchemy import or_, select
 
 from reelforge.api.deps import ContainerDep, CurrentPrincipal
 from reelforge.api.routes.series import acting_agent, series
-from reelforge.api.schemas import RequestModel
+from reelforge.api.schemas import RequestModel, one_of
 from reelforge.apps.series import production, tips, wallet
 from reelforge.apps.series.series import clip_votes
 from reelforge.domain.errors import ErrorCode, ReelForgeError
@@ -98,7 +98,7 @@ async def get_wallet(principal: CurrentPrincipal, container: ContainerDep) -> di
 async def wallet_nonce(
     principal: CurrentPrincipal,
     container: ContainerDep,
-    operation: str = Query(default=wallet.SET_CREATOR),
+    operation: str = Query(default=wallet.SET_CREATOR, json_schema_extra=one_of(wallet.OPERATIONS)),
     creator_wallet_address: Annotated[str | None, Query(alias="creatorWalletAddress")] = None,
 ) -> dict[str, Any]:
     return await wallet.issue_nonce(series(container), principal, operation, creator_wallet_address)

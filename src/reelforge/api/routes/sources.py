@@ -22,23 +22,73 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Query
 from fastapi.responses import StreamingResponse
-from pydantic import Field
+from pydantic import ConfigDict, Field
 
 from reelforge.api.deps import AdminPrincipal, ContainerDep, CurrentPrincipal
-from reelforge.api.schemas import RequestModel
-from reelforge.domain.sources import SHA256_PATTERN, CustomLicense, ModelSource, SourceType
+from reelforge.api.schemas import HTTP_URL_PATTERN, RequestModel
+from reelforge.domain.sources import (
+    ALLOWED_EXTENSIONS,
+    SHA256_PATTERN,
+    CustomLicense,
+    ModelSource,
+    SourceType,
+)
 
 router = APIRouter(prefix="/v1/sources", tags=["sources"])
+
+
+# A plain file name with a model extension: no path, no leading dot, no second suffix (an
+# executable's), not a Windows device name.
+_DEVICE = "|".join(
+    "".join(f"[{c.lower()}{c.upper()}]" if c.isalpha() else c for c in name)
+    for name in ("con", "prn", "aux", "nul", "com[0-9]", "lpt[0-9]")
+)
+FILENAME_SCHEMA: dict[str, Any] = {
+    "pattern": rf"^(?!({_DEVICE})\.)[A-Za-z0-9][A-Za-z0-9_ -]{{0,150}}"
+    rf"\.({'|'.join(e.lstrip('.') for e in ALLOWED_EXTENSIONS)})$"
+}
 
 
 class AddCustomModelRequest(RequestModel):
     """The seed's contract (§6.5) as written, with the optional facts a curated entry has
     and the two acknowledgments (§4.4 "I understand the risks")."""
 
+    # What the handler asks besides the fields: an Unknown license acknowledged, a file
+    # without a sha256 acknowledged (LICENSE_UNKNOWN, CHECKSUM_MISSING otherwise).
+    model_config = ConfigDict(
+        extra="forbid",
+        json_schema_extra={
+            "allOf": [
+                {
+                    "if": {
+                        "required": ["license"],
+                        "properties": {"license": {"const": "Unknown"}},
+                    },
+                    "then": {
+                        "required": ["acknowledge_unknown_license"],
+                        "properties": {"acknowledge_unknown_license": {"const": True}},
+                    },
+                },
+                {
+                    "if": {"required": ["sha256"], "properties": {"sha256": {"type": "string"}}},
+                    "else": {
+                        "required": ["acknowledge_missing_checksum"],
+                        "properties": {"acknowledge_missing_checksum": {"const": True}},
+                    },
+                },
+            ]
+        },
+    )
+
     name: str = Field(min_length=1, max_length=200)
     type: SourceType
-    url: str = Field(pattern=r"^https?://", max_length=2000)
-    filename: str = Field(min_length=1, max_length=200)
+    # The schema states the syntax the handler checks (domain.sources.url_problem,
+    # filename_problem); the pattern Pydantic checks stays the loose one, so a URL that
+    # does not parse is still answered UNSAFE_URL.
+    url: str = Field(
+        pattern=r"^https?://", max_length=2000, json_schema_extra={"pattern": HTTP_URL_PATTERN}
+    )
+    filename: str = Field(min_length=1, max_length=200, json_schema_extra=FILENAME_SCHEMA)
     license: CustomLicense
     sha256: str | None = Field(default=None, pattern=SHA256_PATTERN)
     tags: list[Annotated[str, Field(max_length=40)]] = Field(default_factory=list, max_length=20)

@@ -3,23 +3,32 @@
 from __future__ import annotations
 
 from datetime import datetime
+from typing import Any
 
-from pydantic import Field, JsonValue
+from pydantic import ConfigDict, Field, JsonValue
 
-from reelforge.api.schemas import RequestModel, ResponseModel
+from reelforge.api.schemas import EMAIL_PATTERN, WS, RequestModel, ResponseModel
 from reelforge.domain.identity import ALL_SCOPES, Role, Scope
 from reelforge.engine.users import UserView
 from reelforge.storage.identity_tables import ApiKeyRow
 from reelforge.storage.tables import utcnow
 
 # What storage.identity.normalize_email accepts, so the schema says it (empty: none).
-EMAIL_SCHEMA: dict[str, JsonValue] = {"pattern": r"^\s*([^@\s]+@[^@\s]+\.[^@\s]+)?\s*$"}
+EMAIL_SCHEMA: dict[str, JsonValue] = {"pattern": rf"{EMAIL_PATTERN}|^{WS}*$"}
+
+
+def _new_role(schema: dict[str, Any]) -> None:
+    """A new user is not the owner (there is exactly one: engine.users)."""
+    schema.pop("$ref", None)
+    schema.update(type="string", enum=[r.value for r in Role if r is not Role.OWNER])
 
 
 class UserIn(RequestModel):
     name: str = Field(min_length=1, max_length=200)
     email: str | None = Field(default=None, max_length=320, json_schema_extra=EMAIL_SCHEMA)
-    role: Role = Field(default=Role.MEMBER, description="admin, member or agent.")
+    role: Role = Field(
+        default=Role.MEMBER, description="admin, member or agent.", json_schema_extra=_new_role
+    )
     plan_id: str | None = Field(default=None, description="Default: the default plan.")
 
 
@@ -32,7 +41,11 @@ class UserPatch(RequestModel):
         default=None, description="owner (from the owner) hands ownership over."
     )
     plan_id: str | None = None
-    active: bool | None = Field(default=None, description="true: reactivate a deleted user.")
+    active: bool | None = Field(
+        default=None,
+        description="true: reactivate a deleted user (deactivate with DELETE).",
+        json_schema_extra={"enum": [True, None]},
+    )
 
 
 class UserOut(ResponseModel):
@@ -65,6 +78,20 @@ class KeyIn(RequestModel):
         "Leave out for a key that may do all the user's role allows.",
         json_schema_extra={"minItems": 1},  # an empty list is refused (domain.identity)
     )
+    # expires_at or expires_in_days, not both (storage.identity).
+    model_config = ConfigDict(
+        extra="forbid",
+        json_schema_extra={
+            "not": {
+                "required": ["expires_at", "expires_in_days"],
+                "properties": {
+                    "expires_at": {"type": "string"},
+                    "expires_in_days": {"type": "integer"},
+                },
+            }
+        },
+    )
+
     expires_at: datetime | None = Field(default=None, description="When the key stops working.")
     expires_in_days: int | None = Field(
         default=None,

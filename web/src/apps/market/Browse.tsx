@@ -9,6 +9,8 @@ import "./market.css";
 export default function Browse() {
   const [params, setParams] = useSearchParams();
   const source = params.get("source") ?? "";
+  // Only a source the API knows is sent (its schema has the list; another would be refused).
+  const known = SOURCES.find((s) => s.value === source)?.value;
   const category = params.get("category") ?? "";
   const q = params.get("q") ?? "";
   const set = (key: string, value: string) => {
@@ -22,7 +24,7 @@ export default function Browse() {
     queryFn: async () =>
       unwrap(
         await api.GET("/v1/market/agents", {
-          params: { query: { source: source || undefined, category: category || undefined, q: q || undefined, limit: 60 } },
+          params: { query: { source: known || undefined, category: category || undefined, q: q || undefined, limit: 60 } },
         }),
       ),
     placeholderData: (prev) => prev,
