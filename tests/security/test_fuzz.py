@@ -390,7 +390,8 @@ async def test_a_preview_without_chromium_is_a_missing_dependency_not_a_500(
     from reelforge.apps.assets import uiux_code
     from reelforge.domain.errors import ErrorCode, ReelForgeError
 
-    monkeypatch.setattr(uiux_code, "CHROMIUM", str(tmp_path / "no-chromium"))
     with pytest.raises(ReelForgeError) as caught:  # was 500: playwright's launch Error
-        await uiux_code.screenshot("<html><body>x</body></html>", 64, 64)
+        await uiux_code.screenshot(
+            "<html><body>x</body></html>", 64, 64, chromium=str(tmp_path / "no-chromium")
+        )
     assert caught.value.code is ErrorCode.DEPENDENCY_MISSING
