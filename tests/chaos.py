@@ -119,6 +119,25 @@ def emulators(
         yield served
 
 
+def live_settings(
+    home: Path, served: dict[str, tuple[str, Any]], monkeypatch: Any, **overrides: Any
+) -> Settings:
+    """Settings of a deployment whose providers are the emulators in ``served`` (live
+    mode, their keys in the providers' own environment variables, set on ``monkeypatch``)."""
+    env = provider_env(served)
+    for key, value in env.items():
+        if not key.startswith("REELFORGE_"):
+            monkeypatch.setenv(key, value)
+    return make_settings(
+        home,
+        sandbox=False,
+        provider_base_urls={name: url for name, (url, _state) in served.items()},
+        fetch_allow_hosts=json.loads(env["REELFORGE_FETCH_ALLOW_HOSTS"]),
+        apps="",
+        **overrides,
+    )
+
+
 def provider_env(served: dict[str, tuple[str, Any]]) -> dict[str, str]:
     """The emulators' keys in the providers' own environment variables, and their URLs."""
     env: dict[str, str] = {}

@@ -7,7 +7,6 @@ emulator's faults are a queue every request draws from)."""
 from __future__ import annotations
 
 import asyncio
-import json
 import time
 from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
@@ -25,8 +24,7 @@ from reelforge.engine import polling
 from reelforge.engine.pipeline import Pipeline
 from reelforge.storage import identity
 from reelforge.storage.run_tables import RunRow, StepRow
-from tests.chaos import emulators, provider_env
-from tests.conftest import make_settings
+from tests.chaos import emulators, live_settings
 from tests.integration.test_submit_recovery import MODELS as RECOVERY_MODELS
 
 OK = "succeeded"
@@ -91,21 +89,15 @@ async def box(
     # Short timings, set as a deployment would set them: the faults are the same, the
     # waits they cause are bounded (a 60 s cooldown would outlast the test).
     monkeypatch.setattr(polling, "STEP_DEADLINE_SECONDS", 3.0)
-    env = provider_env(served)
-    for key, value in env.items():
-        if not key.startswith("REELFORGE_"):
-            monkeypatch.setenv(key, value)
-    settings = make_settings(
+    settings = live_settings(
         tmp_path / "home",
-        sandbox=False,
-        provider_base_urls={name: url for name, (url, _state) in served.items()},
-        fetch_allow_hosts=json.loads(env["REELFORGE_FETCH_ALLOW_HOSTS"]),
+        served,
+        monkeypatch,
         resubmit_failed=0,
         provider_timeout_seconds=TIMEOUT,
         provider_cooldown_seconds=0.5,
         retry_base_delay_seconds=0.05,
         retry_max_delay_seconds=0.3,
-        apps="",
     )
     async with open_container(settings, start_runner=True) as container:
         assert container.engine.health.base_cooldown == 0.5  # the settings reach the engine

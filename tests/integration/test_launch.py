@@ -34,10 +34,11 @@ async def test_a_waited_generation_is_leased_with_its_run(world: World) -> None:
     writes_before, intakes_before = engine.writes.batches, intake.batches
     run = await waited(world)
     assert run["status"] == "succeeded", run
-    # The run (with the lease) in one commit, then the send mark (fal cannot take a
-    # request twice: engine.recovery), the task and the result: three more.
+    # The run (with the lease) in one commit, then the task and the result: two group
+    # commits more. (The send mark, fal cannot take a request twice, is a transaction of
+    # its own, written as the request leaves: storage.send_gate.)
     assert intake.batches - intakes_before == 1
-    assert engine.writes.batches - writes_before == 3
+    assert engine.writes.batches - writes_before == 2
     assert await world.events(run["id"]) == [
         "run.created",
         "step.submitting",
@@ -47,12 +48,13 @@ async def test_a_waited_generation_is_leased_with_its_run(world: World) -> None:
     ]
     assert run["steps"][0]["attempts"] == 1 and len(world.fal.submits()) == 1
 
-    # Not waited for: stored held, then leased on its own (four commits after the run's).
+    # Not waited for: stored held, then leased on its own (three group commits after the
+    # run's, and the send mark).
     writes_before = engine.writes.batches
     r = await world.client.post("/v1/generations", json={"model": FAL_MODEL, "prompt": "owl"})
     assert r.status_code == 202
     assert (await world.wait(r.json()["id"]))["status"] == "succeeded"
-    assert engine.writes.batches - writes_before == 4
+    assert engine.writes.batches - writes_before == 3
 
 
 async def test_a_run_refused_when_stored_submits_nothing_and_frees_its_permit(

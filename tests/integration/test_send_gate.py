@@ -12,7 +12,6 @@ nothing."""
 from __future__ import annotations
 
 import asyncio
-import json
 import time
 from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
@@ -32,8 +31,7 @@ from reelforge.storage import identity
 from reelforge.storage.http_client import outgoing_client
 from reelforge.storage.run_tables import RunRow, StepRow
 from reelforge.storage.send_gate import SendGate, SendRefused, gated
-from tests.chaos import emulators, provider_env
-from tests.conftest import make_settings
+from tests.chaos import emulators, live_settings
 from tests.integration.test_submit_recovery import MODELS as RECOVERY_MODELS
 
 TIMEOUT = httpx.Timeout(5.0)
@@ -148,17 +146,7 @@ def served() -> Iterator[dict[str, tuple[str, Any]]]:
 async def box(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch, served: dict[str, tuple[str, Any]]
 ) -> AsyncIterator[Container]:
-    env = provider_env(served)
-    for key, value in env.items():
-        if not key.startswith("REELFORGE_"):
-            monkeypatch.setenv(key, value)
-    settings = make_settings(
-        tmp_path / "home",
-        sandbox=False,
-        provider_base_urls={name: url for name, (url, _state) in served.items()},
-        fetch_allow_hosts=json.loads(env["REELFORGE_FETCH_ALLOW_HOSTS"]),
-        apps="",
-    )
+    settings = live_settings(tmp_path / "home", served, monkeypatch)
     async with open_container(settings, start_runner=True) as container:
         yield container
 

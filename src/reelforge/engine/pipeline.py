@@ -69,17 +69,19 @@ class Fallback(BaseModel):
 FallbackModel = Annotated[str, Field(min_length=1, max_length=300)]
 
 
+# A node (or a generation) names exactly one of a model and a capability: the schema says
+# so, so a request with neither or both is refused by the document, not only the handler.
+MODEL_OR_CAPABILITY: dict[str, Any] = {
+    "oneOf": [
+        {"required": ["model"], "properties": {"model": {"type": "string"}}},
+        {"required": ["capability"], "properties": {"capability": {"type": "object"}}},
+    ]
+}
+
+
 class Node(BaseModel):
     # Exactly one of model and capability (``_model_or_capability``), as the schema says.
-    model_config = ConfigDict(
-        extra="forbid",
-        json_schema_extra={
-            "oneOf": [
-                {"required": ["model"], "properties": {"model": {"type": "string"}}},
-                {"required": ["capability"], "properties": {"capability": {"type": "object"}}},
-            ]
-        },
-    )
+    model_config = ConfigDict(extra="forbid", json_schema_extra=MODEL_OR_CAPABILITY)
 
     id: str = Field(min_length=1, max_length=100, pattern=r"^[A-Za-z0-9_.:-]+$")
     model: str | None = Field(

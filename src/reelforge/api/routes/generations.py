@@ -15,6 +15,7 @@ from reelforge.domain.errors import ErrorCode, ReelForgeError
 from reelforge.domain.modes import Mode
 from reelforge.engine.collect import RunEnd
 from reelforge.engine.pipeline import (
+    MODEL_OR_CAPABILITY,
     Capability,
     Fallback,
     FallbackModel,
@@ -32,15 +33,7 @@ _WAIT = re.compile(r"wait(?:=(\d+(?:\.\d+)?))?")
 
 class GenerationIn(RequestModel):
     # Exactly one of model and capability (the handler refuses neither and both).
-    model_config = ConfigDict(
-        extra="forbid",
-        json_schema_extra={
-            "oneOf": [
-                {"required": ["model"], "properties": {"model": {"type": "string"}}},
-                {"required": ["capability"], "properties": {"capability": {"type": "object"}}},
-            ]
-        },
-    )
+    model_config = ConfigDict(extra="forbid", json_schema_extra=MODEL_OR_CAPABILITY)
 
     model: str | None = Field(
         default=None, description="Catalog id, e.g. kling/t2v_5s (or give a capability)"
