@@ -49,6 +49,13 @@ def _json(result: Any) -> Any:
     return json.loads(result.stdout)
 
 
+def _default_sigint() -> None:
+    # A runner started as a background job of a shell without job control ignores SIGINT,
+    # and a child inherits that: Python then never raises KeyboardInterrupt. The CLI under
+    # test gets Ctrl-C as a terminal's process would.
+    signal.signal(signal.SIGINT, signal.SIG_DFL)
+
+
 def _subprocess_env(server: Served, tmp_path: Path) -> dict[str, str]:
     return {
         **os.environ,
@@ -213,6 +220,7 @@ def test_ctrl_c_without_a_terminal_detaches_and_says_how_to_reattach(
     proc = subprocess.Popen(
         [sys.executable, "-m", "reelforge.cli.main", "generate", "--model", MODEL, "--prompt", "y"],
         env=_subprocess_env(server, tmp_path),
+        preexec_fn=_default_sigint,
         stdin=subprocess.DEVNULL,
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
@@ -297,6 +305,7 @@ def test_ctrl_c_in_a_terminal_asks_and_cancels(server: Served, tmp_path: Path) -
     proc = subprocess.Popen(
         [sys.executable, "-m", "reelforge.cli.main", "generate", "--model", MODEL, "--prompt", "z"],
         env=_subprocess_env(server, tmp_path),
+        preexec_fn=_default_sigint,
         stdin=slave,
         stdout=slave,
         stderr=subprocess.PIPE,
