@@ -174,5 +174,9 @@ async def export_zip(container: Container, owner_id: str, export_id: str) -> tup
     out = io.BytesIO()
     with zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as z:
         for row in rows:
-            z.writestr(row.name, await _read(container, row))
+            # Dated when the file was stored, not now: the same export is the same bytes
+            # at every download.
+            entry = zipfile.ZipInfo(row.name, date_time=row.created_at.timetuple()[:6])
+            entry.compress_type = zipfile.ZIP_DEFLATED
+            z.writestr(entry, await _read(container, row))
     return f"{rows[0].mode}-{rows[0].format}-{export_id}.zip", out.getvalue()
