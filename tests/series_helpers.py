@@ -153,3 +153,19 @@ class EmulatedCustody:
 
     async def earnings(self, account: str) -> dict[str, Any]:
         return {"earned_wei": "0"}
+
+
+# An audio series' pack: five narrated episodes (seed 003's audio format).
+AUDIO_PACK: dict[str, Any] = {
+    "title": "Night Shift",
+    "logline": "A radio host solves crimes on air.",
+    "genre": "crime",
+    "episodes": [
+        {
+            "episode_number": i,
+            "title": f"Part {i}",
+            "narration_script": f"Part {i}. The phone rings at midnight again.",
+        }
+        for i in range(5)
+    ],
+}

@@ -6,6 +6,7 @@ payouts split exactly. Then an audio miniseries, privacy with the purge, and sta
 from __future__ import annotations
 
 import asyncio
+import copy
 import time
 from datetime import datetime, timedelta
 from pathlib import Path
@@ -17,7 +18,7 @@ import httpx
 from reelforge.apps.series.jobs import run_all
 from reelforge.apps.series.wiring import platform_of
 from reelforge.container import Container
-from tests.series_helpers import Wallet, payment_header, register, script_data
+from tests.series_helpers import AUDIO_PACK, Wallet, payment_header, register, script_data
 
 
 async def until(platform: Any, now: datetime, check: Any, timeout: float = 90) -> Any:
@@ -166,19 +167,7 @@ async def test_audio_miniseries_privacy_and_staking(
             "/api/v1/studios", json={"category_slug": "crime", "suffix": "Radio"}, headers=h
         )
     ).json()
-    pack: dict[str, Any] = {
-        "title": "Night Shift",
-        "logline": "A radio host solves crimes on air.",
-        "genre": "crime",
-        "episodes": [
-            {
-                "episode_number": i,
-                "title": f"Part {i}",
-                "narration_script": f"Part {i}. The phone rings at midnight again.",
-            }
-            for i in range(5)
-        ],
-    }
+    pack: dict[str, Any] = copy.deepcopy(AUDIO_PACK)
     bad = dict(pack, episodes=pack["episodes"][:4])
     bad["episodes"] = [*bad["episodes"], dict(pack["episodes"][4], episode_number=7)]
     r = await c.post(

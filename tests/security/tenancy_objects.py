@@ -12,22 +12,9 @@ from typing import Any
 import httpx
 
 from tests.helpers import png_bytes
-from tests.series_helpers import script_data
+from tests.series_helpers import AUDIO_PACK, script_data
 
 GROK_IMAGE = "svc_atelier_grok_grok_2_image"
-AUDIO_PACK = {
-    "title": "Night Shift",
-    "logline": "A radio host solves crimes on air.",
-    "genre": "crime",
-    "episodes": [
-        {
-            "episode_number": i,
-            "title": f"Part {i}",
-            "narration_script": f"Part {i}. The phone rings at midnight again.",
-        }
-        for i in range(5)
-    ],
-}
 Body = dict[str, Any]
 
 
